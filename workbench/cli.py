@@ -1,0 +1,227 @@
+"""The command line: ``workbench run``, ``workbench list`` and ``workbench report``.
+
+::
+
+    workbench run STUDY --data FILE [--codebook FILE] [--param KEY=VALUE ...] [--out DIR]
+    workbench list
+    workbench report            # every study's default runs on the shipped data
+
+Exit status: 0 on success, 2 for bad input (the message names the file, column,
+row and what to do; no traceback), 1 when a study notebook fails (the message
+names the failing cell; the partial notebook is kept in the run folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import InputError, StudyFailed, WorkbenchError
+from workbench.studies import PROJECT_ROOT, STUDIES, Study, get_study, parse_param_args
+
+
+def reports_root() -> Path:
+    """Where runs go: ``$WORKBENCH_REPORTS`` or ``reports/`` in the project."""
+    return Path(os.environ.get("WORKBENCH_REPORTS", PROJECT_ROOT / "reports"))
+
+
+def preflight(study: Study, data: str, codebook: str | None) -> int:
+    """Check the inputs before starting a kernel, so bad input fails fast and clearly.
+
+    Returns the number of respondents read.
+    """
+    from workbench.data import load_survey, read_table
+
+    if study.needs_codebook:
+        if not codebook:
+            raise InputError(
+                f"Study '{study.name}' needs a codebook.",
+                hint="Pass --codebook FILE (see README.md for the format).",
+            )
+        return load_survey(data, codebook).n
+    return len(read_table(data).frame)
+
+
+def new_run_dir(study: str, data_sha256: str, out: str | None) -> Path:
+    """The run folder: ``--out`` if given (must be absent or empty), else a new dated one."""
+    if out:
+        path = Path(out)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise InputError(
+                "The output folder exists and is not empty; an earlier report is never "
+                "overwritten.",
+                file=str(path),
+                hint="Choose a new --out folder, or leave --out out to get a dated folder.",
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = reports_root() / study / f"{stamp}-{data_sha256[:8]}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    path.mkdir(parents=True)
+    return path
+
+
+def run_study(
+    study: Study | str,
+    *,
+    data: str,
+    codebook: str | None = None,
+    params: dict[str, Any] | None = None,
+    out: str | None = None,
+) -> Path:
+    """Validate, execute the study notebook with papermill, render its report.
+
+    Returns the run folder holding ``report.html``, ``notebook.ipynb`` and
+    ``results.json``. Raises :class:`InputError` for bad input (nothing runs)
+    and :class:`StudyFailed` when a notebook cell fails.
+    """
+    import papermill as pm
+
+    from workbench.data import file_sha256
+    from workbench.report import render_html, update_index
+
+    spec = get_study(study) if isinstance(study, str) else study
+    values = spec.validate(params or {})
+    data_path = str(Path(data).resolve()) if Path(data).exists() else data
+    codebook_path = (
+        str(Path(codebook).resolve()) if codebook and Path(codebook).exists() else codebook
+    )
+    preflight(spec, data_path, codebook_path)
+    if not spec.notebook_path.exists():
+        raise WorkbenchError(f"Notebook {spec.notebook_path} of study '{spec.name}' is missing.")
+
+    run_dir = new_run_dir(spec.name, file_sha256(data_path), out)
+    notebook_out = run_dir / "notebook.ipynb"
+    command = spec.command(data, codebook, values)
+    parameters = {
+        **values,
+        "data": data_path,
+        "codebook": codebook_path or "",
+        "output_dir": str(run_dir.resolve()),
+        "command": command,
+    }
+    try:
+        pm.execute_notebook(
+            str(spec.notebook_path),
+            str(notebook_out),
+            parameters=parameters,
+            cwd=str(PROJECT_ROOT),
+            progress_bar=False,
+            kernel_name="python3",
+            report_mode=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        message = f"{exc.ename}: {exc.evalue}"
+        raise StudyFailed(
+            f"Study '{spec.name}' failed in cell {exc.cell_index + 1} (execution count "
+            f"{exc.exec_count}): {message}\n  The partially executed notebook is kept at "
+            f"{notebook_out}"
+        ) from exc
+    if not (run_dir / "results.json").exists():
+        raise StudyFailed(
+            f"Study '{spec.name}' finished without writing results.json; see {notebook_out}"
+        )
+    render_html(notebook_out, run_dir / "report.html", title=spec.title)
+    if run_dir.resolve().is_relative_to(reports_root().resolve()):
+        update_index(reports_root())
+    return run_dir
+
+
+def run_defaults() -> list[Path]:
+    """Run every study's default runs on the shipped data (what ``make report`` does)."""
+    runs = []
+    for spec in STUDIES.values():
+        for default in spec.default_runs:
+            data = str(PROJECT_ROOT / default.data)
+            codebook = str(PROJECT_ROOT / default.codebook) if default.codebook else None
+            print(f"running {spec.name} on {default.data} ...", flush=True)
+            run_dir = run_study(spec, data=data, codebook=codebook, params=default.params)
+            print(f"  -> {run_dir / 'report.html'}", flush=True)
+            runs.append(run_dir)
+    index = reports_root() / "index.html"
+    print(f"index: {index}")
+    return runs
+
+
+def list_studies() -> str:
+    lines = []
+    for spec in STUDIES.values():
+        lines.append(f"{spec.name}: {spec.title}")
+        lines.append(f"  {spec.description}")
+        lines.append(f"  notebook: notebooks/{spec.notebook}")
+        lines.append(
+            "  usage: workbench run "
+            + spec.name
+            + " --data FILE"
+            + (" --codebook FILE" if spec.needs_codebook else "")
+            + " [--param KEY=VALUE ...] [--out DIR]"
+        )
+        lines.append("  parameters:")
+        for p in spec.params:
+            lines.append(f"    {p.name} ({p.type_text}, default {p.default!r}): {p.help}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="Run loyalty-workbench studies and render their reports."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a study on a data file")
+    run.add_argument("study", help="study name (see `workbench list`)")
+    run.add_argument("--data", required=True, help="data file (CSV, XLSX, SAV, DTA, Parquet)")
+    run.add_argument("--codebook", help="YAML codebook describing the survey")
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="study parameter; VALUE is YAML (n_factors=5, drivers=[trust, value])",
+    )
+    run.add_argument("--out", help="run folder (must not exist or be empty)")
+    sub.add_parser("list", help="list studies, their parameters, defaults and meaning")
+    sub.add_parser("report", help="run every study on the shipped default data")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            print(list_studies())
+        elif args.command == "report":
+            run_defaults()
+        else:
+            run_dir = run_study(
+                args.study,
+                data=args.data,
+                codebook=args.codebook,
+                params=parse_param_args(args.param),
+                out=args.out,
+            )
+            print(f"report:  {run_dir / 'report.html'}")
+            print(f"results: {run_dir / 'results.json'}")
+            print(f"index:   {reports_root() / 'index.html'}")
+    except InputError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except StudyFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

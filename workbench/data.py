@@ -1,0 +1,397 @@
+"""Read survey data files and prepare the codebook's items for analysis.
+
+Supported: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK as Chinese Excel exports
+produce), XLSX, SPSS ``.sav`` and Stata ``.dta`` (value labels kept), Parquet.
+
+The input file is only ever read. Preparation (:func:`load_survey`) replaces
+declared missing codes by missing values and reverse-codes the declared items,
+and reports both; it never imputes or clips. Anything it cannot use raises
+:class:`~workbench.errors.InputError` naming the file, column, first offending
+data row and value, and what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.codebook import Codebook, load_codebook
+from workbench.errors import InputError
+
+READERS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".sav": "spss",
+    ".zsav": "spss",
+    ".dta": "stata",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+MissingTreatment = Literal["listwise", "pairwise"]
+MISSING_TREATMENTS: tuple[str, ...] = ("listwise", "pairwise")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A data file as read: the frame plus what the reader learnt about it."""
+
+    frame: pd.DataFrame
+    path: str
+    encoding: str | None = None
+    value_labels: dict[str, dict[Any, str]] = dataclasses.field(default_factory=dict)
+    column_labels: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the data's fingerprint in every report)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_table(path: str | Path) -> Table:
+    """Read a data file into a DataFrame without changing the file.
+
+    CSV files are tried as UTF-8 (with or without BOM) and then GB18030, a
+    superset of GBK. Columns whose every value parses as a number become
+    numeric; the rest stay text, so that a stray ``"n/a"`` in an item column is
+    reported by :func:`load_survey` rather than silently dropped.
+
+    Raises
+    ------
+    InputError
+        File not found, an unsupported extension, or an unreadable file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            "Data file not found.", file=str(path), hint="Check the path given with --data."
+        )
+    if path.is_dir():
+        raise InputError(
+            "The data path is a folder, not a file.", file=str(path), hint="Name the data file."
+        )
+    kind = READERS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(
+            f"Unsupported file type '{path.suffix or '(none)'}'.",
+            file=str(path),
+            hint="Save the data as CSV, XLSX, SPSS .sav, Stata .dta or Parquet.",
+        )
+    try:
+        if kind == "csv":
+            return _read_csv(path)
+        if kind == "excel":
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            return Table(_infer_numeric(frame), str(path))
+        if kind in ("spss", "stata"):
+            import pyreadstat
+
+            reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
+            frame, meta = reader(str(path))
+            return Table(
+                frame,
+                str(path),
+                encoding=getattr(meta, "file_encoding", None),
+                value_labels=dict(meta.variable_value_labels or {}),
+                column_labels={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
+            )
+        frame = pd.read_parquet(path)
+        return Table(frame, str(path))
+    except InputError:
+        raise
+    except Exception as exc:  # the reader libraries raise many types
+        raise InputError(
+            f"The file could not be read as {kind.upper()} ({type(exc).__name__}: {exc}).",
+            file=str(path),
+            hint="Check that the file is not damaged and that its extension matches its content.",
+        ) from exc
+
+
+def _read_csv(path: Path) -> Table:
+    raw = path.read_bytes()
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    last_error: Exception | None = None
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            last_error = exc
+            continue
+        import io
+
+        if not text.strip():
+            raise InputError("The data file is empty.", file=str(path), hint="Export it again.")
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text), dtype=str, sep=sep, engine="python" if sep is None else "c"
+            )
+        except pd.errors.ParserError as exc:
+            raise InputError(
+                f"The CSV file could not be parsed: {exc}.",
+                file=str(path),
+                hint="Check the delimiter and quoting (a field with a comma must be quoted).",
+            ) from exc
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return Table(_infer_numeric(frame), str(path), encoding=encoding)
+    raise InputError(
+        "The CSV file is neither UTF-8 nor GB18030/GBK text.",
+        file=str(path),
+        hint="Save it from Excel as 'CSV UTF-8'.",
+    ) from last_error
+
+
+def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Make a column numeric where every non-missing value parses as a number."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s):
+            out[col] = s
+            continue
+        stripped = s.astype("string").str.strip()
+        stripped = stripped.mask(stripped == "")
+        num = pd.to_numeric(stripped, errors="coerce")
+        if num.notna().sum() == stripped.notna().sum():
+            out[col] = num.astype(float) if num.dtype == object else num
+        else:
+            out[col] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+@dataclasses.dataclass(frozen=True)
+class SurveyData:
+    """A survey ready for analysis.
+
+    Attributes
+    ----------
+    frame
+        All columns; the codebook's items are numeric, with declared missing
+        codes replaced by NaN and reverse-coded items scored ``min + max - x``.
+    raw
+        The frame as read from the file (items not reverse-coded).
+    codebook
+        The validated codebook.
+    path, sha256
+        The data file and the SHA-256 of its bytes.
+    missing_codes_replaced
+        ``{item: count}`` of cells whose missing code became NaN.
+    """
+
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    codebook: Codebook
+    path: str
+    sha256: str
+    encoding: str | None = None
+    value_labels: dict[str, dict[Any, str]] = dataclasses.field(default_factory=dict)
+    missing_codes_replaced: dict[str, int] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """The codebook's items, prepared (missing codes removed, reverse-coded)."""
+        return self.frame.loc[:, list(self.codebook.items)]
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+    def construct_items(self, construct: str) -> pd.DataFrame:
+        return self.frame.loc[:, list(self.codebook.constructs[construct].items)]
+
+
+def load_survey(data: str | Path, codebook: str | Path | Codebook) -> SurveyData:
+    """Read a survey file and prepare its items as the codebook describes.
+
+    Checks, each raising :class:`InputError` with the file, column, first
+    offending data row (1-based, header excluded) and value:
+
+    - codebook items or id column absent from the data (closest names suggested);
+    - non-numeric values in an item column;
+    - values outside the codebook's scale that are not declared missing codes;
+    - duplicate respondent ids, or missing ids;
+    - an item column with no answers at all.
+
+    Constant items are not errors; screening reports them as warnings.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "s.csv")
+    >>> _ = open(path, "w").write("id,T1,T2\\n1,7,1\\n2,99,2\\n3,5,3\\n")
+    >>> cb = Codebook.from_dict({"id": "id", "scale": {"min": 1, "max": 7},
+    ...     "missing_codes": [99], "constructs": {"trust": ["T1", "T2"]},
+    ...     "reverse_coded": ["T2"]})
+    >>> survey = load_survey(path, cb)
+    >>> survey.items.to_numpy().tolist()
+    [[7.0, 7.0], [nan, 6.0], [5.0, 5.0]]
+    """
+    cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    table = read_table(data)
+    frame = table.frame
+    file = table.path
+    cb.check_columns(frame.columns, file=file)
+
+    prepared = frame.copy()
+    replaced: dict[str, int] = {}
+    warnings: list[str] = list(cb.warnings)
+
+    if cb.id is not None:
+        ids = frame[cb.id]
+        if ids.isna().any():
+            row = int(np.flatnonzero(ids.isna().to_numpy())[0]) + 1
+            raise InputError(
+                "A respondent id is missing.",
+                file=file,
+                column=cb.id,
+                row=row,
+                hint="Every respondent needs an id; fill it in or remove `id:` from the codebook.",
+            )
+        dup = ids.duplicated(keep="first")
+        if dup.any():
+            row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
+            value = ids.iloc[row - 1]
+            first = int(np.flatnonzero((ids == value).to_numpy())[0]) + 1
+            raise InputError(
+                f"Duplicate respondent id (first seen in data row {first}).",
+                file=file,
+                column=cb.id,
+                row=row,
+                value=_plain(value),
+                hint="Remove the duplicated response or give it its own id.",
+            )
+
+    for item in cb.items:
+        values = _numeric_item(frame[item], file=file, column=item)
+        if cb.missing_codes:
+            is_code = values.isin(cb.missing_codes)
+            if is_code.any():
+                replaced[item] = int(is_code.sum())
+                values = values.mask(is_code)
+        if cb.scale is not None:
+            outside = values.notna() & ((values < cb.scale.min) | (values > cb.scale.max))
+            if outside.any():
+                row = int(np.flatnonzero(outside.to_numpy())[0]) + 1
+                codes = (
+                    f" (declared missing codes: {', '.join(f'{c:g}' for c in cb.missing_codes)})"
+                    if cb.missing_codes
+                    else ""
+                )
+                raise InputError(
+                    f"Value outside the scale {cb.scale.min:g}..{cb.scale.max:g}{codes}; "
+                    f"{int(outside.sum())} such value(s) in this column.",
+                    file=file,
+                    column=item,
+                    row=row,
+                    value=_plain(values.iloc[row - 1]),
+                    hint="Fix the value, declare it in `missing_codes` if it means 'no answer', "
+                    "or correct the codebook's `scale`.",
+                )
+        if values.isna().all():
+            raise InputError(
+                "The item has no answers at all (every value is missing).",
+                file=file,
+                column=item,
+                hint="Check the export, or remove the item from the codebook.",
+            )
+        if item in cb.reverse_coded:
+            values = cb.scale.reverse(values)  # type: ignore[union-attr]
+        prepared[item] = values
+
+    return SurveyData(
+        frame=prepared,
+        raw=frame,
+        codebook=cb,
+        path=file,
+        sha256=file_sha256(file),
+        encoding=table.encoding,
+        value_labels=table.value_labels,
+        missing_codes_replaced=replaced,
+        warnings=tuple(warnings),
+    )
+
+
+def _numeric_item(series: pd.Series, *, file: str, column: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        raise InputError(
+            "The item column holds true/false values, not numeric answers.",
+            file=file,
+            column=column,
+            hint="Recode the answers as numbers.",
+        )
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype("string").str.strip()
+    text = text.mask(text == "")
+    num = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & num.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        raise InputError(
+            f"Non-numeric value in an item column; {int(bad.sum())} such value(s) in this column.",
+            file=file,
+            column=column,
+            row=row,
+            value=str(text.iloc[row - 1]),
+            hint="Recode text answers as numbers; if it means 'no answer', leave the cell empty "
+            "or use a numeric code listed in the codebook's `missing_codes`.",
+        )
+    return num.astype(float)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def complete_cases(
+    items: pd.DataFrame, *, missing: MissingTreatment = "listwise"
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Apply the missing-data treatment and describe what it did.
+
+    ``listwise`` keeps respondents who answered every item; ``pairwise`` keeps
+    every respondent (statistics then use all available pairs). Nothing is
+    ever imputed.
+
+    Returns
+    -------
+    (data, report)
+        The data to analyse and ``{treatment, n_total, n_used, n_dropped}``.
+    """
+    if missing not in MISSING_TREATMENTS:
+        raise ValueError(f"missing must be one of {MISSING_TREATMENTS}, not {missing!r}")
+    n_total = len(items)
+    used = items.dropna() if missing == "listwise" else items
+    report = {
+        "treatment": missing,
+        "n_total": n_total,
+        "n_used": len(used) if missing == "listwise" else int(items.notna().any(axis=1).sum()),
+        "n_dropped": n_total - len(used) if missing == "listwise" else 0,
+    }
+    return used, report
+
+
+def require_respondents(n: int, minimum: int, *, method: str, file: str | None = None) -> None:
+    """Raise :class:`InputError` when fewer usable respondents remain than ``method`` needs."""
+    if n < minimum:
+        raise InputError(
+            f"Only {n} usable respondent(s) remain, but {method} needs at least {minimum}.",
+            file=file,
+            hint="Collect more responses, use `missing=pairwise`, or analyse fewer items.",
+        )

@@ -1,0 +1,235 @@
+"""Figures, static (matplotlib) and interactive (plotly). No statistics here.
+
+Chinese labels: interactive figures use the browser's fonts. Static figures
+need a CJK font; :func:`cjk_font` finds one (e.g. Debian's ``fonts-noto-cjk``)
+and :func:`figure_labels` falls back to item codes, with a warning for the
+report, where none is installed, so no figure ever shows missing-glyph boxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+CJK_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Fonts known to cover CJK ideographs, in order of preference.
+CJK_FONT_HINTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK",
+    "Noto Sans SC",
+    "Source Han Sans",
+    "WenQuanYi",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang",
+    "Heiti",
+    "Noto Serif CJK",
+)
+NO_CJK_FONT_WARNING = (
+    "No font with Chinese characters is installed, so static figures show item codes "
+    "instead of Chinese labels (interactive figures are unaffected). Install one, e.g. "
+    "Debian's fonts-noto-cjk, to see the labels."
+)
+
+
+def has_cjk(text: str) -> bool:
+    """True if ``text`` contains CJK characters.
+
+    >>> has_cjk("Satisfaction / 满意度"), has_cjk("Satisfaction")
+    (True, False)
+    """
+    return bool(CJK_RE.search(str(text)))
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font that covers Chinese, or ``None``."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for hint in CJK_FONT_HINTS:
+        for name in sorted(names):
+            if name.startswith(hint):
+                return name
+    return None
+
+
+def setup_matplotlib() -> None:
+    """Use a non-interactive backend and put a CJK font (if any) in the fallback list."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    font = cjk_font()
+    if font:
+        families = list(matplotlib.rcParams["font.sans-serif"])
+        if font not in families:
+            matplotlib.rcParams["font.sans-serif"] = [*families[:1], font, *families[1:]]
+            matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False
+
+
+def figure_labels(
+    codes: Sequence[str], labels: Sequence[str], *, font_available: bool | None = None
+) -> tuple[list[str], str | None]:
+    """Labels safe to draw in a static figure, and a warning if codes had to stand in.
+
+    Parameters
+    ----------
+    codes
+        Item or construct names (ASCII-safe fallbacks).
+    labels
+        Their display labels, possibly Chinese.
+    font_available
+        Whether a CJK font exists (looked up when ``None``).
+
+    Examples
+    --------
+    >>> figure_labels(["SA1"], ["满意"], font_available=False)[0]
+    ['SA1']
+    >>> figure_labels(["SA1"], ["满意"], font_available=True)
+    (['满意'], None)
+    """
+    if font_available is None:
+        font_available = cjk_font() is not None
+    needs = any(has_cjk(lbl) for lbl in labels)
+    if needs and not font_available:
+        return [str(c) for c in codes], NO_CJK_FONT_WARNING
+    return [str(lbl) for lbl in labels], None
+
+
+def shorten(text: str, width: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --------------------------------------------------------------------------- plotly
+def response_distribution(distribution: pd.DataFrame, labels: dict[str, str] | None = None):
+    """Stacked horizontal bars of each item's response shares (plotly).
+
+    ``distribution`` is item x response value counts (as screening returns).
+    """
+    import plotly.graph_objects as go
+
+    labels = labels or {}
+    shares = distribution.div(distribution.sum(axis=1).replace(0, np.nan), axis=0) * 100
+    values = list(shares.columns)
+    colors = _diverging(len(values))
+    y = [f"{item} {shorten(labels.get(item, ''), 30)}".strip() for item in shares.index]
+    fig = go.Figure()
+    for value, color in zip(values, colors, strict=True):
+        fig.add_bar(
+            x=shares[value],
+            y=y,
+            orientation="h",
+            name=str(value),
+            marker_color=color,
+            customdata=distribution[value],
+            hovertemplate="%{y}<br>answer " + str(value) + ": %{x:.1f}% (n=%{customdata})"
+            "<extra></extra>",
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=max(300, 22 * len(y) + 120),
+        xaxis_title="% of answers",
+        yaxis={"autorange": "reversed"},
+        legend_title="answer",
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def reliability_chart(table: pd.DataFrame, *, threshold: float = 0.70):
+    """Cronbach's alpha per construct with its CI and omega (plotly).
+
+    ``table`` has columns construct, label, alpha, alpha_ci_low, alpha_ci_high,
+    omega_total.
+    """
+    import plotly.graph_objects as go
+
+    t = table.dropna(subset=["alpha"])
+    labels = t["label"] if "label" in t else t["construct"]
+    names = [shorten(lbl or c, 32) for c, lbl in zip(t["construct"], labels, strict=True)]
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=t["alpha"],
+        name="Cronbach's alpha",
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": t["alpha_ci_high"] - t["alpha"],
+            "arrayminus": t["alpha"] - t["alpha_ci_low"],
+        },
+        hovertemplate="%{x}<br>alpha %{y:.3f}<extra></extra>",
+    )
+    if "omega_total" in t:
+        fig.add_scatter(
+            x=names,
+            y=t["omega_total"],
+            mode="markers",
+            name="omega total",
+            marker={"symbol": "diamond", "size": 10},
+        )
+    fig.add_hline(y=threshold, line_dash="dash", annotation_text=f"{threshold:.2f}")
+    fig.update_layout(
+        yaxis={"range": [0, 1], "title": "reliability"},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def _diverging(k: int) -> list[str]:
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["RdYlGn"]
+    return [to_hex(cmap(x)) for x in np.linspace(0.05, 0.95, k)]
+
+
+# --------------------------------------------------------------------------- matplotlib
+def correlation_heatmap(
+    corr: pd.DataFrame, *, labels: Sequence[str] | None = None, title: str = "", ax=None
+):
+    """Annotated heatmap of a correlation (or loadings) matrix (matplotlib); returns ``ax``.
+
+    Pass ``labels`` from :func:`figure_labels` so Chinese labels are drawn only
+    when a font can draw them.
+    """
+    import matplotlib.pyplot as plt
+
+    setup_matplotlib()
+    if ax is None:
+        size = 0.45 * max(corr.shape) + 2.5
+        _, ax = plt.subplots(figsize=(size + 1.5, size))
+    values = corr.to_numpy(dtype=float)
+    im = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    row_labels = list(labels) if labels is not None else [str(i) for i in corr.index]
+    ax.set_yticks(range(corr.shape[0]), [shorten(s, 30) for s in row_labels])
+    col_labels = (
+        row_labels
+        if corr.shape[0] == corr.shape[1] and labels is not None
+        else [str(c) for c in corr.columns]
+    )
+    ax.set_xticks(range(corr.shape[1]), [shorten(s, 30) for s in col_labels], rotation=90)
+    if max(corr.shape) <= 30:
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}".replace("0.", "."),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if abs(v) > 0.6 else "black",
+                )
+    ax.figure.colorbar(im, ax=ax, fraction=0.04)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax

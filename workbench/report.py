@@ -1,0 +1,411 @@
+"""Report machinery: provenance, results.json, display helpers, HTML, index page.
+
+A study notebook calls :func:`begin` right after its parameters cell, lets a
+``workbench`` study function compute everything, then shows the header, the
+key findings, the warnings and the detail through the :class:`StudyRun`.
+``workbench run`` renders the executed notebook to one self-contained HTML
+file with :func:`render_html` and refreshes ``reports/index.html`` with
+:func:`update_index`.
+
+Every string that comes from data or a codebook is HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.results import jsonable
+
+KEY_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "scikit-learn",
+    "factor_analyzer",
+    "semopy",
+    "matplotlib",
+    "plotly",
+    "papermill",
+    "nbconvert",
+)
+COMMON_RESULT_KEYS = (
+    "study",
+    "parameters",
+    "data_file",
+    "data_sha256",
+    "n_used",
+    "missing",
+    "warnings",
+    "versions",
+    "started",
+    "finished",
+)
+REPORT_CSS = """
+<style>
+.wb-header{border-bottom:2px solid #2b5d8a;margin-bottom:1em;padding-bottom:.5em}
+.wb-header h1{margin:.2em 0}
+.wb-meta{font-size:.9em;color:#333;border-collapse:collapse}
+.wb-meta td{padding:2px 10px 2px 0;vertical-align:top;text-align:left !important}
+.wb-meta code{word-break:break-all}
+.wb-findings{background:#eef5fb;border-left:5px solid #2b5d8a;padding:.6em 1.2em;margin:1em 0}
+.wb-findings li{margin:.35em 0;font-size:1.05em}
+.wb-warnings{background:#fff6e5;border-left:5px solid #e69500;padding:.6em 1.2em;margin:1em 0}
+.wb-ok{background:#effaf0;border-left:5px solid #3a9b48;padding:.6em 1.2em}
+table.wb-table{border-collapse:collapse;font-size:.9em}
+table.wb-table td,table.wb-table th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+table.wb-table th{background:#f4f4f4}
+table.wb-table td:first-child,table.wb-table th:first-child{text-align:left}
+</style>
+"""
+
+
+def versions() -> dict[str, str]:
+    """Python and key package versions, for provenance."""
+    out = {"python": platform.python_version()}
+    for name in ("loyalty-workbench", *KEY_PACKAGES):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value (quotes included).
+
+    >>> esc('<script>alert("x")</script>')
+    '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'
+    """
+    return html.escape(str(value), quote=True)
+
+
+def table_html(frame: pd.DataFrame, *, digits: int = 3, index: bool = True) -> str:
+    """A DataFrame as an HTML table: every label and cell escaped, numbers rounded,
+    text left-aligned and numbers right-aligned."""
+    styler = frame.style.format(precision=digits, na_rep="", escape="html")
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text_cols:
+        styler = styler.set_properties(subset=text_cols, **{"text-align": "left"})
+    if not index:
+        styler = styler.hide(axis="index")
+    return styler.set_table_attributes('class="wb-table"').to_html()
+
+
+# --------------------------------------------------------------------------- display
+_PLOTLY_INCLUDED = False
+
+
+def figure_html(fig: Any) -> str:
+    """HTML for a plotly figure; the first one in a notebook embeds plotly.js.
+
+    Embedding the library (instead of relying on a renderer or a CDN) keeps
+    the figures visible after papermill + nbconvert and offline.
+    """
+    global _PLOTLY_INCLUDED
+    include = not _PLOTLY_INCLUDED
+    _PLOTLY_INCLUDED = True
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=include,
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def show(obj: Any, *, empty: str = "None.") -> None:
+    """Display a plotly figure, matplotlib figure/axes, DataFrame or HTML string.
+
+    Matplotlib figures are embedded as PNG (and closed); an empty DataFrame
+    shows ``empty`` instead of a bare header.
+    """
+    from IPython.display import HTML, Image, display
+
+    if obj is None:
+        return
+    if hasattr(obj, "to_plotly_json"):
+        display(HTML(figure_html(obj)))
+    elif hasattr(obj, "savefig") or hasattr(obj, "get_figure"):
+        import io
+
+        import matplotlib.pyplot as plt
+
+        fig = obj if hasattr(obj, "savefig") else obj.get_figure()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        display(Image(data=buffer.getvalue(), format="png"))
+    elif isinstance(obj, pd.DataFrame):
+        display(HTML(table_html(obj) if len(obj) else f"<p><i>{esc(empty)}</i></p>"))
+    else:
+        display(HTML(str(obj)))
+
+
+def findings_html(findings: list[str]) -> str:
+    items = "".join(f"<li>{esc(f)}</li>" for f in findings) or "<li>No findings.</li>"
+    return f"<div class='wb-findings'><h2>Key findings</h2><ul>{items}</ul></div>"
+
+
+def warnings_html(warnings: list[str]) -> str:
+    if not warnings:
+        return "<div class='wb-ok'><b>Warnings:</b> none.</div>"
+    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    return (
+        f"<div class='wb-warnings'><h2>Warnings ({len(warnings)})</h2>"
+        f"<p>Read these before relying on the results.</p><ul>{items}</ul></div>"
+    )
+
+
+# --------------------------------------------------------------------------- run
+@dataclasses.dataclass
+class StudyRun:
+    """One execution of a study notebook: parameters, provenance and outputs."""
+
+    study: str
+    title: str
+    parameters: dict[str, Any]
+    data_file: str
+    codebook_file: str | None
+    output_dir: Path | None
+    command: str
+    started: str = dataclasses.field(default_factory=now)
+    data_sha256: str = ""
+
+    def header_html(self) -> str:
+        params = "".join(
+            f"<tr><td>{esc(k)}</td><td><code>{esc(json.dumps(jsonable(v), ensure_ascii=False))}"
+            "</code></td></tr>"
+            for k, v in self.parameters.items()
+        )
+        vers = ", ".join(f"{esc(k)} {esc(v)}" for k, v in versions().items())
+        codebook = (
+            f"<tr><td>Codebook</td><td><code>{esc(self.codebook_file)}</code></td></tr>"
+            if self.codebook_file
+            else ""
+        )
+        return (
+            REPORT_CSS
+            + f"<div class='wb-header'><h1>{esc(self.title)}</h1>"
+            + "<table class='wb-meta'>"
+            + f"<tr><td>Data file</td><td><code>{esc(self.data_file)}</code></td></tr>"
+            + f"<tr><td>SHA-256</td><td><code>{esc(self.data_sha256)}</code></td></tr>"
+            + codebook
+            + f"<tr><td>Run date</td><td>{esc(self.started)}</td></tr>"
+            + f"<tr><td>Re-run with</td><td><code>{esc(self.command)}</code></td></tr>"
+            + f"<tr><td>Packages</td><td>{vers}</td></tr>"
+            + "</table><h3>Parameters</h3><table class='wb-meta'>"
+            + params
+            + "</table></div>"
+        )
+
+    def header(self) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(self.header_html()))
+
+    def findings(self, findings: list[str]) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(findings_html(findings)))
+
+    def warnings(self, warnings: list[str]) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(warnings_html(warnings)))
+
+    def finish(
+        self,
+        results: Mapping[str, Any],
+        *,
+        n_used: int,
+        missing: Mapping[str, Any] | str,
+        warnings: list[str],
+        headline: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Assemble results.json (common keys + the study's own) and write it."""
+        payload: dict[str, Any] = {
+            "study": self.study,
+            "parameters": self.parameters,
+            "data_file": self.data_file,
+            "data_sha256": self.data_sha256,
+            "codebook_file": self.codebook_file,
+            "n_used": n_used,
+            "missing": missing,
+            "warnings": list(warnings),
+            "versions": versions(),
+            "started": self.started,
+            "finished": now(),
+            "command": self.command,
+            "headline": dict(headline or {}),
+        }
+        for key, value in results.items():
+            if key in payload:
+                raise ValueError(f"study result key {key!r} clashes with a common key")
+            payload[key] = value
+        payload = jsonable(payload)
+        if self.output_dir is not None:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / "results.json").write_text(
+                json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+        return payload
+
+    def complete(self, study: Any) -> dict[str, Any]:
+        """Write results.json from a study result (``results()``, ``n_used``,
+        ``missing_report``, ``warnings``, ``headline()``)."""
+        return self.finish(
+            study.results(),
+            n_used=study.n_used,
+            missing=study.missing_report,
+            warnings=list(study.warnings),
+            headline=study.headline(),
+        )
+
+
+def begin(study: str, namespace: Mapping[str, Any]) -> StudyRun:
+    """Start a run from a notebook's namespace (its parameters cell).
+
+    Picks the study's declared parameters out of ``namespace``; ``data``,
+    ``codebook``, ``output_dir`` and ``command`` are set by ``workbench run``.
+    """
+    from workbench.data import file_sha256
+    from workbench.plots import setup_matplotlib
+    from workbench.studies import get_study
+
+    spec = get_study(study)
+    params = {p.name: namespace.get(p.name, p.default) for p in spec.params}
+    data = str(namespace.get("data", ""))
+    codebook = namespace.get("codebook") or None
+    out = namespace.get("output_dir") or None
+    command = namespace.get("command") or spec.command(data, codebook, params)
+    setup_matplotlib()
+    global _PLOTLY_INCLUDED
+    _PLOTLY_INCLUDED = False
+    run = StudyRun(
+        study=study,
+        title=spec.title,
+        parameters=params,
+        data_file=data,
+        codebook_file=codebook,
+        output_dir=Path(out) if out else None,
+        command=command,
+    )
+    if data and Path(data).exists():
+        run.data_sha256 = file_sha256(data)
+    return run
+
+
+# --------------------------------------------------------------------------- HTML
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.I)
+
+
+def render_html(notebook_path: str | Path, html_path: str | Path, *, title: str = "") -> Path:
+    """Render an executed notebook to one self-contained HTML file without code.
+
+    Code cells, prompts and stderr streams are left out (the executed
+    ``notebook.ipynb`` keeps them for researchers). Scripts that nbconvert's
+    template loads from a CDN (require.js, MathJax) are removed so that the
+    page opens offline; plotly.js is embedded by :func:`figure_html`.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(template_name="lab")
+    remove = TagRemovePreprocessor(remove_cell_tags={"remove-in-report"}, enabled=True)
+    exporter.register_preprocessor(remove, enabled=True)
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "report"}})
+    body = _EXTERNAL_SCRIPT.sub("", body)
+    html_path = Path(html_path)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def update_index(reports_dir: str | Path) -> Path:
+    """Write ``reports_dir/index.html`` listing every run found below it, newest first."""
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for path in reports_dir.rglob("results.json"):
+        try:
+            res = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        runs.append((path.parent, res))
+    runs.sort(key=lambda r: str(r[1].get("started", "")), reverse=True)
+    rows = []
+    for folder, res in runs:
+        rel = os.path.relpath(folder, reports_dir).replace(os.sep, "/")
+        headline = res.get("headline") or {}
+        heads = "<br>".join(f"{esc(k)}: {esc(_fmt(v))}" for k, v in headline.items())
+        n_warn = len(res.get("warnings") or [])
+        rows.append(
+            "<tr>"
+            f"<td><a href='{esc(rel)}/report.html'>{esc(res.get('study', '?'))}</a></td>"
+            f"<td><code>{esc(Path(str(res.get('data_file', ''))).name)}</code></td>"
+            f"<td>{esc(str(res.get('started', ''))[:19].replace('T', ' '))}</td>"
+            f"<td>{esc(res.get('n_used', ''))}</td>"
+            f"<td>{heads}</td>"
+            f"<td>{n_warn}</td>"
+            f"<td><a href='{esc(rel)}/notebook.ipynb'>notebook</a> · "
+            f"<a href='{esc(rel)}/results.json'>results.json</a></td>"
+            "</tr>"
+        )
+    body = (
+        "".join(rows) or "<tr><td colspan='7'>No runs yet: try <code>make report</code>.</td></tr>"
+    )
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>loyalty-workbench reports</title>"
+        + REPORT_CSS
+        + "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em}"
+        "table.wb-table td{text-align:left}</style></head><body>"
+        "<h1>loyalty-workbench reports</h1>"
+        f"<p>{len(runs)} run(s), newest first. Generated {esc(now())}.</p>"
+        "<table class='wb-table'><tr><th>Study</th><th>Data</th><th>Run date</th><th>n used</th>"
+        "<th>Headline figures</th><th>Warnings</th><th>Files</th></tr>"
+        + body
+        + "</table></body></html>"
+    )
+    index = reports_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def shell_command(argv: list[str]) -> str:
+    return " ".join(shlex.quote(a) for a in argv)

@@ -1,0 +1,237 @@
+"""The registry of studies: names, notebooks, parameters and default runs.
+
+``workbench list`` prints it; ``workbench run`` validates parameters against
+it before anything runs; ``make report`` runs each study's default runs. A
+test checks that each notebook's ``parameters`` cell declares exactly these
+parameters with these defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from workbench.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+Kind = Literal["int", "float", "bool", "str", "choice", "list", "int_or_auto"]
+# Set by `workbench run` in every notebook's parameters cell, besides the study's own.
+RUNNER_PARAMS = ("data", "codebook", "output_dir", "command")
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """One study parameter: its name, type, default and meaning."""
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+
+    @property
+    def type_text(self) -> str:
+        if self.kind == "choice":
+            return " | ".join(str(c) for c in self.choices)
+        if self.kind == "int_or_auto":
+            return "int | auto"
+        if self.kind == "list":
+            return "list"
+        return self.kind
+
+    def parse(self, value: Any, *, study: str) -> Any:
+        """Check a (YAML-parsed) value; raise :class:`InputError` if it has the wrong type."""
+
+        def bad(expected: str) -> InputError:
+            return InputError(
+                f"Parameter '{self.name}' of study '{study}' must be {expected}, not {value!r}.",
+                hint=f"{self.name}: {self.help} (default: {self.default!r}).",
+            )
+
+        kind = self.kind
+        if kind == "int_or_auto" and value == "auto":
+            return value
+        if kind in ("int", "int_or_auto"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad("a whole number" + (" or 'auto'" if kind == "int_or_auto" else ""))
+            if self.minimum is not None and value < self.minimum:
+                raise bad(f"at least {self.minimum:g}")
+            return value
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise bad("a number")
+            return float(value)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise bad("true or false")
+            return value
+        if kind == "choice":
+            if value not in self.choices:
+                raise bad("one of " + ", ".join(str(c) for c in self.choices))
+            return value
+        if kind == "list":
+            if value is None or value == "":
+                return []
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+                raise bad("a list such as [trust, value]")
+            return [str(v) for v in value]
+        if value is None:
+            return None
+        if not isinstance(value, (str, int, float)):
+            raise bad("text")
+        return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class DefaultRun:
+    """A run that ``make report`` performs on shipped data."""
+
+    data: str
+    codebook: str | None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A study: a notebook plus its parameter contract."""
+
+    name: str
+    title: str
+    description: str
+    notebook: str
+    params: tuple[Param, ...]
+    needs_codebook: bool = True
+    default_runs: tuple[DefaultRun, ...] = ()
+
+    @property
+    def notebook_path(self) -> Path:
+        path = Path(self.notebook)
+        return path if path.is_absolute() else PROJECT_ROOT / "notebooks" / path
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Parse and check parameters; return the full set with defaults filled in.
+
+        ``raw`` maps names to values already parsed from YAML text (see
+        :func:`parse_param_args`). Unknown names and wrong types raise
+        :class:`InputError` listing the accepted parameters.
+        """
+        names = [p.name for p in self.params]
+        for key in raw:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                did = f" Did you mean '{close[0]}'?" if close else ""
+                raise InputError(
+                    f"Unknown parameter '{key}' for study '{self.name}'.{did}",
+                    hint="Accepted parameters: "
+                    + "; ".join(
+                        f"{p.name} ({p.type_text}, default {p.default!r})" for p in self.params
+                    )
+                    + ". See `workbench list`.",
+                )
+        out = self.defaults
+        for key, value in raw.items():
+            out[key] = self.param(key).parse(value, study=self.name)
+        return out
+
+    def command(self, data: str, codebook: str | None, params: dict[str, Any]) -> str:
+        """The exact ``workbench run`` command that reproduces a run."""
+        from workbench.report import shell_command
+
+        argv = ["workbench", "run", self.name, "--data", str(data)]
+        if codebook:
+            argv += ["--codebook", str(codebook)]
+        for key, value in params.items():
+            text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+            argv += ["--param", f"{key}={text}"]
+        return shell_command(argv)
+
+
+def parse_param_args(pairs: list[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` strings; each VALUE is read as YAML.
+
+    >>> parse_param_args(["n_factors=5", "drivers=[trust, value]", "cfa=false"])
+    {'n_factors': 5, 'drivers': ['trust', 'value'], 'cfa': False}
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(
+                f"Parameter '{pair}' is not of the form KEY=VALUE.",
+                hint="Write e.g. --param n_factors=5 or --param drivers=[trust,value].",
+            )
+        try:
+            out[key] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            raise InputError(
+                f"The value of parameter '{key}' is not valid YAML: {text!r}.",
+                hint="Quote text with special characters, e.g. --param title='\"A: B\"'.",
+            ) from exc
+    return out
+
+
+MISSING = Param(
+    "missing",
+    "choice",
+    "listwise",
+    "missing-data treatment: listwise drops respondents with any missing item; pairwise "
+    "uses every available pair of answers (nothing is ever imputed)",
+    choices=("listwise", "pairwise"),
+)
+SEED = Param("seed", "int", 2026, "random seed for every resampling step", minimum=0)
+
+FACTOR_ANALYSIS = Study(
+    name="factor-analysis",
+    title="Survey factor analysis: screening, reliability and validity",
+    description="Do the questionnaire items measure the intended constructs, reliably?",
+    notebook="factor-analysis.ipynb",
+    params=(
+        MISSING,
+        Param("ci", "float", 0.95, "confidence level of the reliability intervals", minimum=0.5),
+        Param(
+            "straightline_min_items",
+            "int",
+            5,
+            "flag respondents who gave one identical answer to at least this many items",
+            minimum=2,
+        ),
+        SEED,
+    ),
+    default_runs=(
+        DefaultRun("data/loyalty_survey.csv", "data/loyalty_survey.codebook.yaml"),
+        DefaultRun("data/customer_sat.csv", "data/customer_sat.codebook.yaml"),
+        DefaultRun("data/bfi.csv", "data/bfi.codebook.yaml"),
+    ),
+)
+
+STUDIES: dict[str, Study] = {s.name: s for s in (FACTOR_ANALYSIS,)}
+
+
+def get_study(name: str) -> Study:
+    """Look a study up by name; :class:`InputError` lists the available ones."""
+    if name in STUDIES:
+        return STUDIES[name]
+    close = difflib.get_close_matches(name, list(STUDIES), n=1)
+    raise InputError(
+        f"Unknown study '{name}'." + (f" Did you mean '{close[0]}'?" if close else ""),
+        hint="Available studies: " + ", ".join(STUDIES) + ". See `workbench list`.",
+    )
