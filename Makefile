@@ -31,3 +31,6 @@ lab: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

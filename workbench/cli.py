@@ -119,11 +119,16 @@ def run_study(
             report_mode=False,
         )
     except pm.PapermillExecutionError as exc:
-        message = f"{exc.ename}: {exc.evalue}"
+        if exc.ename == "InputError":
+            # bad input found inside the notebook: same exit status and message as preflight
+            raise InputError(
+                f"{exc.evalue}\n  (The partially executed notebook is kept at {notebook_out}.)"
+            ) from exc
+        cell, first_line = _failing_cell(notebook_out, exc.cell_index)
         raise StudyFailed(
-            f"Study '{spec.name}' failed in cell {exc.cell_index + 1} (execution count "
-            f"{exc.exec_count}): {message}\n  The partially executed notebook is kept at "
-            f"{notebook_out}"
+            f"Study '{spec.name}' failed in cell {cell} (execution count {exc.exec_count}) of "
+            f"the kept notebook (`{first_line}`): {exc.ename}: {exc.evalue}\n"
+            f"  The partially executed notebook is kept at {notebook_out}"
         ) from exc
     if not (run_dir / "results.json").exists():
         raise StudyFailed(
@@ -133,6 +138,24 @@ def run_study(
     if run_dir.resolve().is_relative_to(reports_root().resolve()):
         update_index(reports_root())
     return run_dir
+
+
+def _failing_cell(notebook: Path, fallback_index: int) -> tuple[int, str]:
+    """1-based number and first source line of the cell holding the error output.
+
+    papermill inserts banner cells into the kept notebook, so its own cell
+    index does not point into that file; we look for the error output instead.
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except Exception:  # the partial notebook could not be read: fall back
+        return fallback_index + 1, ""
+    for number, cell in enumerate(nb.cells, start=1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return number, (cell.source.strip().splitlines() or [""])[0][:80]
+    return fallback_index + 1, ""
 
 
 def run_defaults() -> list[Path]:

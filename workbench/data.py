@@ -36,6 +36,9 @@ READERS = {
     ".pq": "parquet",
 }
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# Only empty cells and R's `NA` mean 'no answer'. pandas' longer default list
+# ('n/a', 'null', '-nan', ...) would silently turn typed text into missing values.
+NA_VALUES = ["", "NA"]
 MissingTreatment = Literal["listwise", "pairwise"]
 MISSING_TREATMENTS: tuple[str, ...] = ("listwise", "pairwise")
 
@@ -64,9 +67,10 @@ def read_table(path: str | Path) -> Table:
     """Read a data file into a DataFrame without changing the file.
 
     CSV files are tried as UTF-8 (with or without BOM) and then GB18030, a
-    superset of GBK. Columns whose every value parses as a number become
-    numeric; the rest stay text, so that a stray ``"n/a"`` in an item column is
-    reported by :func:`load_survey` rather than silently dropped.
+    superset of GBK. Only empty cells (and R's ``NA``) are read as missing.
+    Columns whose every value parses as a number become numeric; the rest stay
+    text, so that a stray ``"n/a"`` in an item column is reported by
+    :func:`load_survey` rather than silently dropped.
 
     Raises
     ------
@@ -93,7 +97,9 @@ def read_table(path: str | Path) -> Table:
         if kind == "csv":
             return _read_csv(path)
         if kind == "excel":
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            frame = pd.read_excel(
+                path, dtype=object, engine="openpyxl", keep_default_na=False, na_values=NA_VALUES
+            )
             return Table(_infer_numeric(frame), str(path))
         if kind in ("spss", "stata"):
             import pyreadstat
@@ -121,7 +127,6 @@ def read_table(path: str | Path) -> Table:
 
 def _read_csv(path: Path) -> Table:
     raw = path.read_bytes()
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
     last_error: Exception | None = None
     for encoding in CSV_ENCODINGS:
         try:
@@ -133,9 +138,14 @@ def _read_csv(path: Path) -> Table:
 
         if not text.strip():
             raise InputError("The data file is empty.", file=str(path), hint="Export it again.")
+        sep = _delimiter(text, path)
         try:
             frame = pd.read_csv(
-                io.StringIO(text), dtype=str, sep=sep, engine="python" if sep is None else "c"
+                io.StringIO(text),
+                dtype=str,
+                sep=sep,
+                keep_default_na=False,
+                na_values=NA_VALUES,
             )
         except pd.errors.ParserError as exc:
             raise InputError(
@@ -150,6 +160,16 @@ def _read_csv(path: Path) -> Table:
         file=str(path),
         hint="Save it from Excel as 'CSV UTF-8'.",
     ) from last_error
+
+
+def _delimiter(text: str, path: Path) -> str:
+    """The field delimiter, judged from the header line: tab, semicolon or comma."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] > 0 else ","
 
 
 def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:

@@ -65,10 +65,10 @@ def setup_matplotlib() -> None:
     matplotlib.use("Agg", force=False)
     font = cjk_font()
     if font:
-        families = list(matplotlib.rcParams["font.sans-serif"])
-        if font not in families:
-            matplotlib.rcParams["font.sans-serif"] = [*families[:1], font, *families[1:]]
-            matplotlib.rcParams["font.family"] = "sans-serif"
+        # A generic family ('sans-serif') resolves to one font only, so name the CJK font
+        # as an explicit fallback after it: Latin text keeps the default font.
+        families = [f for f in matplotlib.rcParams["font.family"] if f != font]
+        matplotlib.rcParams["font.family"] = [*families, font]
     matplotlib.rcParams["axes.unicode_minus"] = False
 
 
@@ -183,6 +183,61 @@ def reliability_chart(table: pd.DataFrame, *, threshold: float = 0.70):
     return fig
 
 
+def scree_plot(eigenvalues: pd.DataFrame, *, n_factors: int | None = None):
+    """Scree plot with parallel-analysis references (plotly).
+
+    ``eigenvalues`` has columns ``observed_fa``, ``simulated_fa_quantile`` (or
+    ``_mean``), ``observed_pc`` and ``simulated_pc_quantile`` (or ``_mean``),
+    indexed by factor number, as :func:`workbench.factors.parallel_analysis`
+    returns.
+    """
+    import plotly.graph_objects as go
+
+    e = eigenvalues
+    x = list(e.index)
+    fig = go.Figure()
+    sim_fa = "simulated_fa_quantile" if "simulated_fa_quantile" in e else "simulated_fa_mean"
+    sim_pc = "simulated_pc_quantile" if "simulated_pc_quantile" in e else "simulated_pc_mean"
+    fig.add_scatter(
+        x=x,
+        y=e["observed_pc"],
+        mode="lines+markers",
+        name="components: data",
+        line={"color": "#2b5d8a"},
+    )
+    fig.add_scatter(
+        x=x,
+        y=e[sim_pc],
+        mode="lines",
+        name="components: random data",
+        line={"color": "#2b5d8a", "dash": "dot"},
+    )
+    fig.add_scatter(
+        x=x,
+        y=e["observed_fa"],
+        mode="lines+markers",
+        name="factors: data",
+        line={"color": "#d1495b"},
+    )
+    fig.add_scatter(
+        x=x,
+        y=e[sim_fa],
+        mode="lines",
+        name="factors: random data",
+        line={"color": "#d1495b", "dash": "dot"},
+    )
+    fig.add_hline(y=1, line_dash="dash", line_color="grey", annotation_text="Kaiser: 1")
+    if n_factors:
+        fig.add_vline(x=n_factors, line_color="green", annotation_text=f"{n_factors} used")
+    fig.update_layout(
+        xaxis_title="factor / component number",
+        yaxis_title="eigenvalue",
+        height=420,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
 def _diverging(k: int) -> list[str]:
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
@@ -231,5 +286,41 @@ def correlation_heatmap(
     ax.figure.colorbar(im, ax=ax, fraction=0.04)
     if title:
         ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax
+
+
+def loadings_heatmap(
+    loadings: pd.DataFrame, *, labels: Sequence[str] | None = None, cutoff: float = 0.30, ax=None
+):
+    """Heatmap of factor loadings, items as rows (matplotlib); returns ``ax``.
+
+    Loadings below ``cutoff`` in absolute value are printed in grey.
+    """
+    import matplotlib.pyplot as plt
+
+    setup_matplotlib()
+    rows, cols = loadings.shape
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.5 + 0.9 * cols + 2.5, 0.32 * rows + 1.5))
+    values = loadings.to_numpy(dtype=float)
+    im = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    row_labels = list(labels) if labels is not None else [str(i) for i in loadings.index]
+    ax.set_yticks(range(rows), [shorten(s, 45) for s in row_labels])
+    ax.set_xticks(range(cols), [str(c) for c in loadings.columns])
+    ax.xaxis.tick_top()
+    for (i, j), v in np.ndenumerate(values):
+        strong = abs(v) >= cutoff
+        ax.text(
+            j,
+            i,
+            f"{v:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color=("white" if abs(v) > 0.6 else "black") if strong else "#999999",
+        )
+    ax.figure.colorbar(im, ax=ax, fraction=0.03)
+    ax.set_title("Pattern loadings", pad=20)
     ax.figure.tight_layout()
     return ax

@@ -46,7 +46,6 @@ class ScreeningResult(Result):
     constant_items: tuple[str, ...]
     reversed_items: tuple[str, ...]
     n_respondents: int
-    duplicate_ids: int
     warning_messages: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
@@ -199,6 +198,5 @@ def screen_items(
         constant_items=constant,
         reversed_items=tuple(cb.reverse_coded),
         n_respondents=n,
-        duplicate_ids=0,
         warning_messages=tuple(warnings),
     )

@@ -193,19 +193,55 @@ MISSING = Param(
     "missing",
     "choice",
     "listwise",
-    "missing-data treatment: listwise drops respondents with any missing item; pairwise "
-    "uses every available pair of answers (nothing is ever imputed)",
+    "missing-data treatment: listwise analyses the respondents who answered every item (one "
+    "sample for all analyses); pairwise uses every available pair of answers (nothing is "
+    "ever imputed)",
     choices=("listwise", "pairwise"),
 )
 SEED = Param("seed", "int", 2026, "random seed for every resampling step", minimum=0)
 
 FACTOR_ANALYSIS = Study(
     name="factor-analysis",
-    title="Survey factor analysis: screening, reliability and validity",
+    title="Survey factor analysis: screening, EFA, reliability and validity",
     description="Do the questionnaire items measure the intended constructs, reliably?",
     notebook="factor-analysis.ipynb",
     params=(
+        Param(
+            "n_factors",
+            "int_or_auto",
+            "auto",
+            "factors to extract; auto uses parallel analysis on the reduced correlation matrix",
+            minimum=1,
+        ),
+        Param(
+            "method",
+            "choice",
+            "minres",
+            "EFA extraction: minres (minimum residual), ml (maximum likelihood), pa (principal axis)",
+            choices=("minres", "ml", "pa"),
+        ),
+        Param(
+            "rotation",
+            "choice",
+            "oblimin",
+            "EFA rotation; oblique ones (promax, oblimin, quartimin, geomin) let factors correlate",
+            choices=("none", "varimax", "promax", "oblimin", "quartimin", "geomin"),
+        ),
         MISSING,
+        Param(
+            "correlation",
+            "choice",
+            "pearson",
+            "correlations the EFA starts from; polychoric suits Likert items",
+            choices=("pearson", "polychoric"),
+        ),
+        Param("cfa", "bool", True, "fit a CFA of the codebook's constructs (validity)"),
+        Param(
+            "split_half",
+            "bool",
+            False,
+            "EFA on a random half of the respondents and CFA on the other half (uses seed)",
+        ),
         Param("ci", "float", 0.95, "confidence level of the reliability intervals", minimum=0.5),
         Param(
             "straightline_min_items",
@@ -214,12 +250,30 @@ FACTOR_ANALYSIS = Study(
             "flag respondents who gave one identical answer to at least this many items",
             minimum=2,
         ),
+        Param(
+            "pa_iterations",
+            "int",
+            100,
+            "simulated data sets in parallel analysis",
+            minimum=10,
+        ),
         SEED,
+        Param(
+            "replication",
+            "str",
+            "",
+            "optional JSON of reference values computed by R (e.g. data/bfi.psych_reference.json);"
+            " the report then shows our values beside them",
+        ),
     ),
     default_runs=(
         DefaultRun("data/loyalty_survey.csv", "data/loyalty_survey.codebook.yaml"),
         DefaultRun("data/customer_sat.csv", "data/customer_sat.codebook.yaml"),
-        DefaultRun("data/bfi.csv", "data/bfi.codebook.yaml"),
+        DefaultRun(
+            "data/bfi.csv",
+            "data/bfi.codebook.yaml",
+            {"n_factors": 5, "replication": "data/bfi.psych_reference.json"},
+        ),
     ),
 )
 

@@ -1,4 +1,5 @@
-"""The factor-analysis study: screening, reliability and (as it grows) EFA and CFA.
+"""The factor-analysis study: screening, factorability, number of factors, EFA,
+reliability, CFA-based validity, and (optionally) a replication check against R.
 
 :func:`analyse` computes everything the notebook shows and returns a
 :class:`FactorAnalysisStudy`; the notebook only displays it.
@@ -7,68 +8,294 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from workbench import factors, sem
 from workbench.data import SurveyData, complete_cases, require_respondents
+from workbench.errors import InputError
 from workbench.results import Result, jsonable
 from workbench.scales import ReliabilityResult, reliability
 from workbench.screening import ScreeningResult, screen_items
 
 ALPHA_GOOD = 0.70
 R_DROP_WEAK = 0.30
+KMO_MIN = 0.60
+AVE_MIN = 0.50
+HTMT_MAX = 0.85
+CFI_GOOD, RMSEA_GOOD, SRMR_GOOD = 0.95, 0.06, 0.08
+CFI_OK, RMSEA_OK = 0.90, 0.08
 
 
 @dataclasses.dataclass(frozen=True)
 class FactorAnalysisStudy(Result):
-    """Everything the factor-analysis report shows."""
+    """Everything the factor-analysis report shows.
+
+    Attributes
+    ----------
+    survey, parameters
+        The prepared survey and the parameters used.
+    screening, reliability
+        :class:`~workbench.screening.ScreeningResult`,
+        :class:`~workbench.scales.ReliabilityResult`.
+    kmo, bartlett, parallel, map
+        Factorability and number-of-factors results.
+    n_factors_chosen, n_factors_rule
+        The number of factors extracted and why.
+    efa
+        :class:`~workbench.factors.EFAResult`.
+    cfa
+        :class:`~workbench.sem.SEMResult` of the codebook's measurement model
+        (``None`` when ``cfa=False`` or fewer than two multi-item constructs).
+    correlation_used
+        ``pearson`` or ``polychoric``; ``polychoric`` holds its result.
+    split
+        ``None`` or ``{"seed", "n_efa", "n_cfa"}`` when ``split_half`` is on.
+    replication
+        Our values beside the reference values, when a reference file is given.
+    """
 
     survey: SurveyData
     parameters: dict[str, Any]
     screening: ScreeningResult
     reliability: ReliabilityResult
     missing_report: dict[str, Any]
+    kmo: Any
+    bartlett: Any
+    parallel: Any
+    map: Any
+    kaiser: int
+    n_factors_chosen: int
+    n_factors_rule: str
+    efa: Any
+    factor_map: pd.DataFrame
+    cfa: Any
+    cfa_note: str
+    polychoric: Any
+    split: dict[str, Any] | None
+    replication: pd.DataFrame | None
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
 
     def to_frame(self) -> pd.DataFrame:
         return self.reliability_table()
 
-    def reliability_table(self) -> pd.DataFrame:
-        """Per construct: label, items, n, alpha with CI, omega total, mean, sd."""
-        cb = self.survey.codebook
-        table = self.reliability.table.copy()
-        table.insert(0, "label", [cb.label(c) if cb.label(c) != c else "" for c in table.index])
-        return table
-
-    def results(self) -> dict[str, Any]:
-        """The study's own results.json keys."""
-        return {
-            "screening": self.screening.to_dict(),
-            "reliability": {
-                name: {
-                    k: row[k]
-                    for k in (
-                        "n_items",
-                        "n",
-                        "alpha",
-                        "alpha_ci_low",
-                        "alpha_ci_high",
-                        "std_alpha",
-                        "omega_total",
-                        "mean",
-                        "sd",
-                    )
-                }
-                for name, row in jsonable(self.reliability.table.to_dict(orient="index")).items()
-            },
-            "item_total": _item_total_dict(self.reliability.item_stats),
-        }
-
     @property
     def n_used(self) -> int:
         return int(self.missing_report["n_used"])
+
+    # ------------------------------------------------------------------ tables
+    def reliability_table(self) -> pd.DataFrame:
+        """Per construct: label, items, n, alpha with CI, omega total, CR, AVE, mean, sd."""
+        cb = self.survey.codebook
+        table = self.reliability.table.copy()
+        table.insert(0, "label", [cb.label(c) if cb.label(c) != c else "" for c in table.index])
+        if self.cfa is not None:
+            cr = self.cfa.composite_reliability()
+            av = self.cfa.ave()
+            pos = table.columns.get_loc("omega_total") + 1
+            table.insert(pos, "composite_reliability", cr.reindex(table.index))
+            table.insert(pos + 1, "ave", av.reindex(table.index))
+        return table
+
+    def factorability_table(self) -> pd.DataFrame:
+        b = self.bartlett
+        return pd.DataFrame(
+            {
+                "value": [self.kmo.overall, b.chi2, b.df, b.p],
+                "meaning": [
+                    _kmo_word(self.kmo.overall),
+                    "Bartlett's test of sphericity: chi-square",
+                    "degrees of freedom",
+                    "p < .05 means the items correlate enough to factor",
+                ],
+            },
+            index=["KMO (overall)", "Bartlett chi2", "Bartlett df", "Bartlett p"],
+        )
+
+    def n_factors_table(self) -> pd.DataFrame:
+        rows = [
+            ("Parallel analysis (factors, reduced matrix)", self.parallel.n_factors),
+            ("Parallel analysis (components)", self.parallel.n_components),
+            ("Velicer's MAP", self.map.n_factors),
+            ("Kaiser (eigenvalue > 1)", self.kaiser),
+            ("Constructs in the codebook", len(self.survey.codebook.constructs)),
+        ]
+        if self.n_factors_rule not in {r[0] for r in rows}:
+            rows.append((self.n_factors_rule, self.n_factors_chosen))
+        table = pd.DataFrame(rows, columns=["criterion", "suggests"]).set_index("criterion")
+        table["used"] = ["✔" if c == self.n_factors_rule else "" for c in table.index]
+        return table
+
+    def loadings_table(self) -> pd.DataFrame:
+        """Pattern loadings with construct, communality and flags."""
+        cb = self.survey.codebook
+        load = self.efa.loadings.copy()
+        out = pd.DataFrame(index=load.index)
+        out["construct"] = [cb.construct_of(i) for i in load.index]
+        out = pd.concat([out, load], axis=1)
+        out["h2"] = self.efa.communalities
+        flags = []
+        for item in load.index:
+            f = []
+            if item in self.efa.heywood:
+                f.append("Heywood")
+            if item in self.efa.cross_loadings:
+                f.append("cross-loads")
+            if item in self.efa.weak_items:
+                f.append("weak")
+            flags.append(", ".join(f))
+        out["flags"] = flags
+        return out
+
+    def efa_fit_table(self) -> pd.DataFrame:
+        """The EFA's fit as psych reports it."""
+        f = self.efa.fit.to_dict()
+        return pd.DataFrame({"value": pd.Series(f)})
+
+    def fornell_larcker_table(self) -> pd.DataFrame | None:
+        return None if self.cfa is None else self.cfa.fornell_larcker()
+
+    def htmt_table(self) -> pd.DataFrame | None:
+        if self.cfa is None or len(self.cfa.constructs) < 2:
+            return None
+        return self.cfa.htmt()
+
+    def residuals_table(self, top: int = 10) -> pd.DataFrame | None:
+        return None if self.cfa is None else self.cfa.residual_correlations(top=top)
+
+    def modification_table(self, top: int = 10) -> pd.DataFrame | None:
+        return None if self.cfa is None else self.cfa.modification_indices(top=top)
+
+    def cfa_fit_table(self) -> pd.DataFrame | None:
+        if self.cfa is None:
+            return None
+        f = self.cfa.fit
+        rows = [
+            ("n", f["n"], ""),
+            ("chi2", f["chi2"], ""),
+            ("df", f["df"], ""),
+            ("p", f["p"], "p > .05: exact fit not rejected (rare with large n)"),
+            ("CFI", f["cfi"], _judge(f["cfi"], CFI_GOOD, CFI_OK, higher=True)),
+            ("TLI", f["tli"], _judge(f["tli"], CFI_GOOD, CFI_OK, higher=True)),
+            ("RMSEA", f["rmsea"], _judge(f["rmsea"], RMSEA_GOOD, RMSEA_OK, higher=False)),
+            ("RMSEA 90% CI low", f["rmsea_ci_low"], ""),
+            ("RMSEA 90% CI high", f["rmsea_ci_high"], ""),
+            ("SRMR", f["srmr"], _judge(f["srmr"], SRMR_GOOD, 0.10, higher=False)),
+            ("AIC", f["aic"], ""),
+            ("BIC", f["bic"], ""),
+        ]
+        return pd.DataFrame(rows, columns=["index", "value", "reading"]).set_index("index")
+
+    def std_loadings_table(self) -> pd.DataFrame | None:
+        if self.cfa is None:
+            return None
+        est = self.cfa.estimates
+        load = est[est["op"] == "=~"][["lhs", "rhs", "std_all", "std_se", "estimate", "se", "p"]]
+        return load.rename(columns={"lhs": "construct", "rhs": "item"}).reset_index(drop=True)
+
+    # ------------------------------------------------------------------ results.json
+    def results(self) -> dict[str, Any]:
+        """The study's own results.json keys (a contract: see the issue)."""
+        rel = {}
+        table = self.reliability_table()
+        for name, row in table.iterrows():
+            rel[str(name)] = {
+                "alpha": row["alpha"],
+                "alpha_ci_low": row["alpha_ci_low"],
+                "alpha_ci_high": row["alpha_ci_high"],
+                "omega_total": row["omega_total"],
+                "composite_reliability": row.get("composite_reliability"),
+                "ave": row.get("ave"),
+                "std_alpha": row["std_alpha"],
+                "n": row["n"],
+                "n_items": row["n_items"],
+                "mean": row["mean"],
+                "sd": row["sd"],
+            }
+        efa = self.efa
+        out: dict[str, Any] = {
+            "screening": self.screening.to_dict(),
+            "correlation": self.parameters["correlation"],
+            "kmo": {"overall": self.kmo.overall, "items": self.kmo.items.to_dict()},
+            "bartlett": {"chi2": self.bartlett.chi2, "df": self.bartlett.df, "p": self.bartlett.p},
+            "n_factors": {
+                "chosen": self.n_factors_chosen,
+                "rule": self.n_factors_rule,
+                "parallel_analysis": self.parallel.n_factors,
+                "parallel_analysis_components": self.parallel.n_components,
+                "map": self.map.n_factors,
+                "kaiser": self.kaiser,
+            },
+            "efa": {
+                "method": efa.method,
+                "rotation": efa.rotation,
+                "n_factors": efa.n_factors,
+                "n_obs": efa.n_obs,
+                "loadings": efa.loadings.to_dict(orient="index"),
+                "structure": None
+                if efa.structure is None
+                else efa.structure.to_dict(orient="index"),
+                "factor_correlations": None if efa.phi is None else efa.phi.to_dict(orient="index"),
+                "communalities": efa.communalities.to_dict(),
+                "variance": efa.variance.to_dict(orient="index"),
+                "fit": efa.fit.to_dict(),
+                "heywood": list(efa.heywood),
+                "cross_loadings": list(efa.cross_loadings),
+                "weak_items": list(efa.weak_items),
+            },
+            "reliability": rel,
+            "item_total": _item_total_dict(self.reliability.item_stats),
+            "cfa": None,
+            "split_half": self.split,
+        }
+        if self.cfa is not None:
+            f = self.cfa.fit
+            out["cfa"] = {
+                "fit": {
+                    k: f[k]
+                    for k in (
+                        "chi2",
+                        "df",
+                        "p",
+                        "cfi",
+                        "tli",
+                        "rmsea",
+                        "rmsea_ci_low",
+                        "rmsea_ci_high",
+                        "srmr",
+                        "aic",
+                        "bic",
+                        "n",
+                    )
+                },
+                "std_loadings": dict(self.cfa.std_loadings),
+                "htmt": self.cfa.htmt().to_dict(orient="index")
+                if len(self.cfa.constructs) > 1
+                else {},
+                "fornell_larcker": self.cfa.fornell_larcker().to_dict(orient="index"),
+                "constructs": {k: list(v) for k, v in self.cfa.constructs.items()},
+                "warnings": list(self.cfa.warnings),
+            }
+        if self.replication is not None:
+            out["replication"] = self.replication.reset_index().to_dict(orient="records")
+        return jsonable(out)
+
+    def headline(self) -> dict[str, Any]:
+        table = self.reliability.table.dropna(subset=["alpha"])
+        out: dict[str, Any] = {
+            "respondents": self.screening.n_respondents,
+            "factors": self.n_factors_chosen,
+        }
+        if len(table):
+            out["alpha range"] = f"{table['alpha'].min():.2f}–{table['alpha'].max():.2f}"
+        if self.cfa is not None:
+            out["CFA CFI / RMSEA"] = f"{self.cfa.fit['cfi']:.3f} / {self.cfa.fit['rmsea']:.3f}"
+        return out
 
     # ------------------------------------------------------------------ figures
     def distribution_figure(self):
@@ -79,12 +306,26 @@ class FactorAnalysisStudy(Result):
             return None
         return response_distribution(self.screening.distribution, self.survey.codebook.labels)
 
+    def scree_figure(self):
+        """Observed vs simulated eigenvalues (interactive)."""
+        from workbench.plots import scree_plot
+
+        return scree_plot(self.parallel.eigenvalues, n_factors=self.n_factors_chosen)
+
+    def loadings_figure(self):
+        """Pattern loadings heatmap with item labels (static; Chinese-safe)."""
+        from workbench.plots import figure_labels, loadings_heatmap
+
+        cb = self.survey.codebook
+        items = list(self.efa.loadings.index)
+        labels, _ = figure_labels(items, [_item_label(cb, i) for i in items])
+        return loadings_heatmap(self.efa.loadings, labels=labels)
+
     def reliability_figure(self):
         """Alpha with its CI and omega per construct (interactive)."""
         from workbench.plots import reliability_chart
 
-        table = self.reliability_table().reset_index()
-        return reliability_chart(table, threshold=ALPHA_GOOD)
+        return reliability_chart(self.reliability_table().reset_index(), threshold=ALPHA_GOOD)
 
     def correlation_figure(self):
         """Item correlation heatmap with item labels (static; Chinese-safe)."""
@@ -92,21 +333,14 @@ class FactorAnalysisStudy(Result):
 
         cb = self.survey.codebook
         items = list(cb.items)
-        corr = self.survey.items.corr()
-        labels, _ = figure_labels(
-            items, [f"{i} {cb.labels[i]}" if i in cb.labels else i for i in items]
-        )
-        return correlation_heatmap(corr, labels=labels, title="Item correlations (Pearson)")
+        corr = self.polychoric.corr if self.polychoric is not None else self.survey.items.corr()
+        labels, _ = figure_labels(items, [_item_label(cb, i) for i in items])
+        title = f"Item correlations ({self.parameters['correlation']})"
+        return correlation_heatmap(corr.loc[items, items], labels=labels, title=title)
 
-    def headline(self) -> dict[str, Any]:
-        table = self.reliability.table.dropna(subset=["alpha"])
-        out: dict[str, Any] = {
-            "respondents": self.screening.n_respondents,
-            "constructs": len(self.survey.codebook.constructs),
-        }
-        if len(table):
-            out["alpha range"] = f"{table['alpha'].min():.2f}–{table['alpha'].max():.2f}"
-        return out
+
+def _item_label(cb, item: str) -> str:
+    return f"{item} {cb.labels[item]}" if item in cb.labels else item
 
 
 def _item_total_dict(stats: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -116,75 +350,423 @@ def _item_total_dict(stats: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _kmo_word(value: float) -> str:
+    # Kaiser (1974)'s labels
+    for bound, word in (
+        (0.9, "marvelous"),
+        (0.8, "meritorious"),
+        (0.7, "middling"),
+        (0.6, "mediocre"),
+        (0.5, "miserable"),
+    ):
+        if value >= bound:
+            return f"Kaiser-Meyer-Olkin sampling adequacy: {word}"
+    return "Kaiser-Meyer-Olkin sampling adequacy: unacceptable"
+
+
+def _judge(value: float, good: float, ok: float, *, higher: bool) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    if higher:
+        return "good" if value >= good else "acceptable" if value >= ok else "poor"
+    return "good" if value <= good else "acceptable" if value <= ok else "poor"
+
+
+def map_factors_to_constructs(
+    loadings: pd.DataFrame, constructs: dict[str, list[str]]
+) -> pd.DataFrame:
+    """Which factor each construct's items load on most.
+
+    For every construct with two or more items: its dominant factor (where
+    most of its items have their largest absolute loading), how many of its
+    items load there, and whether the factor is shared with another construct.
+    """
+    primary = loadings.abs().idxmax(axis=1)
+    rows = []
+    for name, items in constructs.items():
+        items = [i for i in items if i in loadings.index]
+        if len(items) < 2:
+            continue
+        counts = primary.loc[items].value_counts()
+        rows.append(
+            {
+                "construct": name,
+                "factor": counts.index[0],
+                "items_on_factor": int(counts.iloc[0]),
+                "n_items": len(items),
+                "stray_items": ", ".join(i for i in items if primary[i] != counts.index[0]),
+            }
+        )
+    table = pd.DataFrame(rows).set_index("construct") if rows else pd.DataFrame()
+    if len(table):
+        shared = table["factor"].map(table["factor"].value_counts()) > 1
+        table["shares_factor"] = shared
+    return table
+
+
 def analyse(
     survey: SurveyData,
     *,
+    n_factors: int | str = "auto",
+    method: str = "minres",
+    rotation: str = "oblimin",
     missing: str = "listwise",
+    correlation: str = "pearson",
+    cfa: bool = True,
+    split_half: bool = False,
     ci: float = 0.95,
     straightline_min_items: int = 5,
+    pa_iterations: int = 100,
     seed: int = 2026,
+    replication: str = "",
 ) -> FactorAnalysisStudy:
     """Run the factor-analysis study on a prepared survey.
 
     Parameters mirror the study's parameters (see ``workbench list``).
     """
     cb = survey.codebook
+    warnings: list[str] = []
     screening = screen_items(survey, straightline_min_items=straightline_min_items)
-    _, missing_report = complete_cases(survey.items, missing=missing)  # type: ignore[arg-type]
+    warnings += list(screening.warnings)
+    items = survey.items
+    _, missing_report = complete_cases(items, missing=missing)  # type: ignore[arg-type]
     require_respondents(missing_report["n_used"], 3, method="scale reliability", file=survey.path)
-    rel = reliability(survey.items, cb.construct_items, missing=missing, ci=ci)  # type: ignore[arg-type]
-    warnings = list(screening.warnings) + [w for w in rel.warnings if w not in screening.warnings]
-    if missing == "listwise" and missing_report["n_dropped"]:
+
+    # listwise: one analytic sample (respondents who answered every item) for every analysis
+    rel_data = items.dropna() if missing == "listwise" else items
+    rel = reliability(rel_data, cb.construct_items, missing=missing, ci=ci)  # type: ignore[arg-type]
+    warnings += [w for w in rel.warnings if w not in warnings]
+
+    # constant items break every correlation-based method: leave them out, and say so
+    fa_items = [i for i in cb.items if i not in screening.constant_items]
+    data = items[fa_items]
+    split = None
+    cfa_data = data
+    if split_half:
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(data))
+        half = len(data) // 2
+        efa_rows, cfa_rows = np.sort(order[:half]), np.sort(order[half:])
+        cfa_data = data.iloc[cfa_rows]
+        data = data.iloc[efa_rows]
+        split = {"seed": seed, "n_efa": len(data), "n_cfa": len(cfa_data)}
+
+    if missing == "listwise":
+        efa_data = data.dropna()
+        if len(efa_data) < len(data):
+            warnings.append(
+                f"{len(data) - len(efa_data)} of {len(data)} respondents miss at least one item "
+                "and are left out of the factor analysis (listwise deletion; nothing is imputed)."
+            )
+    else:
+        efa_data = data
+    require_respondents(
+        len(efa_data), max(len(fa_items) + 1, 10), method="factor analysis", file=survey.path
+    )
+
+    poly = None
+    corr = None
+    if correlation == "polychoric":
+        from workbench.polychoric import polychoric_matrix
+
+        poly = polychoric_matrix(efa_data, missing=missing)  # type: ignore[arg-type]
+        warnings += list(poly.warnings)
+        corr = poly.corr
+    elif correlation != "pearson":
+        raise ValueError(f"correlation must be 'pearson' or 'polychoric', not {correlation!r}")
+
+    source: dict[str, Any] = (
+        {"corr": corr, "n_obs": len(efa_data)}
+        if corr is not None
+        else {"data": efa_data, "missing": missing}
+    )
+    corr_only = {k: v for k, v in source.items() if k != "n_obs"}
+    kmo = factors.kmo(**corr_only)
+    bart = factors.bartlett_sphericity(**source)
+    parallel = factors.parallel_analysis(**source, n_iter=pa_iterations, seed=seed)
+    mp = factors.map_test(**corr_only, max_factors=min(len(fa_items) - 1, 20))
+    kaiser = factors.kaiser_count(**corr_only)
+    if kmo.overall < KMO_MIN:
         warnings.append(
-            f"{missing_report['n_dropped']} of {missing_report['n_total']} respondents miss at "
-            "least one item; listwise deletion is applied per construct for reliability "
-            "(nothing is imputed)."
+            f"Sampling adequacy is low (KMO = {kmo.overall:.2f} < {KMO_MIN}): the items share "
+            "little common variance, so factor solutions may be unstable."
         )
+
+    if n_factors == "auto":
+        chosen, rule = parallel.n_factors, "Parallel analysis (factors, reduced matrix)"
+        if chosen < 1:
+            chosen = 1
+            warnings.append("Parallel analysis suggested no factor; one factor was extracted.")
+    else:
+        chosen, rule = int(n_factors), "Set by the n_factors parameter"
+    p = len(fa_items)
+    max_factors = int(np.floor((2 * p + 1 - np.sqrt(8 * p + 1)) / 2))
+    if chosen > max_factors:
+        raise InputError(
+            f"{chosen} factors are too many for {p} items (at most {max_factors} leave the "
+            "model identified).",
+            file=survey.path,
+            hint="Set --param n_factors to a smaller number, or use n_factors=auto.",
+        )
+    efa_res = factors.efa(
+        None if corr is not None else efa_data,
+        chosen,
+        method=method,  # type: ignore[arg-type]
+        rotation=rotation,  # type: ignore[arg-type]
+        **({"corr": corr, "n_obs": len(efa_data)} if corr is not None else {"missing": missing}),
+    )
+    warnings += [w for w in efa_res.warnings if w not in warnings]
+    factor_map = map_factors_to_constructs(efa_res.loadings, cb.construct_items)
+
+    cfa_res, cfa_note = None, ""
+    multi = {k: v for k, v in cb.construct_items.items() if len(v) >= 2}
+    multi = {k: [i for i in v if i in fa_items] for k, v in multi.items()}
+    multi = {k: v for k, v in multi.items() if len(v) >= 2}
+    if not cfa:
+        cfa_note = "CFA was switched off (cfa=false)."
+    elif len(multi) < 1:
+        cfa_note = "No construct has two or more items, so no CFA was fitted."
+    else:
+        cfa_input = cfa_data[[i for v in multi.values() for i in v]].dropna()
+        try:
+            cfa_res = sem.fit_cfa(cfa_input, multi)
+        except InputError as exc:
+            cfa_res = None
+            cfa_note = f"The CFA could not be fitted: {exc.problem}"
+            warnings.append(
+                f"CFA skipped: {exc.problem} {exc.hint or ''} The EFA and reliability results "
+                "do not depend on it."
+            )
+    if cfa_res is not None:
+        single = [k for k in cb.construct_items if k not in multi]
+        cfa_note = (
+            f"CFA (maximum likelihood, listwise complete cases n = {cfa_res.n}) of "
+            f"{len(multi)} correlated constructs"
+            + (f"; single-item constructs left out: {', '.join(single)}" if single else "")
+            + (f"; fitted on the other random half (seed {seed})" if split_half else "")
+            + "."
+        )
+        if correlation == "polychoric":
+            cfa_note += (
+                " The CFA treats the items as continuous (ML on Pearson covariances); an "
+                "ordinal CFA (WLSMV) is not available yet."
+            )
+        warnings += [f"CFA: {w}" for w in cfa_res.warnings]
+
+    replication_table = None
+    if replication:
+        replication_table = replication_comparison(
+            replication,
+            kmo=kmo,
+            bartlett=bart,
+            rel=rel,
+            efa=efa_res,
+            reversed_items=cb.reverse_coded,
+        )
+
     from workbench.plots import figure_labels
 
     _, font_warning = figure_labels(list(cb.items), [cb.labels.get(i, i) for i in cb.items])
     if font_warning:
         warnings.append(font_warning)
-    findings = _findings(survey, screening, rel, missing_report, ci)
-    return FactorAnalysisStudy(
+
+    study = FactorAnalysisStudy(
         survey=survey,
         parameters={
+            "n_factors": n_factors,
+            "method": method,
+            "rotation": rotation,
             "missing": missing,
+            "correlation": correlation,
+            "cfa": cfa,
+            "split_half": split_half,
             "ci": ci,
             "straightline_min_items": straightline_min_items,
+            "pa_iterations": pa_iterations,
             "seed": seed,
+            "replication": replication,
         },
         screening=screening,
         reliability=rel,
         missing_report=missing_report,
-        findings=tuple(findings),
-        warning_messages=tuple(warnings),
+        kmo=kmo,
+        bartlett=bart,
+        parallel=parallel,
+        map=mp,
+        kaiser=kaiser,
+        n_factors_chosen=chosen,
+        n_factors_rule=rule,
+        efa=efa_res,
+        factor_map=factor_map,
+        cfa=cfa_res,
+        cfa_note=cfa_note,
+        polychoric=poly,
+        split=split,
+        replication=replication_table,
+        findings=(),
+        warning_messages=tuple(dict.fromkeys(warnings)),
     )
+    return dataclasses.replace(study, findings=tuple(_findings(study)))
 
 
-def _findings(
-    survey: SurveyData,
-    screening: ScreeningResult,
+# --------------------------------------------------------------------------- replication
+def replication_comparison(
+    path: str,
+    *,
+    kmo: Any,
+    bartlett: Any,
     rel: ReliabilityResult,
-    missing_report: dict[str, Any],
-    ci: float,
-) -> list[str]:
-    cb = survey.codebook
+    efa: Any,
+    reversed_items: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Our values beside reference values computed by R (a JSON file).
+
+    The file holds ``kmo_overall``, ``bartlett``, ``reliability`` per
+    construct (``alpha``, ``omega_total``) and an ``efa`` block (``loadings``,
+    ``communalities``, ``fit``), as ``data/bfi.psych_reference.json``. EFA
+    factors are matched to the reference's by Tucker congruence and their
+    signs aligned; loadings of reverse-coded items are compared with their
+    sign flipped when the reference analysed the raw items.
+    """
+    file = Path(path)
+    if not file.is_absolute() and not file.exists():
+        from workbench.studies import PROJECT_ROOT
+
+        file = PROJECT_ROOT / file
+    if not file.exists():
+        raise InputError(
+            "Replication reference file not found.",
+            file=str(file),
+            hint="Check --param replication=PATH or leave it empty.",
+        )
+    ref = json.loads(file.read_text(encoding="utf-8"))
+    rows: list[tuple[str, float, float]] = []
+    if "kmo_overall" in ref:
+        rows.append(("KMO overall", kmo.overall, ref["kmo_overall"]))
+    if "bartlett" in ref:
+        rows.append(("Bartlett chi2", bartlett.chi2, ref["bartlett"]["chi2"]))
+    for name, vals in ref.get("reliability", {}).items():
+        if name in rel.table.index:
+            rows.append((f"alpha: {name}", rel.table.loc[name, "alpha"], vals["alpha"]))
+            rows.append(
+                (f"omega total: {name}", rel.table.loc[name, "omega_total"], vals["omega_total"])
+            )
+    ref_efa = ref.get("efa")
+    if ref_efa and ref_efa.get("n_factors") == efa.n_factors:
+        for key in ("chi2", "rmsea", "tli", "bic"):
+            ours = getattr(efa.fit, key, None)
+            if ours is None:
+                ours = efa.fit.to_dict().get(key)
+            rows.append((f"EFA {key}", ours, ref_efa["fit"][key]))
+        ref_load = pd.DataFrame(ref_efa["loadings"]).T
+        ours = efa.loadings.copy()
+        if not ref_efa.get("items_reverse_coded", True):
+            flip = [i for i in reversed_items if i in ours.index]
+            ours.loc[flip] *= -1
+        common = [i for i in ours.index if i in ref_load.index]
+        aligned = align_factors(ours.loc[common], ref_load.loc[common])
+        diff = (aligned - ref_load.loc[common].to_numpy()).abs().to_numpy()
+        rows.append(("EFA loadings: largest |difference|", float(diff.max()), 0.0))
+        comm = pd.Series(ref_efa["communalities"])
+        cdiff = (efa.communalities.reindex(comm.index) - comm).abs().max()
+        rows.append(("EFA communalities: largest |difference|", float(cdiff), 0.0))
+    table = pd.DataFrame(rows, columns=["quantity", "workbench", "R"]).set_index("quantity")
+    table["difference"] = table["workbench"] - table["R"]
+    return table
+
+
+def align_factors(loadings: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Reorder and re-sign our factors to best match a reference solution.
+
+    Matching maximises the total absolute Tucker congruence (Hungarian
+    algorithm); each matched factor takes the sign that makes its congruence
+    positive. Returns our loadings with the reference's column names.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    a = loadings.to_numpy(dtype=float)
+    b = reference.to_numpy(dtype=float)
+    num = a.T @ b
+    den = np.sqrt(np.outer((a**2).sum(0), (b**2).sum(0)))
+    congruence = num / den
+    rows, cols = linear_sum_assignment(-np.abs(congruence))
+    out = np.zeros_like(b)
+    for r, c in zip(rows, cols, strict=True):
+        out[:, c] = a[:, r] * np.sign(congruence[r, c])
+    return pd.DataFrame(out, index=loadings.index, columns=reference.columns)
+
+
+# --------------------------------------------------------------------------- findings
+def _findings(s: FactorAnalysisStudy) -> list[str]:
+    cb = s.survey.codebook
     out = []
     n_items = len(cb.items)
-    complete = int(survey.items.notna().all(axis=1).sum())
+    complete = int(s.survey.items.notna().all(axis=1).sum())
     out.append(
-        f"{screening.n_respondents} respondents answered {n_items} items measuring "
+        f"{s.screening.n_respondents} respondents answered {n_items} items measuring "
         f"{len(cb.constructs)} constructs; {complete} answered every item."
     )
-    table = rel.table.dropna(subset=["alpha"])
+    # factor structure
+    fm = s.factor_map
+    multi = [k for k, v in cb.construct_items.items() if len(v) >= 2]
+    if len(fm):
+        clean = fm[(fm["items_on_factor"] == fm["n_items"]) & ~fm["shares_factor"]]
+        as_designed = len(clean) == len(fm) and s.n_factors_chosen >= len(fm)
+        basis = (
+            "as parallel analysis suggests"
+            if s.n_factors_rule.startswith("Parallel")
+            else "as requested"
+        )
+        text = (
+            f"The items form {s.n_factors_chosen} factors ({basis}; MAP suggests "
+            f"{s.map.n_factors}, the codebook has {len(multi)} multi-item constructs)."
+        )
+        if as_designed:
+            text += " Every construct's items load mainly on a factor of their own, as designed."
+        else:
+            shared: dict[str, list[str]] = {}
+            for c, r in fm[fm["shares_factor"]].iterrows():
+                shared.setdefault(str(r.factor), []).append(str(c))
+            parts = [
+                f"{' and '.join(cb.label(c) for c in names)} share {factor}"
+                for factor, names in shared.items()
+            ]
+            stray = [f"{r.stray_items} ({cb.label(c)})" for c, r in fm.iterrows() if r.stray_items]
+            if parts:
+                text += " Not a clean match with the codebook: " + "; ".join(parts) + "."
+            if stray:
+                text += (
+                    " Items loading mainly elsewhere than their construct: "
+                    + "; ".join(stray)
+                    + "."
+                )
+        out.append(text)
+    if s.efa.cross_loadings:
+        parts = []
+        for item in s.efa.cross_loadings:
+            row = s.efa.loadings.loc[item]
+            strong = row[row.abs() >= 0.30].sort_values(key=abs, ascending=False)
+            parts.append(f"{item} on " + " and ".join(f"{f} ({v:.2f})" for f, v in strong.items()))
+        out.append(
+            "Cross-loading items (|loading| ≥ 0.30 on two or more factors): "
+            + "; ".join(parts)
+            + "."
+        )
+    if s.efa.heywood:
+        out.append(
+            f"Heywood case(s) in the EFA: {', '.join(s.efa.heywood)} (communality ≥ 1); "
+            "the solution is improper: try fewer factors or another extraction method."
+        )
+    # reliability
+    table = s.reliability_table().dropna(subset=["alpha"])
     if len(table):
         good = table[table["alpha"] >= ALPHA_GOOD]
         weak = table[table["alpha"] < ALPHA_GOOD].sort_values("alpha")
         text = (
-            f"{len(good)} of {len(table)} multi-item constructs reach the usual "
-            f"reliability threshold (Cronbach's alpha ≥ {ALPHA_GOOD:.2f})."
+            f"{len(good)} of {len(table)} multi-item constructs reach the usual reliability "
+            f"threshold (Cronbach's alpha ≥ {ALPHA_GOOD:.2f})."
         )
+        ci = s.parameters["ci"]
         if len(weak):
             parts = [
                 f"{cb.label(c)} (alpha {r.alpha:.2f}, {ci:.0%} CI {r.alpha_ci_low:.2f}–"
@@ -193,42 +775,78 @@ def _findings(
             ]
             text += " Below it: " + "; ".join(parts) + "."
         else:
-            best = table["alpha"].idxmax()
-            worst = table["alpha"].idxmin()
+            best, worst = table["alpha"].idxmax(), table["alpha"].idxmin()
             text += (
-                f" The most reliable is {cb.label(best)} (alpha "
-                f"{table.loc[best, 'alpha']:.2f}); the least, {cb.label(worst)} "
-                f"(alpha {table.loc[worst, 'alpha']:.2f})."
+                f" The most reliable is {cb.label(best)} (alpha {table.loc[best, 'alpha']:.2f}); "
+                f"the least, {cb.label(worst)} (alpha {table.loc[worst, 'alpha']:.2f})."
             )
         out.append(text)
-    stats = rel.item_stats
-    if "r_drop" in stats:
-        weak_items = stats[stats["r_drop"] < R_DROP_WEAK]
-        if len(weak_items):
-            parts = [
-                f"{item} in {cb.label(c)} (r = {row.r_drop:.2f}"
-                + (
-                    f"; alpha would rise to {row.alpha_if_deleted:.2f} without it"
-                    if "alpha_if_deleted" in stats
-                    and row.alpha_if_deleted > rel.table.loc[c, "alpha"]
-                    else ""
-                )
-                + ")"
-                for (c, item), row in weak_items.iterrows()
-            ]
+    stats = s.reliability.item_stats
+    weak_items = stats[stats["r_drop"] < R_DROP_WEAK]
+    if len(weak_items):
+        parts = []
+        for (c, item), row in weak_items.iterrows():
+            extra = ""
+            if row.alpha_if_deleted > s.reliability.table.loc[c, "alpha"]:
+                extra = f"; alpha would rise to {row.alpha_if_deleted:.2f} without it"
+            parts.append(f"{item} in {cb.label(c)} (r = {row.r_drop:.2f}{extra})")
+        out.append(
+            f"Items that fit their scale weakly (corrected item-total r < {R_DROP_WEAK:.2f}): "
+            + "; ".join(parts)
+            + "."
+        )
+    # CFA
+    if s.cfa is not None:
+        f = s.cfa.fit
+        verdict = (
+            "fits well"
+            if f["cfi"] >= CFI_GOOD and f["rmsea"] <= RMSEA_GOOD and f["srmr"] <= SRMR_GOOD
+            else "fits acceptably"
+            if f["cfi"] >= CFI_OK and f["rmsea"] <= RMSEA_OK
+            else "fits poorly"
+        )
+        out.append(
+            f"The codebook's measurement model {verdict} in the CFA: CFI {f['cfi']:.3f}, "
+            f"TLI {f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
+            f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
+        )
+        av = s.cfa.ave()
+        low = av[av < AVE_MIN]
+        if len(low):
             out.append(
-                f"Items that fit their scale weakly (corrected item-total r < {R_DROP_WEAK:.2f}): "
-                + "; ".join(parts)
+                "Convergent validity is weak (AVE < 0.50) for "
+                + ", ".join(f"{cb.label(c)} ({v:.2f})" for c, v in low.items())
                 + "."
             )
+        if len(s.cfa.constructs) > 1:
+            h = s.cfa.htmt()
+            pairs = [
+                (a, b, h.loc[a, b])
+                for i, a in enumerate(h.index)
+                for b in h.columns[i + 1 :]
+                if h.loc[a, b] > HTMT_MAX
+            ]
+            if pairs:
+                out.append(
+                    f"Discriminant validity is doubtful (HTMT > {HTMT_MAX}) for "
+                    + "; ".join(f"{cb.label(a)} – {cb.label(b)} ({v:.2f})" for a, b, v in pairs)
+                    + "."
+                )
+            else:
+                out.append(f"All constructs are empirically distinct (every HTMT ≤ {HTMT_MAX}).")
     if cb.reverse_coded:
         out.append(
-            f"Reverse-worded items scored as {cb.scale.min:g} + {cb.scale.max:g} − x before "  # type: ignore[union-attr]
-            f"analysis: {', '.join(cb.reverse_coded)}."
+            f"Reverse-worded items were scored as {cb.scale.min:g} + {cb.scale.max:g} − x "  # type: ignore[union-attr]
+            f"before analysis: {', '.join(cb.reverse_coded)}."
         )
-    if len(screening.straight_liners):
+    if len(s.screening.straight_liners):
         out.append(
-            f"{len(screening.straight_liners)} respondent(s) gave the same answer to every item "
-            "(possible inattentive answering); they are kept and listed below."
+            f"{len(s.screening.straight_liners)} respondent(s) gave the same answer to every "
+            "item (possible inattentive answering); they are kept and listed below."
+        )
+    if s.replication is not None:
+        out.append(
+            "Replication: the table at the end shows this run's values beside R's; the largest "
+            f"absolute difference is {s.replication['difference'].abs().max():.2g}."
         )
     return out

@@ -1,0 +1,227 @@
+"""Benchmarks: our time against R in the same run, and against a floor.
+
+Usage: ``make bench`` (or ``.venv/bin/python bench/run.py [--repeat N] [--only NAME]``).
+
+Each case runs once to warm up, then ``--repeat`` times; we record the median
+wall time and the peak memory traced by ``tracemalloc`` (numpy reports its
+buffers to it). Where ``Rscript`` with psych is installed, the same case runs
+in R within this run (R reports its own median over the same number of
+repeats) and the table shows R time / our time. Results go to
+``bench/results.json`` and a readable table on stdout and in
+``bench/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from workbench import factors  # noqa: E402
+from workbench.polychoric import polychoric_matrix  # noqa: E402
+from workbench.scales import cronbach_alpha, item_total_statistics  # noqa: E402
+
+BFI_ITEMS = [f"{t}{i}" for t in "ACENO" for i in range(1, 6)]
+
+
+def bfi_items(complete: bool = True) -> pd.DataFrame:
+    data = pd.read_csv(ROOT / "data" / "bfi.csv")[BFI_ITEMS]
+    return data.dropna() if complete else data
+
+
+def likert_sample(n: int, p: int, *, seed: int = 1, factors_k: int = 5) -> pd.DataFrame:
+    """n x p 5-point responses from a k-factor model (seeded)."""
+    rng = np.random.default_rng(seed)
+    load = np.zeros((p, factors_k))
+    load[np.arange(p), np.arange(p) % factors_k] = rng.uniform(0.5, 0.8, p)
+    f = rng.standard_normal((n, factors_k))
+    x = f @ load.T + rng.standard_normal((n, p)) * np.sqrt(1 - (load**2).sum(1))
+    cuts = np.array([-1.5, -0.5, 0.5, 1.5])
+    return pd.DataFrame(
+        np.searchsorted(cuts, x).astype(float) + 1, columns=[f"x{j + 1}" for j in range(p)]
+    )
+
+
+def measure(fn: Callable[[], object], repeat: int) -> dict[str, float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"median_s": statistics.median(times), "min_s": min(times), "peak_mb": peak / 2**20}
+
+
+def r_time(code: str, repeat: int, csv: Path | None = None) -> float | None:
+    """Median seconds of an R expression (after a warm-up), or None without R."""
+    if shutil.which("Rscript") is None:
+        return None
+    script = f"""
+suppressMessages(library(psych))
+x <- {"read.csv('" + str(csv) + "')" if csv else "NULL"}
+f <- function() {{ {code} }}
+invisible(f())
+t <- replicate({repeat}, system.time(f())[["elapsed"]])
+cat(median(t))
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
+        fh.write(script)
+    out = subprocess.run(["Rscript", fh.name], capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        return None
+    return float(out.stdout.strip().split()[-1])
+
+
+def cases(repeat: int, tmp: Path) -> list[dict]:
+    out = []
+    bfi = bfi_items()
+    bfi_csv = tmp / "bfi.csv"
+    bfi.to_csv(bfi_csv, index=False)
+
+    def add(name, target, fn, r_code=None, r_csv=None, floor=None, r_repeat=None):
+        ours = measure(fn, repeat)
+        row = {"case": name, "target": target, **ours}
+        if r_code is not None:
+            r = r_time(r_code, r_repeat or repeat, r_csv)
+            row["r_median_s"] = r
+            row["r_over_ours"] = None if r is None else r / ours["median_s"]
+        if floor is not None:
+            fl = measure(floor, repeat)
+            row["floor_s"] = fl["median_s"]
+            row["ours_over_floor"] = ours["median_s"] / fl["median_s"]
+        print(_line(row), flush=True)
+        out.append(row)
+
+    add(
+        "EFA 5 factors minres/oblimin, bfi",
+        "not slower than psych fa",
+        lambda: factors.efa(bfi, 5, method="minres", rotation="oblimin"),
+        "fa(x, 5, fm='minres', rotate='oblimin', warnings=FALSE)",
+        bfi_csv,
+    )
+    add(
+        "parallel analysis 100 iterations, bfi",
+        ">= 20x faster than psych fa.parallel",
+        lambda: factors.parallel_analysis(bfi, n_iter=100, seed=1),
+        "fa.parallel(x, n.iter=100, plot=FALSE, fa='both')",
+        bfi_csv,
+        r_repeat=3,
+    )
+    big = likert_sample(200_000, 40)
+    big_csv = tmp / "big.csv"
+    big.to_csv(big_csv, index=False)
+    add(
+        "EFA 5 factors, 200,000 x 40 Likert",
+        ">= 5x faster than psych fa; <= 3x floor; < 2 GB",
+        lambda: factors.efa(big, 5, method="minres", rotation="oblimin"),
+        "fa(x, 5, fm='minres', rotate='oblimin', warnings=FALSE)",
+        big_csv,
+        floor=lambda: np.corrcoef(big.to_numpy(), rowvar=False),
+        r_repeat=3,
+    )
+    alpha10 = big.iloc[:, :10]
+    alpha_csv = tmp / "alpha.csv"
+    alpha10.to_csv(alpha_csv, index=False)
+    add(
+        "Cronbach's alpha + item statistics, 200,000 x 10",
+        ">= 10x faster than psych alpha",
+        lambda: (cronbach_alpha(alpha10), item_total_statistics(alpha10)),
+        "alpha(x, warnings=FALSE)",
+        alpha_csv,
+        r_repeat=3,
+    )
+    add(
+        "polychoric correlations, 25 bfi items (complete cases)",
+        "faster than psych polychoric",
+        lambda: polychoric_matrix(bfi),
+        "polychoric(x)",
+        bfi_csv,
+        r_repeat=3,
+    )
+    return out
+
+
+def _fmt(v, unit=""):
+    return "" if v is None else f"{v:.3g}{unit}"
+
+
+def _line(row: dict) -> str:
+    parts = [
+        f"{row['case']}: ours {_fmt(row['median_s'], ' s')}",
+        f"peak {_fmt(row['peak_mb'], ' MB')}",
+    ]
+    if "r_median_s" in row:
+        parts.append(
+            f"R {_fmt(row['r_median_s'], ' s')} (R/ours {_fmt(row['r_over_ours'])}x)"
+            if row["r_median_s"] is not None
+            else "R not installed"
+        )
+    if "floor_s" in row:
+        parts.append(
+            f"floor {_fmt(row['floor_s'], ' s')} (ours/floor {_fmt(row['ours_over_floor'])}x)"
+        )
+    return "; ".join(parts)
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| case | ours (median s) | peak MB | R (median s) | R / ours | floor s | ours / floor | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {_fmt(r['median_s'])} | {_fmt(r['peak_mb'])} | "
+            f"{_fmt(r.get('r_median_s')) or ('no R' if 'r_median_s' in r else '')} | "
+            f"{_fmt(r.get('r_over_ours'))} | {_fmt(r.get('floor_s'))} | "
+            f"{_fmt(r.get('ours_over_floor'))} | {r['target']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    r_available = shutil.which("Rscript") is not None
+    print("R:", "found" if r_available else "not installed: ratios against R are skipped")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = cases(args.repeat, Path(tmp))
+    meta = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "r_available": r_available,
+        "repeat": args.repeat,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    (ROOT / "bench" / "results.json").write_text(
+        json.dumps({"meta": meta, "cases": rows}, indent=2), encoding="utf-8"
+    )
+    md = table(rows)
+    (ROOT / "bench" / "results.md").write_text(md + "\n", encoding="utf-8")
+    print()
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""The factor-analysis study end to end (without the notebook): contract and parity.
+
+Golden values: ``tests/reference/expected_shared.json`` (R 4.2.2, psych 2.2.9, lavaan 0.6-14,
+semTools 0.5-6). Tolerances are the issue's: KMO and Bartlett 1e-6 relative; alpha and omega
+1e-3; loadings 0.01 after matching factor order and sign; EFA RMSEA/TLI 0.005; CFA chi2 0.1%,
+CFI/TLI/RMSEA/SRMR 0.002, RMSEA CI 0.005, standardized loadings 0.005, CR/AVE/HTMT 0.01.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data import load_survey
+from workbench.errors import InputError
+from workbench.studies import get_study
+from workbench.studies.factor_analysis import align_factors, analyse, map_factors_to_constructs
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+EXPECTED = json.loads((ROOT / "tests/reference/expected_shared.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bfi_study():
+    survey = load_survey(DATA / "bfi.csv", DATA / "bfi.codebook.yaml")
+    return analyse(
+        survey, n_factors=5, replication=str(DATA / "bfi.psych_reference.json"), pa_iterations=20
+    )
+
+
+@pytest.fixture(scope="module")
+def hs_study():
+    survey = load_survey(
+        DATA / "holzinger_swineford_1939.csv", DATA / "holzinger_swineford_1939.codebook.yaml"
+    )
+    return analyse(survey, pa_iterations=20)
+
+
+def test_results_json_carries_every_contract_key(bfi_study):
+    res = bfi_study.results()
+    json.dumps(res, allow_nan=False)  # plain JSON: NaN became null
+    assert set(res["kmo"]) >= {"overall", "items"}
+    assert set(res["bartlett"]) >= {"chi2", "df", "p"}
+    assert set(res["n_factors"]) >= {"chosen", "parallel_analysis", "map", "kaiser"}
+    efa = res["efa"]
+    assert set(efa) >= {
+        "method", "rotation", "loadings", "factor_correlations", "communalities", "fit", "heywood"
+    }  # fmt: skip
+    assert set(efa["fit"]) >= {"chi2", "df", "rmsea", "tli", "bic"}
+    assert set(efa["loadings"]["A1"]) == {"F1", "F2", "F3", "F4", "F5"}
+    for values in res["reliability"].values():
+        assert set(values) >= {
+            "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "composite_reliability", "ave"
+        }  # fmt: skip
+    assert set(res["cfa"]["fit"]) >= {
+        "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr"
+    }  # fmt: skip
+    assert "agreeableness=~A1" in res["cfa"]["std_loadings"]
+    assert set(res["cfa"]["htmt"]) == set(bfi_study.survey.codebook.constructs)
+
+
+def test_bfi_replication_matches_psych_within_issue_tolerances(bfi_study):
+    ref = EXPECTED["bfi"]
+    assert bfi_study.kmo.overall == pytest.approx(ref["kmo_overall"], rel=1e-6)
+    assert bfi_study.bartlett.chi2 == pytest.approx(ref["bartlett"]["chi2"], rel=1e-6)
+    for name, vals in ref["reliability"].items():
+        row = bfi_study.reliability.table.loc[name]
+        assert row["alpha"] == pytest.approx(vals["alpha"], abs=1e-3)
+        assert row["omega_total"] == pytest.approx(vals["omega_total_1f"], abs=1e-3)
+        assert row["n"] == ref["n_complete"]
+    efa = ref["efa_minres_oblimin_5"]
+    assert bfi_study.efa.fit.rmsea == pytest.approx(efa["rmsea"], abs=0.005)
+    assert bfi_study.efa.fit.tli == pytest.approx(efa["tli"], abs=0.005)
+    table = bfi_study.replication
+    assert table.loc["EFA loadings: largest |difference|", "workbench"] < 0.01
+    # the replication table itself reports differences at the same tolerances
+    assert table.loc["KMO overall", "difference"] == pytest.approx(0, abs=1e-6)
+
+
+def test_reverse_coded_items_load_with_flipped_sign_against_the_raw_item_solution(bfi_study):
+    # psych analysed raw items; our A1 is reverse-coded (7 - x), so its loading flips sign
+    ref = pd.DataFrame(
+        {r["_row"]: {k: v for k, v in r.items() if k != "_row"}
+         for r in EXPECTED["bfi"]["efa_minres_oblimin_5"]["loadings"]}
+    ).T  # fmt: skip
+    ours = align_factors(bfi_study.efa.loadings.loc[ref.index], ref)
+    a1_factor = ref.loc["A1"].abs().idxmax()
+    assert np.sign(ours.loc["A1", a1_factor]) == -np.sign(ref.loc["A1", a1_factor])
+
+
+def test_bfi_items_map_onto_their_five_scales(bfi_study):
+    fm = bfi_study.factor_map
+    assert (fm["items_on_factor"] == 5).all()
+    assert fm["factor"].nunique() == 5
+    assert any("load mainly on a factor of their own, as designed" in f for f in bfi_study.findings)
+
+
+def test_holzinger_cfa_through_the_codebook_matches_lavaan(hs_study):
+    ref = EXPECTED["holzinger_cfa"]
+    fit = hs_study.cfa.fit
+    assert fit["chi2"] == pytest.approx(ref["fit"]["chisq"], rel=1e-3)
+    assert fit["df"] == ref["fit"]["df"]
+    for ours, theirs in [("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr")]:
+        assert fit[ours] == pytest.approx(ref["fit"][theirs], abs=0.002)
+    assert fit["rmsea_ci_low"] == pytest.approx(ref["fit"]["rmsea.ci.lower"], abs=0.005)
+    assert fit["rmsea_ci_high"] == pytest.approx(ref["fit"]["rmsea.ci.upper"], abs=0.005)
+    for key, value in ref["std_loadings"].items():
+        assert hs_study.cfa.std_loadings[key] == pytest.approx(value, abs=0.005)
+    table = hs_study.reliability_table()
+    for name, value in ref["composite_reliability"].items():
+        assert table.loc[name, "composite_reliability"] == pytest.approx(value, abs=0.01)
+        assert table.loc[name, "ave"] == pytest.approx(ref["ave"][name], abs=0.01)
+    names = ref["htmt_names"]
+    htmt = hs_study.cfa.htmt().loc[names, names].to_numpy()
+    np.testing.assert_allclose(htmt, np.array(ref["htmt"]), atol=0.01)
+
+
+def test_continuous_measures_have_no_distribution_but_still_get_every_analysis(hs_study):
+    assert hs_study.screening.distribution is None
+    assert hs_study.n_factors_chosen >= 1
+    assert hs_study.cfa is not None
+
+
+def test_split_half_is_reproducible_and_uses_disjoint_halves():
+    survey = load_survey(DATA / "bfi.csv", DATA / "bfi.codebook.yaml")
+    a = analyse(survey, n_factors=5, split_half=True, seed=11, pa_iterations=10)
+    b = analyse(survey, n_factors=5, split_half=True, seed=11, pa_iterations=10)
+    c = analyse(survey, n_factors=5, split_half=True, seed=12, pa_iterations=10)
+    assert a.split == {"seed": 11, "n_efa": 1400, "n_cfa": 1400}
+    assert a.efa.n_obs + a.cfa.n <= survey.n
+    assert a.cfa.fit["chi2"] == b.cfa.fit["chi2"]
+    assert a.cfa.fit["chi2"] != c.cfa.fit["chi2"]
+    assert "other random half (seed 11)" in a.cfa_note
+
+
+def test_polychoric_option_factors_the_polychoric_matrix():
+    survey = load_survey(DATA / "bfi.csv", DATA / "bfi.codebook.yaml")
+    s = analyse(survey, n_factors=5, correlation="polychoric", cfa=False, pa_iterations=10)
+    assert s.polychoric is not None
+    # reverse-coded A1 (7 - x) flips the sign of psych's raw-item value on complete cases
+    assert s.polychoric.corr.loc["A1", "A2"] == pytest.approx(0.4211, abs=1e-3)
+    assert s.polychoric.corr.loc["A2", "A3"] == pytest.approx(0.5730, abs=1e-3)
+    assert s.results()["correlation"] == "polychoric"
+    assert s.cfa is None and "switched off" in s.cfa_note
+
+
+def test_too_many_factors_for_the_items_is_a_clear_input_error():
+    survey = load_survey(DATA / "customer_sat.csv", DATA / "customer_sat.codebook.yaml")
+    with pytest.raises(InputError, match="too many for 10 items"):
+        analyse(survey, n_factors=8, pa_iterations=10)
+
+
+def test_a_cfa_that_cannot_be_fitted_becomes_a_warning_not_a_crash():
+    survey = load_survey(DATA / "loyalty_survey.csv", DATA / "loyalty_survey.codebook.yaml")
+    small = dataclasses.replace(survey, frame=survey.frame.iloc[:120], raw=survey.raw.iloc[:120])
+    s = analyse(small, pa_iterations=10)
+    assert s.cfa is None
+    assert any(w.startswith("CFA skipped") for w in s.warnings)
+    assert s.results()["cfa"] is None
+
+
+def test_loyalty_survey_recovers_the_designed_structure():
+    survey = load_survey(DATA / "loyalty_survey.csv", DATA / "loyalty_survey.codebook.yaml")
+    s = analyse(survey, pa_iterations=20)
+    assert s.n_factors_chosen == len(survey.codebook.constructs)
+    assert not s.factor_map["shares_factor"].any()
+    assert s.cfa.fit["cfi"] > 0.95
+    assert any("TR3" in f for f in s.findings)
+
+
+def test_factor_map_flags_stray_items_and_constructs_that_share_a_factor():
+    loadings = pd.DataFrame(
+        {
+            "F1": [0.7, 0.6, 0.7, 0.1, 0.2, 0.8, 0.7],
+            "F2": [0.1, 0.2, 0.1, 0.8, 0.7, 0.1, 0.0],
+        },
+        index=["a1", "a2", "b1", "b2", "b3", "c1", "c2"],
+    )
+    constructs = {"a": ["a1", "a2"], "b": ["b1", "b2", "b3"], "c": ["c1", "c2"]}
+    fm = map_factors_to_constructs(loadings, constructs)
+    assert fm["factor"].to_dict() == {"a": "F1", "b": "F2", "c": "F1"}
+    assert fm.loc["b", "stray_items"] == "b1"
+    assert fm.loc["b", "items_on_factor"] == 2
+    assert fm["shares_factor"].to_dict() == {"a": True, "b": False, "c": True}
+
+
+def test_study_parameters_match_the_issue_contract():
+    names = {p.name for p in get_study("factor-analysis").params}
+    assert names >= {
+        "n_factors", "method", "rotation", "missing", "correlation", "cfa", "split_half", "seed"
+    }  # fmt: skip
