@@ -1,6 +1,6 @@
 """Benchmarks: our time against R in the same run, and against a floor.
 
-Usage: ``make bench`` (or ``.venv/bin/python bench/run.py [--repeat N] [--only NAME]``).
+Usage: ``make bench`` (or ``.venv/bin/python bench/run.py [--repeat N]``).
 
 Each case runs once to warm up, then ``--repeat`` times; we record the median
 wall time and the peak memory traced by ``tracemalloc`` (numpy reports its
@@ -157,6 +157,15 @@ def cases(repeat: int, tmp: Path) -> list[dict]:
         "polychoric(x)",
         bfi_csv,
         r_repeat=3,
+    )
+    from workbench.drivers import relative_importance
+
+    ri_data = likert_sample(5_000, 9, seed=3, factors_k=3).astype(float)
+    ri_drivers = [f"x{j}" for j in range(2, 10)]
+    add(
+        "relative importance, 8 drivers, 2,000 resamples, n = 5,000",
+        "< 10 s",
+        lambda: relative_importance(ri_data, "x1", ri_drivers, bootstrap=2000, seed=1),
     )
     return out
 

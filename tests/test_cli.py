@@ -440,11 +440,18 @@ def test_unknown_study_suggests_the_closest(reports, small_data):
 def test_list_prints_every_study_and_parameter(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
+    sections = {}
+    for block in out.split("\n\n"):
+        if block.strip():
+            sections[block.strip().split(":", 1)[0]] = block
     for spec in STUDIES.values():
-        assert spec.name in out
-        assert spec.title in out
+        assert spec.name in sections
+        section = sections[spec.name]
+        assert spec.title in section
         for p in spec.params:
-            line = next(line for line in out.splitlines() if line.strip().startswith(p.name))
+            line = next(
+                line for line in section.splitlines() if line.strip().startswith(p.name + " ")
+            )
             assert repr(p.default) in line
             assert p.help in line
 

@@ -412,3 +412,38 @@ def test_messy_survey_with_chinese_labels_and_a_straight_liner(rng):
     pairwise = reliability(data, constructs, missing="pairwise")
     assert pairwise.table.loc["价格感知", "n"] == 120
     assert score_scales(data, constructs)["价格感知"].isna().sum() == 1
+
+
+# --------------------------------------------------------------------------- factor scores
+def test_factor_scores_match_psych_regression_scores():
+    """psych::fa(x, 1, fm="minres", scores="regression") per bfi scale, complete cases.
+
+    Tolerance 1e-4: loadings agree with psych to ~1e-5 (optimizer stopping rules).
+    """
+    from workbench.scales import factor_scores
+
+    ref = json.loads((REF / "psych_factor_scores.json").read_text())
+    bfi = pd.read_csv(ROOT / "data" / "bfi.csv").set_index("respondent")
+    for item in ("A1", "O2", "O5"):
+        bfi[item] = 7 - bfi[item]
+    scales = {
+        "agreeableness": ["A1", "A2", "A3", "A4", "A5"],
+        "openness": ["O1", "O2", "O3", "O4", "O5"],
+    }
+    scores = factor_scores(bfi, scales)
+    for name in scales:
+        r = ref[name]
+        ours = scores.loc[r["respondent"], name].to_numpy()
+        np.testing.assert_allclose(ours, r["scores"], atol=1e-4)
+        assert scores[name].notna().sum() == r["n"]
+        assert scores[name].std() == pytest.approx(r["sd"], abs=1e-4)
+
+
+def test_factor_scores_leave_incomplete_respondents_missing():
+    from workbench.scales import factor_scores
+
+    df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6, 2.0], "b": [2, 2, 3, 5, 5, 6, np.nan],
+                       "c": [1, 3, 3, 4, 6, 5, 1.0]})  # fmt: skip
+    scores = factor_scores(df, {"x": ["a", "b", "c"]})
+    assert np.isnan(scores.loc[6, "x"])
+    assert scores["x"].iloc[:6].mean() == pytest.approx(0, abs=1e-12)

@@ -324,3 +324,203 @@ def loadings_heatmap(
     ax.set_title("Pattern loadings", pad=20)
     ax.figure.tight_layout()
     return ax
+
+
+# --------------------------------------------------------------------------- drivers
+def importance_chart(table: pd.DataFrame, *, r2: float | None = None):
+    """Horizontal bars of each driver's share of explained variance with CIs (plotly).
+
+    ``table`` is indexed by driver with columns ``lmg``, ``lmg_ci_low``,
+    ``lmg_ci_high`` and optionally ``relative_weight``, ``rw_ci_low``,
+    ``rw_ci_high`` (raw shares of R2). Bars show percent of R2 when ``r2`` is given.
+    """
+    import plotly.graph_objects as go
+
+    t = table.sort_values("lmg")
+    scale = 100 / r2 if r2 else 100
+    unit = "% of explained variance" if r2 else "% of variance in the outcome"
+    fig = go.Figure()
+    for col, low, high, name, color in (
+        ("lmg", "lmg_ci_low", "lmg_ci_high", "LMG (Shapley)", "#2b5d8a"),
+        ("relative_weight", "rw_ci_low", "rw_ci_high", "relative weight", "#d1495b"),
+    ):
+        if col not in t:
+            continue
+        fig.add_bar(
+            y=[str(i) for i in t.index],
+            x=t[col] * scale,
+            orientation="h",
+            name=name,
+            marker_color=color,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (t[high] - t[col]) * scale,
+                "arrayminus": (t[col] - t[low]) * scale,
+            },
+            hovertemplate="%{y}: %{x:.1f}<extra>" + name + "</extra>",
+        )
+    fig.update_layout(
+        barmode="group",
+        xaxis_title=unit,
+        height=max(300, 60 * len(t) + 120),
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def ipa_chart(table: pd.DataFrame, *, importance_cut: float, performance_cut: float):
+    """Importance-performance quadrant chart with CIs (plotly).
+
+    ``table`` is indexed by driver with ``importance`` (share of R2, in %),
+    ``performance`` (0-100), ``quadrant`` and optionally ``importance_ci_low``
+    and ``importance_ci_high``.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colors = {
+        "fix first": "#d1495b",
+        "keep up": "#3a9b48",
+        "low priority": "#999999",
+        "possible overkill": "#e69500",
+    }
+    for quadrant, part in table.groupby("quadrant", sort=False):
+        error = None
+        if "importance_ci_low" in part:
+            error = {
+                "type": "data",
+                "symmetric": False,
+                "array": part["importance_ci_high"] - part["importance"],
+                "arrayminus": part["importance"] - part["importance_ci_low"],
+            }
+        fig.add_scatter(
+            x=part["performance"],
+            y=part["importance"],
+            mode="markers+text",
+            text=[str(i) for i in part.index],
+            textposition="top center",
+            name=str(quadrant),
+            marker={"size": 14, "color": colors.get(str(quadrant), "#333")},
+            error_y=error,
+            hovertemplate="%{text}<br>performance %{x:.0f}<br>importance %{y:.1f}<extra></extra>",
+        )
+    fig.add_vline(x=performance_cut, line_dash="dash", line_color="grey")
+    fig.add_hline(y=importance_cut, line_dash="dash", line_color="grey")
+    for text, x, y in (
+        ("fix first", 0.02, 0.98),
+        ("keep up", 0.98, 0.98),
+        ("low priority", 0.02, 0.02),
+        ("possible overkill", 0.98, 0.02),
+    ):
+        fig.add_annotation(
+            text=text,
+            xref="paper",
+            yref="paper",
+            x=x,
+            y=y,
+            showarrow=False,
+            xanchor="left" if x < 0.5 else "right",
+            font={"color": "#666"},
+        )
+    fig.update_layout(
+        xaxis_title="performance (mean, rescaled 0-100)",
+        yaxis_title="importance (% of explained variance)",
+        height=480,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def simple_slopes_chart(lines: pd.DataFrame, *, x: str, y: str, moderator: str):
+    """Predicted outcome over the focal predictor at moderator levels (plotly).
+
+    ``lines`` has one row per point with columns ``x``, ``predicted`` and
+    ``level`` (e.g. '-1 SD', 'mean', '+1 SD' or a category).
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for level, part in lines.groupby("level", sort=False):
+        fig.add_scatter(
+            x=part["x"], y=part["predicted"], mode="lines", name=f"{moderator} = {level}"
+        )
+    fig.update_layout(
+        xaxis_title=x,
+        yaxis_title=f"predicted {y}",
+        height=400,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def residual_chart(
+    fitted: pd.Series, residuals: pd.Series, *, max_points: int = 5000, seed: int = 0
+):
+    """Residuals against fitted values, with a lowess trend (plotly).
+
+    Above ``max_points`` respondents a seeded random sample is drawn (and the
+    title says so) to keep the report light.
+    """
+    import plotly.graph_objects as go
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    frame = pd.DataFrame({"fitted": np.asarray(fitted), "residual": np.asarray(residuals)})
+    title = "Residuals vs fitted values (a flat trend means the linear model fits)"
+    if len(frame) > max_points:
+        frame = frame.sample(max_points, random_state=seed)
+        title += f"; a random sample of {max_points:,} respondents"
+    trend = lowess(frame["residual"], frame["fitted"], frac=0.3, return_sorted=True)
+    fig = go.Figure()
+    fig.add_scatter(
+        x=frame["fitted"],
+        y=frame["residual"],
+        mode="markers",
+        name="respondents",
+        marker={"size": 4, "opacity": 0.4, "color": "#2b5d8a"},
+    )
+    fig.add_scatter(
+        x=trend[:, 0],
+        y=trend[:, 1],
+        mode="lines",
+        name="lowess trend",
+        line={"color": "#d1495b", "width": 3},
+    )
+    fig.add_hline(y=0, line_color="grey")
+    fig.update_layout(
+        title=title,
+        xaxis_title="fitted",
+        yaxis_title="residual",
+        height=400,
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+    )
+    return fig
+
+
+def segment_coefficients_chart(table: pd.DataFrame):
+    """Each driver's coefficient per segment with 95% CIs (plotly).
+
+    ``table`` has columns ``segment``, ``term``, ``estimate``, ``ci_low``, ``ci_high``.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for segment, part in table.groupby("segment", sort=False):
+        fig.add_bar(
+            x=[str(t) for t in part["term"]],
+            y=part["estimate"],
+            name=str(segment),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": part["ci_high"] - part["estimate"],
+                "arrayminus": part["estimate"] - part["ci_low"],
+            },
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis_title="coefficient (per point)",
+        height=400,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig

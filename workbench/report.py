@@ -130,15 +130,17 @@ def figure_html(fig: Any) -> str:
     )
 
 
-def show(obj: Any, *, empty: str = "None.") -> None:
+def show(obj: Any, *, empty: str | None = None) -> None:
     """Display a plotly figure, matplotlib figure/axes, DataFrame or HTML string.
 
-    Matplotlib figures are embedded as PNG (and closed); an empty DataFrame
-    shows ``empty`` instead of a bare header.
+    Matplotlib figures are embedded as PNG (and closed). ``None`` or an
+    empty DataFrame shows the ``empty`` note (nothing if none is given).
     """
     from IPython.display import HTML, Image, display
 
-    if obj is None:
+    if obj is None or (isinstance(obj, pd.DataFrame) and not len(obj)):
+        if empty:
+            display(HTML(f"<p><i>{esc(empty)}</i></p>"))
         return
     if hasattr(obj, "to_plotly_json"):
         display(HTML(figure_html(obj)))
@@ -153,7 +155,7 @@ def show(obj: Any, *, empty: str = "None.") -> None:
         plt.close(fig)
         display(Image(data=buffer.getvalue(), format="png"))
     elif isinstance(obj, pd.DataFrame):
-        display(HTML(table_html(obj) if len(obj) else f"<p><i>{esc(empty)}</i></p>"))
+        display(HTML(table_html(obj)))
     else:
         display(HTML(str(obj)))
 
@@ -255,6 +257,9 @@ class StudyRun:
             "command": self.command,
             "headline": dict(headline or {}),
         }
+        absent = [k for k in COMMON_RESULT_KEYS if k not in payload]
+        if absent:  # pragma: no cover - guards the contract against future edits
+            raise RuntimeError(f"results.json would lack contract keys {absent}")
         for key, value in results.items():
             if key in payload:
                 raise ValueError(f"study result key {key!r} clashes with a common key")

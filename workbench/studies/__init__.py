@@ -277,7 +277,89 @@ FACTOR_ANALYSIS = Study(
     ),
 )
 
-STUDIES: dict[str, Study] = {s.name: s for s in (FACTOR_ANALYSIS,)}
+LOYALTY_DRIVERS = Study(
+    name="loyalty-drivers",
+    title="Loyalty drivers: what moves loyalty, by how much, for whom, and what to fix first",
+    description="Regression families, relative importance with bootstrap CIs, mediation, "
+    "moderation, segments and importance-performance analysis.",
+    notebook="loyalty-drivers.ipynb",
+    params=(
+        Param("outcome", "str", "loyalty", "outcome: a codebook construct or a data column"),
+        Param(
+            "drivers",
+            "list",
+            [],
+            "drivers (constructs or columns); empty means every other multi-item construct",
+        ),
+        Param("controls", "list", [], "control variables entered first (hierarchical entry)"),
+        Param(
+            "model",
+            "choice",
+            "auto",
+            "model family; auto picks logit for a binary outcome, ordinal logit for a single "
+            "Likert item, OLS otherwise",
+            choices=("auto", "ols", "ordinal", "logit"),
+        ),
+        Param("robust", "bool", False, "HC3 heteroscedasticity-robust standard errors (OLS)"),
+        Param(
+            "mediator",
+            "list",
+            [],
+            "mediator(s) of the effect of x on the outcome (PROCESS model 4; several = parallel)",
+        ),
+        Param("moderator", "str", "", "moderator of the effect of x (PROCESS model 1)"),
+        Param(
+            "x",
+            "str",
+            "",
+            "focal driver for mediation and moderation; empty means the first driver that is "
+            "not a mediator or moderator",
+        ),
+        Param("by", "str", "", "segment column (e.g. member tier): driver model per segment"),
+        Param(
+            "scoring",
+            "choice",
+            "mean",
+            "construct scores: mean of items, or regression factor scores",
+            choices=("mean", "factor"),
+        ),
+        Param("bootstrap", "int", 1000, "bootstrap resamples for every interval", minimum=100),
+        SEED,
+        Param(
+            "missing",
+            "choice",
+            "listwise",
+            "listwise scores a construct only when all its items are answered; available scores "
+            "it from the answered items when at least half are answered (nothing is imputed "
+            "for the outcome or drivers)",
+            choices=("listwise", "available"),
+        ),
+    ),
+    default_runs=(
+        DefaultRun(
+            "data/loyalty_survey.csv",
+            "data/loyalty_survey.codebook.yaml",
+            {
+                "outcome": "loyalty",
+                "drivers": ["trust", "satisfaction", "belonging", "value"],
+                "by": "tier",
+                "mediator": ["satisfaction"],
+                "x": "value",
+            },
+        ),
+        DefaultRun(
+            "data/corp_rep.csv",
+            "data/corp_rep.codebook.yaml",
+            {
+                "outcome": "loyalty",
+                "drivers": ["satisfaction", "competence", "likeability"],
+                "by": "serviceprovider",
+            },
+        ),
+    ),
+)
+
+STUDIES: dict[str, Study] = {s.name: s for s in (FACTOR_ANALYSIS, LOYALTY_DRIVERS)}
 
 
 def get_study(name: str) -> Study:

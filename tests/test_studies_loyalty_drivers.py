@@ -1,0 +1,213 @@
+"""The loyalty-drivers study end to end (without the notebook): contract and parity.
+
+References: ``tests/reference/r_drivers.json`` (R 4.2.2 ``lm``, ``MASS::polr``, all-subsets LMG
+and Johnson's relative weights; script ``tests/reference/r_drivers.R``). Tolerance 1e-4
+relative, as the issue asks, except polr thresholds (1e-4 absolute: polr's own stopping rule).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.data import load_survey
+from workbench.errors import InputError
+from workbench.studies import get_study
+from workbench.studies.loyalty_drivers import analyse, score_variables
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+R = json.loads((ROOT / "tests/reference/r_drivers.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def loyalty():
+    return load_survey(DATA / "loyalty_survey.csv", DATA / "loyalty_survey.codebook.yaml")
+
+
+@pytest.fixture(scope="module")
+def default_study(loyalty):
+    params = get_study("loyalty-drivers").default_runs[0].params
+    return analyse(loyalty, **params, bootstrap=300)
+
+
+@pytest.fixture(scope="module")
+def corp():
+    return load_survey(DATA / "corp_rep.csv", DATA / "corp_rep.codebook.yaml")
+
+
+def test_results_json_carries_every_contract_key(default_study):
+    res = default_study.results()
+    json.dumps(res, allow_nan=False)
+    model = res["model"]
+    assert {"kind", "outcome", "n", "r2", "adj_r2", "coefficients"} <= set(model)
+    assert {"estimate", "se", "p", "ci_low", "ci_high", "std_beta"} <= set(
+        model["coefficients"]["trust"]
+    )
+    ri = res["relative_importance"]
+    for driver in ("trust", "satisfaction", "belonging", "value"):
+        assert {
+            "lmg", "lmg_ci_low", "lmg_ci_high", "relative_weight", "rw_ci_low", "rw_ci_high",
+            "rank_first_share",
+        } <= set(ri[driver])  # fmt: skip
+        assert set(res["ipa"][driver]) >= {"importance", "performance", "quadrant"}
+    assert {
+        "mediator", "a", "b", "c_prime", "c_total", "indirect", "indirect_ci_low",
+        "indirect_ci_high",
+    } <= set(res["mediation"])  # fmt: skip
+    assert res["moderation"] is None
+    assert res["segments"]["by"] == "tier"
+
+
+def test_lmg_and_relative_weights_sum_to_the_model_r2(default_study):
+    ri = default_study.importance.table
+    r2 = default_study.model.r2
+    assert ri["lmg"].sum() == pytest.approx(r2, rel=1e-10)
+    assert ri["relative_weight"].sum() == pytest.approx(r2, rel=1e-10)
+
+
+def test_mediation_effects_decompose_the_total_effect(default_study):
+    d = default_study.results()["mediation"]
+    assert d["c_total"] == pytest.approx(d["c_prime"] + d["indirect"], rel=1e-10)
+    assert d["indirect_ci_low"] > 0  # value -> satisfaction -> loyalty is in the ground truth
+
+
+def test_corp_rep_ols_through_the_study_matches_r_lm(corp):
+    s = analyse(
+        corp,
+        outcome="loyalty",
+        drivers=["satisfaction", "competence", "likeability"],
+        bootstrap=200,
+    )
+    ref = R["corp_ri"]
+    assert s.model.n == ref["n"]
+    assert s.importance.r2 == pytest.approx(ref["r2"], rel=1e-4)
+    table = s.importance.table.set_index("driver")
+    for driver, value in ref["lmg"].items():
+        assert table.loc[driver, "lmg"] == pytest.approx(value, rel=1e-4)
+        assert table.loc[driver, "relative_weight"] == pytest.approx(
+            ref["relative_weight"][driver], rel=1e-4
+        )
+
+
+def test_single_likert_outcome_gets_an_ordinal_logit_matching_polr():
+    survey = load_survey(DATA / "customer_sat.csv", DATA / "customer_sat.codebook.yaml")
+    s = analyse(
+        survey,
+        outcome="satisfaction",
+        drivers=["price", "effectiveness", "distribution"],
+        bootstrap=200,
+    )
+    ref = R["cs_polr"]
+    assert s.model.kind == "ordinal"
+    coef = s.model.coefficients.set_index("term")
+    for term, value in ref["coef"].items():
+        assert coef.loc[term, "estimate"] == pytest.approx(value, rel=1e-4)
+        assert coef.loc[term, "se"] == pytest.approx(ref["se_coef"][term], rel=1e-4)
+    thresholds = s.model.thresholds.set_index("label")["estimate"]
+    for label, value in ref["zeta"].items():
+        assert thresholds[label] == pytest.approx(value, abs=1e-4)
+    assert s.results()["model"]["thresholds"]
+    assert any("odds" in f for f in s.findings)
+
+
+def test_binary_outcome_gets_a_logit(tmp_path, loyalty):
+    frame = loyalty.raw.copy()
+    frame["repurchased"] = (loyalty.frame["RI1"] >= 5).astype(float)
+    frame.loc[loyalty.frame["RI1"].isna(), "repurchased"] = np.nan
+    path = tmp_path / "with_binary.csv"
+    frame.to_csv(path, index=False)
+    survey = load_survey(path, DATA / "loyalty_survey.codebook.yaml")
+    s = analyse(survey, outcome="repurchased", drivers=["trust", "value"], bootstrap=200)
+    assert s.model.kind == "logit"
+    assert s.results()["model"]["pseudo_r2"] > 0
+    assert any("is logit" in w for w in s.warnings)
+
+
+def test_factor_scoring_and_available_missing_are_used_and_reported(loyalty):
+    listwise = analyse(loyalty, drivers=["trust", "value"], bootstrap=200)
+    available = analyse(loyalty, drivers=["trust", "value"], bootstrap=200, missing="available")
+    factor = analyse(loyalty, drivers=["trust", "value"], bootstrap=200, scoring="factor")
+    assert available.model.n > listwise.model.n
+    assert any("person-mean" in w for w in available.warnings)
+    assert "factor score" in factor.scoring_notes["trust"]
+    assert factor.scores["trust"].mean() == pytest.approx(0, abs=1e-9)
+    assert factor.results()["scoring"]["method"] == "factor"
+
+
+def test_moderation_by_a_category_gives_one_slope_per_level(loyalty):
+    s = analyse(loyalty, drivers=["trust", "value"], moderator="tier", x="trust", bootstrap=200)
+    slopes = s.moderation.simple_slopes
+    assert set(slopes.index) == {"basic", "silver", "gold", "platinum"}
+    res = s.results()["moderation"]
+    assert {"moderator", "interaction", "simple_slopes", "jn_bounds"} <= set(res)
+
+
+def test_numeric_moderator_gets_simple_slopes_and_a_johnson_neyman_answer(corp):
+    s = analyse(
+        corp,
+        outcome="loyalty",
+        drivers=["satisfaction", "competence"],
+        moderator="likeability",
+        x="satisfaction",
+        bootstrap=200,
+    )
+    m = s.moderation
+    slopes = m.simple_slopes
+    assert list(slopes.index) == ["-1 SD", "mean", "+1 SD"]
+    # the satisfaction slope weakens as likeability rises ...
+    assert slopes["estimate"].is_monotonic_decreasing
+    # ... but stays significant over the whole observed 1..7 range: both J-N roots lie
+    # outside it (7.9 and 20.0), so there are no bounds to report inside the data
+    assert m.w_range == (1.0, 7.0)
+    assert all(root > 7 for root in m.jn_roots)
+    assert m.jn_bounds == () and m.jn_significant == "outside"
+    assert (slopes["p"] < 0.05).all()
+    assert s.moderation_figure() is not None
+
+
+def test_default_drivers_are_every_other_multi_item_construct(corp):
+    s = analyse(corp, outcome="loyalty", bootstrap=200)
+    assert set(s.drivers) == {
+        c for c, con in corp.codebook.constructs.items() if c != "loyalty" and len(con.items) > 1
+    }
+
+
+def test_unknown_driver_is_a_clear_input_error(loyalty):
+    with pytest.raises(InputError, match="neither a construct") as info:
+        score_variables(loyalty, ["trsut"])
+    assert "trust" in info.value.message
+
+
+def test_outcome_listed_as_driver_is_rejected(loyalty):
+    with pytest.raises(InputError, match="also listed as a driver"):
+        analyse(loyalty, outcome="trust", drivers=["trust", "value"])
+
+
+def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, monkeypatch):
+    from workbench import cli
+
+    lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "small.csv"
+    data.write_text("\n".join(lines[:301]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    out = tmp_path / "run"
+    code = cli.main([
+        "run", "loyalty-drivers", "--data", str(data),
+        "--codebook", str(DATA / "loyalty_survey.codebook.yaml"),
+        "--param", "drivers=[trust, satisfaction, value]", "--param", "mediator=[satisfaction]",
+        "--param", "x=value", "--param", "moderator=tier", "--param", "by=tier",
+        "--param", "bootstrap=200", "--out", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["study"] == "loyalty-drivers"
+    assert results["mediation"]["mediator"] == "satisfaction"
+    assert results["moderation"]["moderator"] == "tier"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Key findings" in html and "strongest lever" in html
+    assert html.count("Plotly.newPlot") >= 4  # importance, IPA, residuals, slopes, segments
+    assert "from workbench" not in html  # no code in the manager's report

@@ -1,0 +1,519 @@
+"""The loyalty-drivers study: which constructs move loyalty, by how much, for whom,
+through what, and what to fix first.
+
+:func:`analyse` scores the constructs, fits the driver model, decomposes R2,
+and runs the optional mediation, moderation and segment comparisons; it returns
+a :class:`LoyaltyDriversStudy` that the notebook only displays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench import drivers as drv
+from workbench import mediation as med
+from workbench.data import SurveyData
+from workbench.errors import InputError
+from workbench.results import Result, jsonable
+from workbench.scales import factor_scores, score_scales
+
+
+# --------------------------------------------------------------------------- scoring
+def score_variables(
+    survey: SurveyData,
+    names: list[str],
+    *,
+    scoring: str = "mean",
+    missing: str = "listwise",
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Scores for codebook constructs and plain columns, by name.
+
+    Constructs are scored as the mean of their (reverse-coded) items, or as
+    regression factor scores with ``scoring="factor"``. ``missing="listwise"``
+    needs every item of a construct; ``"available"`` scores the mean of the
+    answered items when at least half of them are answered (person-mean
+    scoring, stated in the report). Plain columns are taken as they are.
+
+    Returns the scores and ``{name: how it was scored}``.
+    """
+    cb = survey.codebook
+    frame = survey.frame
+    out: dict[str, pd.Series] = {}
+    how: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        if name in cb.constructs:
+            items = list(cb.constructs[name].items)
+            if scoring == "factor" and len(items) > 1:
+                out[name] = factor_scores(frame, {name: items})[name]
+                how[name] = f"regression factor score of {len(items)} items"
+            else:
+                min_items = None if missing == "listwise" else math.ceil(len(items) / 2)
+                out[name] = score_scales(frame, {name: items}, min_items=min_items)[name]
+                how[name] = f"mean of {len(items)} item(s)" + (
+                    "" if min_items is None else f" (at least {min_items} answered)"
+                )
+        elif name in frame.columns:
+            out[name] = frame[name]
+            how[name] = "column as in the data"
+        else:
+            import difflib
+
+            options = list(cb.constructs) + [c for c in frame.columns if c not in cb.items]
+            close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
+            raise InputError(
+                f"'{name}' is neither a construct of the codebook nor a column of the data.",
+                file=survey.path,
+                column=name,
+                hint=(
+                    "Did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
+                )
+                + "Constructs: "
+                + ", ".join(cb.constructs)
+                + ".",
+            )
+    return pd.DataFrame(out, index=frame.index), how
+
+
+# --------------------------------------------------------------------------- study
+@dataclasses.dataclass(frozen=True)
+class LoyaltyDriversStudy(Result):
+    """Everything the loyalty-drivers report shows."""
+
+    survey: SurveyData
+    parameters: dict[str, Any]
+    outcome: str
+    drivers: tuple[str, ...]
+    scores: pd.DataFrame
+    scoring_notes: dict[str, str]
+    model: Any
+    importance: Any
+    ipa: Any
+    ipa_note: str
+    mediation: Any
+    moderation: Any
+    segments: Any
+    x: str
+    missing_report: dict[str, Any]
+    findings: tuple[str, ...]
+    warning_messages: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.model.coefficients
+
+    @property
+    def n_used(self) -> int:
+        return int(self.model.n)
+
+    def label(self, name: str) -> str:
+        return self.survey.codebook.label(name)
+
+    # ------------------------------------------------------------------ tables
+    def scoring_table(self) -> pd.DataFrame:
+        rows = []
+        for name, how in self.scoring_notes.items():
+            col = self.scores[name]
+            numeric = pd.api.types.is_numeric_dtype(col)
+            rows.append(
+                {
+                    "variable": name,
+                    "label": self.label(name) if self.label(name) != name else "",
+                    "scored as": how,
+                    "n": int(col.notna().sum()),
+                    "mean": float(col.mean()) if numeric else np.nan,
+                    "sd": float(col.std()) if numeric else np.nan,
+                }
+            )
+        return pd.DataFrame(rows).set_index("variable")
+
+    def coefficients_table(self) -> pd.DataFrame:
+        return self.model.coefficients.set_index("term")
+
+    def importance_table(self) -> pd.DataFrame:
+        t = self.importance.table.set_index("driver")
+        cols = [
+            "lmg",
+            "lmg_ci_low",
+            "lmg_ci_high",
+            "lmg_pct",
+            "relative_weight",
+            "rw_ci_low",
+            "rw_ci_high",
+            "rw_pct",
+            "rank_first_share",
+        ]
+        return t[[c for c in cols if c in t]]
+
+    def hierarchical_table(self) -> pd.DataFrame | None:
+        h = self.model.hierarchical
+        return None if not h else pd.DataFrame({"value": pd.Series(h)})
+
+    def assumptions_table(self) -> pd.DataFrame:
+        """The assumption checks with a coloured traffic light."""
+        lights = {"green": "🟢 green", "amber": "🟡 amber", "red": "🔴 red"}
+        t = self.model.assumptions.copy()
+        t["status"] = t["status"].map(lambda v: lights.get(v, v))
+        return t.set_index("check")
+
+    def ipa_table(self) -> pd.DataFrame | None:
+        return None if self.ipa is None else self.ipa.table
+
+    def mediation_paths(self) -> pd.DataFrame | None:
+        return None if self.mediation is None else self.mediation.paths
+
+    def mediation_indirect(self) -> pd.DataFrame | None:
+        return None if self.mediation is None else self.mediation.indirect
+
+    def moderation_slopes(self) -> pd.DataFrame | None:
+        return None if self.moderation is None else self.moderation.simple_slopes
+
+    def segment_fit(self) -> pd.DataFrame | None:
+        return None if self.segments is None else self.segments.fit
+
+    def segment_tests(self) -> pd.DataFrame | None:
+        return None if self.segments is None else self.segments.driver_tests
+
+    # ------------------------------------------------------------------ figures
+    def importance_figure(self):
+        from workbench.plots import importance_chart
+
+        return importance_chart(self.importance_table(), r2=self.importance.r2)
+
+    def ipa_figure(self):
+        from workbench.plots import ipa_chart
+
+        if self.ipa is None:
+            return None
+        t = self.ipa.table.copy()
+        scale = 100 / self.importance.r2
+        for col in ("importance", "importance_ci_low", "importance_ci_high"):
+            if col in t:
+                t[col] = t[col] * scale
+        return ipa_chart(
+            t,
+            importance_cut=self.ipa.importance_cut * scale,
+            performance_cut=self.ipa.performance_cut,
+        )
+
+    def residual_figure(self):
+        from workbench.plots import residual_chart
+
+        lin = self.model.linearity
+        if lin is None or not len(lin):
+            return None
+        return residual_chart(lin["fitted"], lin["residual"], seed=self.parameters["seed"])
+
+    def moderation_figure(self):
+        from workbench.plots import simple_slopes_chart
+
+        if self.moderation is None:
+            return None
+        return simple_slopes_chart(
+            self.moderation.plot_data, x=self.x, y=self.outcome, moderator=self.moderation.moderator
+        )
+
+    def segment_figure(self):
+        from workbench.plots import segment_coefficients_chart
+
+        if self.segments is None:
+            return None
+        c = self.segments.coefficients
+        return segment_coefficients_chart(c[c["term"].isin(self.drivers)])
+
+    # ------------------------------------------------------------------ results.json
+    def results(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "model": self.model.to_dict(),
+            "relative_importance": self.importance.to_dict(),
+            "scoring": {"method": self.parameters["scoring"], "variables": self.scoring_notes},
+            "ipa": None if self.ipa is None else self.ipa.to_dict(),
+            "mediation": None if self.mediation is None else self.mediation.to_dict(),
+            "moderation": None if self.moderation is None else self.moderation.to_dict(),
+            "segments": None
+            if self.segments is None
+            else {
+                "by": self.segments.by,
+                "slope_test": self.segments.slope_test,
+                "driver_tests": self.segments.driver_tests.to_dict(orient="index"),
+                "fit": self.segments.fit.to_dict(orient="index"),
+                "coefficients": self.segments.coefficients.to_dict(orient="records"),
+                "skipped": self.segments.skipped,
+            },
+        }
+        return jsonable(out)
+
+    def headline(self) -> dict[str, Any]:
+        t = self.importance.table.sort_values("lmg", ascending=False)
+        out: dict[str, Any] = {"outcome": self.outcome, "n": self.model.n}
+        if self.model.r2 is not None and not pd.isna(self.model.r2):
+            out["R2"] = round(float(self.model.r2), 3)
+        out["top driver"] = f"{t['driver'].iloc[0]} ({t['lmg_pct'].iloc[0]:.0f}% of R2)"
+        return out
+
+
+def _own(warnings: tuple[str, ...] | list[str], n_dropped: int, model_dropped: int) -> list[str]:
+    """A secondary analysis's warnings, less the listwise-deletion note when it dropped the
+    same respondents as the driver model (already reported once)."""
+    return [w for w in warnings if not ("dropped" in w and n_dropped == model_dropped)]
+
+
+def _default_x(drivers: list[str], mediators: list[str], moderator: str, x: str) -> str:
+    if x:
+        return x
+    for d in drivers:
+        if d not in mediators and d != moderator:
+            return d
+    raise InputError(
+        "Mediation or moderation needs a focal driver x that is not the mediator or moderator.",
+        hint="Pass --param x=NAME.",
+    )
+
+
+def analyse(
+    survey: SurveyData,
+    *,
+    outcome: str = "loyalty",
+    drivers: list[str] | None = None,
+    controls: list[str] | None = None,
+    model: str = "auto",
+    robust: bool = False,
+    mediator: list[str] | None = None,
+    moderator: str = "",
+    x: str = "",
+    by: str = "",
+    scoring: str = "mean",
+    bootstrap: int = 1000,
+    seed: int = 2026,
+    missing: str = "listwise",
+) -> LoyaltyDriversStudy:
+    """Run the loyalty-drivers study on a prepared survey (parameters as ``workbench list``)."""
+    cb = survey.codebook
+    controls = list(controls or [])
+    mediators = list(mediator or [])
+    if not drivers:
+        drivers = [c for c, con in cb.constructs.items() if c != outcome and len(con.items) > 1]
+    drivers = list(drivers)
+    if outcome in drivers:
+        raise InputError(
+            f"The outcome '{outcome}' is also listed as a driver.",
+            hint="Remove it from `drivers`.",
+        )
+    if len(drivers) < 1:
+        raise InputError("No drivers: give --param drivers=[a, b].")
+    names = [outcome, *drivers, *controls, *mediators] + [v for v in (moderator, by) if v]
+    scores, how = score_variables(survey, names, scoring=scoring, missing=missing)
+    warnings: list[str] = []
+    if missing == "available":
+        warnings.append(
+            "Construct scores use the answered items when at least half are answered "
+            "(person-mean scoring); respondents below that are left out."
+        )
+
+    fit = drv.fit_driver_model(
+        scores, outcome, drivers, controls=controls, model=model, robust=robust
+    )
+    warnings += list(fit.warnings)
+    imp = drv.relative_importance(scores, outcome, drivers, bootstrap=bootstrap, seed=seed)
+    warnings += _own(imp.warnings, imp.n_dropped, fit.n_dropped)
+    if fit.kind != "ols":
+        warnings.append(
+            f"The driver model is {fit.kind}; relative importance decomposes the R2 of the "
+            "linear model of the same outcome (a standard approximation for ranking drivers)."
+        )
+
+    # importance-performance: constructs on the codebook's scale only, performance from means
+    ipa, ipa_note = None, ""
+    scaled = [d for d in drivers if d in cb.constructs]
+    if cb.scale is None or not scaled:
+        ipa_note = "Importance-performance needs drivers measured on the codebook's scale."
+    else:
+        means, _ = score_variables(survey, scaled, scoring="mean", missing=missing)
+        t = imp.table.set_index("driver")
+        ipa = med.importance_performance(
+            t.loc[scaled, "lmg"],
+            means.mean(),
+            scale_min=cb.scale.min,
+            scale_max=cb.scale.max,
+            importance_ci=t.loc[scaled, ["lmg_ci_low", "lmg_ci_high"]].rename(
+                columns={"lmg_ci_low": "ci_low", "lmg_ci_high": "ci_high"}
+            ),
+        )
+        warnings += list(ipa.warnings)
+        if len(scaled) < len(drivers):
+            ipa_note = "Drivers that are not codebook constructs are left out of the chart."
+
+    focal = ""
+    mediation_res = moderation_res = None
+    if mediators or moderator:
+        focal = _default_x(drivers, mediators, moderator, x)
+    if mediators:
+        covariates = [d for d in drivers if d != focal and d not in mediators] + controls
+        mediation_res = med.mediation(
+            scores, focal, outcome, mediators, covariates=covariates, bootstrap=bootstrap, seed=seed
+        )
+        warnings += [
+            f"Mediation: {w}"
+            for w in _own(mediation_res.warnings, mediation_res.n_dropped, fit.n_dropped)
+        ]
+    if moderator:
+        covariates = [d for d in drivers if d not in (focal, moderator)] + controls
+        moderation_res = med.moderation(scores, focal, outcome, moderator, covariates=covariates)
+        warnings += [
+            f"Moderation: {w}"
+            for w in _own(moderation_res.warnings, moderation_res.n_dropped, fit.n_dropped)
+        ]
+    segments = None
+    if by:
+        segments = med.compare_segments(scores, outcome, drivers, by, controls=controls)
+        warnings += [
+            f"Segments: {w}" for w in _own(segments.warnings, segments.n_dropped, fit.n_dropped)
+        ]
+
+    study = LoyaltyDriversStudy(
+        survey=survey,
+        parameters={
+            "outcome": outcome,
+            "drivers": drivers,
+            "controls": controls,
+            "model": model,
+            "robust": robust,
+            "mediator": mediators,
+            "moderator": moderator,
+            "x": x,
+            "by": by,
+            "scoring": scoring,
+            "bootstrap": bootstrap,
+            "seed": seed,
+            "missing": missing,
+        },
+        outcome=outcome,
+        drivers=tuple(drivers),
+        scores=scores,
+        scoring_notes=how,
+        model=fit,
+        importance=imp,
+        ipa=ipa,
+        ipa_note=ipa_note,
+        mediation=mediation_res,
+        moderation=moderation_res,
+        segments=segments,
+        x=focal,
+        missing_report={
+            "treatment": missing,
+            "scoring": scoring,
+            "n_total": survey.n,
+            "n_used": int(fit.n),
+            "n_dropped": int(survey.n - fit.n),
+        },
+        findings=(),
+        warning_messages=tuple(dict.fromkeys(warnings)),
+    )
+    return dataclasses.replace(study, findings=tuple(_findings(study)))
+
+
+def _pct(v: float, r2: float) -> str:
+    return f"{100 * v / r2:.0f}%"
+
+
+def _findings(s: LoyaltyDriversStudy) -> list[str]:
+    out = []
+    lab = s.label
+    fit = s.model
+    imp = s.importance
+    t = imp.table.sort_values("lmg", ascending=False).set_index("driver")
+    coef = fit.coefficients.set_index("term")
+    kinds = {"ols": "linear regression", "ordinal": "ordinal logit", "logit": "logistic regression"}
+    fit_text = (
+        f"R² = {fit.r2:.2f}" if fit.kind == "ols" else f"McFadden pseudo-R² = {fit.pseudo_r2:.2f}"
+    )
+    out.append(
+        f"Together the {len(s.drivers)} drivers explain {lab(s.outcome)} with {fit_text} "
+        f"({kinds[fit.kind]}, n = {fit.n})."
+    )
+    top = t.index[0]
+    r2 = imp.r2
+    ci_level = round(100 * imp.ci)
+    text = (
+        f"{lab(top)} is the strongest lever: {_pct(t.loc[top, 'lmg'], r2)} of the explained "
+        f"variance ({ci_level}% CI {_pct(t.loc[top, 'lmg_ci_low'], r2)}–"
+        f"{_pct(t.loc[top, 'lmg_ci_high'], r2)}); it ranks first in "
+        f"{100 * t.loc[top, 'rank_first_share']:.0f}% of bootstrap resamples."
+    )
+    if top in coef.index:
+        b = coef.loc[top]
+        if fit.kind == "ols":
+            text += (
+                f" One point more on {lab(top)} goes with {b['estimate']:+.2f} points of "
+                f"{lab(s.outcome)} (95% CI {b['ci_low']:+.2f} to {b['ci_high']:+.2f}), "
+                "the other drivers held equal."
+            )
+        else:
+            text += (
+                f" One point more on {lab(top)} multiplies the odds of a higher "
+                f"{lab(s.outcome)} by {math.exp(b['estimate']):.2f}."
+            )
+    out.append(text)
+    if len(t) > 1:
+        rest = "; ".join(f"{lab(d)} {_pct(t.loc[d, 'lmg'], r2)}" for d in t.index[1:])
+        out.append(f"Shares of the explained variance for the other drivers: {rest}.")
+    weak = [d for d in s.drivers if d in coef.index and coef.loc[d, "p"] >= 0.05]
+    if weak:
+        out.append(
+            "No reliable unique effect (p ≥ .05) once the other drivers are held equal: "
+            + ", ".join(lab(d) for d in weak)
+            + "."
+        )
+    if s.ipa is not None:
+        fix = s.ipa.table[s.ipa.table["quadrant"] == "fix first"]
+        if len(fix):
+            out.append(
+                "Fix first (important but under-performing): "
+                + ", ".join(
+                    f"{lab(d)} (performance {r.performance:.0f}/100)" for d, r in fix.iterrows()
+                )
+                + "."
+            )
+        else:
+            keep = s.ipa.table[s.ipa.table["quadrant"] == "keep up"]
+            if len(keep):
+                out.append(
+                    "No driver is in the 'fix first' quadrant; keep up "
+                    + ", ".join(lab(d) for d in keep.index)
+                    + " (important and performing well)."
+                )
+    if s.mediation is not None:
+        ind = s.mediation.indirect
+        for m in s.mediation.mediators:
+            r = ind.loc[m]
+            sig = r["ci_low"] > 0 or r["ci_high"] < 0
+            out.append(
+                f"{lab(s.x)} works {'partly ' if sig else ''}through {lab(m)}: indirect effect "
+                f"{r['estimate']:+.3f} ({ci_level}% bootstrap CI {r['ci_low']:+.3f} to "
+                f"{r['ci_high']:+.3f})"
+                + ("." if sig else ", an interval that includes zero: no evidence of mediation.")
+            )
+    if s.moderation is not None:
+        mo = s.moderation
+        p = mo.interaction.get("p")
+        out.append(
+            f"The effect of {lab(s.x)} {'depends' if p is not None and p < 0.05 else 'does not reliably depend'} "
+            f"on {lab(mo.moderator)} (interaction p = {p:.3f})."
+        )
+    if s.segments is not None:
+        st = s.segments.slope_test
+        differ = st["p"] < 0.05
+        out.append(
+            f"Across {s.segments.by} segments the driver effects "
+            + ("differ" if differ else "do not differ significantly")
+            + f" (F({st['df1']}, {st['df2']}) = {st['F']:.2f}, p = {st['p']:.3f})."
+        )
+    red = fit.assumptions[fit.assumptions["status"] == "red"] if fit.assumptions is not None else []
+    if len(red):
+        out.append(
+            "Check before relying on the model: " + "; ".join(red["check"].tolist()) + " (red)."
+        )
+    return out
