@@ -211,3 +211,20 @@ def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, monkeypatch):
     assert "Key findings" in html and "strongest lever" in html
     assert html.count("Plotly.newPlot") >= 4  # importance, IPA, residuals, slopes, segments
     assert "from workbench" not in html  # no code in the manager's report
+
+
+def test_controls_enter_first_and_the_drivers_increment_is_tested(loyalty):
+    s = analyse(loyalty, drivers=["trust", "value"], controls=["tier"], bootstrap=200)
+    h = s.model.hierarchical
+    assert h["test"].startswith("F")
+    assert 0 < h["delta_r2"] < s.model.r2
+    assert h["p"] < 0.05
+    assert any(t.startswith("tier[T.") for t in s.model.coefficients["term"])
+    assert s.hierarchical_table() is not None
+
+
+def test_ipa_importance_is_the_relative_weight(default_study):
+    ipa = default_study.ipa.table
+    rw = default_study.importance.table.set_index("driver")["relative_weight"]
+    np.testing.assert_allclose(ipa["importance"], rw.loc[ipa.index], rtol=1e-12)
+    assert set(ipa["quadrant"]) <= {"fix first", "keep up", "low priority", "possible overkill"}

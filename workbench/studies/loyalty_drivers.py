@@ -333,13 +333,14 @@ def analyse(
     else:
         means, _ = score_variables(survey, scaled, scoring="mean", missing=missing)
         t = imp.table.set_index("driver")
+        # importance = Johnson's relative weight (share of R2), as the issue defines it
         ipa = med.importance_performance(
-            t.loc[scaled, "lmg"],
+            t.loc[scaled, "relative_weight"],
             means.mean(),
             scale_min=cb.scale.min,
             scale_max=cb.scale.max,
-            importance_ci=t.loc[scaled, ["lmg_ci_low", "lmg_ci_high"]].rename(
-                columns={"lmg_ci_low": "ci_low", "lmg_ci_high": "ci_high"}
+            importance_ci=t.loc[scaled, ["rw_ci_low", "rw_ci_high"]].rename(
+                columns={"rw_ci_low": "ci_low", "rw_ci_high": "ci_high"}
             ),
         )
         warnings += list(ipa.warnings)
