@@ -97,6 +97,11 @@ def cases(repeat: int, tmp: Path) -> list[dict]:
     bfi = bfi_items()
     bfi_csv = tmp / "bfi.csv"
     bfi.to_csv(bfi_csv, index=False)
+    hs = pd.read_csv(ROOT / "data" / "holzinger_swineford_1939.csv")[
+        [f"x{i}" for i in range(1, 10)]
+    ]
+    hs_csv = tmp / "hs.csv"
+    hs.to_csv(hs_csv, index=False)
 
     def add(name, target, fn, r_code=None, r_csv=None, floor=None, r_repeat=None):
         ours = measure(fn, repeat)
@@ -166,6 +171,29 @@ def cases(repeat: int, tmp: Path) -> list[dict]:
         "relative importance, 8 drivers, 2,000 resamples, n = 5,000",
         "< 10 s",
         lambda: relative_importance(ri_data, "x1", ri_drivers, bootstrap=2000, seed=1),
+    )
+    from workbench.data import load_survey
+    from workbench.experience import default_structural_paths, full_model
+    from workbench.sem_bootstrap import bootstrap_sem, indirect_effects_syntax
+
+    survey = load_survey(
+        ROOT / "data/loyalty_survey.csv", ROOT / "data/loyalty_survey.codebook.yaml"
+    )
+    syntax, _ = indirect_effects_syntax(
+        full_model(survey.codebook, default_structural_paths(survey.codebook))
+    )
+    sem_items = [c for c in survey.frame.columns if c in survey.codebook.items]
+    sem_csv = tmp / "sem.csv"
+    survey.frame[sem_items].to_csv(sem_csv, index=False)
+    lavaan = syntax.replace("\n", "\\n").replace("'", "\\'")
+    add(
+        "experience-economy SEM, 1,000 bootstrap resamples",
+        "not slower than lavaan",
+        lambda: bootstrap_sem(survey.frame[sem_items], syntax, n_boot=1000, seed=1),
+        "suppressMessages(library(lavaan)); "
+        f"sem('{lavaan}', data=x, se='bootstrap', bootstrap=1000)",
+        sem_csv,
+        r_repeat=1,
     )
     return out
 

@@ -12,7 +12,10 @@ from workbench.data import load_survey, read_table
 from workbench.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SHIPPED_CODEBOOKS = sorted(DATA.glob("*.codebook.yaml"))
+ALL_CODEBOOKS = sorted(DATA.glob("*.codebook.yaml"))
+# templates describe a questionnaire to field and ship without data
+SHIPPED_CODEBOOKS = [p for p in ALL_CODEBOOKS if "template" not in p.name]
+TEMPLATE_CODEBOOKS = [p for p in ALL_CODEBOOKS if "template" in p.name]
 
 VALID = {
     "title": "Member loyalty survey 2026",
@@ -292,6 +295,15 @@ def test_every_shipped_codebook_loads_and_matches_its_data(codebook):
     for item in cb.reverse_coded:
         raw = survey.raw[item].mask(survey.raw[item].isin(cb.missing_codes))
         assert (survey.items[item].dropna() == (cb.scale.min + cb.scale.max - raw).dropna()).all()
+
+
+@pytest.mark.parametrize("codebook", TEMPLATE_CODEBOOKS, ids=lambda p: p.name)
+def test_template_codebooks_load_cleanly_with_bilingual_labels(codebook):
+    cb = load_codebook(codebook)
+    assert not cb.warnings
+    assert cb.scale is not None and len(cb.constructs) >= 4
+    for item in cb.items:
+        assert " / " in cb.labels[item], item  # "English / 中文"
 
 
 def test_shipped_codebooks_are_all_found():

@@ -61,12 +61,15 @@ def new_run_dir(study: str, data_sha256: str, out: str | None) -> Path:
         return path
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = reports_root() / study / f"{stamp}-{data_sha256[:8]}"
+    base.parent.mkdir(parents=True, exist_ok=True)
     path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{base.name}-{k}")
-    path.mkdir(parents=True)
-    return path
+    while True:  # mkdir is atomic: two runs started in the same second get distinct folders
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            k += 1
+            path = base.with_name(f"{base.name}-{k}")
 
 
 def run_study(
@@ -76,6 +79,7 @@ def run_study(
     codebook: str | None = None,
     params: dict[str, Any] | None = None,
     out: str | None = None,
+    refresh_index: bool = True,
 ) -> Path:
     """Validate, execute the study notebook with papermill, render its report.
 
@@ -135,7 +139,7 @@ def run_study(
             f"Study '{spec.name}' finished without writing results.json; see {notebook_out}"
         )
     render_html(notebook_out, run_dir / "report.html", title=spec.title)
-    if run_dir.resolve().is_relative_to(reports_root().resolve()):
+    if refresh_index and run_dir.resolve().is_relative_to(reports_root().resolve()):
         update_index(reports_root())
     return run_dir
 
@@ -158,18 +162,33 @@ def _failing_cell(notebook: Path, fallback_index: int) -> tuple[int, str]:
     return fallback_index + 1, ""
 
 
-def run_defaults() -> list[Path]:
-    """Run every study's default runs on the shipped data (what ``make report`` does)."""
-    runs = []
-    for spec in STUDIES.values():
-        for default in spec.default_runs:
-            data = str(PROJECT_ROOT / default.data)
-            codebook = str(PROJECT_ROOT / default.codebook) if default.codebook else None
-            print(f"running {spec.name} on {default.data} ...", flush=True)
-            run_dir = run_study(spec, data=data, codebook=codebook, params=default.params)
-            print(f"  -> {run_dir / 'report.html'}", flush=True)
-            runs.append(run_dir)
-    index = reports_root() / "index.html"
+def run_defaults(jobs: int | None = None) -> list[Path]:
+    """Run every study's default runs on the shipped data (what ``make report`` does).
+
+    Runs go ``jobs`` at a time (default: two, or one on a single core); each
+    is its own kernel process. The index is written once at the end.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbench.report import update_index
+
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    todo = [(spec, default) for spec in STUDIES.values() for default in spec.default_runs]
+
+    def one(item: tuple[Study, Any]) -> Path:
+        spec, default = item
+        data = str(PROJECT_ROOT / default.data)
+        codebook = str(PROJECT_ROOT / default.codebook) if default.codebook else None
+        print(f"running {spec.name} on {default.data} ...", flush=True)
+        run_dir = run_study(
+            spec, data=data, codebook=codebook, params=default.params, refresh_index=False
+        )
+        print(f"  done: {run_dir / 'report.html'}", flush=True)
+        return run_dir
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        runs = list(pool.map(one, todo))
+    index = update_index(reports_root())
     print(f"index: {index}")
     return runs
 

@@ -524,3 +524,145 @@ def segment_coefficients_chart(table: pd.DataFrame):
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
     return fig
+
+
+# --------------------------------------------------------------------------- SEM
+def path_diagram(paths: pd.DataFrame, *, r2: dict[str, float] | None = None, labels=None):
+    """A structural path diagram (plotly): constructs in layers, arrows with std paths.
+
+    ``paths`` has columns ``lhs`` (outcome), ``rhs`` (predictor), ``std`` and
+    ``p``. Layers follow the causal order (predictors left of outcomes).
+    Significant paths (p < .05) are solid and labelled in bold.
+    """
+    import plotly.graph_objects as go
+
+    labels = labels or {}
+    nodes = list(dict.fromkeys([*paths["rhs"], *paths["lhs"]]))
+    preds: dict[str, set[str]] = {n: set() for n in nodes}
+    for lhs, rhs in zip(paths["lhs"], paths["rhs"], strict=True):
+        preds[lhs].add(rhs)
+    layer: dict[str, int] = {}
+
+    def depth(n: str, seen: frozenset = frozenset()) -> int:
+        if n in layer:
+            return layer[n]
+        if n in seen or not preds[n]:
+            layer[n] = 0
+            return 0
+        layer[n] = 1 + max(depth(p, seen | {n}) for p in preds[n])
+        return layer[n]
+
+    for n in nodes:
+        depth(n)
+    by_layer: dict[int, list[str]] = {}
+    for n in nodes:
+        by_layer.setdefault(layer[n], []).append(n)
+    pos = {}
+    for k, members in by_layer.items():
+        for i, n in enumerate(members):
+            pos[n] = (k, (len(members) - 1) / 2 - i)
+    fig = go.Figure()
+    for row in paths.itertuples(index=False):
+        (x0, y0), (x1, y1) = pos[row.rhs], pos[row.lhs]
+        sig = row.p < 0.05
+        fig.add_annotation(
+            x=x1 - 0.12,
+            y=y1,
+            ax=x0 + 0.12,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=3,
+            arrowwidth=1 + 3 * min(abs(row.std), 1),
+            arrowcolor="#2b5d8a" if row.std >= 0 else "#d1495b",
+            opacity=1 if sig else 0.35,
+        )
+        fig.add_annotation(
+            x=x0 + 0.45 * (x1 - x0),
+            y=y0 + 0.45 * (y1 - y0),
+            text=(f"<b>{row.std:.2f}</b>" if sig else f"{row.std:.2f} (ns)"),
+            showarrow=False,
+            bgcolor="white",
+            font={"size": 12},
+        )
+    text = []
+    for n in nodes:
+        t = shorten(labels.get(n, n), 28)
+        if r2 and n in r2:
+            t += f"<br>R² = {r2[n]:.2f}"
+        text.append(t)
+    fig.add_scatter(
+        x=[pos[n][0] for n in nodes],
+        y=[pos[n][1] for n in nodes],
+        mode="markers+text",
+        text=text,
+        textposition="middle center",
+        hoverinfo="text",
+        marker={
+            "size": 90,
+            "color": "#eef5fb",
+            "line": {"color": "#2b5d8a", "width": 2},
+            "symbol": "square",
+        },
+        showlegend=False,
+    )
+    n_layers = max(by_layer) + 1
+    fig.update_xaxes(visible=False, range=[-0.5, n_layers - 0.5])
+    fig.update_yaxes(visible=False)
+    height = max(320, 110 * max(len(m) for m in by_layer.values()) + 80)
+    fig.update_layout(
+        height=height,
+        plot_bgcolor="white",
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="Standardized paths (bold: p < .05; faded: not significant)",
+    )
+    return fig
+
+
+def surface_chart(grid: pd.DataFrame, *, x: str, y: str, z: str):
+    """Response surface of z over x and y (plotly 3D), with the lines of (in)congruence.
+
+    ``grid`` has columns ``x``, ``y`` and ``predicted`` on a regular grid.
+    """
+    import plotly.graph_objects as go
+
+    wide = grid.pivot(index="y", columns="x", values="predicted")
+    fig = go.Figure()
+    fig.add_surface(
+        x=wide.columns.to_numpy(),
+        y=wide.index.to_numpy(),
+        z=wide.to_numpy(),
+        colorscale="RdBu_r",
+        opacity=0.9,
+        showscale=False,
+    )
+    xs = wide.columns.to_numpy()
+    same = [wide.loc[v, v] if v in wide.index else np.nan for v in xs]
+    fig.add_scatter3d(
+        x=xs,
+        y=xs,
+        z=same,
+        mode="lines",
+        line={"color": "black", "width": 6},
+        name="congruence (x = y)",
+    )
+    opposite = [
+        wide.loc[v, u] if v in wide.index else np.nan for u, v in zip(xs, xs[::-1], strict=True)
+    ]
+    fig.add_scatter3d(
+        x=xs,
+        y=xs[::-1],
+        z=opposite,
+        mode="lines",
+        line={"color": "#e69500", "width": 6, "dash": "dash"},
+        name="incongruence (x = -y)",
+    )
+    fig.update_layout(
+        scene={"xaxis_title": x, "yaxis_title": y, "zaxis_title": z},
+        height=520,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+    )
+    return fig

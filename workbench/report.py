@@ -88,6 +88,15 @@ def now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def format_p(p: float) -> str:
+    """A p-value as reports print it: ``p < .001`` or ``p = 0.013``.
+
+    >>> format_p(0.00001), format_p(0.0132)
+    ('p < .001', 'p = 0.013')
+    """
+    return "p < .001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def esc(value: Any) -> str:
     """HTML-escape any value (quotes included).
 
@@ -393,7 +402,7 @@ def update_index(reports_dir: str | Path) -> Path:
         "<title>loyalty-workbench reports</title>"
         + REPORT_CSS
         + "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em}"
-        "table.wb-table td{text-align:left}</style></head><body>"
+        "table.wb-table td,table.wb-table th{text-align:left}</style></head><body>"
         "<h1>loyalty-workbench reports</h1>"
         f"<p>{len(runs)} run(s), newest first. Generated {esc(now())}.</p>"
         "<table class='wb-table'><tr><th>Study</th><th>Data</th><th>Run date</th><th>n used</th>"

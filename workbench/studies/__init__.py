@@ -359,7 +359,63 @@ LOYALTY_DRIVERS = Study(
     ),
 )
 
-STUDIES: dict[str, Study] = {s.name: s for s in (FACTOR_ANALYSIS, LOYALTY_DRIVERS)}
+EXPERIENCE_ECONOMY = Study(
+    name="experience-economy",
+    title="Experience economy: the four realms, memory, satisfaction and loyalty",
+    description="Pine & Gilmore's four realms as a structural model: measurement, competing "
+    "models, paths and indirect effects, invariance across groups, cross-channel consistency.",
+    notebook="experience-economy.ipynb",
+    params=(
+        Param(
+            "paths",
+            "str",
+            "",
+            "structural part in lavaan syntax (e.g. 'memory ~ education + esthetics; loyalty ~ "
+            "memory'); empty means realms -> memory -> satisfaction -> loyalty",
+        ),
+        Param(
+            "compare_models",
+            "bool",
+            True,
+            "compare four correlated realms, edutainment (3 factors) and a second-order "
+            "experience factor",
+        ),
+        Param("group", "str", "", "column for measurement invariance (e.g. venue, channel, tier)"),
+        Param(
+            "channels",
+            "list",
+            [],
+            "[online_construct, offline_construct] for the cross-channel consistency analysis",
+        ),
+        Param(
+            "outcome",
+            "str",
+            "loyalty",
+            "final outcome for the realms' importance and the consistency analysis",
+        ),
+        Param("bootstrap", "int", 1000, "bootstrap resamples for indirect effects", minimum=100),
+        SEED,
+        Param(
+            "missing",
+            "choice",
+            "listwise",
+            "listwise deletion, or fiml (full-information maximum likelihood, as lavaan "
+            "missing='ml')",
+            choices=("listwise", "fiml"),
+        ),
+    ),
+    default_runs=(
+        DefaultRun(
+            "data/loyalty_survey.csv",
+            "data/loyalty_survey.codebook.yaml",
+            {"group": "channel", "channels": ["online_experience", "offline_experience"]},
+        ),
+    ),
+)
+
+STUDIES: dict[str, Study] = {
+    s.name: s for s in (FACTOR_ANALYSIS, LOYALTY_DRIVERS, EXPERIENCE_ECONOMY)
+}
 
 
 def get_study(name: str) -> Study:

@@ -19,6 +19,7 @@ from workbench import drivers as drv
 from workbench import mediation as med
 from workbench.data import SurveyData
 from workbench.errors import InputError
+from workbench.report import format_p
 from workbench.results import Result, jsonable
 from workbench.scales import factor_scores, score_scales
 
@@ -502,7 +503,7 @@ def _findings(s: LoyaltyDriversStudy) -> list[str]:
         p = mo.interaction.get("p")
         out.append(
             f"The effect of {lab(s.x)} {'depends' if p is not None and p < 0.05 else 'does not reliably depend'} "
-            f"on {lab(mo.moderator)} (interaction p = {p:.3f})."
+            f"on {lab(mo.moderator)} (interaction {format_p(p)})."
         )
     if s.segments is not None:
         st = s.segments.slope_test
@@ -510,7 +511,7 @@ def _findings(s: LoyaltyDriversStudy) -> list[str]:
         out.append(
             f"Across {s.segments.by} segments the driver effects "
             + ("differ" if differ else "do not differ significantly")
-            + f" (F({st['df1']}, {st['df2']}) = {st['F']:.2f}, p = {st['p']:.3f})."
+            + f" (F({st['df1']}, {st['df2']}) = {st['F']:.2f}, {format_p(st['p'])})."
         )
     red = fit.assumptions[fit.assumptions["status"] == "red"] if fit.assumptions is not None else []
     if len(red):
