@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the tests also exercise the Spark path of member analytics (pyspark, ~500 MB)
+SPARK_STAMP := $(VENV)/.installed-spark
 
 .PHONY: install report test lint lab bench clean-venv
 
@@ -13,12 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
 install: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/workbench report
 
-test: $(STAMP)
+test: $(SPARK_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

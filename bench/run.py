@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from workbench import factors  # noqa: E402
 from workbench.polychoric import polychoric_matrix  # noqa: E402
 from workbench.scales import cronbach_alpha, item_total_statistics  # noqa: E402
+from workbench.sem import fit_cfa  # noqa: E402
 
 BFI_ITEMS = [f"{t}{i}" for t in "ACENO" for i in range(1, 6)]
 
@@ -117,6 +118,21 @@ def cases(repeat: int, tmp: Path) -> list[dict]:
         print(_line(row), flush=True)
         out.append(row)
 
+    add(
+        "three-factor CFA, Holzinger-Swineford",
+        "within 2x of lavaan cfa",
+        lambda: fit_cfa(
+            hs,
+            {
+                "visual": ["x1", "x2", "x3"],
+                "textual": ["x4", "x5", "x6"],
+                "speed": ["x7", "x8", "x9"],
+            },
+        ),
+        "suppressMessages(library(lavaan)); cfa('visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + "
+        "x6\\n speed =~ x7 + x8 + x9', data=x)",
+        hs_csv,
+    )
     add(
         "EFA 5 factors minres/oblimin, bfi",
         "not slower than psych fa",

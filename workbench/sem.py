@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from workbench.errors import InputError
+from workbench.factors import _single_threaded_blas
 from workbench.results import Result, jsonable
 
 __all__ = [
@@ -927,11 +928,18 @@ def fit_sem(
             hint="Remove the redundant item(s) from the model.",
         )
     try:
-        if missing == "listwise":
-            res = sem.fit(frame, obj="MLW")
-        else:
-            filled = frame.fillna(frame.mean())
-            res = sem.fit(filled, cov=pd.DataFrame(S, index=observed, columns=observed))
+        # semopy only supplies start values: _polish (Fisher scoring) finishes the fit to
+        # lavaan's precision, so the cheaper L-BFGS-B start beats semopy's SLSQP default.
+        with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
+            if missing == "listwise":
+                res = sem.fit(frame, obj="MLW", solver="L-BFGS-B")
+            else:
+                filled = frame.fillna(frame.mean())
+                res = sem.fit(
+                    filled,
+                    cov=pd.DataFrame(S, index=observed, columns=observed),
+                    solver="L-BFGS-B",
+                )
     except Exception as exc:  # semopy raises plain exceptions (e.g. singular matrices)
         raise InputError(
             f"semopy could not fit the model: {exc}",
@@ -939,7 +947,8 @@ def fit_sem(
             "with correlated factors) and that every item varies.",
         ) from exc
     warn = list(notes)
-    theta, converged = _polish(sem, np.asarray(sem.param_vals, dtype=float).copy(), S)
+    with _single_threaded_blas():
+        theta, converged = _polish(sem, np.asarray(sem.param_vals, dtype=float).copy(), S)
     q = theta.size
     if missing == "fiml":
         theta, converged, hessian = _fiml_fit(sem, np.concatenate([theta, mu_h1]), patterns)
