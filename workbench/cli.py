@@ -29,12 +29,20 @@ def reports_root() -> Path:
     return Path(os.environ.get("WORKBENCH_REPORTS", PROJECT_ROOT / "reports"))
 
 
-def preflight(study: Study, data: str, codebook: str | None) -> int:
+def preflight(
+    study: Study, data: str, codebook: str | None, params: dict[str, Any] | None = None
+) -> int:
     """Check the inputs before starting a kernel, so bad input fails fast and clearly.
 
-    Returns the number of respondents read.
+    Returns the number of rows read.
     """
     from workbench.data import load_survey, read_table
+
+    if study.preflight:
+        import importlib
+
+        module, _, name = study.preflight.partition(":")
+        return getattr(importlib.import_module(module), name)(data, codebook, params or {})
 
     if study.needs_codebook:
         if not codebook:
@@ -98,7 +106,7 @@ def run_study(
     codebook_path = (
         str(Path(codebook).resolve()) if codebook and Path(codebook).exists() else codebook
     )
-    preflight(spec, data_path, codebook_path)
+    preflight(spec, data_path, codebook_path, values)
     if not spec.notebook_path.exists():
         raise WorkbenchError(f"Notebook {spec.notebook_path} of study '{spec.name}' is missing.")
 

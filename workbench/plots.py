@@ -666,3 +666,170 @@ def surface_chart(grid: pd.DataFrame, *, x: str, y: str, z: str):
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
     )
     return fig
+
+
+# --------------------------------------------------------------------------- members
+def kpi_chart(panel: pd.DataFrame, *, period_col: str = "period"):
+    """Active and new members (bars) with retention and churn rates (lines), by period."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    x = [str(p) for p in panel[period_col]]
+    for col, name, color in (
+        ("active", "active members", "#2b5d8a"),
+        ("new", "new members", "#9ecae1"),
+    ):
+        if col in panel:
+            fig.add_bar(x=x, y=panel[col], name=name, marker_color=color, secondary_y=False)
+    for col, name, color in (
+        ("retention_rate", "retention rate", "#3a9b48"),
+        ("churn_rate", "churn rate", "#d1495b"),
+        ("repeat_purchase_rate", "repeat-purchase rate", "#e69500"),
+    ):
+        if col in panel:
+            fig.add_scatter(
+                x=x,
+                y=panel[col] * 100,
+                name=name,
+                mode="lines+markers",
+                line={"color": color},
+                secondary_y=True,
+            )
+    fig.update_yaxes(title_text="members", secondary_y=False)
+    fig.update_yaxes(title_text="%", secondary_y=True, rangemode="tozero")
+    fig.update_layout(barmode="group", height=420, margin={"l": 10, "r": 10, "t": 30, "b": 40})
+    return fig
+
+
+def cohort_heatmap(
+    matrix: pd.DataFrame, *, title: str = "Share of each cohort active k periods later"
+):
+    """Cohort x periods-since-start retention heatmap (plotly); values are shares."""
+    import plotly.graph_objects as go
+
+    z = matrix.to_numpy(dtype=float) * 100
+    text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.0f}")(np.nan_to_num(z)))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[str(c) for c in matrix.columns],
+            y=[str(i) for i in matrix.index],
+            colorscale="Blues",
+            zmin=0,
+            zmax=100,
+            text=text,
+            texttemplate="%{text}",
+            hovertemplate="cohort %{y}, k = %{x}: %{z:.1f}%<extra></extra>",
+            colorbar={"title": "%"},
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="periods since first purchase",
+        yaxis={"autorange": "reversed", "title": "cohort"},
+        height=max(350, 22 * len(matrix) + 120),
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+    )
+    return fig
+
+
+def share_chart(
+    summary: pd.DataFrame,
+    *,
+    members_col: str = "share",
+    value_col: str = "revenue_share",
+    title: str = "",
+):
+    """Share of members vs share of revenue per segment (plotly grouped bars)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    names = [str(i) for i in summary.index]
+    fig.add_bar(x=names, y=summary[members_col] * 100, name="% of members", marker_color="#9ecae1")
+    fig.add_bar(x=names, y=summary[value_col] * 100, name="% of revenue", marker_color="#2b5d8a")
+    fig.update_layout(
+        barmode="group",
+        yaxis_title="%",
+        title=title,
+        height=400,
+        margin={"l": 10, "r": 10, "t": 40, "b": 80},
+    )
+    return fig
+
+
+def migration_heatmap(matrix: pd.DataFrame, *, start: str, end: str):
+    """Tier migration: tier at ``start`` (rows) x tier at ``end`` (columns), row shares."""
+    import plotly.graph_objects as go
+
+    shares = matrix.div(matrix.sum(axis=1).replace(0, np.nan), axis=0) * 100
+    fig = go.Figure(
+        go.Heatmap(
+            z=shares.to_numpy(dtype=float),
+            x=[str(c) for c in shares.columns],
+            y=[str(i) for i in shares.index],
+            colorscale="Greens",
+            zmin=0,
+            zmax=100,
+            text=matrix.to_numpy(),
+            texttemplate="%{text}",
+            hovertemplate="%{y} -> %{x}: %{z:.1f}% (n=%{text})<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis_title=f"tier on {end}",
+        yaxis_title=f"tier on {start}",
+        yaxis={"autorange": "reversed"},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def holdout_chart(table: pd.DataFrame):
+    """Predicted vs actual holdout purchases by calibration-period frequency (plotly).
+
+    ``table`` has columns ``frequency`` (label), ``predicted`` and ``actual``
+    (mean purchases per member in the holdout period).
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    x = [str(v) for v in table["frequency"]]
+    fig.add_scatter(x=x, y=table["actual"], mode="lines+markers", name="actual")
+    fig.add_scatter(
+        x=x,
+        y=table["predicted"],
+        mode="lines+markers",
+        name="BG/NBD predicted",
+        line={"dash": "dash"},
+    )
+    fig.update_layout(
+        xaxis_title="repeat purchases in the calibration period",
+        yaxis_title="mean purchases in the holdout period",
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def gains_chart(gains: pd.DataFrame):
+    """Cumulative gains of a churn model (plotly): share of churners caught vs share targeted.
+
+    ``gains`` has columns ``cum_share_members`` and ``cum_share_churners`` (0..1).
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    x = [0, *list(gains["cum_share_members"] * 100)]
+    y = [0, *list(gains["cum_share_churners"] * 100)]
+    fig.add_scatter(x=x, y=y, mode="lines+markers", name="model")
+    fig.add_scatter(
+        x=[0, 100], y=[0, 100], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
+    )
+    fig.update_layout(
+        xaxis_title="% of members contacted (highest risk first)",
+        yaxis_title="% of churners reached",
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig

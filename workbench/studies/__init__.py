@@ -110,6 +110,9 @@ class Study:
     params: tuple[Param, ...]
     needs_codebook: bool = True
     default_runs: tuple[DefaultRun, ...] = ()
+    # "module:function" called as f(data, codebook, params) to check the inputs before a
+    # kernel starts; None means: load the survey with its codebook
+    preflight: str | None = None
 
     @property
     def notebook_path(self) -> Path:
@@ -413,8 +416,82 @@ EXPERIENCE_ECONOMY = Study(
     ),
 )
 
+MEMBER_ANALYTICS = Study(
+    name="member-analytics",
+    title="Member analytics: loyalty KPIs, cohorts, RFM segments, tiers, CLV and churn risk",
+    description="Behavioural loyalty from a transactions file (no codebook needed).",
+    notebook="member-analytics.ipynb",
+    needs_codebook=False,
+    preflight="workbench.studies.member_analytics:preflight",
+    params=(
+        Param("member_col", "str", "member_id", "column holding the member id"),
+        Param("date_col", "str", "date", "column holding the purchase date or timestamp"),
+        Param("amount_col", "str", "amount", "column holding the amount spent"),
+        Param("order_col", "str", "", "order id column (purchases = distinct orders)"),
+        Param("channel_col", "str", "", "channel column (optional)"),
+        Param("store_col", "str", "", "store column (optional)"),
+        Param("points_earned_col", "str", "", "points earned column (optional)"),
+        Param("points_redeemed_col", "str", "", "points redeemed column (optional)"),
+        Param("members", "str", "", "members file: member_id, join_date, tier, ... (optional)"),
+        Param("tier_history", "str", "", "tier history file: member_id, date, tier (optional)"),
+        Param(
+            "refunds",
+            "choice",
+            "error",
+            "negative amounts: error stops the run; net keeps them to net revenue (not counted "
+            "as purchases); drop leaves them out (reported)",
+            choices=("error", "net", "drop"),
+        ),
+        Param(
+            "period",
+            "choice",
+            "month",
+            "KPI and cohort period",
+            choices=("week", "month", "quarter", "year"),
+        ),
+        Param(
+            "inactivity_periods",
+            "int",
+            3,
+            "periods without a purchase after which a member counts as churned",
+            minimum=1,
+        ),
+        Param("holdout_days", "int", 180, "holdout period for the CLV model check", minimum=30),
+        Param("clv_horizon", "int", 12, "CLV horizon in 30-day periods", minimum=1),
+        Param("discount_rate", "float", 0.01, "CLV discount rate per period", minimum=0),
+        Param(
+            "churn_window_days", "int", 90, "churn label: no purchase within this window", minimum=7
+        ),
+        Param("churn_model", "choice", "logit", "churn classifier", choices=("logit", "gbm")),
+        SEED,
+        Param(
+            "engine",
+            "choice",
+            "duckdb",
+            "aggregation engine: embedded DuckDB, or a Spark session (needs pyspark and Java)",
+            choices=("duckdb", "spark"),
+        ),
+    ),
+    default_runs=(
+        DefaultRun(
+            "data/loyalty_transactions.csv",
+            None,
+            {
+                "order_col": "order_id",
+                "channel_col": "channel",
+                "points_earned_col": "points_earned",
+                "points_redeemed_col": "points_redeemed",
+                "members": "data/loyalty_members.csv",
+                "tier_history": "data/loyalty_tier_history.csv",
+                "refunds": "net",
+            },
+        ),
+        DefaultRun("data/cdnow_transactions.csv", None, {}),
+    ),
+)
+
 STUDIES: dict[str, Study] = {
-    s.name: s for s in (FACTOR_ANALYSIS, LOYALTY_DRIVERS, EXPERIENCE_ECONOMY)
+    s.name: s for s in (FACTOR_ANALYSIS, LOYALTY_DRIVERS, EXPERIENCE_ECONOMY, MEMBER_ANALYTICS)
 }
 
 

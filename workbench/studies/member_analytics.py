@@ -1,0 +1,449 @@
+"""The member-analytics study: loyalty KPIs, cohorts, RFM, tiers, CLV and churn risk.
+
+:func:`analyse` runs the aggregations through the transaction layer (Ibis on
+DuckDB by default), fits BG/NBD + Gamma-Gamma and a time-split churn model, and
+returns a :class:`MemberAnalyticsStudy` that the notebook only displays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench import churn as churn_mod
+from workbench import clv as clv_mod
+from workbench import transactions as txn
+from workbench.errors import InputError
+from workbench.results import Result, jsonable
+
+COLUMN_PARAMS = (
+    "member_col", "date_col", "amount_col", "order_col", "channel_col", "store_col",
+    "points_earned_col", "points_redeemed_col",
+)  # fmt: skip
+
+
+def load(data: str, params: dict[str, Any]) -> txn.Transactions:
+    """Load and validate the transactions file as the parameters map its columns."""
+    kwargs = {k: (params.get(k) or None) for k in COLUMN_PARAMS}
+    for k in ("member_col", "date_col", "amount_col"):
+        kwargs[k] = (
+            kwargs[k] or {"member_col": "member_id", "date_col": "date", "amount_col": "amount"}[k]
+        )
+    members = params.get("members") or None
+    if members and not Path(members).is_absolute() and not Path(members).exists():
+        from workbench.studies import PROJECT_ROOT
+
+        members = str(PROJECT_ROOT / members)
+    return txn.load_transactions(
+        data,
+        refunds=params.get("refunds", "error"),
+        members=members,
+        engine=params.get("engine", "duckdb"),
+        **kwargs,
+    )
+
+
+def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
+    """Check the transactions (and members) files before a kernel starts."""
+    return load(data, params).n_rows
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberAnalyticsStudy(Result):
+    """Everything the member-analytics report shows."""
+
+    transactions: txn.Transactions
+    parameters: dict[str, Any]
+    kpis: pd.DataFrame
+    cohorts: pd.DataFrame
+    rfm: pd.DataFrame
+    rfm_summary: pd.DataFrame
+    rfm_definitions: pd.DataFrame
+    tier_mix: pd.DataFrame | None
+    tier_migration: pd.DataFrame | None
+    tier_dates: tuple[str, str] | None
+    clv: Any
+    churn: Any
+    findings: tuple[str, ...]
+    warning_messages: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.kpis
+
+    @property
+    def n_used(self) -> int:
+        return int(self.transactions.n_members)
+
+    @property
+    def missing_report(self) -> dict[str, Any]:
+        return {
+            "treatment": "transactions as recorded; refunds: " + self.parameters["refunds"],
+            "n_rows": self.transactions.n_rows,
+            "n_used": self.transactions.n_members,
+            "refunds": self.transactions.refunds_report,
+        }
+
+    # ------------------------------------------------------------------ tables
+    def kpi_table(self) -> pd.DataFrame:
+        cols = [
+            "period",
+            "active",
+            "new",
+            "member_growth_rate",
+            "retention_rate",
+            "churn_rate",
+            "repeat_purchase_rate",
+            "frequency",
+            "aov",
+            "revenue",
+            "revenue_per_active",
+            "points_earned",
+            "points_redeemed",
+        ]
+        t = self.kpis[[c for c in cols if c in self.kpis]].copy()
+        t["period"] = t["period"].astype(str).str[:10]
+        return t.set_index("period")
+
+    def rfm_table(self) -> pd.DataFrame:
+        """Segment summary with readable ranges."""
+        t = self.rfm_summary.copy()
+        for col in ("r_range", "f_range", "m_range"):
+            t[col] = ["" if v is None else f"{v[0]:,.0f}–{v[1]:,.0f}" for v in t[col]]
+        return t
+
+    def cohort_matrix(self, max_cohorts: int = 24) -> pd.DataFrame:
+        m = self.cohorts.drop(columns=["cohort_size"], errors="ignore")
+        return m.tail(max_cohorts)
+
+    def clv_table(self, top: int = 20) -> pd.DataFrame:
+        return self.clv.table.sort_values("clv", ascending=False).head(top)
+
+    def churn_calibration_table(self) -> pd.DataFrame | None:
+        return None if self.churn is None else self.churn.calibration
+
+    def churn_features_table(self) -> pd.DataFrame | None:
+        return None if self.churn is None else self.churn.top_features
+
+    # ------------------------------------------------------------------ figures
+    def kpi_figure(self):
+        from workbench.plots import kpi_chart
+
+        return kpi_chart(self.kpis)
+
+    def cohort_figure(self):
+        from workbench.plots import cohort_heatmap
+
+        m = self.cohort_matrix()
+        m.index = [str(i)[:10] for i in m.index]
+        return cohort_heatmap(m)
+
+    def rfm_figure(self):
+        from workbench.plots import share_chart
+
+        return share_chart(self.rfm_summary, title="RFM segments: members vs revenue")
+
+    def tier_figure(self):
+        from workbench.plots import migration_heatmap
+
+        if self.tier_migration is None:
+            return None
+        return migration_heatmap(
+            self.tier_migration, start=self.tier_dates[0], end=self.tier_dates[1]
+        )
+
+    def holdout_figure(self):
+        from workbench.plots import holdout_chart
+
+        h = self.clv.holdout
+        if h is None:
+            return None
+        h = h[h.index.astype(str) != "all"].reset_index()
+        first = h.columns[0]
+        return holdout_chart(
+            pd.DataFrame(
+                {
+                    "frequency": h[first],
+                    "predicted": h["predicted_mean"],
+                    "actual": h["actual_mean"],
+                }
+            )
+        )
+
+    def gains_figure(self):
+        from workbench.plots import gains_chart
+
+        if self.churn is None:
+            return None
+        g = self.churn.gains
+        return gains_chart(g)
+
+    # ------------------------------------------------------------------ results.json
+    def results(self) -> dict[str, Any]:
+        k = self.kpis.copy()
+        k["period"] = k["period"].astype(str)
+        kpis = {
+            row["period"]: {
+                c: row.get(c)
+                for c in (
+                    "active",
+                    "new",
+                    "retention_rate",
+                    "churn_rate",
+                    "repeat_purchase_rate",
+                    "frequency",
+                    "aov",
+                    "revenue",
+                    "revenue_per_active",
+                    "member_growth_rate",
+                    "points_earned",
+                    "points_redeemed",
+                )
+                if c in row
+            }
+            for row in k.to_dict(orient="records")
+        }
+        cohorts = {
+            str(c): {str(kk): v for kk, v in row.items() if pd.notna(v)}
+            for c, row in self.cohorts.drop(columns=["cohort_size"], errors="ignore")
+            .to_dict(orient="index")
+            .items()
+        }
+        rfm = {
+            str(seg): {
+                "members": row["members"],
+                "share": row["share"],
+                "revenue_share": row["revenue_share"],
+                "r_range": _range(row["r_range"]),
+                "f_range": _range(row["f_range"]),
+                "m_range": _range(row["m_range"]),
+            }
+            for seg, row in self.rfm_summary.iterrows()
+        }
+        out: dict[str, Any] = {
+            "kpis": kpis,
+            "cohorts": cohorts,
+            "rfm": rfm,
+            "clv": self.clv.to_dict(),
+            "churn": None if self.churn is None else self.churn.to_dict(),
+            "tiers": None
+            if self.tier_migration is None
+            else {
+                "start": self.tier_dates[0],
+                "end": self.tier_dates[1],
+                "migration": self.tier_migration.to_dict(orient="index"),
+            },
+            "data": {
+                "rows": self.transactions.n_rows,
+                "members": self.transactions.n_members,
+                "first_date": str(self.transactions.first_date),
+                "last_date": str(self.transactions.last_date),
+                "refunds": self.transactions.refunds_report,
+            },
+        }
+        return jsonable(out)
+
+    def headline(self) -> dict[str, Any]:
+        last = self.kpis.iloc[-1]
+        out = {"members": self.transactions.n_members, "last period active": int(last["active"])}
+        if pd.notna(last.get("retention_rate")):
+            out["retention"] = f"{100 * last['retention_rate']:.0f}%"
+        if self.churn is not None:
+            out["churn AUC"] = round(float(self.churn.auc), 3)
+        return out
+
+
+def _range(value: Any) -> list[Any] | None:
+    return None if value is None else list(value)
+
+
+def analyse(
+    tx: txn.Transactions,
+    *,
+    period: str = "month",
+    inactivity_periods: int = 3,
+    tier_history: str = "",
+    holdout_days: int = 180,
+    clv_horizon: int = 12,
+    discount_rate: float = 0.01,
+    churn_window_days: int = 90,
+    churn_model: str = "logit",
+    seed: int = 2026,
+    **_: Any,
+) -> MemberAnalyticsStudy:
+    """Run the member-analytics study on loaded transactions (parameters as ``workbench list``)."""
+    warnings: list[str] = list(tx.warnings)
+    members_df = tx.members.to_pandas() if tx.members is not None else None
+    kpis = txn.kpi_panel(
+        tx.table, period=period, inactivity_periods=inactivity_periods, members=tx.members
+    )
+    cohorts = txn.cohort_retention(tx.table, period=period)
+    scores = txn.rfm_scores(tx.table)
+    segments = txn.rfm_segments(scores)
+    summary = txn.rfm_segment_summary(segments)
+    definitions = txn.segment_definitions()
+
+    mix = migration = None
+    dates = None
+    if tier_history:
+        path = Path(tier_history)
+        if not path.exists():
+            from workbench.studies import PROJECT_ROOT
+
+            path = PROJECT_ROOT / tier_history
+        if not path.exists():
+            raise InputError(
+                "Tier history file not found.",
+                file=str(tier_history),
+                hint="Pass --param tier_history=PATH (member_id, date, tier).",
+            )
+        history = pd.read_csv(path, dtype={"member_id": str})
+        dates = (str(tx.first_date), str(tx.last_date))
+        mix = txn.tier_mix(history, period=period)
+        migration = txn.tier_migration(history, dates[0], dates[1], shape="wide")
+        if isinstance(migration.columns, pd.MultiIndex):
+            migration = migration["members"]
+
+    frame = tx.table.to_pandas()
+    frame["date"] = pd.to_datetime(frame["date"])
+    last = pd.Timestamp(tx.last_date)
+    calibration_end = last - pd.Timedelta(days=holdout_days)
+    full = clv_mod.rfm_summary(frame, observation_end=last)
+    holdout = clv_mod.rfm_summary(frame, calibration_end=calibration_end, observation_end=last)
+    clv = clv_mod.clv_analysis(
+        full, holdout=holdout, horizon_periods=clv_horizon, discount_rate=discount_rate
+    )
+    warnings += [f"CLV: {w}" for w in clv.warnings]
+
+    churn = None
+    cutoff = last - pd.Timedelta(days=churn_window_days)
+    if cutoff <= pd.Timestamp(tx.first_date) + pd.Timedelta(days=churn_window_days):
+        warnings.append("Too little history for a time-split churn model; it was skipped.")
+    else:
+        base = clv_mod.fit_bgnbd(clv_mod.rfm_summary(frame, observation_end=cutoff))
+        churn = churn_mod.churn_model(
+            frame,
+            cutoff=cutoff,
+            window_days=churn_window_days,
+            model=churn_model,
+            seed=seed,
+            members=members_df,
+            bgnbd=base,
+        )
+        warnings += [f"Churn: {w}" for w in churn.warnings]
+
+    study = MemberAnalyticsStudy(
+        transactions=tx,
+        parameters={
+            "period": period,
+            "inactivity_periods": inactivity_periods,
+            "tier_history": tier_history,
+            "holdout_days": holdout_days,
+            "clv_horizon": clv_horizon,
+            "discount_rate": discount_rate,
+            "churn_window_days": churn_window_days,
+            "churn_model": churn_model,
+            "seed": seed,
+            "refunds": tx.refunds_report.get("policy", "error"),
+        },
+        kpis=kpis,
+        cohorts=cohorts,
+        rfm=segments,
+        rfm_summary=summary,
+        rfm_definitions=definitions,
+        tier_mix=mix,
+        tier_migration=migration,
+        tier_dates=dates,
+        clv=clv,
+        churn=churn,
+        findings=(),
+        warning_messages=tuple(dict.fromkeys(warnings)),
+    )
+    return dataclasses.replace(study, findings=tuple(_findings(study)))
+
+
+def _findings(s: MemberAnalyticsStudy) -> list[str]:
+    out = []
+    tx = s.transactions
+    k = s.kpis
+    out.append(
+        f"{tx.n_members:,} members made {tx.n_rows:,} transactions between {tx.first_date} "
+        f"and {tx.last_date}; in the last {s.parameters['period']} {int(k['active'].iloc[-1]):,} "
+        f"were active, spending {k['aov'].iloc[-1]:.2f} per order on average."
+    )
+    ret = k["retention_rate"].dropna()
+    if len(ret) >= 2:
+        out.append(
+            f"Period-to-period retention moved from {100 * ret.iloc[0]:.0f}% to "
+            f"{100 * ret.iloc[-1]:.0f}% (range {100 * ret.min():.0f}–{100 * ret.max():.0f}%); "
+            f"the churn rate in the last period was {100 * k['churn_rate'].iloc[-1]:.0f}%."
+        )
+    c = s.cohorts
+    if "cohort_size" in c and 3 in c.columns:
+        big = c.sort_values("cohort_size", ascending=False).iloc[0]
+        out.append(
+            f"The largest cohort ({str(big.name)[:10]}, {int(big['cohort_size']):,} members) kept "
+            f"{100 * big[1]:.0f}% one period later and {100 * big[3]:.0f}% three periods later."
+        )
+    sm = s.rfm_summary
+    risk = [seg for seg in ("at risk", "can't lose them") if seg in sm.index]
+    if risk:
+        share = sm.loc[risk, "share"].sum()
+        rev = sm.loc[risk, "revenue_share"].sum()
+        out.append(
+            f"{100 * share:.0f}% of members are 'at risk' or 'can't lose them' (bought often, "
+            f"but long ago) and hold {100 * rev:.0f}% of revenue."
+        )
+    if "champions" in sm.index:
+        out.append(
+            f"Champions are {100 * sm.loc['champions', 'share']:.0f}% of members and bring "
+            f"{100 * sm.loc['champions', 'revenue_share']:.0f}% of revenue."
+        )
+    d = s.clv.to_dict()
+    bg = d["model"]["bgnbd"]
+    h = d.get("holdout") or {}
+    if h:
+        err = 100 * (h["predicted"] - h["actual"]) / h["actual"] if h["actual"] else float("nan")
+        out.append(
+            f"The BG/NBD model (r = {bg['r']:.3f}, alpha = {bg['alpha']:.2f}, a = {bg['a']:.3f}, "
+            f"b = {bg['b']:.3f}) predicted {h['predicted']:,.0f} purchases in the "
+            f"{s.parameters['holdout_days']}-day holdout against {h['actual']:,.0f} actual "
+            f"({err:+.0f}%)."
+        )
+    out.append(
+        f"Expected value of the current members over the next {s.parameters['clv_horizon']} "
+        f"periods (discounted at {100 * s.parameters['discount_rate']:.1f}% per period): "
+        f"{d['total_clv']:,.0f}."
+    )
+    if s.churn is not None:
+        ch = s.churn
+        text = (
+            f"The churn model ranks members well on held-out data (AUC {ch.auc:.2f}, 95% CI "
+            f"{ch.auc_ci_low:.2f}–{ch.auc_ci_high:.2f}; {100 * ch.churn_rate:.0f}% of members "
+            f"active before the cutoff made no purchase in the next "
+            f"{s.parameters['churn_window_days']} days)."
+        )
+        if ch.baseline_auc_bgnbd_expected is not None:
+            text += (
+                f" Ranking by the BG/NBD's expected purchases gives AUC "
+                f"{ch.baseline_auc_bgnbd_expected:.2f}"
+                + (
+                    f"; by its probability alive, {ch.baseline_auc_bgnbd:.2f}"
+                    if ch.baseline_auc_bgnbd is not None
+                    else ""
+                )
+                + "."
+            )
+        out.append(text)
+    if s.tier_migration is not None:
+        m = s.tier_migration
+        same = sum(m.loc[t, t] for t in m.index if t in m.columns)
+        total = m.drop(index=[i for i in m.index if str(i).startswith("(")], errors="ignore")
+        stayed = same / total.to_numpy().sum() if total.to_numpy().sum() else float("nan")
+        out.append(
+            f"Between {s.tier_dates[0]} and {s.tier_dates[1]}, {100 * stayed:.0f}% of members "
+            "who had a tier at the start kept it."
+        )
+    return out
