@@ -506,3 +506,13 @@ def test_spark_gives_the_same_kpis(tmp_path):
         pd.testing.assert_frame_equal(rfm_scores(on_spark), rfm_scores(on_duck))
     finally:
         spark.stop()
+
+
+def test_load_xlsx_same_as_csv(tmp_path, basic):
+    path = tmp_path / "tx.xlsx"
+    frame = pd.read_csv(BASIC)
+    frame["date"] = pd.to_datetime(frame["date"])  # Excel dates
+    frame.to_excel(path, index=False)
+    tx = load_transactions(path)
+    pd.testing.assert_frame_equal(kpi_panel(tx), kpi_panel(basic))
+    assert tx.table.schema()["date"].is_date()
