@@ -833,3 +833,48 @@ def gains_chart(gains: pd.DataFrame):
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
     return fig
+
+
+def cohort_curves(matrix: pd.DataFrame, *, max_cohorts: int = 8):
+    """Retention curves: share of each cohort active k periods later (plotly lines).
+
+    ``matrix`` is cohort x k shares; every ``len // max_cohorts``-th cohort is drawn.
+    """
+    import plotly.graph_objects as go
+
+    step = max(1, int(np.ceil(len(matrix) / max_cohorts)))
+    fig = go.Figure()
+    for cohort, row in matrix.iloc[::step].iterrows():
+        values = row.dropna()
+        fig.add_scatter(
+            x=[int(k) for k in values.index],
+            y=values * 100,
+            mode="lines+markers",
+            name=str(cohort)[:10],
+        )
+    fig.update_layout(
+        xaxis_title="periods since first purchase",
+        yaxis_title="% active",
+        height=400,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def tier_mix_chart(mix: pd.DataFrame):
+    """Tier mix over time (plotly stacked areas); ``mix`` has period, tier, share."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for tier, part in mix.groupby("tier", sort=False):
+        fig.add_scatter(
+            x=[str(p)[:10] for p in part["period"]],
+            y=part["share"] * 100,
+            name=str(tier),
+            stackgroup="one",
+            mode="lines",
+        )
+    fig.update_layout(
+        yaxis_title="% of members", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 40}
+    )
+    return fig

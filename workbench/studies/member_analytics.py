@@ -140,6 +140,16 @@ class MemberAnalyticsStudy(Result):
         m.index = [str(i)[:10] for i in m.index]
         return cohort_heatmap(m)
 
+    def cohort_curves_figure(self):
+        from workbench.plots import cohort_curves
+
+        return cohort_curves(self.cohort_matrix())
+
+    def tier_mix_figure(self):
+        from workbench.plots import tier_mix_chart
+
+        return None if self.tier_mix is None else tier_mix_chart(self.tier_mix)
+
     def rfm_figure(self):
         from workbench.plots import share_chart
 
