@@ -22,6 +22,7 @@
 #   statistic b' V^-1 b on the 3 lead coefficients.
 # Horizon averages: mean of ev_0..ev_3 (short) and of ev_4 (medium, the binned k >= 4),
 #   SE sqrt(a' V a).
+# ITS: see the last block.
 
 suppressPackageStartupMessages({
   library(sandwich)
@@ -83,5 +84,33 @@ out <- list(
     medium = sum(a_med * eb), medium_se = sqrt(as.numeric(t(a_med) %*% EV %*% a_med))
   )
 )
+
+# Interrupted time series on the treated members' mean y by period (12 points, launch at
+# period 7): lm(y ~ t + post + t_post) with t = 0..11, t_post = (t - 6) * post;
+# sandwich::NeweyWest(fit, lag = 2, prewhite = FALSE, adjust = TRUE) (Bartlett weights,
+# n / (n - k) correction, as statsmodels cov_type = "HAC", use_correction = True).
+its_y <- tapply(d$y[d$treated == 1], d$period[d$treated == 1], mean)
+its <- data.frame(y = as.numeric(its_y), t = 0:11)
+its$post <- as.integer(its$t >= 6)
+its$t_post <- (its$t - 6) * its$post
+ifit <- lm(y ~ t + post + t_post, data = its)
+IV <- NeweyWest(ifit, lag = 2, prewhite = FALSE, adjust = TRUE)
+out$its <- list(
+  y = its$y, estimate = unname(coef(ifit)), se = unname(sqrt(diag(IV))), maxlags = 2
+)
+
+# Poisson fixed effects (PPML) on a count outcome of the same panel (drawn after
+# everything above, so the earlier values do not change):
+#   glm(count ~ treat_post + factor(member) + factor(period), family = poisson)
+#   with vcovCL(cluster = ~member, type = "HC1"); p with t, G - 1 df.
+d$count <- rpois(nrow(d), exp(0.3 * (alpha[d$member] - 2) + 0.5 * gamma[d$period] +
+  0.25 * d$treat_post))
+pfit <- glm(count ~ treat_post + factor(member) + factor(period), family = poisson,
+  data = d, control = glm.control(epsilon = 1e-14, maxit = 100))
+PV <- vcovCL(pfit, cluster = ~member, type = "HC1")
+pb <- unname(coef(pfit)["treat_post"])
+pse <- sqrt(PV["treat_post", "treat_post"])
+out$data$count <- d$count
+out$poisson <- list(estimate = pb, se = pse, p = 2 * pt(-abs(pb / pse), df = G - 1))
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
   "tests/reference/r_evaluation.json")

@@ -9,6 +9,7 @@ parameters with these defaults.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
 import json
 from pathlib import Path
@@ -85,6 +86,8 @@ class Param:
             return [str(v) for v in value]
         if value is None:
             return None
+        if isinstance(value, (dt.date, dt.datetime)):  # YAML reads 2025-01-01 as a date
+            return value.isoformat()
         if not isinstance(value, (str, int, float)):
             raise bad("text")
         return str(value)
@@ -490,8 +493,78 @@ MEMBER_ANALYTICS = Study(
     ),
 )
 
+PROGRAMME_EVALUATION = Study(
+    name="programme-evaluation",
+    title="Programme evaluation: did the loyalty initiative work, and does attitude show in "
+    "behaviour?",
+    description="Difference in differences with an event study, attitudinal vs behavioural "
+    "loyalty (Dick & Basu), and NPS tracking with intervals.",
+    notebook="programme-evaluation.ipynb",
+    needs_codebook=False,
+    preflight="workbench.studies.member_analytics:preflight",
+    params=(
+        Param("launch_date", "str", "", "date the initiative started (YYYY-MM-DD)"),
+        Param("members", "str", "", "members file (member_id, join_date, tier, treated, ...)"),
+        Param("treated_col", "str", "treated", "members-file column: exposed to the initiative"),
+        Param("treated_file", "str", "", "alternatively, a file listing the exposed member_ids"),
+        Param(
+            "outcome",
+            "choice",
+            "frequency",
+            "frequency (purchases per member-period), spend, or retention",
+            choices=("frequency", "spend", "retention"),
+        ),
+        Param(
+            "model",
+            "choice",
+            "poisson",
+            "poisson: ratio difference in differences (parallel trends in logs; suits counts "
+            "and spend that change proportionally); linear: parallel trends in levels",
+            choices=("poisson", "linear"),
+        ),
+        Param("period", "choice", "month", "panel period", choices=("week", "month", "quarter")),
+        Param("leads", "int", 6, "event-study periods before launch", minimum=2),
+        Param("lags", "int", 12, "event-study periods after launch", minimum=1),
+        Param("survey", "str", "", "survey file to join by member id (attitudinal loyalty)"),
+        Param("loyalty_construct", "str", "loyalty", "the survey's loyalty construct"),
+        Param("nps_file", "str", "", "file of dated 0-10 recommend scores (NPS tracking)"),
+        Param("nps_col", "str", "recommend", "the 0-10 recommend column"),
+        Param("member_col", "str", "member_id", "column holding the member id"),
+        Param("date_col", "str", "date", "column holding the purchase date"),
+        Param("amount_col", "str", "amount", "column holding the amount spent"),
+        Param(
+            "refunds",
+            "choice",
+            "error",
+            "negative amounts: error, net or drop (as in member-analytics)",
+            choices=("error", "net", "drop"),
+        ),
+        SEED,
+    ),
+    default_runs=(
+        DefaultRun(
+            "data/programme_transactions.csv",
+            "data/loyalty_survey.codebook.yaml",
+            {
+                "launch_date": "2025-01-01",
+                "members": "data/programme_members.csv",
+                "survey": "data/loyalty_survey.csv",
+                "nps_file": "data/programme_nps.csv",
+                "refunds": "net",
+            },
+        ),
+    ),
+)
+
 STUDIES: dict[str, Study] = {
-    s.name: s for s in (FACTOR_ANALYSIS, LOYALTY_DRIVERS, EXPERIENCE_ECONOMY, MEMBER_ANALYTICS)
+    s.name: s
+    for s in (
+        FACTOR_ANALYSIS,
+        LOYALTY_DRIVERS,
+        EXPERIENCE_ECONOMY,
+        MEMBER_ANALYTICS,
+        PROGRAMME_EVALUATION,
+    )
 }
 
 

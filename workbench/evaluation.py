@@ -1,0 +1,1599 @@
+"""Programme evaluation: did a loyalty initiative work, and does attitude show in behaviour?
+
+The honest version of "repurchase rate +30%": an effect with a comparison group,
+a confidence interval and a check of its assumptions.
+
+- :func:`member_period_panel` turns transactions into a zero-filled member x period
+  panel (purchases, spend, active, retained).
+- :func:`difference_in_differences` and :func:`event_study`: two-way fixed effects
+  (member and period) with member-clustered CR1 standard errors, a pre-trend test
+  on the leads and the effect by horizon since launch; ``model="poisson"`` fits
+  the same design by Poisson pseudo-ML for multiplicative (percentage) effects.
+- :func:`interrupted_time_series`: segmented regression with Newey-West SEs for
+  when there is no comparison group (with the caveat that says what that costs).
+- :func:`net_promoter_score`, :func:`nps_by`, :func:`nps_change`: NPS with its
+  multinomial standard error.
+- :func:`loyalty_matrix`: Dick & Basu's (1994) attitude x repeat-patronage matrix.
+
+All regressions match R: ``lm(y ~ x + factor(member) + factor(period))`` with
+``sandwich::vcovCL(fit, cluster = ~member, type = "HC1")`` (see
+``tests/reference/r_evaluation.R``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from workbench.errors import InputError
+from workbench.results import Result, jsonable
+
+__all__ = [
+    "NPS",
+    "DiDResult",
+    "EventStudyResult",
+    "ITSResult",
+    "LoyaltyMatrix",
+    "NPSChange",
+    "difference_in_differences",
+    "event_study",
+    "interrupted_time_series",
+    "loyalty_matrix",
+    "member_period_panel",
+    "net_promoter_score",
+    "nps_by",
+    "nps_change",
+]
+
+_PERIODS = ("month", "week", "quarter")
+_FREQ = {"month": "M", "week": "W-SUN", "quarter": "Q"}
+_OUTCOMES = ("frequency", "spend", "retention")
+_OUTCOME_COL = {"frequency": "purchases", "spend": "spend", "retention": "retained"}
+_CLUSTERS = ("member",)
+_MODELS = ("linear", "poisson")
+_HORIZONS = (("short", 0, 3), ("medium", 4, 12), ("long", 13, None))
+CAVEAT_ITS = (
+    "No comparison group: the level and slope changes at launch are confounded with "
+    "anything else that changed at the same time (prices, season, competitors, the "
+    "economy, data definitions), in either direction. Read them as the change at "
+    "launch, not as the programme's effect."
+)
+
+
+def _check_option(name: str, value: Any, valid: tuple[Any, ...]) -> None:
+    if value not in valid:
+        raise ValueError(f"{name} must be one of {valid}, got {value!r}")
+
+
+def _check_ci(ci: float) -> float:
+    if not (isinstance(ci, (int, float)) and 0 < ci < 1):
+        raise ValueError(f"ci must be a number in (0, 1), got {ci!r}")
+    return float(ci)
+
+
+# --------------------------------------------------------------------------- panel
+
+
+def member_period_panel(
+    transactions: pd.DataFrame,
+    *,
+    period: Literal["month", "week", "quarter"] = "month",
+    members: pd.DataFrame | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """A zero-filled member x period panel of purchasing.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        ``member_id``, ``date`` (datetime) and ``amount``. Negative amounts are
+        refunds and are not purchases. With an ``order_id`` column a purchase is
+        a distinct order; otherwise each non-negative row is one purchase.
+    period : {"month", "week", "quarter"}
+        Calendar months, ISO weeks (Monday to Sunday) or calendar quarters.
+    members : pandas.DataFrame, optional
+        ``member_id`` and optionally ``join_date``. Members listed here without
+        transactions get all-zero rows (from their join date, or from the first
+        period of the panel when they have none).
+    start, end : date, optional
+        First and last day of the panel; default the first and last transaction.
+        With ``members.join_date`` the default start is the earlier of the
+        first transaction and the first join date. A member's rows run from the
+        period of their first activity (the earlier of ``join_date`` and the
+        first transaction, refunds included) or ``start``, whichever is later,
+        to the period of ``end``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per member and period, sorted: ``member_id`` (str), ``period``
+        (start date of the period), ``purchases`` (int), ``spend`` (sum of the
+        purchase amounts; refunds are not netted off), ``active`` (1 with at
+        least one purchase), ``retained`` (float: 1 if active this period and
+        last, 0 if active last period only, missing when the member was not
+        active last period or this is their first period, i.e. not at risk).
+
+    Notes
+    -----
+    The panel is balanced within each member (no gaps) but not across members:
+    members enter at their first activity. :func:`difference_in_differences`
+    handles such unbalanced panels exactly (fixed effects by demeaning and
+    period dummies).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"member_id": ["a", "a", "b", "a"],
+    ...     "date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-03", "2024-03-01"]),
+    ...     "amount": [10.0, 5.0, 8.0, -5.0]})
+    >>> member_period_panel(tx)  # doctest: +NORMALIZE_WHITESPACE
+      member_id     period  purchases  spend  active  retained
+    0         a 2024-01-01          2   15.0       1       NaN
+    1         a 2024-02-01          0    0.0       0       0.0
+    2         a 2024-03-01          0    0.0       0       NaN
+    3         b 2024-02-01          1    8.0       1       NaN
+    4         b 2024-03-01          0    0.0       0       0.0
+    """
+    _check_option("period", period, _PERIODS)
+    freq = _FREQ[period]
+    tx = _check_transactions(transactions)
+    if tx.empty and members is None:
+        raise InputError("transactions are empty", hint="pass at least one transaction")
+    lo = pd.Timestamp(start) if start is not None else tx["date"].min()
+    if start is None and members is not None and "join_date" in getattr(members, "columns", []):
+        joined = pd.to_datetime(members["join_date"]).min()
+        lo = joined if pd.isna(lo) or (pd.notna(joined) and joined < lo) else lo
+    hi = pd.Timestamp(end) if end is not None else tx["date"].max()
+    if pd.isna(lo) or pd.isna(hi) or lo > hi:
+        raise InputError(
+            "the panel has no periods (start after end, or no dates)",
+            value=f"{lo} .. {hi}",
+            hint="check start and end",
+        )
+    o_lo = pd.Period(lo, freq=freq).ordinal
+    o_hi = pd.Period(hi, freq=freq).ordinal
+    tx = tx[tx["date"] <= hi.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+    tx = tx.assign(o=tx["date"].dt.to_period(freq).array.asi8)
+    first = tx.groupby("member_id")["o"].min()
+    if members is not None:
+        if not isinstance(members, pd.DataFrame) or "member_id" not in members.columns:
+            raise InputError(
+                "members must be a DataFrame with a member_id column",
+                hint="pass e.g. members[['member_id', 'join_date']]",
+            )
+        mids = members["member_id"].astype(str)
+        if "join_date" in members.columns:
+            jd = pd.to_datetime(members["join_date"])
+            jo = (
+                pd.Series(
+                    np.where(jd.isna(), np.nan, jd.dt.to_period(freq).array.asi8.astype(float)),
+                    index=mids.to_numpy(),
+                )
+                .groupby(level=0)
+                .min()
+            )
+            first = pd.concat([first.astype(float), jo], axis=1).min(axis=1)
+        extra = pd.Index(mids.unique()).difference(first.index)
+        first = pd.concat([first.astype(float), pd.Series(np.nan, index=extra)])
+        first = first.fillna(o_lo)
+    first = first.astype("int64").clip(lower=o_lo).sort_index()
+    first = first[first <= o_hi]
+    lengths = (o_hi - first.to_numpy() + 1).astype("int64")
+    ids = np.repeat(first.index.to_numpy(), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    ords = np.repeat(first.to_numpy(), lengths) + offsets
+
+    buy = tx[(tx["amount"] >= 0) & (tx["o"] >= o_lo)]
+    g = buy.groupby(["member_id", "o"])
+    if "order_id" in transactions.columns:
+        orders = transactions.loc[buy.index, "order_id"]
+        n = orders.groupby([buy["member_id"], buy["o"]]).nunique()
+    else:
+        n = g.size()
+    agg = pd.DataFrame({"purchases": n, "spend": g["amount"].sum()})
+    key = pd.MultiIndex.from_arrays([ids, ords])
+    agg = agg.reindex(key, fill_value=0)
+    purchases = agg["purchases"].to_numpy().astype("int64")
+    active = (purchases > 0).astype("int64")
+    new_member = np.r_[True, ids[1:] != ids[:-1]]
+    prev = np.r_[0, active[:-1]]
+    retained = np.where(new_member | (prev == 0), np.nan, active.astype(float))
+    starts = pd.PeriodIndex.from_ordinals(ords, freq=freq).start_time.astype("datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "member_id": ids.astype(str),
+            "period": starts,
+            "purchases": purchases,
+            "spend": agg["spend"].to_numpy().astype(float),
+            "active": active,
+            "retained": retained,
+        }
+    )
+
+
+def _check_transactions(transactions: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(transactions, pd.DataFrame):
+        raise InputError("transactions must be a pandas DataFrame")
+    missing = [c for c in ("member_id", "date", "amount") if c not in transactions.columns]
+    if missing:
+        raise InputError(
+            f"transactions lack the column(s) {missing}",
+            hint="map your columns to member_id, date and amount",
+        )
+    df = transactions[["member_id", "date", "amount"]].copy()
+    if not pd.api.types.is_datetime64_any_dtype(df["date"]):
+        raise InputError(
+            "the date column is not a datetime column",
+            column="date",
+            value=str(df["date"].dtype),
+            hint="parse it first, e.g. pd.to_datetime(df['date'])",
+        )
+    if not pd.api.types.is_numeric_dtype(df["amount"]):
+        raise InputError("the amount column is not numeric", column="amount")
+    for col in ("member_id", "date", "amount"):
+        bad = df[col].isna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise InputError(f"missing value in {col}", column=col, row=row)
+    df["member_id"] = df["member_id"].astype(str)
+    if df["date"].dt.tz is not None:
+        df["date"] = df["date"].dt.tz_localize(None)
+    df["date"] = df["date"].dt.normalize()
+    return df
+
+
+# --------------------------------------------------------------------------- TWFE core
+
+
+@dataclasses.dataclass(frozen=True)
+class _Fit:
+    coef: np.ndarray
+    vcov: np.ndarray
+    n: int
+    clusters: int
+    k: int  # every coefficient of the equivalent lm(): intercept, member and period dummies
+
+
+def _group_sums(codes: np.ndarray, g: int, a: np.ndarray) -> np.ndarray:
+    """Column sums of ``a`` by group (a sparse indicator product; fast for many groups)."""
+    from scipy import sparse
+
+    ind = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(g, len(codes))
+    )
+    return np.asarray(ind @ a)
+
+
+def _twfe(
+    y: np.ndarray, x: np.ndarray, member: np.ndarray, period: np.ndarray, names: list[str]
+) -> _Fit:
+    """OLS of y on x with member and period fixed effects; CR1 covariance by member.
+
+    Member effects by demeaning (Frisch-Waugh-Lovell), period effects as dummies,
+    so unbalanced panels are exact. Covariance: ``vcovCL(type = "HC1")``,
+    G/(G-1) (n-1)/(n-k), k counting the intercept and all dummies.
+    """
+    m_codes, m_uni = pd.factorize(member, sort=True)
+    p_codes, p_uni = pd.factorize(period, sort=True)
+    n, g, t = len(y), len(m_uni), len(p_uni)
+    dummies = np.zeros((n, t - 1))
+    rows = np.flatnonzero(p_codes > 0)
+    dummies[rows, p_codes[rows] - 1] = 1.0
+    z = np.column_stack([x, dummies, y])
+    counts = np.bincount(m_codes, minlength=g).astype(float)
+    zd = z - (_group_sums(m_codes, g, z) / counts[:, None])[m_codes]
+    xd, yd = zd[:, :-1], zd[:, -1]
+    # einsum, not BLAS: OpenBLAS's threaded Gram product can stall on busy machines.
+    xtx = np.einsum("ij,ik->jk", xd, xd)
+    rank = np.linalg.matrix_rank(xtx)
+    if rank < xtx.shape[0]:
+        raise InputError(
+            "the treatment terms are collinear with the member and period effects",
+            value=", ".join(names),
+            hint="check that treated and control members are both observed before and "
+            "after launch, and reduce leads/lags",
+        )
+    xtx_inv = np.linalg.inv(xtx)
+    b = xtx_inv @ np.einsum("ij,i->j", xd, yd)
+    u = yd - np.einsum("ij,j->i", xd, b)
+    scores = _group_sums(m_codes, g, xd * u[:, None])
+    meat = np.einsum("gj,gk->jk", scores, scores)
+    k = xd.shape[1] + g  # + intercept + (g - 1) member dummies
+    adj = g / (g - 1) * (n - 1) / (n - k)
+    vcov = adj * xtx_inv @ meat @ xtx_inv
+    nx = x.shape[1]
+    return _Fit(coef=b[:nx], vcov=vcov[:nx, :nx], n=n, clusters=g, k=k)
+
+
+def _ppml(
+    y: np.ndarray, x: np.ndarray, member: np.ndarray, period: np.ndarray, names: list[str]
+) -> _Fit:
+    """Poisson (pseudo-)ML with member and period fixed effects; CR1 covariance by member.
+
+    Member effects are concentrated out (alpha_i = log(sum_t y_it / sum_t exp(z_it theta)));
+    Newton steps on theta = (x coefficients, period dummies). Members whose outcome is 0
+    in every period carry no information and are dropped. Covariance: H^-1 (sum_g s_g s_g')
+    H^-1 times G/(G-1) (n-1)/(n-k), as ``vcovCL(glm(...), type = "HC1")``.
+    """
+    if (y < 0).any():
+        raise InputError(
+            "the Poisson model needs a non-negative outcome",
+            hint="use model='linear' for outcomes that can be negative",
+        )
+    m_codes, m_uni = pd.factorize(member, sort=True)
+    g_all = len(m_uni)
+    sy = np.bincount(m_codes, weights=y, minlength=g_all)
+    keep = sy[m_codes] > 0
+    y, x, member, period = y[keep], x[keep], member[keep], period[keep]
+    m_codes, m_uni = pd.factorize(member, sort=True)
+    p_codes, p_uni = pd.factorize(period, sort=True)
+    n, g, t = len(y), len(m_uni), len(p_uni)
+    z = np.zeros((n, x.shape[1] + t - 1))
+    z[:, : x.shape[1]] = x
+    rows = np.flatnonzero(p_codes > 0)
+    z[rows, x.shape[1] + p_codes[rows] - 1] = 1.0
+    sy = np.bincount(m_codes, weights=y, minlength=g)
+    theta = np.zeros(z.shape[1])
+    for _ in range(100):
+        eta = np.einsum("ij,j->i", z, theta)
+        eta -= (np.bincount(m_codes, weights=eta, minlength=g) / np.bincount(m_codes))[m_codes]
+        e = np.exp(eta)
+        mu = sy[m_codes] * e / np.bincount(m_codes, weights=e, minlength=g)[m_codes]
+        grad = np.einsum("ij,i->j", z, y - mu)
+        zm = z * mu[:, None]
+        a = _group_sums(m_codes, g, zm)
+        hess = np.einsum("ij,ik->jk", zm, z) - np.einsum("gj,gk,g->jk", a, a, 1 / sy)
+        if np.linalg.matrix_rank(hess) < hess.shape[0]:
+            raise InputError(
+                "the treatment terms are collinear with the member and period effects",
+                value=", ".join(names),
+                hint="check that treated and control members both buy before and after launch",
+            )
+        step = np.linalg.solve(hess, grad)
+        theta += step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    eta = np.einsum("ij,j->i", z, theta)
+    e = np.exp(
+        eta - (np.bincount(m_codes, weights=eta, minlength=g) / np.bincount(m_codes))[m_codes]
+    )
+    mu = sy[m_codes] * e / np.bincount(m_codes, weights=e, minlength=g)[m_codes]
+    zm = z * mu[:, None]
+    a = _group_sums(m_codes, g, zm)
+    hess = np.einsum("ij,ik->jk", zm, z) - np.einsum("gj,gk,g->jk", a, a, 1 / sy)
+    h_inv = np.linalg.inv(hess)
+    scores = _group_sums(m_codes, g, z * (y - mu)[:, None])
+    meat = np.einsum("gj,gk->jk", scores, scores)
+    k = z.shape[1] + g
+    vcov = g / (g - 1) * (n - 1) / (n - k) * h_inv @ meat @ h_inv
+    nx = x.shape[1]
+    return _Fit(coef=theta[:nx], vcov=vcov[:nx, :nx], n=n, clusters=g, k=k)
+
+
+def _prepare(
+    panel: pd.DataFrame,
+    outcome: str,
+    treated: pd.Series,
+    launch_date: Any,
+) -> tuple[pd.DataFrame, pd.Timestamp, int]:
+    """Validate; return rows with y, treated flag, relative period k; launch period."""
+    _check_option("outcome", outcome, _OUTCOMES)
+    col = _OUTCOME_COL[outcome]
+    if not isinstance(panel, pd.DataFrame):
+        raise InputError("panel must be a DataFrame (see member_period_panel)")
+    missing = [c for c in ("member_id", "period", col) if c not in panel.columns]
+    if missing:
+        raise InputError(
+            f"the panel lacks the column(s) {missing}",
+            hint="build it with workbench.evaluation.member_period_panel",
+        )
+    if not isinstance(treated, pd.Series):
+        raise InputError(
+            "treated must be a pandas Series indexed by member_id with True/False values",
+            hint="e.g. members.set_index('member_id')['in_programme'].astype(bool)",
+        )
+    tr = treated.copy()
+    tr.index = tr.index.astype(str)
+    tr = tr[~tr.index.duplicated()].astype(bool)
+    df = pd.DataFrame(
+        {
+            "member_id": panel["member_id"].astype(str).to_numpy(),
+            "period": pd.to_datetime(panel["period"]).to_numpy(),
+            "y": pd.to_numeric(panel[col], errors="coerce").to_numpy(dtype=float),
+        }
+    )
+    dup = df.duplicated(["member_id", "period"]).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(
+            "the panel has more than one row for a member and period",
+            row=i + 1,
+            value=f"{df['member_id'].iloc[i]} {pd.Timestamp(df['period'].iloc[i]).date()}",
+            hint="build the panel with member_period_panel (one row per member x period)",
+        )
+    df = df[np.isfinite(df["y"].to_numpy())]
+    unknown = ~df["member_id"].isin(tr.index)
+    if unknown.any():
+        raise InputError(
+            f"{df.loc[unknown, 'member_id'].nunique()} member(s) of the panel are not in `treated`",
+            value=df.loc[unknown, "member_id"].iloc[0],
+            hint="give every member of the panel a True/False treatment flag",
+        )
+    df["treated"] = tr.reindex(df["member_id"]).to_numpy()
+    n_t = df.loc[df["treated"], "member_id"].nunique()
+    n_c = df.loc[~df["treated"], "member_id"].nunique()
+    if n_t == 0 or n_c == 0:
+        raise InputError(
+            f"the panel has {n_t} treated and {n_c} control member(s); a difference in "
+            "differences needs both",
+            hint="check the treatment flags; without a comparison group use "
+            "interrupted_time_series (and read its caveat)",
+        )
+    periods = np.sort(df["period"].unique())
+    launch = pd.Timestamp(launch_date)
+    if launch < pd.Timestamp(periods[0]) or launch > pd.Timestamp(periods[-1]):
+        raise InputError(
+            "the launch date is outside the panel's periods",
+            value=str(launch.date()),
+            hint=f"use a launch date between {pd.Timestamp(periods[0]).date()} and "
+            f"{pd.Timestamp(periods[-1]).date()}, or extend the panel",
+        )
+    pos = {p: i for i, p in enumerate(pd.DatetimeIndex(periods))}
+    i0 = int(np.searchsorted(periods, np.datetime64(launch), side="right") - 1)
+    if i0 < 1:
+        raise InputError(
+            "there is no period before launch",
+            value=str(launch.date()),
+            hint="use data that starts before the launch date",
+        )
+    df["k"] = pd.DatetimeIndex(df["period"]).map(pos).to_numpy() - i0
+    return df, pd.Timestamp(periods[i0]), i0
+
+
+def _t_p(est: np.ndarray, se: np.ndarray, df: int) -> np.ndarray:
+    return 2 * stats.t.sf(np.abs(est / se), df)
+
+
+# --------------------------------------------------------------------------- event study
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
+class EventStudyResult(Result):
+    """Leads and lags of a programme launch (:func:`event_study`).
+
+    Attributes
+    ----------
+    outcome : str
+    launch_period : pandas.Timestamp
+        Start of the period containing the launch date (k = 0).
+    leads, lags : int
+    table : pandas.DataFrame
+        ``k`` (periods since launch; -leads and lags are binned ends, -1 is the
+        reference and reported as 0 with no SE), ``estimate``, ``se``,
+        ``ci_low``, ``ci_high``, ``p``, ``binned``, ``reference``.
+    pretrend_chi2, pretrend_df, pretrend_p : float, int, float
+        Joint Wald test that all leads (k <= -2) are zero: b' V^-1 b, chi-square
+        with as many df as leads, V the cluster-robust covariance.
+    horizons : pandas.DataFrame
+        :attr:`effect_by_horizon`.
+    vcov : pandas.DataFrame
+        Cluster-robust covariance of the relative-period coefficients.
+    n, clusters : int
+    ci : float
+    model : str
+        ``"linear"`` or ``"poisson"`` (coefficients are log ratios).
+    warning_messages : tuple of str
+    """
+
+    outcome: str
+    launch_period: pd.Timestamp
+    leads: int
+    lags: int
+    table: pd.DataFrame
+    pretrend_chi2: float
+    pretrend_df: int
+    pretrend_p: float
+    horizons: pd.DataFrame
+    vcov: pd.DataFrame = dataclasses.field(repr=False)
+    n: int = 0
+    clusters: int = 0
+    ci: float = 0.95
+    model: str = "linear"
+    warning_messages: tuple[str, ...] = ()
+
+    @property
+    def effect_by_horizon(self) -> pd.DataFrame:
+        """Average lag effect by horizon: ``short`` (k 0-3), ``medium`` (4-12), ``long`` (13+).
+
+        Columns ``k_from``, ``k_to``, ``n_k`` (lag coefficients averaged),
+        ``estimate``, ``se`` (sqrt(a' V a)), ``ci_low``, ``ci_high``, ``p``. A
+        horizon with no lag coefficient (e.g. ``long`` when lags < 13) is
+        missing; the binned last lag counts at its own k.
+        """
+        return self.horizons
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy table, indexed by ``k``."""
+        return self.table.set_index("k")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{k: {estimate, ci_low, ci_high}}`` (k as a string key)."""
+        t = self.table.set_index("k")[["estimate", "ci_low", "ci_high"]]
+        return {str(int(k)): jsonable(row.to_dict()) for k, row in t.iterrows()}
+
+    def summary(self) -> str:
+        text = (
+            f"Event study of {self.outcome}: launch period {self.launch_period.date()}, "
+            f"n = {self.n}, clusters = {self.clusters}\n"
+            f"Pre-trend test (leads = 0): chi2({self.pretrend_df}) = "
+            f"{self.pretrend_chi2:.3f}, p = {self.pretrend_p:.4f}\n\n"
+            + self.to_frame().to_string()
+            + "\n\nEffect by horizon:\n"
+            + self.horizons.to_string()
+        )
+        if self.warnings:
+            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        return text
+
+
+def event_study(
+    panel: pd.DataFrame,
+    *,
+    outcome: Literal["frequency", "spend", "retention"],
+    treated: pd.Series,
+    launch_date: str | pd.Timestamp,
+    leads: int = 6,
+    lags: int = 12,
+    model: Literal["linear", "poisson"] = "linear",
+    ci: float = 0.95,
+) -> EventStudyResult:
+    """Event study: two-way fixed effects with relative-period dummies.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        From :func:`member_period_panel` (``member_id``, ``period`` and the
+        outcome column).
+    outcome : {"frequency", "spend", "retention"}
+        ``purchases``, ``spend`` or ``retained`` per member-period (see
+        :func:`difference_in_differences`).
+    treated : pandas.Series
+        member_id -> bool; every member of the panel needs a flag.
+    launch_date : date
+        The period containing it is k = 0.
+    leads, lags : int
+        Relative periods k = -leads..lags for treated members; k <= -leads and
+        k >= lags are binned into the end dummies; k = -1 is the reference.
+        ``leads >= 2`` (one lead to test) and ``lags >= 0``.
+    model : {"linear", "poisson"}
+        ``"linear"``: OLS, coefficients in the outcome's units. ``"poisson"``:
+        Poisson pseudo-ML with the same fixed effects, coefficients are log
+        ratios (see :func:`difference_in_differences`).
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    EventStudyResult
+
+    Notes
+    -----
+    Model: y_it = a_i + g_t + sum_{k != -1} b_k D_it^k + e_it, with D^k = 1 for
+    treated member i in period t with binned t - t0 = k. Member effects are
+    removed by demeaning and period effects are dummies, which is exactly
+    ``lm(y ~ D + factor(member) + factor(period))``. Covariance: CR1 clustered by
+    member, ``sandwich::vcovCL(fit, cluster = ~member, type = "HC1")``,
+    G/(G-1) (n-1)/(n-k) with k all lm coefficients (Stata ``areg, vce(cluster)``).
+    p values and CIs use t with G - 1 df. Pre-trend test: Wald chi-square of
+    the leads. Horizon effects average the lag coefficients in the horizon,
+    SE sqrt(a' V a). With a single launch date (no staggered adoption) the
+    TWFE event study has no negative-weight problem (Sun & Abraham 2021).
+
+    References
+    ----------
+    Angrist, J. D., & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*,
+    ch. 5. Princeton University Press.
+    Sun, L., & Abraham, S. (2021). Estimating dynamic treatment effects in
+    event studies with heterogeneous treatment effects. *Journal of
+    Econometrics*, 225(2), 175-199.
+    Zeileis, A., Koell, S., & Graham, N. (2020). Various versatile variances:
+    sandwich. *Journal of Statistical Software*, 95(1) (R ``vcovCL``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> ids = np.repeat([f"m{i}" for i in range(40)], 10)
+    >>> per = np.tile(pd.date_range("2024-01-01", periods=10, freq="MS"), 40)
+    >>> tr = pd.Series(np.arange(40) < 20, index=[f"m{i}" for i in range(40)])
+    >>> post = (per >= pd.Timestamp("2024-06-01")) & tr.reindex(ids).to_numpy()
+    >>> panel = pd.DataFrame({"member_id": ids, "period": per,
+    ...     "purchases": rng.poisson(1 + 0.5 * post)})
+    >>> es = event_study(panel, outcome="frequency", treated=tr,
+    ...     launch_date="2024-06-15", leads=3, lags=3)
+    >>> es.table["k"].tolist()
+    [-3, -2, -1, 0, 1, 2, 3]
+    """
+    ci = _check_ci(ci)
+    _check_option("model", model, _MODELS)
+    if not (isinstance(leads, (int, np.integer)) and leads >= 2):
+        raise ValueError(f"leads must be an integer >= 2, got {leads!r}")
+    if not (isinstance(lags, (int, np.integer)) and lags >= 0):
+        raise ValueError(f"lags must be an integer >= 0, got {lags!r}")
+    df, launch_period, _ = _prepare(panel, outcome, treated, launch_date)
+    return _event_study(df, outcome, launch_period, int(leads), int(lags), ci, model)
+
+
+def _event_study(
+    df: pd.DataFrame,
+    outcome: str,
+    launch_period: pd.Timestamp,
+    leads: int,
+    lags: int,
+    ci: float,
+    model: str = "linear",
+) -> EventStudyResult:
+    k_tr = df.loc[df["treated"], "k"]
+    k_min, k_max = int(k_tr.min()), int(k_tr.max())
+    if -k_min < leads:
+        raise InputError(
+            f"leads = {leads} needs {leads} pre-launch periods for treated members; "
+            f"the panel has {-k_min}",
+            hint=f"use leads <= {-k_min} or a panel that starts earlier",
+        )
+    if k_max < lags:
+        raise InputError(
+            f"lags = {lags} needs {lags + 1} periods from launch on for treated members; "
+            f"the panel has {k_max + 1}",
+            hint=f"use lags <= {k_max} or a panel that runs longer",
+        )
+    ks = [k for k in range(-leads, lags + 1) if k != -1]
+    kb = df["k"].clip(-leads, lags).to_numpy()
+    tr = df["treated"].to_numpy()
+    x = np.column_stack([(tr & (kb == k)).astype(float) for k in ks])
+    names = [f"k={k}" for k in ks]
+    fitter = _ppml if model == "poisson" else _twfe
+    fit = fitter(df["y"].to_numpy(), x, df["member_id"].to_numpy(), df["period"].to_numpy(), names)
+    dof = fit.clusters - 1
+    se = np.sqrt(np.diag(fit.vcov))
+    q = stats.t.ppf(0.5 + ci / 2, dof)
+    table = pd.DataFrame(
+        {
+            "k": ks,
+            "estimate": fit.coef,
+            "se": se,
+            "ci_low": fit.coef - q * se,
+            "ci_high": fit.coef + q * se,
+            "p": _t_p(fit.coef, se, dof),
+            "binned": [
+                (k == -leads and k_min < -leads) or (k == lags and k_max > lags) for k in ks
+            ],
+            "reference": False,
+        }
+    )
+    ref = pd.DataFrame(
+        {
+            "k": [-1],
+            "estimate": [0.0],
+            "se": [np.nan],
+            "ci_low": [np.nan],
+            "ci_high": [np.nan],
+            "p": [np.nan],
+            "binned": [False],
+            "reference": [True],
+        }
+    )
+    table = pd.concat([table, ref]).sort_values("k").reset_index(drop=True)
+    lead_idx = [i for i, k in enumerate(ks) if k < -1]
+    b_l = fit.coef[lead_idx]
+    v_l = fit.vcov[np.ix_(lead_idx, lead_idx)]
+    chi2 = float(b_l @ np.linalg.solve(v_l, b_l))
+    p_pre = float(stats.chi2.sf(chi2, len(lead_idx)))
+    rows = []
+    for name, a, b in _HORIZONS:
+        sel = [i for i, k in enumerate(ks) if k >= a and (b is None or k <= b)]
+        if sel:
+            w = np.zeros(len(ks))
+            w[sel] = 1 / len(sel)
+            est = float(w @ fit.coef)
+            s = float(np.sqrt(w @ fit.vcov @ w))
+            rows.append([name, a, b, len(sel), est, s, est - q * s, est + q * s])
+        else:
+            rows.append([name, a, b, 0] + [np.nan] * 4)
+    hz = pd.DataFrame(
+        rows, columns=["horizon", "k_from", "k_to", "n_k", "estimate", "se", "ci_low", "ci_high"]
+    ).set_index("horizon")
+    hz["p"] = _t_p(hz["estimate"].to_numpy(), hz["se"].to_numpy(), dof)
+    warns = []
+    if fit.clusters < 42:
+        warns.append(
+            f"Only {fit.clusters} clusters: cluster-robust SEs can be too small with fewer "
+            "than about 40-50 clusters (Cameron & Miller 2015)."
+        )
+    if p_pre < 0.05:
+        warns.append(
+            f"The leads are jointly significant (p = {p_pre:.3g}): treated and control "
+            "members were already diverging before launch; the DiD is doubtful."
+        )
+    if hz.loc["long", "n_k"] == 0 and lags < 13:
+        warns.append(f"No long-term (13+ periods) estimate: lags = {lags}.")
+    return EventStudyResult(
+        outcome=outcome,
+        launch_period=launch_period,
+        leads=leads,
+        lags=lags,
+        table=table,
+        pretrend_chi2=chi2,
+        pretrend_df=len(lead_idx),
+        pretrend_p=p_pre,
+        horizons=hz,
+        vcov=pd.DataFrame(fit.vcov, index=ks, columns=ks),
+        n=fit.n,
+        clusters=fit.clusters,
+        ci=ci,
+        model=model,
+        warning_messages=tuple(warns),
+    )
+
+
+# --------------------------------------------------------------------------- DiD
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
+class DiDResult(Result):
+    """A two-way fixed-effects difference in differences (:func:`difference_in_differences`).
+
+    Attributes
+    ----------
+    outcome : str
+    estimate, se, ci_low, ci_high, p : float
+        Effect of treated x post on the outcome per member-period; CR1
+        cluster-robust SE; CI and p from t with ``clusters - 1`` df.
+    n, clusters, df_resid : int
+        Member-periods, members, n - k of the equivalent ``lm()``.
+    treated_post_mean : float
+        Mean outcome of treated members after launch.
+    counterfactual_mean : float
+        ``treated_post_mean - estimate`` (Poisson: ``treated_post_mean / exp(estimate)``).
+    relative_effect, relative_ci_low, relative_ci_high : float
+        ``estimate / counterfactual_mean`` and its CI (the CI of the estimate
+        transformed by the same monotone map; see Notes of
+        :func:`difference_in_differences`).
+    pretrend_p : float
+        The event study's joint Wald test of the leads (missing if it could not
+        be run).
+    launch_period : pandas.Timestamp
+    ci : float
+    event : EventStudyResult or None
+        The event study behind ``pretrend_p``.
+    warning_messages : tuple of str
+    """
+
+    outcome: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p: float
+    n: int
+    clusters: int
+    df_resid: int
+    treated_post_mean: float
+    counterfactual_mean: float
+    relative_effect: float
+    relative_ci_low: float
+    relative_ci_high: float
+    pretrend_p: float
+    launch_period: pd.Timestamp
+    ci: float = 0.95
+    model: str = "linear"
+    event: EventStudyResult | None = dataclasses.field(default=None, repr=False)
+    warning_messages: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row (``treated_x_post``): estimate, se, CI, p, relative effect, n."""
+        return pd.DataFrame(
+            {
+                "estimate": [self.estimate],
+                "se": [self.se],
+                "ci_low": [self.ci_low],
+                "ci_high": [self.ci_high],
+                "p": [self.p],
+                "relative_effect": [self.relative_effect],
+                "relative_ci_low": [self.relative_ci_low],
+                "relative_ci_high": [self.relative_ci_high],
+                "pretrend_p": [self.pretrend_p],
+                "n": [self.n],
+                "clusters": [self.clusters],
+            },
+            index=pd.Index(["treated_x_post"], name="term"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{outcome, estimate, se, ci_low, ci_high, p, relative_effect, pretrend_p, ...}``."""
+        return jsonable(
+            {
+                "outcome": self.outcome,
+                "model": self.model,
+                "estimate": self.estimate,
+                "se": self.se,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+                "p": self.p,
+                "relative_effect": self.relative_effect,
+                "relative_ci_low": self.relative_ci_low,
+                "relative_ci_high": self.relative_ci_high,
+                "pretrend_p": self.pretrend_p,
+                "n": self.n,
+                "clusters": self.clusters,
+            }
+        )
+
+    def summary(self) -> str:
+        pct = 100 * self.ci
+        unit = {
+            "frequency": "purchases per member-period",
+            "spend": "spend per member-period",
+            "retention": "in the repurchase rate (x100 = percentage points)",
+        }[self.outcome]
+        if self.model == "poisson":
+            unit = "(log ratio, Poisson fixed effects)"
+        text = (
+            f"Difference in differences, outcome {self.outcome} (launch period "
+            f"{self.launch_period.date()}):\n"
+            f"  effect {self.estimate:+.4g} {unit}, {pct:.0f}% CI "
+            f"{self.ci_low:.4g} to {self.ci_high:.4g}, p = {self.p:.3g}\n"
+            f"  i.e. {100 * self.relative_effect:+.1f}% of the counterfactual mean "
+            f"{self.counterfactual_mean:.4g} ({100 * self.relative_ci_low:+.1f}% to "
+            f"{100 * self.relative_ci_high:+.1f}%)\n"
+            f"  pre-trend test p = {self.pretrend_p:.3g}; n = {self.n}, "
+            f"clusters = {self.clusters}"
+        )
+        if self.warnings:
+            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        return text
+
+
+def difference_in_differences(
+    panel: pd.DataFrame,
+    *,
+    outcome: Literal["frequency", "spend", "retention"],
+    treated: pd.Series,
+    launch_date: str | pd.Timestamp,
+    cluster: Literal["member"] = "member",
+    model: Literal["linear", "poisson"] = "linear",
+    ci: float = 0.95,
+) -> DiDResult:
+    """Difference in differences by two-way fixed effects with member-clustered SEs.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        From :func:`member_period_panel`.
+    outcome : {"frequency", "spend", "retention"}
+        ``frequency``: purchases per member-period; ``spend``: spend per
+        member-period; ``retention``: ``retained`` (1 if active this period
+        given active in the previous one; member-periods not at risk, i.e.
+        inactive the period before, are dropped), so the effect is on the
+        period-to-period repurchase rate.
+    treated : pandas.Series
+        member_id -> bool (exposed to the programme).
+    launch_date : date
+        Periods from the one containing the launch date on are "post".
+    cluster : {"member"}
+        Clustering unit of the standard errors.
+    model : {"linear", "poisson"}
+        ``"linear"`` (default): OLS two-way fixed effects; the effect is in the
+        outcome's units and assumes parallel trends in levels. ``"poisson"``:
+        Poisson pseudo-ML with member and period fixed effects (PPML; members
+        with an all-zero outcome drop out); the effect is a log ratio,
+        ``relative_effect = exp(b) - 1``, and assumes parallel trends in
+        ratios. Prefer it when the programme multiplies purchase rates and
+        the groups differ in level or the outcome trends (e.g. members
+        lapsing over time): then levels are not parallel and the linear
+        model is biased. Counts and spend are both fine for PPML.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    DiDResult
+
+    Notes
+    -----
+    Model: y_it = a_i + g_t + b (treated_i x post_t) + e_it, fitted by removing
+    member means (the within transformation) and regressing on treated x post
+    and period dummies; by Frisch-Waugh-Lovell this equals
+    ``lm(y ~ treat_post + factor(member) + factor(period))`` also in unbalanced
+    panels. Covariance: CR1, ``sandwich::vcovCL(fit, cluster = ~member,
+    type = "HC1")``: (X'X)^-1 (sum_g X_g' u_g u_g' X_g) (X'X)^-1 times
+    G/(G-1) (n-1)/(n-k), k counting every coefficient of that lm (intercept,
+    G-1 member dummies, T-1 period dummies, b) — Stata's ``areg ...,
+    vce(cluster member)``; ``xtreg, fe`` omits the member dummies from k and
+    gives slightly smaller SEs. CI and p use t with G - 1 df.
+
+    Poisson: the same design with E[y_it] = exp(a_i + g_t + b D_it), member
+    effects concentrated out, Newton steps; matches
+    ``glm(y ~ treat_post + factor(member) + factor(period), family = poisson)``
+    with the same ``vcovCL`` (and statsmodels' GLM with ``cov_type="cluster"``);
+    relative effect exp(b) - 1 with CI exp(CI of b) - 1.
+
+    Relative effect (linear): r = b / (m1 - b), m1 the treated post-launch mean, so
+    m1 - b is the counterfactual mean. Its CI maps the CI of b through the
+    same increasing function (b -> b / (m1 - b), for b < m1), treating m1 as
+    fixed; the sampling error of a mean over many member-periods is small
+    next to that of b. ``pretrend_p`` comes from :func:`event_study` with as
+    many leads (up to 6) and lags (up to 12) as the panel allows.
+
+    References
+    ----------
+    Angrist, J. D., & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*,
+    ch. 5.
+    Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to
+    cluster-robust inference. *Journal of Human Resources*, 50(2), 317-372.
+    R: ``sandwich::vcovCL(type = "HC1")`` with ``lmtest::coeftest``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> ids = np.repeat([f"m{i}" for i in range(40)], 10)
+    >>> per = np.tile(pd.date_range("2024-01-01", periods=10, freq="MS"), 40)
+    >>> tr = pd.Series(np.arange(40) < 20, index=[f"m{i}" for i in range(40)])
+    >>> post = (per >= pd.Timestamp("2024-06-01")) & tr.reindex(ids).to_numpy()
+    >>> panel = pd.DataFrame({"member_id": ids, "period": per,
+    ...     "purchases": rng.poisson(1 + 0.5 * post)})
+    >>> res = difference_in_differences(panel, outcome="frequency", treated=tr,
+    ...     launch_date="2024-06-15")
+    >>> res.ci_low < 0.5 < res.ci_high
+    True
+    """
+    _check_option("cluster", cluster, _CLUSTERS)
+    _check_option("model", model, _MODELS)
+    ci = _check_ci(ci)
+    df, launch_period, _ = _prepare(panel, outcome, treated, launch_date)
+    post = (df["k"] >= 0).to_numpy()
+    tr = df["treated"].to_numpy()
+    if not (tr & ~post).any() or not (tr & post).any():
+        raise InputError(
+            "treated members are not observed both before and after launch",
+            hint="use a launch date inside the treated members' panel periods",
+        )
+    x = (tr & post).astype(float)[:, None]
+    fitter = _ppml if model == "poisson" else _twfe
+    fit = fitter(
+        df["y"].to_numpy(),
+        x,
+        df["member_id"].to_numpy(),
+        df["period"].to_numpy(),
+        ["treated x post"],
+    )
+    b = float(fit.coef[0])
+    se = float(math.sqrt(fit.vcov[0, 0]))
+    dof = fit.clusters - 1
+    q = float(stats.t.ppf(0.5 + ci / 2, dof))
+    lo, hi = b - q * se, b + q * se
+    m1 = float(df.loc[tr & post, "y"].mean())
+    m0 = m1 - b if model == "linear" else m1 / math.exp(b)
+
+    def rel(v: float) -> float:
+        if model == "poisson":
+            return math.expm1(v)
+        d = m1 - v
+        return v / d if d > 0 else float("nan")
+
+    warns: list[str] = []
+    if m0 <= 0:
+        warns.append(
+            "The counterfactual mean (treated post mean - estimate) is not positive; "
+            "the relative effect is undefined."
+        )
+    k_tr = df.loc[tr, "k"]
+    leads = min(6, int(-k_tr.min()))
+    lags = min(12, int(k_tr.max()))
+    event = None
+    pre_p = float("nan")
+    if leads >= 2:
+        event = _event_study(df, outcome, launch_period, leads, lags, ci, model)
+        pre_p = event.pretrend_p
+        warns.extend(event.warning_messages)
+    else:
+        warns.append("Fewer than 2 pre-launch periods: no pre-trend test is possible.")
+    warns = [w for w in warns if not w.startswith("No long-term")]
+    return DiDResult(
+        outcome=outcome,
+        estimate=b,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p=float(_t_p(np.array(b), np.array(se), dof)),
+        n=fit.n,
+        clusters=fit.clusters,
+        df_resid=fit.n - fit.k,
+        treated_post_mean=m1,
+        counterfactual_mean=m0,
+        relative_effect=rel(b),
+        relative_ci_low=rel(lo),
+        relative_ci_high=rel(hi),
+        pretrend_p=pre_p,
+        launch_period=launch_period,
+        ci=ci,
+        model=model,
+        event=event,
+        warning_messages=tuple(dict.fromkeys(warns)),
+    )
+
+
+# --------------------------------------------------------------------------- ITS
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
+class ITSResult(Result):
+    """Segmented regression of one series around a launch (:func:`interrupted_time_series`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Terms ``intercept``, ``trend`` (per period before launch),
+        ``level_change`` (jump at launch), ``slope_change`` (change in trend
+        per period after launch): ``estimate``, ``se`` (Newey-West), ``ci_low``,
+        ``ci_high``, ``p`` (normal).
+    n_pre, n_post, maxlags : int
+    launch_period : object
+        First index value on or after the launch date.
+    caveat : str
+        Without a comparison group the effect is confounded with anything else
+        that changed at launch.
+    model : statsmodels RegressionResults
+    warning_messages : tuple of str
+    """
+
+    table: pd.DataFrame
+    n_pre: int
+    n_post: int
+    maxlags: int
+    launch_period: Any
+    caveat: str
+    model: Any = dataclasses.field(default=None, repr=False)
+    warning_messages: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    @property
+    def warnings(self) -> list[str]:
+        return [self.caveat, *self.warning_messages]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = jsonable(self.table)
+        out["caveat"] = self.caveat
+        return out
+
+
+def interrupted_time_series(
+    series: pd.Series,
+    launch_date: str | pd.Timestamp,
+    *,
+    maxlags: int | None = None,
+) -> ITSResult:
+    """Interrupted time series: level and slope change at launch, Newey-West SEs.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Outcome by period, indexed by the period start dates (one value per
+        period, consecutive periods; e.g. the treated members' mean purchases
+        by month).
+    launch_date : date
+        Periods starting on or after it are post-launch. (Index the series by
+        period start: a launch mid-period then counts from the next period.)
+    maxlags : int, optional
+        Newey-West truncation lag; default floor(4 (n/100)^(2/9)).
+
+    Returns
+    -------
+    ITSResult
+
+    Notes
+    -----
+    y_t = b0 + b1 t + b2 post_t + b3 (t - t0) post_t + e_t, t = 0..n-1, t0 the
+    first post period: b2 is the level change, b3 the slope change. Covariance:
+    Newey-West with Bartlett weights and the small-sample factor n/(n-k)
+    (statsmodels ``cov_type="HAC"``, ``use_correction=True``; R
+    ``sandwich::NeweyWest(fit, lag = maxlags, prewhite = FALSE, adjust = TRUE)``).
+    p values and CIs are normal. The estimate is not causal: see ``caveat``.
+
+    References
+    ----------
+    Wagner, A. K., Soumerai, S. B., Zhang, F., & Ross-Degnan, D. (2002).
+    Segmented regression analysis of interrupted time series studies in
+    medication use research. *Journal of Clinical Pharmacy and Therapeutics*,
+    27(4), 299-309.
+    Newey, W. K., & West, K. D. (1987). A simple, positive semi-definite,
+    heteroskedasticity and autocorrelation consistent covariance matrix.
+    *Econometrica*, 55(3), 703-708.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2023-01-01", periods=24, freq="MS")
+    >>> y = pd.Series(10 + 0.1 * np.arange(24) + 2.0 * (idx >= "2024-01-01"), index=idx)
+    >>> y = y + np.random.default_rng(0).normal(0, 0.1, 24)
+    >>> its = interrupted_time_series(y, "2024-01-01")
+    >>> round(its.table.loc["level_change", "estimate"])
+    2
+    """
+    import statsmodels.api as sm
+
+    if not isinstance(series, pd.Series):
+        raise InputError("series must be a pandas Series indexed by period")
+    s = series.sort_index().astype(float).dropna()
+    launch = pd.Timestamp(launch_date)
+    idx = pd.DatetimeIndex(pd.to_datetime(s.index))
+    post = np.asarray(idx >= launch)
+    n_pre, n_post = int((~post).sum()), int(post.sum())
+    if n_pre < 3 or n_post < 3:
+        raise InputError(
+            f"an interrupted time series needs at least 3 periods on each side of the "
+            f"launch; the series has {n_pre} before and {n_post} from launch on",
+            value=str(launch.date()),
+            hint="use a longer series or check the launch date",
+        )
+    n = len(s)
+    t = np.arange(n, dtype=float)
+    t0 = int(np.argmax(post))
+    x = np.column_stack([np.ones(n), t, post.astype(float), (t - t0) * post])
+    if maxlags is None:
+        maxlags = math.floor(4 * (n / 100) ** (2 / 9))
+    if not (isinstance(maxlags, (int, np.integer)) and maxlags >= 0):
+        raise ValueError(f"maxlags must be a non-negative integer or None, got {maxlags!r}")
+    fit = sm.OLS(s.to_numpy(), x).fit(
+        cov_type="HAC", cov_kwds={"maxlags": int(maxlags), "use_correction": True}
+    )
+    ci_ = np.asarray(fit.conf_int())
+    table = pd.DataFrame(
+        {
+            "estimate": fit.params,
+            "se": fit.bse,
+            "ci_low": ci_[:, 0],
+            "ci_high": ci_[:, 1],
+            "p": fit.pvalues,
+        },
+        index=pd.Index(["intercept", "trend", "level_change", "slope_change"], name="term"),
+    )
+    warns = []
+    if n_pre < 8:
+        warns.append(
+            f"Only {n_pre} pre-launch periods: the pre-launch trend is poorly pinned down."
+        )
+    return ITSResult(
+        table=table,
+        n_pre=n_pre,
+        n_post=n_post,
+        maxlags=int(maxlags),
+        launch_period=s.index[t0],
+        caveat=CAVEAT_ITS,
+        model=fit,
+        warning_messages=tuple(warns),
+    )
+
+
+# --------------------------------------------------------------------------- NPS
+
+
+@dataclasses.dataclass(frozen=True)
+class NPS(Result):
+    """Net Promoter Score with its CI (:func:`net_promoter_score`).
+
+    Attributes
+    ----------
+    nps, se, ci_low, ci_high : float
+        In points (-100..100).
+    n : int
+        Valid 0-10 scores.
+    promoters, passives, detractors : float
+        Shares (0..1).
+    ci : float
+    warning_messages : tuple of str
+    """
+
+    nps: float
+    se: float
+    ci_low: float
+    ci_high: float
+    n: int
+    promoters: float
+    passives: float
+    detractors: float
+    ci: float = 0.95
+    warning_messages: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d.pop("warning_messages")
+        return pd.DataFrame(d, index=pd.Index(["nps"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{nps, ci_low, ci_high, n}``."""
+        return jsonable(
+            {"nps": self.nps, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
+        )
+
+
+def _scores(scores: pd.Series) -> np.ndarray:
+    s = pd.to_numeric(pd.Series(scores), errors="coerce")
+    raw = pd.Series(scores)
+    bad = (s.isna() & raw.notna()) | (s.notna() & ((s < 0) | (s > 10) | (s % 1 != 0)))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            "NPS scores must be whole numbers from 0 to 10",
+            row=i + 1,
+            value=raw.iloc[i],
+            hint="recode missing codes (e.g. 99) to missing before computing NPS",
+        )
+    return s.dropna().to_numpy()
+
+
+def net_promoter_score(scores: pd.Series, *, ci: float = 0.95) -> NPS:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), with a CI.
+
+    Parameters
+    ----------
+    scores : pandas.Series
+        Likelihood to recommend, whole numbers 0..10; missing values are dropped.
+    ci : float
+        Confidence level of the normal-approximation interval.
+
+    Returns
+    -------
+    NPS
+
+    Notes
+    -----
+    With shares p_p of promoters and p_d of detractors among n respondents,
+    NPS = 100 (p_p - p_d). The count vector is multinomial, so
+    Var(p_p - p_d) = (p_p + p_d - (p_p - p_d)^2) / n and
+    SE = 100 sqrt((p_p + p_d - (p_p - p_d)^2) / n); CI = NPS -/+ z SE
+    (clipped to [-100, 100]).
+
+    References
+    ----------
+    Reichheld, F. F. (2003). The one number you need to grow. *Harvard
+    Business Review*, 81(12), 46-54.
+    Rocks, B. (2016). Interval estimation for the "Net Promoter Score".
+    *The American Statistician*, 70(4), 365-372 (the variance above, its
+    eq. for the Wald interval).
+
+    Examples
+    --------
+    >>> r = net_promoter_score(pd.Series([10, 9, 9, 8, 7, 6, 3, 10, 9, 5]))
+    >>> r.nps, r.n
+    (20.0, 10)
+    """
+    ci = _check_ci(ci)
+    s = _scores(scores)
+    n = len(s)
+    if n == 0:
+        raise InputError("no valid NPS scores", hint="check the score column")
+    pp = float(np.mean(s >= 9))
+    pd_ = float(np.mean(s <= 6))
+    nps = 100 * (pp - pd_)
+    se = 100 * math.sqrt(max(pp + pd_ - (pp - pd_) ** 2, 0.0) / n)
+    z = float(stats.norm.ppf(0.5 + ci / 2))
+    warns = []
+    if n < 30:
+        warns.append(f"Only {n} respondents: the normal-approximation CI is rough.")
+    return NPS(
+        nps=nps,
+        se=se,
+        ci_low=max(nps - z * se, -100.0),
+        ci_high=min(nps + z * se, 100.0),
+        n=n,
+        promoters=pp,
+        passives=1 - pp - pd_,
+        detractors=pd_,
+        ci=ci,
+        warning_messages=tuple(warns),
+    )
+
+
+def nps_by(
+    data: pd.DataFrame, score_col: str, by: str | list[str], *, ci: float = 0.95
+) -> pd.DataFrame:
+    """NPS with its CI for each group (period or segment).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    score_col : str
+        The 0-10 likelihood-to-recommend column.
+    by : str or list of str
+        Grouping column(s), e.g. a period or segment.
+    ci : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the groups (sorted): ``nps``, ``se``, ``ci_low``,
+        ``ci_high``, ``n``, ``promoters``, ``passives``, ``detractors`` (see
+        :func:`net_promoter_score`). Groups without valid scores are left out.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"q": ["Q1"] * 4 + ["Q2"] * 4, "ltr": [10, 9, 3, 7, 10, 10, 9, 6]})
+    >>> nps_by(d, "ltr", "q")["nps"].tolist()
+    [25.0, 50.0]
+    """
+    cols = [by] if isinstance(by, str) else list(by)
+    for c in [score_col, *cols]:
+        if c not in data.columns:
+            raise InputError(f"column {c!r} is not in the data", column=c)
+    rows = {}
+    for key, g in data.groupby(cols if len(cols) > 1 else cols[0], sort=True, observed=True):
+        if g[score_col].notna().sum() == 0:
+            continue
+        r = net_promoter_score(g[score_col], ci=ci)
+        rows[key] = r.to_frame().iloc[0].drop("ci")
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = cols[0] if len(cols) == 1 else None
+    if len(cols) > 1:
+        out.index = pd.MultiIndex.from_tuples(out.index, names=cols)
+    out["n"] = out["n"].astype(int)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class NPSChange(Result):
+    """Difference of two independent NPS values (:func:`nps_change`).
+
+    Attributes
+    ----------
+    nps_a, nps_b, difference, se, ci_low, ci_high, z, p : float
+        ``difference = nps_b - nps_a`` in points; two-sided normal test.
+    n_a, n_b : int
+    ci : float
+    """
+
+    nps_a: float
+    nps_b: float
+    difference: float
+    se: float
+    ci_low: float
+    ci_high: float
+    z: float
+    p: float
+    n_a: int
+    n_b: int
+    ci: float = 0.95
+    warning_messages: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d.pop("warning_messages")
+        return pd.DataFrame(d, index=pd.Index(["b - a"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(self.to_frame().iloc[0].to_dict())
+
+
+def nps_change(a: pd.Series | NPS, b: pd.Series | NPS, *, ci: float = 0.95) -> NPSChange:
+    """z test of the change in NPS between two independent samples (b minus a).
+
+    Parameters
+    ----------
+    a, b : pandas.Series or NPS
+        Scores (0..10) of the two samples (e.g. two survey waves), or their
+        :class:`NPS` results.
+    ci : float
+
+    Returns
+    -------
+    NPSChange
+
+    Notes
+    -----
+    z = (NPS_b - NPS_a) / sqrt(SE_a^2 + SE_b^2) with the multinomial SEs of
+    :func:`net_promoter_score`; valid for independent samples (not for the same
+    respondents measured twice).
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "Net Promoter Score".
+    *The American Statistician*, 70(4), 365-372.
+
+    Examples
+    --------
+    >>> ch = nps_change(pd.Series([10, 9, 3, 7] * 25), pd.Series([10, 10, 9, 6] * 25))
+    >>> round(ch.difference, 1)
+    25.0
+    """
+    ci = _check_ci(ci)
+    ra = a if isinstance(a, NPS) else net_promoter_score(a, ci=ci)
+    rb = b if isinstance(b, NPS) else net_promoter_score(b, ci=ci)
+    diff = rb.nps - ra.nps
+    se = math.hypot(ra.se, rb.se)
+    z = diff / se if se > 0 else float("nan")
+    q = float(stats.norm.ppf(0.5 + ci / 2))
+    return NPSChange(
+        nps_a=ra.nps,
+        nps_b=rb.nps,
+        difference=diff,
+        se=se,
+        ci_low=diff - q * se,
+        ci_high=diff + q * se,
+        z=z,
+        p=float(2 * stats.norm.sf(abs(z))) if se > 0 else float("nan"),
+        n_a=ra.n,
+        n_b=rb.n,
+        ci=ci,
+        warning_messages=ra.warning_messages + rb.warning_messages,
+    )
+
+
+# --------------------------------------------------------------------------- loyalty matrix
+
+_CELLS = ("true_loyalty", "latent", "spurious", "no_loyalty")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
+class LoyaltyMatrix(Result):
+    """Dick & Basu's (1994) loyalty matrix (:func:`loyalty_matrix`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Index ``true_loyalty``, ``latent``, ``spurious``, ``no_loyalty``;
+        columns ``attitude`` (high/low), ``repeat`` (high/low), ``members``,
+        ``share`` (of members), ``revenue``, ``revenue_share``.
+    attitude_cut, repeat_cut : float
+        High means strictly above the cut.
+    assignments : pandas.Series
+        Member -> cell.
+    n : int
+    warning_messages : tuple of str
+    """
+
+    table: pd.DataFrame
+    attitude_cut: float
+    repeat_cut: float
+    assignments: pd.Series = dataclasses.field(repr=False)
+    n: int = 0
+    warning_messages: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{cell: {members, share, revenue_share}}``."""
+        t = self.table
+        return {
+            c: {
+                "members": int(t.loc[c, "members"]),
+                "share": jsonable(t.loc[c, "share"]),
+                "revenue_share": jsonable(t.loc[c, "revenue_share"]),
+            }
+            for c in _CELLS
+        }
+
+
+def loyalty_matrix(
+    attitude: pd.Series,
+    repeat: pd.Series,
+    revenue: pd.Series,
+    *,
+    attitude_cut: float | None = None,
+    repeat_cut: float | None = None,
+) -> LoyaltyMatrix:
+    """Relative attitude x repeat patronage: true, latent, spurious and no loyalty.
+
+    Parameters
+    ----------
+    attitude : pandas.Series
+        member_id -> attitudinal loyalty score (e.g. the survey construct).
+    repeat : pandas.Series
+        member_id -> repeat patronage (e.g. purchases after the survey).
+    revenue : pandas.Series
+        member_id -> revenue; members missing here count 0.
+    attitude_cut : float, optional
+        High attitude means a score strictly above it; default the median
+        (pass the scale midpoint, e.g. 4 on a 1-7 scale, to use it instead).
+    repeat_cut : float, optional
+        High repeat means strictly above it; default the median.
+
+    Returns
+    -------
+    LoyaltyMatrix
+
+    Notes
+    -----
+    Members with both an attitude and a repeat value are classified:
+    true loyalty (high attitude, high repeat), latent (high, low), spurious
+    (low, high), no loyalty (low, low). ``share`` = members in the cell / n;
+    ``revenue_share`` = the cell's revenue / total revenue of classified
+    members. With a median cut, ties at the median count as low, so "high"
+    can hold fewer than half of the members on discrete scales.
+
+    References
+    ----------
+    Dick, A. S., & Basu, K. (1994). Customer loyalty: toward an integrated
+    conceptual framework. *Journal of the Academy of Marketing Science*,
+    22(2), 99-113.
+
+    Examples
+    --------
+    >>> ids = ["a", "b", "c", "d"]
+    >>> lm = loyalty_matrix(pd.Series([6, 6, 2, 2], index=ids), pd.Series([5, 0, 5, 0], index=ids),
+    ...     pd.Series([50.0, 0, 40, 10], index=ids), attitude_cut=4, repeat_cut=1)
+    >>> lm.to_dict()["true_loyalty"]
+    {'members': 1, 'share': 0.25, 'revenue_share': 0.5}
+    """
+    for name, s in (("attitude", attitude), ("repeat", repeat), ("revenue", revenue)):
+        if not isinstance(s, pd.Series):
+            raise InputError(f"{name} must be a pandas Series indexed by member_id")
+    att = pd.to_numeric(attitude, errors="coerce")
+    rep = pd.to_numeric(repeat, errors="coerce")
+    att.index = att.index.astype(str)
+    rep.index = rep.index.astype(str)
+    rev = pd.to_numeric(revenue, errors="coerce")
+    rev.index = rev.index.astype(str)
+    for name, s in (("attitude", att), ("repeat", rep), ("revenue", rev)):
+        if s.index.duplicated().any():
+            raise InputError(
+                f"{name} has duplicated member ids",
+                value=s.index[s.index.duplicated()][0],
+                hint="aggregate to one value per member first",
+            )
+    both = att.dropna().index.intersection(rep.dropna().index)
+    if len(both) == 0:
+        raise InputError(
+            "no member has both an attitude score and a repeat value",
+            hint="check that the survey and transactions use the same member ids",
+        )
+    att, rep = att[both], rep[both]
+    rev = rev.reindex(both).fillna(0.0)
+    a_cut = float(att.median()) if attitude_cut is None else float(attitude_cut)
+    r_cut = float(rep.median()) if repeat_cut is None else float(repeat_cut)
+    hi_a, hi_r = att > a_cut, rep > r_cut
+    cell = pd.Series(
+        np.select(
+            [hi_a & hi_r, hi_a & ~hi_r, ~hi_a & hi_r],
+            ["true_loyalty", "latent", "spurious"],
+            "no_loyalty",
+        ),
+        index=both,
+        name="cell",
+    )
+    n = len(both)
+    tot = float(rev.sum())
+    members = cell.value_counts().reindex(_CELLS, fill_value=0)
+    revs = rev.groupby(cell).sum().reindex(_CELLS, fill_value=0.0)
+    table = pd.DataFrame(
+        {
+            "attitude": ["high", "high", "low", "low"],
+            "repeat": ["high", "low", "high", "low"],
+            "members": members.astype(int),
+            "share": members / n,
+            "revenue": revs,
+            "revenue_share": revs / tot if tot > 0 else np.nan,
+        },
+        index=pd.Index(_CELLS, name="cell"),
+    )
+    warns = []
+    dropped = len(attitude) - n
+    if dropped > 0:
+        warns.append(
+            f"{dropped} member(s) with an attitude score but no repeat value were left out."
+        )
+    if hi_a.mean() in (0.0, 1.0) or hi_r.mean() in (0.0, 1.0):
+        warns.append("A cut puts every member on one side; choose a different cut.")
+    return LoyaltyMatrix(
+        table=table,
+        attitude_cut=a_cut,
+        repeat_cut=r_cut,
+        assignments=cell,
+        n=n,
+        warning_messages=tuple(warns),
+    )

@@ -1,0 +1,523 @@
+"""The programme-evaluation study: did the loyalty initiative work, and does attitudinal
+loyalty show up in behaviour?
+
+:func:`analyse` builds the member-period panel, estimates the effect by difference in
+differences with an event study (or an interrupted time series when there is no comparison
+group), joins the survey to behaviour for the Dick & Basu loyalty matrix and the attitude ->
+behaviour model, and tracks NPS with intervals. The notebook only displays the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench import evaluation as ev
+from workbench.errors import InputError
+from workbench.report import format_p
+from workbench.results import Result, jsonable
+from workbench.studies.member_analytics import load as load_transactions
+
+UNITS = {
+    "frequency": "purchases per member-period",
+    "spend": "spend per member-period",
+    "retention": "retention rate",
+}
+
+
+def _path(value: str) -> Path:
+    p = Path(value)
+    if not p.exists() and not p.is_absolute():
+        from workbench.studies import PROJECT_ROOT
+
+        p = PROJECT_ROOT / value
+    return p
+
+
+def _as_flag(values: pd.Series, column: str) -> pd.Series:
+    """A treated/untreated column as booleans: true/false, yes/no, 1/0 (text or numbers)."""
+    text = values.astype(str).str.strip().str.lower()
+    mapping = {
+        "true": True,
+        "1": True,
+        "1.0": True,
+        "yes": True,
+        "false": False,
+        "0": False,
+        "0.0": False,
+        "no": False,
+    }
+    flags = text.map(mapping)
+    if flags.isna().any():
+        bad = values[flags.isna()]
+        raise InputError(
+            f"Column '{column}' must say whether each member was exposed (true/false, 1/0).",
+            column=column,
+            value=str(bad.iloc[0]),
+            hint="Recode it, or list the exposed members with --param treated_file=PATH.",
+        )
+    return flags.astype(bool)
+
+
+def absolute_effect(did: Any) -> tuple[float, float, float]:
+    """The effect in the outcome's units with its CI.
+
+    Linear: the coefficient. Poisson: the relative effect r applied to the treated
+    post-launch mean m1, i.e. m1 * r / (1 + r) (the CI maps the same way).
+    """
+    if getattr(did, "model", "linear") != "poisson":
+        return did.estimate, did.ci_low, did.ci_high
+    m1 = did.treated_post_mean
+
+    def f(r: float) -> float:
+        return m1 * r / (1 + r)
+
+    return f(did.relative_effect), f(did.relative_ci_low), f(did.relative_ci_high)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgrammeStudy(Result):
+    """Everything the programme-evaluation report shows."""
+
+    parameters: dict[str, Any]
+    n_members: int
+    n_treated: int
+    did: Any
+    event: Any
+    its: Any
+    matrix: Any
+    attitude_model: Any
+    nps_table: pd.DataFrame | None
+    nps_segments: pd.DataFrame | None
+    nps_change: Any
+    findings: tuple[str, ...]
+    warning_messages: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.event.table if self.event is not None else pd.DataFrame()
+
+    @property
+    def n_used(self) -> int:
+        return self.n_members
+
+    @property
+    def missing_report(self) -> dict[str, Any]:
+        return {
+            "treatment": "transactions as recorded (zero-filled member periods); survey "
+            "joined by member id, listwise within the attitude model",
+            "n_used": self.n_members,
+        }
+
+    def did_table(self) -> pd.DataFrame | None:
+        if self.did is None:
+            return None
+        d = self.did
+        return pd.DataFrame(
+            {
+                "value": {
+                    "estimate": d.estimate,
+                    "se (clustered by member)": d.se,
+                    "ci_low": d.ci_low,
+                    "ci_high": d.ci_high,
+                    "p": d.p,
+                    "relative_effect": d.relative_effect,
+                    "relative_ci_low": d.relative_ci_low,
+                    "relative_ci_high": d.relative_ci_high,
+                    "treated post-launch mean": d.treated_post_mean,
+                    "counterfactual mean": d.counterfactual_mean,
+                    "pre-trend test p": d.pretrend_p,
+                    "member-periods": d.n,
+                    "members (clusters)": d.clusters,
+                }
+            }
+        )
+
+    def horizon_table(self) -> pd.DataFrame | None:
+        return None if self.event is None else self.event.horizons
+
+    def its_table(self) -> pd.DataFrame | None:
+        return None if self.its is None else self.its.table
+
+    def matrix_table(self) -> pd.DataFrame | None:
+        return None if self.matrix is None else self.matrix.table
+
+    def attitude_table(self) -> pd.DataFrame | None:
+        return None if self.attitude_model is None else self.attitude_model.coefficients
+
+    def event_figure(self):
+        import plotly.graph_objects as go
+
+        if self.event is None:
+            return None
+        t = self.event.table
+        fig = go.Figure()
+        fig.add_scatter(
+            x=t["k"],
+            y=t["estimate"],
+            mode="markers+lines",
+            name="effect",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": t["ci_high"] - t["estimate"],
+                "arrayminus": t["estimate"] - t["ci_low"],
+            },
+        )
+        fig.add_hline(y=0, line_color="grey")
+        fig.add_vline(x=-0.5, line_dash="dash", annotation_text="launch")
+        fig.update_layout(
+            xaxis_title="periods since launch (−1 = reference)",
+            yaxis_title=(
+                f"log ratio treated / control ({UNITS[self.parameters['outcome']]})"
+                if self.parameters.get("model") == "poisson"
+                else f"difference treated − control ({UNITS[self.parameters['outcome']]})"
+            ),
+            height=420,
+            margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        )
+        return fig
+
+    def nps_figure(self):
+        import plotly.graph_objects as go
+
+        if self.nps_segments is None:
+            return None
+        t = self.nps_segments.reset_index()
+        fig = go.Figure()
+        seg_col = [c for c in t.columns if c not in ("period",) and t[c].dtype == object]
+        group = "group" if "group" in t else (seg_col[0] if seg_col else None)
+        for name, part in t.groupby(group) if group else [("all", t)]:
+            fig.add_scatter(
+                x=part["period"].astype(str),
+                y=part["nps"],
+                mode="lines+markers",
+                name=str(name),
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": part["ci_high"] - part["nps"],
+                    "arrayminus": part["nps"] - part["ci_low"],
+                },
+            )
+        fig.update_layout(
+            yaxis_title="NPS", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 40}
+        )
+        return fig
+
+    def results(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"did": None, "event_study": None, "its": None}
+        if self.did is not None:
+            d = self.did
+            out["did"] = {
+                "outcome": d.outcome,
+                "estimate": d.estimate,
+                "se": d.se,
+                "ci_low": d.ci_low,
+                "ci_high": d.ci_high,
+                "p": d.p,
+                "relative_effect": d.relative_effect,
+                "relative_ci_low": d.relative_ci_low,
+                "relative_ci_high": d.relative_ci_high,
+                "pretrend_p": d.pretrend_p,
+                "n": d.n,
+                "clusters": d.clusters,
+                "model": getattr(d, "model", "linear"),
+                "absolute_effect": absolute_effect(d)[0],
+                "absolute_ci_low": absolute_effect(d)[1],
+                "absolute_ci_high": absolute_effect(d)[2],
+            }
+            out["event_study"] = self.event.to_dict()
+            out["horizons"] = self.event.horizons.to_dict(orient="index")
+        if self.its is not None:
+            out["its"] = {
+                "table": self.its.table.to_dict(orient="index"),
+                "caveat": self.its.caveat,
+            }
+        out["loyalty_matrix"] = None if self.matrix is None else self.matrix.to_dict()
+        out["attitude_model"] = (
+            None if self.attitude_model is None else self.attitude_model.to_dict()
+        )
+        if self.nps_table is not None:
+            out["nps"] = {
+                str(period): {
+                    "nps": row["nps"],
+                    "ci_low": row["ci_low"],
+                    "ci_high": row["ci_high"],
+                    "n": row["n"],
+                }
+                for period, row in self.nps_table.iterrows()
+            }
+            out["nps_change"] = None if self.nps_change is None else self.nps_change.to_dict()
+        else:
+            out["nps"] = None
+        return jsonable(out)
+
+    def headline(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"members": self.n_members, "treated": self.n_treated}
+        if self.did is not None:
+            out["effect"] = (
+                f"{self.did.estimate:+.3f} ({100 * self.did.relative_effect:+.0f}%)"
+                f", p {format_p(self.did.p)[2:]}"
+            )
+        return out
+
+
+def analyse(
+    data: str,
+    codebook: str | None = None,
+    *,
+    launch_date: str = "",
+    members: str = "",
+    treated_col: str = "treated",
+    treated_file: str = "",
+    outcome: str = "frequency",
+    model: str = "poisson",
+    period: str = "month",
+    leads: int = 6,
+    lags: int = 12,
+    survey: str = "",
+    loyalty_construct: str = "loyalty",
+    nps_file: str = "",
+    nps_col: str = "recommend",
+    seed: int = 2026,
+    **columns: Any,
+) -> ProgrammeStudy:
+    """Run the programme-evaluation study (parameters as ``workbench list``)."""
+    if not launch_date:
+        raise InputError(
+            "The study needs the initiative's launch date.",
+            hint="Pass --param launch_date=YYYY-MM-DD.",
+        )
+    params = {"members": members, **columns}
+    tx = load_transactions(data, params)
+    warnings: list[str] = list(tx.warnings)
+    frame = tx.table.to_pandas()
+    frame["date"] = pd.to_datetime(frame["date"])
+    members_df = tx.members.to_pandas() if tx.members is not None else None
+
+    treated = None
+    if treated_file:
+        ids = pd.read_csv(_path(treated_file), dtype=str).iloc[:, 0]
+        all_ids = frame["member_id"].astype(str).unique()
+        treated = pd.Series(np.isin(all_ids, ids.to_numpy()), index=all_ids)
+    elif members_df is not None and treated_col in members_df.columns:
+        treated = _as_flag(members_df.set_index("member_id")[treated_col], treated_col)
+
+    # the panel covers the transaction log's own window: months before the log starts are
+    # unobserved, not months without purchases
+    panel = ev.member_period_panel(
+        frame,
+        period=period,
+        members=members_df,
+        start=frame["date"].min(),
+        end=frame["date"].max(),
+    )
+    did = event = its = None
+    if treated is not None and treated.any() and not treated.all():
+        did = ev.difference_in_differences(
+            panel, outcome=outcome, treated=treated, launch_date=launch_date, model=model
+        )
+        periods = pd.Series(sorted(panel["period"].unique()))
+        launch_p = (
+            pd.Timestamp(launch_date)
+            .to_period({"month": "M", "week": "W", "quarter": "Q"}[period])
+            .start_time
+        )
+        n_post = int((periods >= launch_p).sum())
+        n_pre = int((periods < launch_p).sum())
+        use_lags, use_leads = min(lags, n_post - 1), min(leads, n_pre - 1)
+        if (use_lags, use_leads) != (lags, leads):
+            warnings.append(
+                f"The panel has {n_pre} periods before and {n_post} from launch on, so the event "
+                f"study uses {use_leads} leads and {use_lags} lags (asked: {leads} and {lags})."
+            )
+        leads, lags = use_leads, use_lags
+        event = ev.event_study(
+            panel,
+            outcome=outcome,
+            treated=treated,
+            launch_date=launch_date,
+            leads=leads,
+            lags=lags,
+            model=model,
+        )
+        did = dataclasses.replace(did, pretrend_p=event.pretrend_p)
+        warnings += list(did.warnings) + [w for w in event.warnings if w not in did.warnings]
+        if event.pretrend_p < 0.05:
+            warnings.append(
+                f"Pre-trend test rejects parallel trends ({format_p(event.pretrend_p)}): the "
+                "groups already diverged before launch, so the DiD estimate may be biased."
+            )
+    else:
+        col = {"frequency": "purchases", "spend": "spend", "retention": "retained"}[outcome]
+        series = panel.groupby("period")[col].mean()
+        its = ev.interrupted_time_series(series, launch_date)
+        warnings.append(its.caveat)
+
+    # attitudinal vs behavioural loyalty
+    matrix = attitude = None
+    if survey:
+        from workbench.data import load_survey
+        from workbench.drivers import fit_driver_model
+        from workbench.scales import score_scales
+
+        if not codebook:
+            raise InputError("A survey needs its codebook.", hint="Pass --codebook FILE.")
+        sv = load_survey(_path(survey), codebook)
+        cb = sv.codebook
+        if loyalty_construct not in cb.constructs:
+            raise InputError(
+                f"'{loyalty_construct}' is not a construct of the codebook.",
+                file=str(codebook),
+                hint="Pass --param loyalty_construct=NAME.",
+            )
+        ids = sv.frame[cb.id].astype(str) if cb.id else sv.frame.index.astype(str)
+        scores = score_scales(sv.frame, cb.construct_items).set_axis(ids.to_numpy())
+        bought = frame[frame["amount"] > 0]
+        months = max(1.0, (frame["date"].max() - frame["date"].min()).days / 30.44)
+        rate = bought.groupby("member_id").size().reindex(scores.index, fill_value=0) / months
+        revenue = frame.groupby("member_id")["amount"].sum().reindex(scores.index, fill_value=0)
+        joined = scores.assign(purchases_per_month=rate, revenue=revenue)
+        matrix = ev.loyalty_matrix(
+            joined[loyalty_construct], joined["purchases_per_month"], joined["revenue"]
+        )
+        drivers = [c for c, con in cb.constructs.items() if len(con.items) > 1]
+        attitude = fit_driver_model(joined, "purchases_per_month", drivers, model="ols")
+        warnings += [f"Attitude model: {w}" for w in attitude.warnings]
+
+    nps_table = nps_segments = change = None
+    if nps_file:
+        nps = pd.read_csv(_path(nps_file), dtype={"member_id": str}, parse_dates=["date"])
+        if nps_col not in nps.columns:
+            raise InputError(
+                f"The NPS file has no column '{nps_col}'.",
+                file=nps_file,
+                column=nps_col,
+                hint="Pass --param nps_col=NAME.",
+            )
+        nps["period"] = nps["date"].dt.to_period("Q").astype(str)
+        nps_table = ev.nps_by(nps, nps_col, "period")
+        if treated is not None:
+            nps["group"] = np.where(
+                nps["member_id"].map(treated).fillna(False).astype(bool), "treated", "control"
+            )
+            nps_segments = ev.nps_by(nps, nps_col, ["period", "group"])
+        else:
+            nps_segments = nps_table
+        periods = list(nps_table.index)
+        change = ev.nps_change(
+            nps.loc[nps["period"] == periods[0], nps_col],
+            nps.loc[nps["period"] == periods[-1], nps_col],
+        )
+
+    study = ProgrammeStudy(
+        parameters={
+            "launch_date": launch_date,
+            "outcome": outcome,
+            "model": model,
+            "period": period,
+            "leads": leads,
+            "lags": lags,
+            "survey": survey,
+            "loyalty_construct": loyalty_construct,
+            "nps_file": nps_file,
+            "seed": seed,
+        },
+        n_members=int(panel["member_id"].nunique()),
+        n_treated=int(treated.sum()) if treated is not None else 0,
+        did=did,
+        event=event,
+        its=its,
+        matrix=matrix,
+        attitude_model=attitude,
+        nps_table=nps_table,
+        nps_segments=nps_segments,
+        nps_change=change,
+        findings=(),
+        warning_messages=tuple(dict.fromkeys(warnings)),
+    )
+    return dataclasses.replace(study, findings=tuple(_findings(study)))
+
+
+def _findings(s: ProgrammeStudy) -> list[str]:
+    out = []
+    unit = UNITS[s.parameters["outcome"]]
+    if s.did is not None:
+        d = s.did
+        sig = d.p < 0.05
+        a, a_lo, a_hi = absolute_effect(d)
+        kind = (
+            "ratio difference in differences (Poisson)"
+            if s.parameters.get("model") == "poisson"
+            else "difference in differences"
+        )
+        out.append(
+            f"The initiative {'raised' if a > 0 else 'lowered'} {unit} by "
+            f"{100 * d.relative_effect:+.1f}% (95% CI {100 * d.relative_ci_low:+.1f}% to "
+            f"{100 * d.relative_ci_high:+.1f}%; {format_p(d.p)}), i.e. {a:+.3f} "
+            f"(95% CI {a_lo:+.3f} to {a_hi:+.3f}) against what exposed members would have done "
+            f"without it ({kind}, {s.n_treated:,} exposed vs "
+            f"{s.n_members - s.n_treated:,} comparison members)."
+            + ("" if sig else " The interval includes zero: no reliable effect.")
+        )
+        out.append(
+            "Before launch the two groups moved in parallel (pre-trend test "
+            f"{format_p(d.pretrend_p)})"
+            if d.pretrend_p >= 0.05
+            else f"Warning: the groups already diverged before launch ({format_p(d.pretrend_p)})"
+            + "; the design's key assumption is checked by the event study below."
+        )
+        h = s.event.horizons.dropna(subset=["estimate"])
+        if len(h):
+            log = s.parameters.get("model") == "poisson"
+
+            def fmt(v: float) -> str:
+                return f"{100 * (np.exp(v) - 1):+.0f}%" if log else f"{v:+.3f}"
+
+            parts = [
+                f"{idx}: {fmt(r['estimate'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+                for idx, r in h.iterrows()
+            ]
+            out.append("Effect by time since launch: " + "; ".join(parts) + ".")
+    if s.its is not None:
+        out.append(
+            "No comparison group was given, so the effect is an interrupted time series "
+            "of all members: " + s.its.caveat
+        )
+    if s.matrix is not None:
+        t = s.matrix.table
+        parts = [
+            f"{k.replace('_', ' ')} {100 * t.loc[k, 'share']:.0f}% of members "
+            f"({100 * t.loc[k, 'revenue_share']:.0f}% of revenue)"
+            for k in t.index
+        ]
+        out.append("Attitude vs behaviour (Dick & Basu): " + "; ".join(parts) + ".")
+    if s.attitude_model is not None:
+        c = s.attitude_model.coefficients.set_index("term")
+        lc = s.parameters["loyalty_construct"]
+        if lc in c.index:
+            r = c.loc[lc]
+            out.append(
+                f"Surveyed loyalty predicts purchasing: one point more of {lc} goes with "
+                f"{r['estimate']:+.3f} purchases per month ({format_p(r['p'])}), the other "
+                "survey constructs held equal."
+            )
+    if s.nps_table is not None and s.nps_change is not None:
+        ch = s.nps_change
+        first, last = s.nps_table.index[0], s.nps_table.index[-1]
+        out.append(
+            f"NPS moved from {ch.nps_a:.0f} ({first}) to {ch.nps_b:.0f} ({last}): "
+            f"{ch.difference:+.0f} points (95% CI {ch.ci_low:+.0f} to {ch.ci_high:+.0f}; "
+            f"{format_p(ch.p)})."
+        )
+    out.append(
+        "Limits: the comparison is only as good as the assumption that treated and comparison "
+        "members would have kept moving in parallel; members were not randomised unless the "
+        "rollout says so, and other changes at the launch date would be attributed to the "
+        "initiative."
+    )
+    return out
