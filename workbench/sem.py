@@ -47,6 +47,11 @@ __all__ = [
     "residual_correlations",
 ]
 
+# the fit indices a report shows, in lavaan's conventions (keys of ``SEMResult.fit``)
+FIT_KEYS = (
+    "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic",
+    "bic", "n",
+)  # fmt: skip
 Estimator = Literal["ML"]
 Missing = Literal["listwise", "fiml"]
 HTMTMean = Literal["geometric", "arithmetic"]

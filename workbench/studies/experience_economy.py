@@ -182,23 +182,7 @@ class ExperienceStudy(Result):
         }
         out: dict[str, Any] = {
             "sem": {
-                "fit": {
-                    k: f[k]
-                    for k in (
-                        "chi2",
-                        "df",
-                        "p",
-                        "cfi",
-                        "tli",
-                        "rmsea",
-                        "rmsea_ci_low",
-                        "rmsea_ci_high",
-                        "srmr",
-                        "aic",
-                        "bic",
-                        "n",
-                    )
-                },
+                "fit": {k: f[k] for k in sem.FIT_KEYS},
                 "paths": paths,
                 "r2": self.r2_table()["r2"].to_dict(),
                 "indirect": indirect,
@@ -251,20 +235,7 @@ class ExperienceStudy(Result):
 
 
 def _fit_frame(f: dict[str, Any]) -> pd.DataFrame:
-    keys = (
-        "n",
-        "chi2",
-        "df",
-        "p",
-        "cfi",
-        "tli",
-        "rmsea",
-        "rmsea_ci_low",
-        "rmsea_ci_high",
-        "srmr",
-        "aic",
-        "bic",
-    )
+    keys = ("n", *(k for k in sem.FIT_KEYS if k != "n"))
     return pd.DataFrame({"value": [f.get(k) for k in keys]}, index=list(keys))
 
 

@@ -256,23 +256,7 @@ class FactorAnalysisStudy(Result):
         if self.cfa is not None:
             f = self.cfa.fit
             out["cfa"] = {
-                "fit": {
-                    k: f[k]
-                    for k in (
-                        "chi2",
-                        "df",
-                        "p",
-                        "cfi",
-                        "tli",
-                        "rmsea",
-                        "rmsea_ci_low",
-                        "rmsea_ci_high",
-                        "srmr",
-                        "aic",
-                        "bic",
-                        "n",
-                    )
-                },
+                "fit": {k: f[k] for k in sem.FIT_KEYS},
                 "std_loadings": dict(self.cfa.std_loadings),
                 "htmt": self.cfa.htmt().to_dict(orient="index")
                 if len(self.cfa.constructs) > 1
