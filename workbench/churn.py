@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.clv import BGNBDResult, _check_transactions, rfm_summary
+from workbench.clv import BGNBDResult, check_transaction_frame, rfm_summary
 from workbench.errors import InputError
 from workbench.results import Result, jsonable
 
@@ -70,7 +70,7 @@ def churn_features(
     """
     if features not in _FEATURE_SETS:
         raise ValueError(f"features must be one of {_FEATURE_SETS}, got {features!r}")
-    df = _check_transactions(transactions)
+    df = check_transaction_frame(transactions)
     cut = pd.Timestamp(cutoff).normalize()
     past = df[(df["date"] <= cut) & (df["amount"] >= 0)]
     days = past.groupby(["member_id", "date"], sort=True)["amount"].sum().reset_index()
@@ -422,7 +422,7 @@ def churn_model(
         raise ValueError(f"window_days must be a positive integer, got {window_days!r}")
     if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 0):
         raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}")
-    df = _check_transactions(transactions)
+    df = check_transaction_frame(transactions)
     cut = pd.Timestamp(cutoff).normalize()
     window_end = cut + pd.Timedelta(days=int(window_days))
     last_date = df["date"].max()

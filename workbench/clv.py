@@ -50,7 +50,7 @@ _FREQS = ("D", "W")
 # ---------------------------------------------------------------------------
 
 
-def _check_transactions(transactions: pd.DataFrame) -> pd.DataFrame:
+def check_transaction_frame(transactions: pd.DataFrame) -> pd.DataFrame:
     """Validate the ``member_id``/``date``/``amount`` frame; return a clean copy."""
     if not isinstance(transactions, pd.DataFrame):
         raise InputError("transactions must be a pandas DataFrame")
@@ -177,7 +177,7 @@ def rfm_summary(
         raise ValueError(f"freq must be one of {_FREQS}, got {freq!r}")
     if not time_unit_days > 0:
         raise ValueError(f"time_unit_days must be positive, got {time_unit_days!r}")
-    df = _check_transactions(transactions)
+    df = check_transaction_frame(transactions)
     if df.empty:
         raise InputError("no transactions")
     obs_end = pd.Timestamp(df["date"].max() if observation_end is None else observation_end)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench.clv import check_transaction_frame
 from workbench.errors import InputError
 from workbench.results import Result, jsonable
 
@@ -141,7 +142,7 @@ def member_period_panel(
     """
     _check_option("period", period, _PERIODS)
     freq = _FREQ[period]
-    tx = _check_transactions(transactions)
+    tx = check_transaction_frame(transactions)
     if tx.empty and members is None:
         raise InputError("transactions are empty", hint="pass at least one transaction")
     lo = pd.Timestamp(start) if start is not None else tx["date"].min()
@@ -214,37 +215,6 @@ def member_period_panel(
             "retained": retained,
         }
     )
-
-
-def _check_transactions(transactions: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(transactions, pd.DataFrame):
-        raise InputError("transactions must be a pandas DataFrame")
-    missing = [c for c in ("member_id", "date", "amount") if c not in transactions.columns]
-    if missing:
-        raise InputError(
-            f"transactions lack the column(s) {missing}",
-            hint="map your columns to member_id, date and amount",
-        )
-    df = transactions[["member_id", "date", "amount"]].copy()
-    if not pd.api.types.is_datetime64_any_dtype(df["date"]):
-        raise InputError(
-            "the date column is not a datetime column",
-            column="date",
-            value=str(df["date"].dtype),
-            hint="parse it first, e.g. pd.to_datetime(df['date'])",
-        )
-    if not pd.api.types.is_numeric_dtype(df["amount"]):
-        raise InputError("the amount column is not numeric", column="amount")
-    for col in ("member_id", "date", "amount"):
-        bad = df[col].isna().to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0]) + 1
-            raise InputError(f"missing value in {col}", column=col, row=row)
-    df["member_id"] = df["member_id"].astype(str)
-    if df["date"].dt.tz is not None:
-        df["date"] = df["date"].dt.tz_localize(None)
-    df["date"] = df["date"].dt.normalize()
-    return df
 
 
 # --------------------------------------------------------------------------- TWFE core
