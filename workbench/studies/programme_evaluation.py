@@ -259,9 +259,9 @@ class ProgrammeStudy(Result):
     def headline(self) -> dict[str, Any]:
         out: dict[str, Any] = {"members": self.n_members, "treated": self.n_treated}
         if self.did is not None:
+            a = absolute_effect(self.did)[0]
             out["effect"] = (
-                f"{self.did.estimate:+.3f} ({100 * self.did.relative_effect:+.0f}%)"
-                f", p {format_p(self.did.p)[2:]}"
+                f"{a:+.3f} ({100 * self.did.relative_effect:+.0f}%), p {format_p(self.did.p)[2:]}"
             )
         return out
 
