@@ -238,6 +238,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="study parameter; VALUE is YAML (n_factors=5, drivers=[trust, value])",
     )
     run.add_argument("--out", help="run folder (must not exist or be empty)")
+    batch = sub.add_parser(
+        "batch",
+        help="run a study once per value of a column or per parameter set, in parallel",
+        description="Runs go into reports/<study>/batch-<date-time>/<run>/ (or --out) with an "
+        "index.html comparing their headline figures. Exit 1 if any run failed.",
+    )
+    batch.add_argument("study", help="study name (see `workbench list`)")
+    batch.add_argument("--data", required=True, help="data file (CSV, XLSX, SAV, DTA, Parquet)")
+    batch.add_argument("--codebook", help="YAML codebook describing the survey")
+    how = batch.add_mutually_exclusive_group(required=True)
+    how.add_argument("--by", metavar="COLUMN", help="one run per value of this column")
+    how.add_argument(
+        "--grid",
+        metavar="FILE",
+        help="YAML list of parameter mappings, or mapping of name -> list of values "
+        "(cartesian product): one run per parameter set",
+    )
+    batch.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="parameter for every run (a grid entry overrides it); VALUE is YAML",
+    )
+    batch.add_argument("--out", help="batch folder (must not exist or be empty)")
+    batch.add_argument(
+        "--jobs", type=int, help="local worker processes (default: min(2, cpu count))"
+    )
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask distributed scheduler to run on"
+    )
     sub.add_parser("list", help="list studies, their parameters, defaults and meaning")
     sub.add_parser("report", help="run every study on the shipped default data")
     return parser
@@ -250,6 +281,23 @@ def main(argv: list[str] | None = None) -> int:
             print(list_studies())
         elif args.command == "report":
             run_defaults()
+        elif args.command == "batch":
+            from workbench.batch import run_batch
+
+            result = run_batch(
+                args.study,
+                data=args.data,
+                codebook=args.codebook,
+                by=args.by,
+                grid=args.grid,
+                params=parse_param_args(args.param),
+                out=args.out,
+                jobs=args.jobs,
+                scheduler=args.scheduler,
+            )
+            print(result.summary())
+            print(f"index:   {result.folder / 'index.html'}")
+            return 0 if result.ok else 1
         else:
             run_dir = run_study(
                 args.study,
