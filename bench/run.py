@@ -236,6 +236,100 @@ def _line(row: dict) -> str:
     return "; ".join(parts)
 
 
+def runner_cases(tmp: Path, repeat: int) -> list[dict]:
+    """`workbench run` overhead and `make report` (installed) wall time.
+
+    Overhead = a study run through `workbench run` minus the same calls made directly in
+    Python; peer = papermill then nbconvert as separate commands on a trivial notebook.
+    """
+    import nbformat
+
+    from workbench.cli import run_study
+    from workbench.data import load_survey
+    from workbench.studies import factor_analysis
+
+    data = ROOT / "data" / "customer_sat.csv"
+    codebook = ROOT / "data" / "customer_sat.codebook.yaml"
+    params = {"pa_iterations": 20}
+
+    def direct():
+        return factor_analysis.analyse(load_survey(data, codebook), **params)
+
+    runs = iter(range(1000))
+
+    def through_runner():
+        run_study(
+            "factor-analysis",
+            data=str(data),
+            codebook=str(codebook),
+            params=params,
+            out=str(tmp / f"run{next(runs)}"),
+            refresh_index=False,
+        )
+
+    ours = measure(through_runner, repeat)["median_s"]
+    base = measure(direct, repeat)["median_s"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(x)"),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    trivial = tmp / "trivial.ipynb"
+    nbformat.write(nb, trivial)
+    bin_dir = Path(sys.executable).parent
+
+    def peer():
+        subprocess.run(
+            [str(bin_dir / "papermill"), str(trivial), str(tmp / "t_out.ipynb")],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                str(bin_dir / "jupyter-nbconvert"),
+                "--to",
+                "html",
+                "--no-input",
+                str(tmp / "t_out.ipynb"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    peer_s = measure(peer, repeat)["median_s"]
+    rows = [
+        {
+            "case": "`workbench run` overhead (run minus direct calls), factor-analysis",
+            "target": "< 3 s (peer: papermill + nbconvert commands)",
+            "median_s": ours - base,
+            "peak_mb": None,
+            "floor_s": peer_s,
+            "ours_over_floor": (ours - base) / peer_s,
+        }
+    ]
+    print(
+        _line(rows[0]), f"(run {ours:.2f} s, direct {base:.2f} s, peer {peer_s:.2f} s)", flush=True
+    )
+    env = dict(__import__("os").environ, WORKBENCH_REPORTS=str(tmp / "make_report"))
+    start = time.perf_counter()
+    subprocess.run([str(bin_dir / "workbench"), "report"], check=True, capture_output=True, env=env)
+    rows.append(
+        {
+            "case": "`make report` on the default data (installed)",
+            "target": "< 90 s on 2 cores",
+            "median_s": time.perf_counter() - start,
+            "peak_mb": None,
+        }
+    )
+    print(_line(rows[1]), flush=True)
+    return rows
+
+
 def member_case(tmp: Path) -> dict:
     """KPIs + cohorts + RFM on 10M transactions / ~1M members, in a child process."""
     out = subprocess.run(
@@ -284,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         rows = cases(args.repeat, Path(tmp))
         if not args.quick:
+            rows.extend(runner_cases(Path(tmp), min(args.repeat, 3)))
             rows.append(member_case(Path(tmp)))
     meta = {
         "python": platform.python_version(),
