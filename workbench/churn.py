@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.clv import BGNBDResult, check_transaction_frame, rfm_summary
 from workbench.errors import InputError
-from workbench.results import Result, jsonable
+from workbench.results import Result, jsonable, with_warnings
 
 __all__ = ["ChurnResult", "churn_features", "churn_model"]
 
@@ -240,8 +240,7 @@ class ChurnResult(Result):
         text += "\n\nTop features:\n" + self.top_features.to_string(
             index=False, float_format="{:.3f}".format
         )
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
     def to_dict(self) -> dict[str, Any]:

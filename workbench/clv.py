@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from workbench.errors import InputError
-from workbench.results import Result, jsonable
+from workbench.results import Result, jsonable, with_warnings
 
 __all__ = [
     "BGNBDResult",
@@ -395,8 +395,7 @@ class BGNBDResult(Result):
             f"converged = {self.converged}, time unit = {self.time_unit_days:g} days\n"
         )
         text += self.params.to_string(float_format=lambda v: f"{v:.4f}")
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -607,8 +606,7 @@ class GammaGammaResult(Result):
             f"corr(frequency, monetary) = {self.corr_frequency_monetary:.3f}\n"
         )
         text += self.params.to_string(float_format=lambda v: f"{v:.4f}")
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -921,8 +919,7 @@ class CLVResult(Result):
         if self.holdout is not None:
             parts.append("Holdout check:\n" + self.holdout.to_string(float_format="{:.3f}".format))
         text = "\n\n".join(parts)
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
     def to_dict(self) -> dict[str, Any]:

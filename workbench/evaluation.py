@@ -32,7 +32,7 @@ from scipy import stats
 
 from workbench.clv import check_transaction_frame
 from workbench.errors import InputError
-from workbench.results import Result, jsonable
+from workbench.results import Result, fields_dict, jsonable, with_warnings
 
 __all__ = [
     "NPS",
@@ -506,8 +506,7 @@ class EventStudyResult(Result):
             + "\n\nEffect by horizon:\n"
             + self.horizons.to_string()
         )
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
 
@@ -823,8 +822,7 @@ class DiDResult(Result):
             f"  pre-trend test p = {self.pretrend_p:.3g}; n = {self.n}, "
             f"clusters = {self.clusters}"
         )
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
 
@@ -1181,8 +1179,7 @@ class NPS(Result):
     warning_messages: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        d.pop("warning_messages")
+        d = fields_dict(self)
         return pd.DataFrame(d, index=pd.Index(["nps"]))
 
     def to_dict(self) -> dict[str, Any]:
@@ -1341,8 +1338,7 @@ class NPSChange(Result):
     warning_messages: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        d.pop("warning_messages")
+        d = fields_dict(self)
         return pd.DataFrame(d, index=pd.Index(["b - a"]))
 
     def to_dict(self) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from scipy import stats
 
 from workbench.codebook import Codebook
 from workbench.errors import InputError
-from workbench.results import Result, jsonable
+from workbench.results import Result, fields_dict, jsonable
 from workbench.sem import SEMResult, cfa_syntax
 
 __all__ = [
@@ -832,14 +832,6 @@ def realm_table(
 # ----------------------------------------------------------------------------
 
 
-def _fields_dict(obj: Any, skip: Sequence[str] = ()) -> dict[str, Any]:
-    return {
-        f.name: getattr(obj, f.name)
-        for f in dataclasses.fields(obj)
-        if f.name not in ("warning_messages", "model", *skip)
-    }
-
-
 @dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
 class AbsoluteDifference(Result):
     """The absolute-difference index :math:`|X - Y|` and its relation to ``z``.
@@ -876,11 +868,11 @@ class AbsoluteDifference(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``n, mean_abs_diff, r, r_p, coef, se, t, p``."""
-        return pd.DataFrame([_fields_dict(self, ("x", "y", "z"))], index=["abs_diff"])
+        return pd.DataFrame([fields_dict(self, ("x", "y", "z"))], index=["abs_diff"])
 
     def to_dict(self) -> dict[str, Any]:
         """``{n, mean_abs_diff, r, r_p, coef, se, t, p, warnings}``."""
-        out = _fields_dict(self, ("x", "y", "z"))
+        out = fields_dict(self, ("x", "y", "z"))
         out["warnings"] = self.warnings
         return jsonable(out)
 

@@ -30,7 +30,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from workbench.errors import InputError
-from workbench.results import Result, jsonable
+from workbench.results import Result, jsonable, with_warnings
 
 __all__ = [
     "IPAResult",
@@ -145,20 +145,6 @@ def _coef_row(fit: Any, j: int, ci: float) -> dict[str, float]:
 def _design(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     x = frame[list(columns)].to_numpy(dtype=float)
     return np.column_stack([np.ones(len(frame)), x])
-
-
-def _fields_dict(obj: Any, skip: Sequence[str] = ()) -> dict[str, Any]:
-    return {
-        f.name: getattr(obj, f.name)
-        for f in dataclasses.fields(obj)
-        if f.name not in ("warning_messages", "model", *skip)
-    }
-
-
-def _with_warnings(text: str, warnings: list[str]) -> str:
-    if warnings:
-        text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in warnings)
-    return text
 
 
 # --------------------------------------------------------------------------- mediation
@@ -337,7 +323,7 @@ class MediationResult(Result):
             f"seed {self.seed}):",
             self.indirect.to_string(float_format="%.4f"),
         ]
-        return _with_warnings("\n".join(lines), self.warnings)
+        return with_warnings("\n".join(lines), self.warnings)
 
 
 def _batched_coefs(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -733,7 +719,7 @@ class ModerationResult(Result):
         if not self.categorical:
             bounds = ", ".join(f"{b:.3f}" for b in self.jn_bounds) or "none in the observed range"
             lines += ["", f"Johnson-Neyman bounds: {bounds}; significant {self.jn_significant}."]
-        return _with_warnings("\n".join(lines), self.warnings)
+        return with_warnings("\n".join(lines), self.warnings)
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -1216,7 +1202,7 @@ class SegmentComparison(Result):
             f"Do the slopes differ? F({st['df1']}, {st['df2']}) = {st['F']:.3f}, p = {st['p']:.4g}",
             self.driver_tests.to_string(float_format="%.4f"),
         ]
-        return _with_warnings("\n".join(lines), self.warnings)
+        return with_warnings("\n".join(lines), self.warnings)
 
 
 def compare_segments(
@@ -1442,7 +1428,7 @@ class IPAResult(Result):
             f"performance {self.performance_cut:.1f} of 100)\n\n"
             + self.table.to_string(float_format="%.3f")
         )
-        return _with_warnings(text, self.warnings)
+        return with_warnings(text, self.warnings)
 
 
 def importance_performance(

@@ -44,6 +44,22 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+def with_warnings(text: str, warnings: list[str] | tuple[str, ...]) -> str:
+    """``text`` followed by a "Warnings:" list, if there are any (for ``summary()``)."""
+    if warnings:
+        text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in warnings)
+    return text
+
+
+def fields_dict(obj: Any, skip: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """A result dataclass's fields as a dict, without its warnings, ``model`` and ``skip``."""
+    return {
+        f.name: getattr(obj, f.name)
+        for f in dataclasses.fields(obj)
+        if f.name not in ("warning_messages", "model", *skip)
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """Base of the workbench's result objects."""
@@ -56,10 +72,7 @@ class Result:
         return list(getattr(self, "warning_messages", ()) or ())
 
     def summary(self) -> str:
-        text = self.to_frame().to_string()
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
-        return text
+        return with_warnings(self.to_frame().to_string(), self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(self.to_frame())

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import InputError
-from workbench.results import Result, jsonable
+from workbench.results import Result, jsonable, with_warnings
 
 __all__ = [
     "AlphaResult",
@@ -362,8 +362,7 @@ class AlphaResult(Result):
             f"Feldt), standardized alpha = {self.std_alpha:.3f}, average r = {self.average_r:.3f}; "
             f"{self.n_items} items, n = {self.n} ({self.missing})."
         )
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
 
@@ -682,8 +681,7 @@ class OmegaResult(Result):
             f"1 - sum(u2)/sum(R) = {self.omega_total_observed:.3f}); "
             f"{self.n_items} items, n = {self.n}.\n\n" + self.to_frame().round(3).to_string()
         )
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
 
@@ -912,8 +910,7 @@ class ReliabilityResult(Result):
             + "\n\nItem-total statistics\n\n"
             + self.item_stats.round(3).to_string()
         )
-        if self.warnings:
-            text += "\n\nWarnings:\n" + "\n".join(f"- {w}" for w in self.warnings)
+        text = with_warnings(text, self.warnings)
         return text
 
 
