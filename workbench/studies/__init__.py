@@ -25,6 +25,16 @@ Kind = Literal["int", "float", "bool", "str", "choice", "list", "int_or_auto"]
 RUNNER_PARAMS = ("data", "codebook", "output_dir", "command")
 
 
+def project_path(value: str | Path) -> Path:
+    """A path as given, or relative to the project when it does not exist as given.
+
+    Default runs name shipped files like ``data/x.csv``; a notebook kernel may run
+    elsewhere, so such a path is looked up under the project root too.
+    """
+    path = Path(value)
+    return PROJECT_ROOT / path if not path.exists() and not path.is_absolute() else path
+
+
 @dataclasses.dataclass(frozen=True)
 class Param:
     """One study parameter: its name, type, default and meaning."""
@@ -419,6 +429,19 @@ EXPERIENCE_ECONOMY = Study(
     ),
 )
 
+# transaction files (member-analytics, programme-evaluation)
+MEMBER_COL = Param("member_col", "str", "member_id", "column holding the member id")
+DATE_COL = Param("date_col", "str", "date", "column holding the purchase date or timestamp")
+AMOUNT_COL = Param("amount_col", "str", "amount", "column holding the amount spent")
+REFUNDS = Param(
+    "refunds",
+    "choice",
+    "error",
+    "negative amounts: error stops the run; net keeps them to net revenue (not counted "
+    "as purchases); drop leaves them out (reported)",
+    choices=("error", "net", "drop"),
+)
+
 MEMBER_ANALYTICS = Study(
     name="member-analytics",
     title="Member analytics: loyalty KPIs, cohorts, RFM segments, tiers, CLV and churn risk",
@@ -427,9 +450,9 @@ MEMBER_ANALYTICS = Study(
     needs_codebook=False,
     preflight="workbench.studies.member_analytics:preflight",
     params=(
-        Param("member_col", "str", "member_id", "column holding the member id"),
-        Param("date_col", "str", "date", "column holding the purchase date or timestamp"),
-        Param("amount_col", "str", "amount", "column holding the amount spent"),
+        MEMBER_COL,
+        DATE_COL,
+        AMOUNT_COL,
         Param("order_col", "str", "", "order id column (purchases = distinct orders)"),
         Param("channel_col", "str", "", "channel column (optional)"),
         Param("store_col", "str", "", "store column (optional)"),
@@ -437,14 +460,7 @@ MEMBER_ANALYTICS = Study(
         Param("points_redeemed_col", "str", "", "points redeemed column (optional)"),
         Param("members", "str", "", "members file: member_id, join_date, tier, ... (optional)"),
         Param("tier_history", "str", "", "tier history file: member_id, date, tier (optional)"),
-        Param(
-            "refunds",
-            "choice",
-            "error",
-            "negative amounts: error stops the run; net keeps them to net revenue (not counted "
-            "as purchases); drop leaves them out (reported)",
-            choices=("error", "net", "drop"),
-        ),
+        REFUNDS,
         Param(
             "period",
             "choice",
@@ -529,16 +545,10 @@ PROGRAMME_EVALUATION = Study(
         Param("loyalty_construct", "str", "loyalty", "the survey's loyalty construct"),
         Param("nps_file", "str", "", "file of dated 0-10 recommend scores (NPS tracking)"),
         Param("nps_col", "str", "recommend", "the 0-10 recommend column"),
-        Param("member_col", "str", "member_id", "column holding the member id"),
-        Param("date_col", "str", "date", "column holding the purchase date"),
-        Param("amount_col", "str", "amount", "column holding the amount spent"),
-        Param(
-            "refunds",
-            "choice",
-            "error",
-            "negative amounts: error, net or drop (as in member-analytics)",
-            choices=("error", "net", "drop"),
-        ),
+        MEMBER_COL,
+        DATE_COL,
+        AMOUNT_COL,
+        REFUNDS,
         SEED,
     ),
     default_runs=(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -612,11 +611,9 @@ def replication_comparison(
     signs aligned; loadings of reverse-coded items are compared with their
     sign flipped when the reference analysed the raw items.
     """
-    file = Path(path)
-    if not file.is_absolute() and not file.exists():
-        from workbench.studies import PROJECT_ROOT
+    from workbench.studies import project_path
 
-        file = PROJECT_ROOT / file
+    file = project_path(path)
     if not file.exists():
         raise InputError(
             "Replication reference file not found.",

@@ -8,7 +8,6 @@ returns a :class:`MemberAnalyticsStudy` that the notebook only displays.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -33,10 +32,10 @@ def load(data: str, params: dict[str, Any]) -> txn.Transactions:
             kwargs[k] or {"member_col": "member_id", "date_col": "date", "amount_col": "amount"}[k]
         )
     members = params.get("members") or None
-    if members and not Path(members).is_absolute() and not Path(members).exists():
-        from workbench.studies import PROJECT_ROOT
+    if members:
+        from workbench.studies import project_path
 
-        members = str(PROJECT_ROOT / members)
+        members = str(project_path(members))
     return txn.load_transactions(
         data,
         refunds=params.get("refunds", "error"),
@@ -298,11 +297,9 @@ def analyse(
     mix = migration = None
     dates = None
     if tier_history:
-        path = Path(tier_history)
-        if not path.exists():
-            from workbench.studies import PROJECT_ROOT
+        from workbench.studies import project_path
 
-            path = PROJECT_ROOT / tier_history
+        path = project_path(tier_history)
         if not path.exists():
             raise InputError(
                 "Tier history file not found.",

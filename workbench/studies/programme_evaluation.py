@@ -10,7 +10,6 @@ behaviour model, and tracks NPS with intervals. The notebook only displays the r
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from workbench import evaluation as ev
 from workbench.errors import InputError
 from workbench.report import format_p
 from workbench.results import Result, jsonable
+from workbench.studies import project_path
 from workbench.studies.member_analytics import load as load_transactions
 
 UNITS = {
@@ -27,15 +27,6 @@ UNITS = {
     "spend": "spend per member-period",
     "retention": "retention rate",
 }
-
-
-def _path(value: str) -> Path:
-    p = Path(value)
-    if not p.exists() and not p.is_absolute():
-        from workbench.studies import PROJECT_ROOT
-
-        p = PROJECT_ROOT / value
-    return p
 
 
 def _as_flag(values: pd.Series, column: str) -> pd.Series:
@@ -301,7 +292,7 @@ def analyse(
 
     treated = None
     if treated_file:
-        ids = pd.read_csv(_path(treated_file), dtype=str).iloc[:, 0]
+        ids = pd.read_csv(project_path(treated_file), dtype=str).iloc[:, 0]
         all_ids = frame["member_id"].astype(str).unique()
         treated = pd.Series(np.isin(all_ids, ids.to_numpy()), index=all_ids)
     elif members_df is not None and treated_col in members_df.columns:
@@ -367,7 +358,7 @@ def analyse(
 
         if not codebook:
             raise InputError("A survey needs its codebook.", hint="Pass --codebook FILE.")
-        sv = load_survey(_path(survey), codebook)
+        sv = load_survey(project_path(survey), codebook)
         cb = sv.codebook
         if loyalty_construct not in cb.constructs:
             raise InputError(
@@ -391,7 +382,7 @@ def analyse(
 
     nps_table = nps_segments = change = None
     if nps_file:
-        nps = pd.read_csv(_path(nps_file), dtype={"member_id": str}, parse_dates=["date"])
+        nps = pd.read_csv(project_path(nps_file), dtype={"member_id": str}, parse_dates=["date"])
         if nps_col not in nps.columns:
             raise InputError(
                 f"The NPS file has no column '{nps_col}'.",
