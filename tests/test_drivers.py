@@ -425,9 +425,9 @@ def test_bootstrap_replicate_equals_direct_resample(corp):
     ri = relative_importance(corp, "loyalty", DRIVERS, bootstrap=3, seed=9)
     used = corp.dropna(subset=["loyalty", *DRIVERS])
     n = len(used)
-    idx = np.random.default_rng(9).integers(0, n, size=(3, n))
+    rng = np.random.default_rng(9)  # one index vector per resample, in order
     for b in range(3):
-        sample = used.iloc[idx[b]][[*DRIVERS, "loyalty"]].to_numpy()
+        sample = used.iloc[rng.integers(0, n, size=n)][[*DRIVERS, "loyalty"]].to_numpy()
         C = np.corrcoef(sample, rowvar=False)[None]
         A, members = _subset_weights(3)
         np.testing.assert_allclose(ri.boot_lmg[b], (_batch_r2(C, members) @ A)[0], rtol=1e-9)

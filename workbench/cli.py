@@ -129,6 +129,7 @@ def run_study(
             progress_bar=False,
             kernel_name="python3",
             report_mode=False,
+            request_save_on_cell_execute=False,
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename == "InputError":

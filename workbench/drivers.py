@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import InputError
+from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable
 
 __all__ = [
@@ -1306,36 +1307,15 @@ def _batch_relative_weights(C: np.ndarray) -> np.ndarray:
     return rw
 
 
-def _boot_correlations(
-    Z: np.ndarray, rng: np.random.Generator, n_boot: int, chunk_elems: int = 4_000_000
-):
-    """Yield correlation matrices of bootstrap resamples of the rows of Z, in chunks.
-
-    Each resample is represented by its counts vector w (how often each row is
-    drawn); the cross-products of a chunk are ``W @ Z`` and ``W @ (Z_i Z_j)``,
-    one matrix product each.
-    """
-    n, q = Z.shape
-    iu, ju = np.triu_indices(q)
-    P = Z[:, iu] * Z[:, ju]
-    chunk = max(1, min(n_boot, chunk_elems // n))
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        idx = rng.integers(0, n, size=(b, n))
-        W = np.bincount((idx + (np.arange(b) * n)[:, None]).ravel(), minlength=b * n)
-        W = W.reshape(b, n).astype(float)
-        S1 = W @ Z  # (b, q)
-        S2 = W @ P  # (b, q(q+1)/2)
-        cross = np.empty((b, q, q))
-        cross[:, iu, ju] = S2
-        cross[:, ju, iu] = S2
-        cov = (cross - S1[:, :, None] * S1[:, None, :] / n) / (n - 1)
+def _boot_correlations(Z: np.ndarray, rng: np.random.Generator, n_boot: int):
+    """Yield correlation matrices of bootstrap resamples of the rows of Z, in chunks
+    (from the resamples' cross-products; see :mod:`workbench.resampling`)."""
+    n = len(Z)
+    for sums, cross in bootstrap_cross_products(Z, rng, n_boot):
+        cov = covariances_from_cross_products(sums, cross, n)
         sd = np.sqrt(np.einsum("bii->bi", cov))
         with np.errstate(divide="ignore", invalid="ignore"):
-            C = cov / (sd[:, :, None] * sd[:, None, :])
-        done += b
-        yield C
+            yield cov / (sd[:, :, None] * sd[:, None, :])
 
 
 def relative_importance(

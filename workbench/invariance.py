@@ -33,7 +33,7 @@ from scipy import stats
 
 from workbench.errors import InputError
 from workbench.results import Result, jsonable
-from workbench.sem import _prepare_data, _rmsea_ci, cfa_syntax
+from workbench.sem import _prepare_data, _rmsea_ci, _trace_products, cfa_syntax
 
 __all__ = ["InvarianceResult", "measurement_invariance"]
 
@@ -339,8 +339,7 @@ def _gradient_information(
         idx, ds, dm = _derivatives(spec, x, g)
         weight = sample.ns[g] / sample.n
         grad_g = np.einsum("ij,kji->k", gmat, ds) - 2.0 * dm @ wd
-        a = np.einsum("ij,kjl->kil", w, ds)
-        info_g = 0.5 * np.einsum("aij,bji->ab", a, a) + dm @ w @ dm.T
+        info_g = _trace_products(w, ds) + dm @ w @ dm.T
         np.add.at(grad, idx, weight * grad_g)
         info[np.ix_(idx, idx)] += weight * info_g
     return grad, info

@@ -30,6 +30,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from workbench.errors import InputError
+from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable, with_warnings
 
 __all__ = [
@@ -45,7 +46,6 @@ __all__ = [
 
 Quadrant = Literal["fix first", "keep up", "low priority", "possible overkill"]
 QUADRANTS: tuple[str, ...] = ("fix first", "keep up", "low priority", "possible overkill")
-_CHUNK = 250  # bootstrap resamples solved per batch (bounds memory to ~chunk * n * p floats)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -326,21 +326,19 @@ class MediationResult(Result):
         return with_warnings("\n".join(lines), self.warnings)
 
 
-def _batched_coefs(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OLS coefficients of many resamples at once.
+def _solve_batched(xtx: np.ndarray, xty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve many normal equations at once.
 
-    ``X`` (B, n, p), ``Y`` (B, n, k) -> coefficients (B, p, k) and a mask of the
-    resamples whose design was singular (their coefficients are NaN).
+    ``xtx`` (B, p, p), ``xty`` (B, p, k) -> coefficients (B, p, k) and a mask of
+    the resamples whose system was singular or nearly so (their coefficients are NaN).
     """
-    xtx = np.einsum("bnp,bnq->bpq", X, X)
-    xty = np.einsum("bnp,bnk->bpk", X, Y)
     try:
         beta = np.linalg.solve(xtx, xty)
         bad = ~np.isfinite(beta).all(axis=(1, 2))
     except np.linalg.LinAlgError:
         beta = np.full(xty.shape, np.nan)
-        bad = np.zeros(len(X), dtype=bool)
-        for i in range(len(X)):
+        bad = np.zeros(len(xtx), dtype=bool)
+        for i in range(len(xtx)):
             if np.linalg.matrix_rank(xtx[i]) < xtx.shape[1]:
                 bad[i] = True
             else:
@@ -413,7 +411,8 @@ def mediation(
     indirect effect :math:`\\sum_i a_i b_i`, and :math:`c = c' + \\sum_i a_i b_i`.
     The CI of an indirect effect is the percentile interval of its estimates on
     ``bootstrap`` resamples of rows (drawn with replacement); each resample
-    refits every model (solved in batches with the normal equations).
+    refits every model through its covariance matrix (solved in batches;
+    no resampled copy of the data is made, see :mod:`workbench.resampling`).
 
     Secondary figures: the Sobel (first-order delta) test
     :math:`z = a b / \\sqrt{b^2 s_a^2 + a^2 s_b^2}`, which assumes a normal
@@ -497,24 +496,33 @@ def mediation(
     sobel_p = 2 * stats.norm.sf(np.abs(sobel_z))
     sd_ratio = frame[x].std(ddof=1) / frame[y].std(ddof=1)
 
-    # bootstrap: resample rows, refit the a and b models in batches
+    # bootstrap: resample rows and refit the a and b models, each resample through its
+    # covariance matrix (OLS slopes with an intercept are solve(S_xx, S_xy)), so no
+    # resampled copy of the data is made (see workbench.resampling)
     rng = np.random.default_rng(int(seed))
     boot = np.empty((int(bootstrap), k + 1))
     boot_std = np.empty((int(bootstrap), k + 1))
     failed = np.zeros(int(bootstrap), dtype=bool)
-    xcol = frame[x].to_numpy(dtype=float)
-    for start in range(0, int(bootstrap), _CHUNK):
-        size = min(_CHUNK, int(bootstrap) - start)
-        idx = rng.integers(0, n, size=(size, n))
-        beta_a, bad_a = _batched_coefs(Xa[idx], M[idx])  # (B, pa, k): row 1 = a
-        beta_b, bad_b = _batched_coefs(Xb[idx], yv[idx][:, :, None])  # (B, pb, 1)
-        ab_b = beta_a[:, 1, :] * beta_b[:, 2 : 2 + k, 0]
+    V = frame[[x, *meds, y, *covs]].to_numpy(dtype=float)
+    V = V - V.mean(axis=0)
+    ix, im, iy = [0], list(range(1, 1 + k)), [1 + k]
+    ic = list(range(2 + k, 2 + k + len(covs)))
+    pa, pb = ix + ic, ix + im + ic  # predictors of the mediator models and the outcome model
+    start = 0
+    for sums, cross in bootstrap_cross_products(V, rng, int(bootstrap)):
+        cov = covariances_from_cross_products(sums, cross, n)
+        size = len(cov)
+        beta_a, bad_a = _solve_batched(cov[:, pa][:, :, pa], cov[:, pa][:, :, im])  # row 0 = a
+        beta_b, bad_b = _solve_batched(cov[:, pb][:, :, pb], cov[:, pb][:, :, iy])
+        ab_b = beta_a[:, 0, :] * beta_b[:, 1 : 1 + k, 0]
         sl = slice(start, start + size)
         boot[sl, :k] = ab_b
         boot[sl, k] = ab_b.sum(axis=1)
-        ratio = xcol[idx].std(axis=1, ddof=1) / yv[idx].std(axis=1, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.sqrt(cov[:, 0, 0] / cov[:, 1 + k, 1 + k])
         boot_std[sl] = boot[sl] * ratio[:, None]
         failed[sl] = bad_a | bad_b
+        start += size
     good = boot[~failed]
     good_std = boot_std[~failed]
     alpha = 1 - ci

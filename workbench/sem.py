@@ -394,8 +394,19 @@ def _sigma_derivatives(model: Any, diffs: Sequence[Sequence[np.ndarray | None]])
 def _unit_information(sigma: np.ndarray, derivs: np.ndarray) -> np.ndarray:
     """Expected information per observation of lavaan's F = F_ML / 2."""
     w = np.linalg.inv(sigma)
-    a = np.einsum("ij,kjl->kil", w, derivs)
-    return 0.5 * np.einsum("aij,bji->ab", a, a)
+    return _trace_products(w, derivs)
+
+
+def _trace_products(w: np.ndarray, derivs: np.ndarray) -> np.ndarray:
+    """``0.5 * tr(W D_a W D_b)`` for every pair of derivative matrices, as one matrix product.
+
+    ``A_k = W D_k``; ``tr(A_a A_b) = sum_ij A_a[i, j] A_b[j, i]`` is the product of the
+    flattened ``A`` with the flattened transposes (a BLAS call instead of a
+    four-index einsum, which took seconds for a 45-item CFA's candidate set).
+    """
+    a = np.matmul(w, derivs)
+    k = a.shape[0]
+    return 0.5 * (a.reshape(k, -1) @ a.transpose(0, 2, 1).reshape(k, -1).T)
 
 
 def _total_variances(model: Any) -> dict[str, float]:

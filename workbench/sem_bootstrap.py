@@ -26,6 +26,7 @@ from scipy import linalg, stats
 
 from workbench.errors import InputError
 from workbench.factors import _single_threaded_blas
+from workbench.resampling import bootstrap_cross_products
 from workbench.results import Result, jsonable
 from workbench.sem import (
     _BETA,
@@ -581,7 +582,8 @@ def bootstrap_sem(
     -----
     The model is fitted once by :func:`workbench.sem.fit_sem` (ML). Each
     resample draws N rows with replacement from the N complete rows; its
-    covariance matrix :math:`S^*` (divisor N) is fitted by Fisher scoring
+    covariance matrix :math:`S^*` (divisor N, computed from the resample's row
+    counts, :mod:`workbench.resampling`) is fitted by Fisher scoring
     started at the full-sample estimates :math:`\\hat\\theta`,
     :math:`\\theta \\leftarrow \\theta + t\\,I(\\theta)^{-1}(-g(\\theta))` with
     :math:`g_k = \\operatorname{tr}[(\\Sigma^{-1} - \\Sigma^{-1}S^*\\Sigma^{-1})
@@ -679,22 +681,27 @@ def bootstrap_sem(
     xs = np.full((n_boot, theta.size), np.nan)
     raw = np.full((n_boot, n_rows + len(internals.defined)), np.nan)
     std = np.full_like(raw, np.nan)
+    # each resample's S* from its cross-products (no resampled copy of the rows; the
+    # draws are those of indexing X with rng.integers(0, n, size=n), resample by resample)
+    centred = X - X.mean(axis=0)
+    b = 0
     try:
-        with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
-            for b in range(n_boot):
-                idx = rng.integers(0, n, size=n)
-                S = np.cov(X[idx], rowvar=False, bias=True)
-                if np.linalg.eigvalsh(S)[0] <= 1e-10 * max(1.0, float(np.trace(S))):
-                    continue
-                scorer.set_fixed_x(S)
-                x, converged, iters[b] = scorer.fit(theta, S, info_chol)
-                if not converged:
-                    continue
-                with np.errstate(all="ignore"):
-                    raw[b] = _raw_values(internals, x)
-                    std[b] = _std_values(internals, x)
-                xs[b] = x
-                ok[b] = True
+        for sums, cross in bootstrap_cross_products(centred, rng, n_boot):
+            covs = (cross - sums[:, :, None] * sums[:, None, :] / n) / n
+            with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
+                for S in covs:
+                    b += 1
+                    if np.linalg.eigvalsh(S)[0] <= 1e-10 * max(1.0, float(np.trace(S))):
+                        continue
+                    scorer.set_fixed_x(S)
+                    x, converged, iters[b - 1] = scorer.fit(theta, S, info_chol)
+                    if not converged:
+                        continue
+                    with np.errstate(all="ignore"):
+                        raw[b - 1] = _raw_values(internals, x)
+                        std[b - 1] = _std_values(internals, x)
+                    xs[b - 1] = x
+                    ok[b - 1] = True
     finally:
         for m_, s_ in zip(sem.matrices[:4], saved, strict=True):
             m_[...] = s_
