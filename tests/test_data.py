@@ -19,6 +19,7 @@ from workbench.data import complete_cases, load_survey, read_table, require_resp
 from workbench.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA = Path(__file__).resolve().parents[1] / "data"
 MESSY_CSV = FIXTURES / "messy_survey.csv"
 MESSY_CODEBOOK = FIXTURES / "messy_survey.codebook.yaml"
 ITEMS = ["TR1", "TR2", "TR3", "SA1", "SA2", "SA3"]
@@ -458,3 +459,49 @@ def test_semicolon_delimited_csv_is_read(tmp_path, codebook, messy_frame):
     pd.testing.assert_frame_equal(
         survey.items.reset_index(drop=True), expected_items(messy_frame), check_dtype=False
     )
+
+
+# --------------------------------------------------------------------------- numeric inference
+def _general_rule(frame: pd.DataFrame) -> pd.DataFrame:
+    """The definition: numeric where pandas.to_numeric parses every non-missing value."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        stripped = s.astype("string").str.strip()
+        stripped = stripped.mask(stripped == "")
+        num = pd.to_numeric(stripped, errors="coerce")
+        if num.notna().sum() == stripped.notna().sum():
+            out[col] = num.astype(float) if num.dtype == object else num
+        else:
+            out[col] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+def test_fast_numeric_parsing_gives_the_general_rules_columns():
+    from workbench.data import _infer_numeric
+
+    tricky = pd.DataFrame(
+        {
+            "spaces": [" 7", "8", None],
+            "plus": ["+5", "1", "2"],
+            "nan_text": ["nan", "1", "2"],
+            "hex": ["0x10", "1", "2"],
+            "decimal_ints": ["1.0", "2", "3"],
+            "ints": ["1", "2", "3"],
+            "ints_missing": ["1", None, "3"],
+            "inf": ["inf", "1", "-2"],
+            "huge": ["99999999999999999999", "1", "2"],
+            "text": ["a", "1", "2"],
+            "all_missing": [None, None, None],
+            "exponent": ["1e3", "2", "3"],
+            "zeros": ["-0", "00", "3"],
+            "floats_missing": ["-1.5e-3", None, "2"],
+            "fullwidth": ["３", "1", "2"],
+            "underscore": ["1_000", "1", "2"],
+        },
+        dtype="str",
+    )
+    pd.testing.assert_frame_equal(_infer_numeric(tricky), _general_rule(tricky), check_exact=True)
+    for name in ("loyalty_survey.csv", "bfi.csv", "loyalty_members.csv"):
+        raw = pd.read_csv(DATA / name, dtype=str, keep_default_na=False, na_values=["", "NA"])
+        pd.testing.assert_frame_equal(_infer_numeric(raw), _general_rule(raw), check_exact=True)

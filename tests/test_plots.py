@@ -103,3 +103,18 @@ def test_correlation_heatmap_with_chinese_labels_draws_without_missing_glyphs():
     ax = correlation_heatmap(data.corr(), labels=labels, title="题目相关 / Item correlations")
     assert [t.get_text() for t in ax.get_xticklabels()] == CHINESE
     assert glyph_warnings(ax.figure) == []
+
+
+def test_residual_chart_samples_large_samples_and_says_so_in_its_title():
+    from workbench.plots import residual_chart
+
+    rng = np.random.default_rng(3)
+    fitted = pd.Series(rng.normal(size=12_000))
+    resid = pd.Series(rng.normal(size=12_000))
+    fig = residual_chart(fitted, resid, max_points=5_000, seed=1)
+    assert len(fig.data[0].x) == 5_000  # the respondents' points: a sample
+    assert "a random sample of 5,000 respondents" in fig.layout.title.text
+    again = residual_chart(fitted, resid, max_points=5_000, seed=1)
+    np.testing.assert_array_equal(fig.data[0].x, again.data[0].x)  # seeded
+    small = residual_chart(fitted[:300], resid[:300], max_points=5_000)
+    assert len(small.data[0].x) == 300 and "sample" not in small.layout.title.text

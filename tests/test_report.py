@@ -201,3 +201,24 @@ def test_render_html_hides_code_and_stderr_and_loads_nothing_external(executed_n
     assert not re.search(r"<script[^>]*\bsrc=[\"']?https?://", html, re.I)
     assert not re.search(r"<link[^>]*\bhref=[\"']?https?://[^>]*stylesheet", html, re.I)
     assert executed_notebook.read_bytes() == before  # the executed notebook keeps everything
+
+
+# --------------------------------------------------------------------------- show
+def _shown_html(obj, monkeypatch, **kwargs) -> str:
+    import IPython.display
+
+    from workbench import report
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda o: shown.append(o.data))
+    report.show(obj, **kwargs)
+    return "".join(shown)
+
+
+def test_show_caps_long_tables_and_says_how_many_rows_there_are(monkeypatch):
+    frame = pd.DataFrame({"respondent": range(5_000), "value": 1.0})
+    html = _shown_html(frame, monkeypatch, max_rows=50)
+    assert html.count("<tr") == 51  # header row + 50 rows
+    assert "Showing the first 50 of 5,000 rows" in html
+    short = _shown_html(frame.head(20), monkeypatch, max_rows=50)
+    assert short.count("<tr") == 21 and "Showing the first" not in short

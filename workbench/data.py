@@ -173,12 +173,22 @@ def _delimiter(text: str, path: Path) -> str:
 
 
 def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    """Make a column numeric where every non-missing value parses as a number."""
+    """Make a column numeric where every non-missing value parses as a number.
+
+    Plain numbers (the usual case) are parsed by pyarrow's strict cast, which is
+    many times faster than :func:`pandas.to_numeric` on large files; anything it
+    does not accept (spaces around a number, a leading ``+``, text) goes the
+    general way below, so the result is the same either way.
+    """
     out = {}
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_numeric_dtype(s):
             out[col] = s
+            continue
+        fast = _plain_numbers(s)
+        if fast is not None:
+            out[col] = fast
             continue
         stripped = s.astype("string").str.strip()
         stripped = stripped.mask(stripped == "")
@@ -188,6 +198,39 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = s
     return pd.DataFrame(out, index=frame.index)
+
+
+_INTEGER = r"^[+-]?[0-9]+$"
+
+
+def _plain_numbers(s: pd.Series) -> pd.Series | None:
+    """A text column of plain numbers as nullable ``Int64`` (every value an integer)
+    or ``Float64``, the dtypes the general rule gives.
+
+    ``None`` when pyarrow's strict parser rejects any value or yields NaN from a
+    literal such as ``nan``: the caller then uses the general rule.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(s, type=pa.string(), from_pandas=True)
+        num = pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return None
+    if pc.any(pc.is_nan(num)).as_py():
+        return None
+    mask = pc.is_null(text).to_numpy(zero_copy_only=False)
+    values: pd.api.extensions.ExtensionArray
+    if text.null_count < len(text) and pc.all(pc.match_substring_regex(text, _INTEGER)).as_py():
+        try:
+            ints = pc.cast(text, pa.int64())
+        except pa.ArrowInvalid:  # beyond int64: the general rule decides
+            return None
+        values = pd.arrays.IntegerArray(pc.fill_null(ints, 0).to_numpy(), mask)
+    else:
+        values = pd.arrays.FloatingArray(pc.fill_null(num, 0.0).to_numpy(), mask)
+    return pd.Series(values, index=s.index, name=s.name)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -139,11 +139,17 @@ def figure_html(fig: Any) -> str:
     )
 
 
-def show(obj: Any, *, empty: str | None = None) -> None:
+MAX_TABLE_ROWS = 200
+
+
+def show(obj: Any, *, empty: str | None = None, max_rows: int = MAX_TABLE_ROWS) -> None:
     """Display a plotly figure, matplotlib figure/axes, DataFrame or HTML string.
 
     Matplotlib figures are embedded as PNG (and closed). ``None`` or an
     empty DataFrame shows the ``empty`` note (nothing if none is given).
+    A DataFrame longer than ``max_rows`` (e.g. a list of respondents in a
+    survey of 200,000) shows its first ``max_rows`` rows and says how many
+    there are, so that reports stay light whatever the sample size.
     """
     from IPython.display import HTML, Image, display
 
@@ -164,9 +170,18 @@ def show(obj: Any, *, empty: str | None = None) -> None:
         plt.close(fig)
         display(Image(data=buffer.getvalue(), format="png"))
     elif isinstance(obj, pd.DataFrame):
-        display(HTML(table_html(obj)))
+        display(HTML(table_html(obj.head(max_rows)) + _rows_note(len(obj), max_rows)))
     else:
         display(HTML(str(obj)))
+
+
+def _rows_note(n_rows: int, max_rows: int) -> str:
+    if n_rows <= max_rows:
+        return ""
+    return (
+        f"<p><i>Showing the first {max_rows:,} of {n_rows:,} rows; the whole table is the "
+        "object displayed in this cell of the executed notebook (notebook.ipynb).</i></p>"
+    )
 
 
 def findings_html(findings: list[str]) -> str:
