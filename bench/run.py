@@ -72,6 +72,17 @@ def measure(fn: Callable[[], object], repeat: int) -> dict[str, float]:
     return {"median_s": statistics.median(times), "min_s": min(times), "peak_mb": peak / 2**20}
 
 
+def wall_time(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall time of a command-like call (after a warm-up), no memory tracing."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def r_time(code: str, repeat: int, csv: Path | None = None) -> float | None:
     """Median seconds of an R expression (after a warm-up), or None without R."""
     if shutil.which("Rscript") is None:
@@ -236,39 +247,67 @@ def _line(row: dict) -> str:
     return "; ".join(parts)
 
 
+def notebook_as_script(notebook: Path, output_dir: Path) -> str:
+    """The code cells of an executed study notebook (papermill's injected parameters
+    included) as one Python script that writes to ``output_dir`` instead of the run
+    folder: the same calls, made directly in Python."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    code = "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return code.replace(str(notebook.parent.resolve()), str(output_dir))
+
+
 def runner_cases(tmp: Path, repeat: int) -> list[dict]:
     """`workbench run` overhead and `make report` (installed) wall time.
 
-    Overhead = a study run through `workbench run` minus the same calls made directly in
-    Python; peer = papermill then nbconvert as separate commands on a trivial notebook.
+    Overhead = the wall time of the `workbench run` command minus that of a plain
+    ``python`` command running the same notebook code as a script (both fresh
+    processes, so imports count on both sides); peer = papermill then nbconvert
+    as separate commands on a trivial notebook.
     """
     import nbformat
 
-    from workbench.cli import run_study
-    from workbench.data import load_survey
-    from workbench.studies import factor_analysis
-
     data = ROOT / "data" / "customer_sat.csv"
     codebook = ROOT / "data" / "customer_sat.codebook.yaml"
-    params = {"pa_iterations": 20}
-
-    def direct():
-        return factor_analysis.analyse(load_survey(data, codebook), **params)
-
+    bin_dir = Path(sys.executable).parent
     runs = iter(range(1000))
+    last: dict[str, Path] = {}
 
     def through_runner():
-        run_study(
-            "factor-analysis",
-            data=str(data),
-            codebook=str(codebook),
-            params=params,
-            out=str(tmp / f"run{next(runs)}"),
-            refresh_index=False,
+        out = tmp / f"run{next(runs)}"
+        subprocess.run(
+            [
+                str(bin_dir / "workbench"),
+                "run",
+                "factor-analysis",
+                "--data",
+                str(data),
+                "--codebook",
+                str(codebook),
+                "--param",
+                "pa_iterations=20",
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
         )
+        last["run"] = out
 
-    ours = measure(through_runner, repeat)["median_s"]
-    base = measure(direct, repeat)["median_s"]
+    ours = wall_time(through_runner, repeat)
+    script = tmp / "direct.py"
+    direct_out = tmp / "direct_out"
+    script.write_text(notebook_as_script(last["run"] / "notebook.ipynb", direct_out))
+
+    def direct():
+        direct_out.mkdir(exist_ok=True)
+        for f in direct_out.iterdir():
+            f.unlink()
+        subprocess.run([sys.executable, str(script)], check=True, capture_output=True, cwd=ROOT)
+
+    base = wall_time(direct, repeat)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
@@ -281,7 +320,6 @@ def runner_cases(tmp: Path, repeat: int) -> list[dict]:
     }
     trivial = tmp / "trivial.ipynb"
     nbformat.write(nb, trivial)
-    bin_dir = Path(sys.executable).parent
 
     def peer():
         subprocess.run(
@@ -301,7 +339,7 @@ def runner_cases(tmp: Path, repeat: int) -> list[dict]:
             capture_output=True,
         )
 
-    peer_s = measure(peer, repeat)["median_s"]
+    peer_s = wall_time(peer, repeat)
     rows = [
         {
             "case": "`workbench run` overhead (run minus direct calls), factor-analysis",
@@ -310,6 +348,8 @@ def runner_cases(tmp: Path, repeat: int) -> list[dict]:
             "peak_mb": None,
             "floor_s": peer_s,
             "ours_over_floor": (ours - base) / peer_s,
+            "run_s": ours,
+            "direct_s": base,
         }
     ]
     print(
@@ -371,7 +411,11 @@ def table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="skip the 10M-transaction case")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the in-process cases (skip the runner, 10M-transaction and 200k-study cases)",
+    )
     args = parser.parse_args(argv)
     r_available = shutil.which("Rscript") is not None
     print("R:", "found" if r_available else "not installed: ratios against R are skipped")
@@ -380,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quick:
             rows.extend(runner_cases(Path(tmp), min(args.repeat, 3)))
             rows.append(member_case(Path(tmp)))
+            from large_samples import large_sample_cases
+
+            rows.extend(large_sample_cases(Path(tmp)))
     meta = {
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -309,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"report:  {run_dir / 'report.html'}")
             print(f"results: {run_dir / 'results.json'}")
-            print(f"index:   {reports_root() / 'index.html'}")
+            if run_dir.resolve().is_relative_to(reports_root().resolve()):
+                print(f"index:   {reports_root() / 'index.html'}")
     except InputError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
