@@ -129,7 +129,8 @@ def run_study(
             progress_bar=False,
             kernel_name="python3",
             report_mode=False,
-            request_save_on_cell_execute=False,
+            request_save_on_cell_execute=False,  # one write at the end, not one per cell
+            shutdown_kernel="immediate",  # results are written; do not wait for a graceful exit
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename == "InputError":
