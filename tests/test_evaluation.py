@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -361,6 +362,10 @@ def test_errors(golden):
         difference_in_differences(panel, treated=treated.iloc[:10], **kw)
     with pytest.raises(InputError, match="more than one row"):
         difference_in_differences(pd.concat([panel, panel.iloc[:1]]), treated=treated, **kw)
+    with pytest.raises(InputError, match="missing period"):
+        difference_in_differences(
+            panel.assign(period=panel["period"].mask(panel.index == 3)), treated=treated, **kw
+        )
     with pytest.raises(InputError, match="at least 3 periods"):
         interrupted_time_series(panel.groupby("period")["purchases"].mean(), "2024-11-01")
 
@@ -413,6 +418,54 @@ def test_loyalty_matrix_hand_fixture():
     med = loyalty_matrix(attitude, repeat, revenue)
     assert med.attitude_cut == 4.5
     assert sum(v["members"] for v in med.to_dict().values()) == 8
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def traced_peak(f):
+    """Peak bytes that ``f()`` allocates on top of what is already allocated (tracemalloc
+    sees numpy's buffers); also returns f's result."""
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        out = f()
+        return tracemalloc.get_traced_memory()[1] - base, out
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+@pytest.mark.parametrize("model", ["linear", "poisson"])
+def test_fixed_effects_fits_take_memory_in_rows_not_rows_times_dummies(model):
+    # 3,000 members x 60 months: the event study inside the DiD has 17 relative-period
+    # terms and 59 period dummies, so a dense design is 180,000 x 76 (109 MB) and the
+    # estimator used to hold two or three of them (~400 MB traced, ~300 row-length float
+    # arrays). Held as codes with bincount products it needs ~20; allow 40 (58 MB).
+    rng = np.random.default_rng(3)
+    n, months = 3000, 60
+    ids = np.array([f"m{i:05d}" for i in range(n)])
+    treated = pd.Series(np.arange(n) % 2 == 0, index=ids)
+    periods = pd.date_range("2021-01-01", periods=months, freq="MS")
+    panel = pd.DataFrame(
+        {
+            "member_id": np.repeat(ids, months),
+            "period": np.tile(periods, n),
+            "purchases": rng.poisson(np.repeat(0.5 + rng.gamma(1.5, 1.0, n), months)),
+        }
+    )
+    peak, res = traced_peak(
+        lambda: difference_in_differences(
+            panel, outcome="frequency", treated=treated, launch_date="2023-07-01", model=model
+        )
+    )
+    assert res.event is not None and (res.event.leads, res.event.lags) == (6, 12)
+    assert res.n == len(panel) and res.clusters == n  # everyone buys: PPML drops no one
+    row_arrays = peak / (len(panel) * 8)
+    assert row_arrays < 40, f"{peak / 2**20:.0f} MB = {row_arrays:.0f} row-length arrays"
 
 
 # --------------------------------------------------------------------------- speed
