@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.churn import ChurnResult, churn_features, churn_model
+from workbench.churn import ChurnResult, _auc, _bootstrap_aucs, churn_features, churn_model
 from workbench.clv import fit_bgnbd, rfm_summary
 from workbench.errors import InputError
 
@@ -109,6 +109,39 @@ def test_deterministic_for_seed(simulated) -> None:
     assert r1.predictions["split"].tolist() == r2.predictions["split"].tolist()
     assert r1.predictions["split"].tolist() != r3.predictions["split"].tolist()
     assert r1.seed == 5
+
+
+@pytest.mark.parametrize(
+    "n, decimals, churn_share",
+    [(5000, None, 0.3), (2000, 1, 0.4), (12, 2, 0.2)],  # distinct scores, ties, tiny
+)
+def test_bootstrap_aucs_by_counts_equal_reranking_each_resample(n, decimals, churn_share) -> None:
+    rng = np.random.default_rng(n)
+    y = (rng.random(n) < churn_share).astype(int)
+    score = rng.random(n) + 0.3 * y
+    if decimals is not None:
+        score = np.round(score, decimals)
+    draws = np.random.default_rng(9)
+    expected = []
+    for _ in range(300):
+        idx = draws.integers(0, n, n)
+        expected.append(_auc(y[idx], score[idx]))
+    fast = _bootstrap_aucs(y, score, 300, np.random.default_rng(9))
+    np.testing.assert_array_equal(fast, np.asarray(expected))  # NaN where one class is absent
+
+
+def test_given_bgnbd_summary_gives_the_same_result_as_computing_it(simulated) -> None:
+    tx, _ = simulated
+    summary = rfm_summary(tx[tx["date"] <= CUTOFF], observation_end=CUTOFF)
+    bg = fit_bgnbd(summary)
+    alone = churn_model(tx, cutoff=CUTOFF, bgnbd=bg, n_boot=50)
+    given = churn_model(tx, cutoff=CUTOFF, bgnbd=bg, n_boot=50, bgnbd_summary=summary)
+    assert given.to_dict() == alone.to_dict()
+    pd.testing.assert_frame_equal(given.predictions, alone.predictions, check_exact=True)
+    with pytest.raises(InputError, match="lacks members"):
+        churn_model(tx, cutoff=CUTOFF, bgnbd=bg, n_boot=0, bgnbd_summary=summary.iloc[1:])
+    with pytest.raises(InputError, match="lacks the column"):
+        churn_model(tx, cutoff=CUTOFF, bgnbd=bg, n_boot=0, bgnbd_summary=summary.drop(columns="T"))
 
 
 def test_not_enough_history_and_bad_options(simulated) -> None:

@@ -28,16 +28,21 @@ import mpmath
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import special
 
 from workbench.clv import (
     BGNBDResult,
     CLVResult,
+    _BGNBDLogLik,
+    _GGLogLik,
+    _mle,
     _params_frame,
     clv_analysis,
     customer_lifetime_value,
     fit_bgnbd,
     fit_gamma_gamma,
     holdout_check,
+    rfm_summaries,
     rfm_summary,
 )
 from workbench.errors import InputError
@@ -136,6 +141,30 @@ def test_rfm_summary_bad_input() -> None:
         rfm_summary(tx, calibration_end="2024-02-01")
 
 
+def test_rfm_summaries_equal_separate_rfm_summary_calls(cdnow_log) -> None:
+    # One pass over the log gives exactly the tables of separate calls, for
+    # earlier observation ends too (days up to them) and for weeks.
+    ends = {
+        "full": {},
+        "holdout": {"calibration_end": "1997-09-30"},
+        "early": {"observation_end": "1997-12-31"},
+        "early_holdout": {"calibration_end": "1997-06-30", "observation_end": "1997-12-31"},
+    }
+    for freq in ("D", "W"):
+        tables = rfm_summaries(cdnow_log, ends, freq=freq, time_unit_days=7)
+        assert list(tables) == list(ends)
+        for name, spec in ends.items():
+            alone = rfm_summary(cdnow_log, **spec, freq=freq, time_unit_days=7)
+            pd.testing.assert_frame_equal(tables[name], alone, check_exact=True)
+
+
+def test_rfm_summaries_bad_input(cdnow_log) -> None:
+    with pytest.raises(ValueError, match="unknown key"):
+        rfm_summaries(cdnow_log, {"a": {"end": "1997-09-30"}})
+    with pytest.raises(InputError, match="calibration_end"):
+        rfm_summaries(cdnow_log, {"a": {}, "b": {"calibration_end": "1999-01-01"}})
+
+
 # --------------------------------------------------------------------- BG/NBD
 
 
@@ -210,6 +239,43 @@ def test_bgnbd_handles_no_repeaters_and_results_api(cdnow_fit) -> None:
     assert any("not identified" in w for w in fit.warnings)
 
 
+def _bgnbd_loglik_by_member(params, x, tx, T) -> np.ndarray:
+    """FHL (2005) eq. 6 for each member, computed row by row (the reference)."""
+    r, alpha, a, b = params
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    a3 = -(r + x) * np.log(alpha + T)
+    rep = x > 0
+    a4 = np.full_like(x, -np.inf)
+    a4[rep] = np.log(a) - np.log(b + x[rep] - 1) - (r + x[rep]) * np.log(alpha + tx[rep])
+    return a1 + a2 + np.logaddexp(a3, a4)
+
+
+PARAMS_GRID = [(0.243, 4.414, 0.793, 2.426), (1.5, 20.0, 2.5, 5.0), (0.01, 0.05, 50.0, 0.3)]
+
+
+@pytest.mark.parametrize("params", PARAMS_GRID)
+def test_bgnbd_loglik_by_distinct_values_is_the_rowwise_formula_bit_for_bit(
+    cdnow_summary, params
+) -> None:
+    x, tx, T = (cdnow_summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    w = np.random.default_rng(0).integers(1, 4, len(x)).astype(float)
+    fast = _BGNBDLogLik(x, tx, T, w)(np.array(params))
+    assert fast == float(np.sum(w * _bgnbd_loglik_by_member(params, x, tx, T)))
+
+
+def test_bgnbd_fit_on_pooled_members_matches_the_member_by_member_fit(cdnow_summary) -> None:
+    # fit_bgnbd pools members with equal (x, t_x, T) (2357 members -> 1016 rows)
+    # with weights: the same likelihood summed in another order, so the same MLE.
+    x, tx, T = (cdnow_summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    names = ("r", "alpha", "a", "b")
+    est, se, ll, *_ = _mle(lambda p: -np.sum(_bgnbd_loglik_by_member(p, x, tx, T)), 4, names)
+    pooled = fit_bgnbd(cdnow_summary)
+    np.testing.assert_allclose(pooled.params["estimate"], est, rtol=1e-6)
+    np.testing.assert_allclose(pooled.params["se"], se, rtol=1e-5)
+    assert pooled.log_likelihood == pytest.approx(ll, abs=1e-8)
+
+
 # --------------------------------------------------------------------- Gamma-Gamma
 
 
@@ -253,6 +319,36 @@ def test_gamma_gamma_expected_value_and_correlation_warning() -> None:
     assert float(gg.expected_average_value(0, 0.0)) == pytest.approx(p * v / (q - 1))
     corr = data.assign(monetary_value=data["monetary_value"] + 30 * data["frequency"])
     assert any("correlated" in w for w in fit_gamma_gamma(corr).warnings)
+
+
+def _gg_loglik_by_member(params, x, m) -> np.ndarray:
+    """Fader & Hardie (2013) eq. 3 for each member, row by row (the reference)."""
+    p, q, v = params
+    px = p * x
+    return (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(v)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(x * m + v)
+    )
+
+
+def test_gamma_gamma_loglik_by_distinct_x_is_the_rowwise_formula_so_the_fit_is_too() -> None:
+    data = _simulate_gg(3000, 6.25, 3.74, 15.44, seed=5)
+    x = data["frequency"].to_numpy(dtype=float)
+    m = data["monetary_value"].to_numpy(dtype=float)
+    fast = _GGLogLik(x, m)
+    for params in [(6.25, 3.74, 15.44), (0.5, 1.2, 300.0), (40.0, 0.02, 0.7)]:
+        assert fast(np.array(params)) == float(np.sum(_gg_loglik_by_member(params, x, m)))
+    # Equal objectives at every point: the optimiser takes the same path.
+    est, se, ll, *_ = _mle(lambda p: -np.sum(_gg_loglik_by_member(p, x, m)), 3, ("p", "q", "v"))
+    gg = fit_gamma_gamma(data)
+    np.testing.assert_array_equal(gg.params["estimate"], est)
+    np.testing.assert_array_equal(gg.params["se"], se)
+    assert gg.log_likelihood == ll
 
 
 # --------------------------------------------------------------------- CLV, holdout

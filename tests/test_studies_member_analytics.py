@@ -47,6 +47,26 @@ def test_rfm_segments_partition_members_and_revenue(study):
     assert summary["revenue_share"].sum() == pytest.approx(1.0)
 
 
+def test_clv_and_churn_see_the_summaries_of_separate_rfm_summary_calls(study):
+    # analyse merges the log's purchases once for the three BG/NBD summaries.
+    frame = study.transactions.table.select("member_id", "date", "amount").to_pandas()
+    frame["date"] = pd.to_datetime(frame["date"])
+    last = pd.Timestamp(study.transactions.last_date)
+    full = clv.rfm_summary(frame, observation_end=last)
+    pd.testing.assert_frame_equal(study.clv.table[list(full.columns)], full, check_exact=True)
+    calibration_end = last - pd.Timedelta(days=study.parameters["holdout_days"])
+    hold = clv.rfm_summary(frame, calibration_end=calibration_end, observation_end=last)
+    assert study.clv.holdout.loc["all", "n"] == len(hold)
+    assert study.clv.holdout.loc["all", "actual_total"] == hold["frequency_holdout"].sum()
+    cutoff = last - pd.Timedelta(days=study.parameters["churn_window_days"])
+    base = clv.rfm_summary(frame, observation_end=cutoff)
+    at_cutoff = base.reindex(study.churn.predictions.index)
+    p_alive = clv.fit_bgnbd(base).probability_alive(
+        at_cutoff["frequency"], at_cutoff["recency"], at_cutoff["T"]
+    )
+    assert (study.churn.predictions["p_alive"].to_numpy() == p_alive).all()
+
+
 def test_bgnbd_recovers_the_simulated_purchase_process_within_sampling_error():
     """Basic-tier members who joined in the log's period follow BG/NBD(r=1.3, alpha=5.0,
     a=1.5, b=22) per week (data/loyalty_transactions.truth.json); each estimate must lie

@@ -110,6 +110,56 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def _bootstrap_aucs(
+    y: np.ndarray, score: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """ROC AUCs of ``n_boot`` resamples of the members, each as :func:`_auc` gives it.
+
+    Resample ``b`` draws ``idx = rng.integers(0, n, n)`` (the same draws as a
+    loop calling ``_auc(y[idx], score[idx])``) and returns the same AUC, NaN
+    when a resample has no churner or no non-churner.
+
+    Notes
+    -----
+    A resample only changes how often each member occurs, so it is counted
+    (``bincount``) instead of re-ranked: the members are sorted by score once.
+    With ``n1_g`` and ``n0_g`` the resampled churners and non-churners at the
+    ``g``-th distinct score, the Mann–Whitney statistic is
+
+    ``U = sum_g n1_g (sum_{h < g} n0_h + n0_g / 2)``,
+
+    which equals the rank-sum form ``R1 - n1 (n1 + 1) / 2`` with average ranks
+    for ties. ``2 U`` is computed in integers and both forms are exact in
+    float64, so ``U / (n1 n0)`` equals :func:`_auc` to the last bit. Each
+    resample costs O(n) instead of a sort.
+    """
+    n = len(y)
+    out = np.full(n_boot, np.nan)
+    if n == 0:
+        return out
+    order = np.argsort(score, kind="stable")
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    ordered = score[order]
+    churner = (y[order] == 1).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ties = len(starts) < n
+    for b in range(n_boot):
+        c = np.bincount(rank[rng.integers(0, n, n)], minlength=n)
+        c1 = c * churner
+        c0 = c - c1
+        if ties:
+            c1 = np.add.reduceat(c1, starts)
+            c0 = np.add.reduceat(c0, starts)
+        n1 = int(c1.sum())
+        n0 = n - n1
+        if n1 == 0 or n0 == 0:
+            continue
+        u2 = 2 * int(np.dot(c1, np.cumsum(c0) - c0)) + int(np.dot(c1, c0))
+        out[b] = (u2 / 2) / (n1 * n0)
+    return out
+
+
 def _decile_tables(y: np.ndarray, p: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(y)
     # Deciles of rank (ties broken by order, stable): decile 1 = highest risk.
@@ -331,6 +381,7 @@ def churn_model(
     members: pd.DataFrame | None = None,
     bgnbd: BGNBDResult | None = None,
     n_boot: int = 1000,
+    bgnbd_summary: pd.DataFrame | None = None,
 ) -> ChurnResult:
     """Predict churn (no purchase within a window after a cutoff) and evaluate it.
 
@@ -362,6 +413,12 @@ def churn_model(
         cutoff is scored on the same held-out members as a baseline.
     n_boot : int
         Bootstrap resamples of the held-out members for the AUC CI.
+    bgnbd_summary : pandas.DataFrame, optional
+        With ``bgnbd``: the members' ``frequency``, ``recency`` and ``T`` at the
+        cutoff, i.e. ``rfm_summary(transactions, observation_end=cutoff,
+        time_unit_days=bgnbd.time_unit_days)`` (the table the BG/NBD was
+        fitted on). Computed when not given; pass it to save a second pass over
+        a large log.
 
     Returns
     -------
@@ -434,7 +491,10 @@ def churn_model(
         )
     X = churn_features(df, cutoff=cut, features=features)
     future = df[(df["date"] > cut) & (df["date"] <= window_end) & (df["amount"] >= 0)]
-    bought = X.index.isin(future["member_id"].unique())
+    # Positions of the window's buyers (an index lookup: isin on 10^5 strings is slow).
+    buyers = X.index.get_indexer(pd.Index(future["member_id"].unique()))
+    bought = np.zeros(len(X), dtype=bool)
+    bought[buyers[buyers >= 0]] = True
     y = (~bought).astype(int)
     warns: list[str] = []
     if members is not None:
@@ -447,9 +507,13 @@ def churn_model(
             f"too few members to model churn ({len(X)} members, {n1} churned)",
             hint="use more data or another cutoff",
         )
-    ids = X.index.to_numpy()
-    _, test_ids = train_test_split(ids, test_size=test_share, random_state=seed, stratify=y)
-    is_test = X.index.isin(test_ids)
+    # Split positions (the split depends only on the count and y, so it is the split
+    # of the member ids): no string matching to find the held-out rows.
+    _, test_pos = train_test_split(
+        np.arange(len(X)), test_size=test_share, random_state=seed, stratify=y
+    )
+    is_test = np.zeros(len(X), dtype=bool)
+    is_test[test_pos] = True
     Xtr, Xte = X[~is_test], X[is_test]
     ytr, yte = y[~is_test], y[is_test]
     if model == "logit":
@@ -463,12 +527,7 @@ def churn_model(
         p_all = est.predict_proba(X)[:, 1]
     p_te = p_all[is_test]
     auc = _auc(yte, p_te)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(yte), len(yte))
-        boots.append(_auc(yte[idx], p_te[idx]))
-    boots_arr = np.asarray(boots, dtype=float)
+    boots_arr = _bootstrap_aucs(yte, p_te, int(n_boot), np.random.default_rng(seed))
     boots_arr = boots_arr[np.isfinite(boots_arr)]
     lo, hi = (
         (float(np.quantile(boots_arr, 0.025)), float(np.quantile(boots_arr, 0.975)))
@@ -491,9 +550,22 @@ def churn_model(
     baseline = None
     baseline_expected = None
     if bgnbd is not None:
-        s = rfm_summary(
-            df[df["date"] <= cut], observation_end=cut, time_unit_days=bgnbd.time_unit_days
-        ).reindex(X.index)
+        if bgnbd_summary is None:
+            bgnbd_summary = rfm_summary(
+                df[df["date"] <= cut], observation_end=cut, time_unit_days=bgnbd.time_unit_days
+            )
+        cols = ["frequency", "recency", "T"]
+        if set(cols) - set(bgnbd_summary.columns):
+            raise InputError(
+                f"bgnbd_summary lacks the column(s) {sorted(set(cols) - set(bgnbd_summary.columns))}",
+                hint="build it with rfm_summary()",
+            )
+        s = bgnbd_summary.reindex(X.index)
+        if s[cols].isna().to_numpy().any():
+            raise InputError(
+                "bgnbd_summary lacks members who bought on or before the cutoff",
+                hint="pass rfm_summary(transactions, observation_end=cutoff) or leave it out",
+            )
         palive = bgnbd.probability_alive(s["frequency"], s["recency"], s["T"])
         expected = bgnbd.expected_purchases(
             window_days / bgnbd.time_unit_days, s["frequency"], s["recency"], s["T"]

@@ -313,23 +313,32 @@ def analyse(
         if isinstance(migration.columns, pd.MultiIndex):
             migration = migration["members"]
 
-    frame = tx.table.to_pandas()
+    # The models need only these three columns of the log in pandas.
+    frame = tx.table.select("member_id", "date", "amount").to_pandas()
     frame["date"] = pd.to_datetime(frame["date"])
     last = pd.Timestamp(tx.last_date)
     calibration_end = last - pd.Timedelta(days=holdout_days)
-    full = clv_mod.rfm_summary(frame, observation_end=last)
-    holdout = clv_mod.rfm_summary(frame, calibration_end=calibration_end, observation_end=last)
+    cutoff = last - pd.Timedelta(days=churn_window_days)
+    fit_churn = cutoff > pd.Timestamp(tx.first_date) + pd.Timedelta(days=churn_window_days)
+    ends = {
+        "full": {"observation_end": last},
+        "holdout": {"calibration_end": calibration_end, "observation_end": last},
+    }
+    if fit_churn:
+        ends["churn"] = {"observation_end": cutoff}
+    summaries = clv_mod.rfm_summaries(frame, ends)  # one pass over the log for all three
     clv = clv_mod.clv_analysis(
-        full, holdout=holdout, horizon_periods=clv_horizon, discount_rate=discount_rate
+        summaries["full"],
+        holdout=summaries["holdout"],
+        horizon_periods=clv_horizon,
+        discount_rate=discount_rate,
     )
     warnings += [f"CLV: {w}" for w in clv.warnings]
 
     churn = None
-    cutoff = last - pd.Timedelta(days=churn_window_days)
-    if cutoff <= pd.Timestamp(tx.first_date) + pd.Timedelta(days=churn_window_days):
+    if not fit_churn:
         warnings.append("Too little history for a time-split churn model; it was skipped.")
     else:
-        base = clv_mod.fit_bgnbd(clv_mod.rfm_summary(frame, observation_end=cutoff))
         churn = churn_mod.churn_model(
             frame,
             cutoff=cutoff,
@@ -337,7 +346,8 @@ def analyse(
             model=churn_model,
             seed=seed,
             members=members_df,
-            bgnbd=base,
+            bgnbd=clv_mod.fit_bgnbd(summaries["churn"]),
+            bgnbd_summary=summaries["churn"],
         )
         warnings += [f"Churn: {w}" for w in churn.warnings]
 
