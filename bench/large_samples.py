@@ -36,27 +36,23 @@ def make_data(folder: Path, n: int, seed: int = 7) -> dict[str, Path | int]:
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path | int] = {}
     survey = simulate_loyalty_survey(n, seed=seed).data
-    files["survey"] = folder / "survey.csv"
-    survey.to_csv(files["survey"], index=False)
     tx = simulate_transactions(survey, n_members=n, seed=seed)
-    for name, frame in (
-        ("transactions", tx.transactions),
-        ("members", tx.members),
-        ("tiers", tx.tier_history),
-    ):
+    prog = simulate_programme(survey, n_members=n, seed=seed)
+    frames = {
+        "survey": survey,
+        "transactions": tx.transactions,
+        "members": tx.members,
+        "tiers": tx.tier_history,
+        "programme": prog.transactions,
+        "programme_members": prog.members,
+        "nps": prog.nps,
+    }
+    files: dict[str, Path | int] = {}
+    for name, frame in frames.items():
         files[name] = folder / f"{name}.csv"
         frame.to_csv(files[name], index=False)
     files["n_transactions"] = len(tx.transactions)
-    prog = simulate_programme(survey, n_members=n, seed=seed)
-    for name, frame in (
-        ("programme", prog.transactions),
-        ("programme_members", prog.members),
-        ("nps", prog.nps),
-    ):
-        files[name] = folder / f"{name}.csv"
-        frame.to_csv(files[name], index=False)
     files["n_programme_transactions"] = len(prog.transactions)
     return files
 

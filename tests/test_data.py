@@ -462,23 +462,15 @@ def test_semicolon_delimited_csv_is_read(tmp_path, codebook, messy_frame):
 
 
 # --------------------------------------------------------------------------- numeric inference
-def _general_rule(frame: pd.DataFrame) -> pd.DataFrame:
-    """The definition: numeric where pandas.to_numeric parses every non-missing value."""
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        stripped = s.astype("string").str.strip()
-        stripped = stripped.mask(stripped == "")
-        num = pd.to_numeric(stripped, errors="coerce")
-        if num.notna().sum() == stripped.notna().sum():
-            out[col] = num.astype(float) if num.dtype == object else num
-        else:
-            out[col] = s
-    return pd.DataFrame(out, index=frame.index)
+def test_fast_numeric_parsing_gives_the_general_rules_columns(monkeypatch):
+    from workbench import data
 
-
-def test_fast_numeric_parsing_gives_the_general_rules_columns():
-    from workbench.data import _infer_numeric
+    def both_ways(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        fast = data._infer_numeric(frame)
+        with monkeypatch.context() as m:  # the general rule alone: pandas.to_numeric
+            m.setattr(data, "_plain_numbers", lambda s: None)
+            general = data._infer_numeric(frame)
+        return fast, general
 
     tricky = pd.DataFrame(
         {
@@ -501,7 +493,12 @@ def test_fast_numeric_parsing_gives_the_general_rules_columns():
         },
         dtype="str",
     )
-    pd.testing.assert_frame_equal(_infer_numeric(tricky), _general_rule(tricky), check_exact=True)
+    for plain in ("ints", "ints_missing", "decimal_ints", "floats_missing", "exponent", "inf"):
+        assert data._plain_numbers(tricky[plain]) is not None, plain  # the fast path is taken
+    fast, general = both_ways(tricky)
+    pd.testing.assert_frame_equal(fast, general, check_exact=True)
+    assert str(fast["ints"].dtype) == "Int64" and str(fast["floats_missing"].dtype) == "Float64"
+    assert fast["text"].dtype == tricky["text"].dtype  # text stays text
     for name in ("loyalty_survey.csv", "bfi.csv", "loyalty_members.csv"):
         raw = pd.read_csv(DATA / name, dtype=str, keep_default_na=False, na_values=["", "NA"])
-        pd.testing.assert_frame_equal(_infer_numeric(raw), _general_rule(raw), check_exact=True)
+        pd.testing.assert_frame_equal(*both_ways(raw), check_exact=True)
