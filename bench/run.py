@@ -58,13 +58,19 @@ def likert_sample(n: int, p: int, *, seed: int = 1, factors_k: int = 5) -> pd.Da
     )
 
 
-def measure(fn: Callable[[], object], repeat: int) -> dict[str, float]:
-    fn()  # warm-up
+def _times(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall times of ``repeat`` calls after one warm-up call."""
+    fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    return times
+
+
+def measure(fn: Callable[[], object], repeat: int) -> dict[str, float]:
+    times = _times(fn, repeat)
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
@@ -74,13 +80,7 @@ def measure(fn: Callable[[], object], repeat: int) -> dict[str, float]:
 
 def wall_time(fn: Callable[[], object], repeat: int) -> float:
     """Median wall time of a command-like call (after a warm-up), no memory tracing."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(_times(fn, repeat))
 
 
 def r_time(code: str, repeat: int, csv: Path | None = None) -> float | None:

@@ -394,7 +394,7 @@ def run_batch(
         ``by``/``grid``, a missing column, an empty grid or an invalid parameter
         set (all sets are checked and every bad one is named). Nothing runs.
     """
-    from workbench.cli import reports_root
+    from workbench.cli import in_reports_root, reports_root
     from workbench.report import update_index
     from workbench.studies import get_study
 
@@ -480,7 +480,7 @@ def run_batch(
         json.dumps(jsonable(record), indent=2, ensure_ascii=False), encoding="utf-8"
     )
     (folder / "index.html").write_text(batch_page(result, record), encoding="utf-8")
-    if folder.resolve().is_relative_to(reports_root().resolve()):
+    if in_reports_root(folder):
         update_index(reports_root())
     return result
 

@@ -29,6 +29,11 @@ def reports_root() -> Path:
     return Path(os.environ.get("WORKBENCH_REPORTS", PROJECT_ROOT / "reports"))
 
 
+def in_reports_root(folder: Path) -> bool:
+    """Whether a run folder lies under :func:`reports_root` (and so belongs in its index)."""
+    return folder.resolve().is_relative_to(reports_root().resolve())
+
+
 def preflight(
     study: Study, data: str, codebook: str | None, params: dict[str, Any] | None = None
 ) -> int:
@@ -149,7 +154,7 @@ def run_study(
             f"Study '{spec.name}' finished without writing results.json; see {notebook_out}"
         )
     render_html(notebook_out, run_dir / "report.html", title=spec.title)
-    if refresh_index and run_dir.resolve().is_relative_to(reports_root().resolve()):
+    if refresh_index and in_reports_root(run_dir):
         update_index(reports_root())
     return run_dir
 
@@ -310,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"report:  {run_dir / 'report.html'}")
             print(f"results: {run_dir / 'results.json'}")
-            if run_dir.resolve().is_relative_to(reports_root().resolve()):
+            if in_reports_root(run_dir):
                 print(f"index:   {reports_root() / 'index.html'}")
     except InputError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -90,6 +90,8 @@ def bootstrap_cross_products(
         yield sums, cross
 
 
-def covariances_from_cross_products(sums: np.ndarray, cross: np.ndarray, n: int) -> np.ndarray:
-    """Sample covariance matrices (divisor ``n - 1``) of resamples of ``n`` rows."""
-    return (cross - sums[:, :, None] * sums[:, None, :] / n) / (n - 1)
+def covariances_from_cross_products(
+    sums: np.ndarray, cross: np.ndarray, n: int, *, ddof: int = 1
+) -> np.ndarray:
+    """Covariance matrices (divisor ``n - ddof``) of resamples of ``n`` rows."""
+    return (cross - sums[:, :, None] * sums[:, None, :] / n) / (n - ddof)

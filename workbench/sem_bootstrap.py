@@ -26,7 +26,7 @@ from scipy import linalg, stats
 
 from workbench.errors import InputError
 from workbench.factors import _single_threaded_blas
-from workbench.resampling import bootstrap_cross_products
+from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable
 from workbench.sem import (
     _BETA,
@@ -684,24 +684,24 @@ def bootstrap_sem(
     # each resample's S* from its cross-products (no resampled copy of the rows; the
     # draws are those of indexing X with rng.integers(0, n, size=n), resample by resample)
     centred = X - X.mean(axis=0)
-    b = 0
+    start = 0
     try:
         for sums, cross in bootstrap_cross_products(centred, rng, n_boot):
-            covs = (cross - sums[:, :, None] * sums[:, None, :] / n) / n
+            covs = covariances_from_cross_products(sums, cross, n, ddof=0)
             with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
-                for S in covs:
-                    b += 1
+                for b, S in enumerate(covs, start=start):
                     if np.linalg.eigvalsh(S)[0] <= 1e-10 * max(1.0, float(np.trace(S))):
                         continue
                     scorer.set_fixed_x(S)
-                    x, converged, iters[b - 1] = scorer.fit(theta, S, info_chol)
+                    x, converged, iters[b] = scorer.fit(theta, S, info_chol)
                     if not converged:
                         continue
                     with np.errstate(all="ignore"):
-                        raw[b - 1] = _raw_values(internals, x)
-                        std[b - 1] = _std_values(internals, x)
-                    xs[b - 1] = x
-                    ok[b - 1] = True
+                        raw[b] = _raw_values(internals, x)
+                        std[b] = _std_values(internals, x)
+                    xs[b] = x
+                    ok[b] = True
+            start += len(covs)
     finally:
         for m_, s_ in zip(sem.matrices[:4], saved, strict=True):
             m_[...] = s_
