@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from generated_files import assert_generated_file_matches
 from scipy import stats
 
 from workbench.simulate import (
@@ -285,8 +286,7 @@ def test_committed_default_dataset_matches_generator(tmp_path: Path) -> None:
     paths = write_default_dataset(tmp_path)
     for key, name in DEFAULT_FILES.items():
         committed = DATA / name
-        assert committed.exists(), f"{committed} is missing: run python -m workbench.simulate"
-        assert committed.read_bytes() == paths[key].read_bytes(), name
+        assert_generated_file_matches(committed, paths[key])
 
 
 def test_written_files_round_trip(tmp_path: Path) -> None:

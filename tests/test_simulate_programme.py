@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from generated_files import assert_generated_file_matches
 
 from workbench.simulate import (
     PROGRAMME_FILES,
@@ -78,7 +79,7 @@ def test_committed_files_equal_a_fresh_write(tmp_path: Path, capsys) -> None:
     assert "programme.truth.json" in capsys.readouterr().out
     total = 0
     for name in PROGRAMME_FILES.values():
-        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+        assert_generated_file_matches(DATA / name, tmp_path / name)
         total += (DATA / name).stat().st_size
     assert total < 3_000_000
 

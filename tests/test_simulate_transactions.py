@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from generated_files import assert_generated_file_matches
 
 from workbench.simulate import (
     TIERS,
@@ -78,7 +79,7 @@ def test_committed_files_equal_a_fresh_write(tmp_path: Path) -> None:
     paths = write_default_transactions(tmp_path)
     assert {p.name for p in paths.values()} == set(TRANSACTION_FILES.values())
     for name in TRANSACTION_FILES.values():
-        assert (DATA / name).read_bytes() == (tmp_path / name).read_bytes(), name
+        assert_generated_file_matches(DATA / name, tmp_path / name)
     total = sum((DATA / name).stat().st_size for name in TRANSACTION_FILES.values())
     assert total < 5_000_000
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from generated_files import assert_generated_file_matches
 
 from workbench.simulate import write_default_programme
 from workbench.studies import get_study
@@ -103,7 +104,7 @@ def test_without_a_comparison_group_the_study_falls_back_to_its_with_the_caveat(
 def test_the_committed_programme_files_are_what_the_simulator_writes(tmp_path):
     write_default_programme(tmp_path)
     for name in ("programme_members.csv", "programme_nps.csv"):
-        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes()
+        assert_generated_file_matches(DATA / name, tmp_path / name)
 
 
 def test_notebook_runs_end_to_end(tmp_path, monkeypatch):

@@ -26,6 +26,13 @@ for the members of half the stores, with known effects on purchase rate, spend
 and NPS (quarterly waves), for the programme-evaluation study;
 ``python -m workbench.simulate --programme`` writes its default files
 (:func:`write_default_programme`).
+
+Written files are rounded so that they read the same on any machine: truths to 6 decimals
+(4 for thresholds, item moments and probabilities, 2 for NPS), amounts to cents, answers and
+counts as whole numbers. A value that falls on a rounding boundary can still move by one unit
+in its last written place under another BLAS or library version; the tests compare the
+committed files with a fresh write by that rule (``tests/generated_files.py``), never byte for
+byte.
 """
 
 from __future__ import annotations
