@@ -1,42 +1,78 @@
 # loyalty-workbench: `make report` runs every study on the shipped data; `make test` runs the tests.
-# Each target creates .venv and installs what it needs on first use.
+# Each target creates .venv and installs exactly the locked versions (requirements/*.lock, with
+# hashes) on first use; `make lock` refreshes the lock files from pyproject.toml on purpose.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+LOCKS  := requirements
+# --require-hashes: every package, dependencies included, must match a hash in the lock file;
+# --no-deps on the project itself: its dependencies come from the lock, never from a resolver.
+PIP_LOCKED  := $(BIN)/python -m pip install --quiet --require-hashes --no-deps
+PIP_PROJECT := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+# the newest versions pyproject.toml's ranges allow, in their own environment (make test-latest)
+LATEST := .venv-latest
+UV_COMPILE := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes \
+	--quiet --custom-compile-command "make lock"
+
+STAMP       := $(VENV)/.installed-base
 # the tests also exercise the Spark path of member analytics (pyspark, ~500 MB)
-SPARK_STAMP := $(VENV)/.installed-spark
+TEST_STAMP  := $(VENV)/.installed-test
+LAB_STAMP   := $(VENV)/.installed-lab
 
-.PHONY: install report test lint lab bench clean-venv
+.PHONY: install report test test-latest lint lab bench lock clean-venv
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 
-$(SPARK_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
-	@touch $(SPARK_STAMP)
+$(STAMP): $(LOCKS)/base.lock | $(VENV)/bin/python
+	$(PIP_LOCKED) -r $(LOCKS)/base.lock
+	$(PIP_PROJECT)
+	@touch $@
+
+$(TEST_STAMP): $(LOCKS)/test.lock $(STAMP)
+	$(PIP_LOCKED) -r $(LOCKS)/test.lock
+	@touch $@
+
+$(LAB_STAMP): $(LOCKS)/lab.lock $(STAMP)
+	$(PIP_LOCKED) -r $(LOCKS)/lab.lock
+	@touch $@
 
 install: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/workbench report
 
-test: $(SPARK_STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests bench
 	$(BIN)/ruff format --check workbench tests bench
 
-lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
+lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab notebooks/
-
-clean-venv:
-	rm -rf $(VENV)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Refresh the lock files from pyproject.toml (and requirements/build.in, the build backend).
+# test.lock and lab.lock are constrained by base.lock, so the three agree on every shared package.
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml $(LOCKS)/build.in --extra dev -o $(LOCKS)/base.lock --upgrade
+	$(UV_COMPILE) pyproject.toml $(LOCKS)/build.in --extra dev --extra spark \
+		-c $(LOCKS)/base.lock -o $(LOCKS)/test.lock --upgrade
+	$(UV_COMPILE) pyproject.toml $(LOCKS)/build.in --extra dev --extra lab \
+		-c $(LOCKS)/base.lock -o $(LOCKS)/lab.lock --upgrade
+
+# Drift on purpose: the newest versions the ranges in pyproject.toml allow, in .venv-latest,
+# then the whole suite. Not part of CI; run it before refreshing the lock.
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,spark]'
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
+	@echo "versions under test: $(LATEST)/versions.txt"
+	WORKBENCH_UNLOCKED=1 $(LATEST)/bin/python -m pytest -p no:cacheprovider
+
+clean-venv:
+	rm -rf $(VENV) $(LATEST)

@@ -1,7 +1,13 @@
-"""pyproject.toml and environment.yml list the same dependencies and the same critical pins."""
+"""pyproject.toml, environment.yml and the lock files agree.
+
+pyproject.toml holds compatible ranges (for people who pip-install the package into their own
+environment), environment.yml the same ranges for conda, and requirements/*.lock the exact,
+hashed versions that ``make report``/``make test``/``make lab`` and CI install.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -45,7 +51,7 @@ def environment_specs() -> dict[str, str]:
             entries.append(dep)
     out = {}
     for entry in entries:
-        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", entry)
+        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*)$", entry)
         assert match, f"cannot read environment.yml entry {entry!r}"
         name, spec = match.groups()
         out[normalise(name)] = spec.replace(" ", "")
@@ -100,3 +106,109 @@ def test_installed_scikit_learn_respects_the_pin():
     from importlib.metadata import version
 
     assert version("scikit-learn") in pyproject_requirements()["runtime"]["scikit-learn"].specifier
+
+
+def test_environment_yml_uses_the_same_ranges_as_pyproject():
+    env = environment_specs()
+    for group in pyproject_requirements().values():
+        for name, req in group.items():
+            assert SpecifierSet(env[name]) == req.specifier, f"{name}: {env[name]} vs {req}"
+
+
+# --- the lock files -------------------------------------------------------------------------
+
+LOCKS = ROOT / "requirements"
+# which extras of pyproject.toml each lock file installs (see the Makefile's `lock` target)
+LOCK_EXTRAS = {"base.lock": ["dev"], "test.lock": ["dev", "spark"], "lab.lock": ["dev", "lab"]}
+# the machines the project supports; markers in the universal lock are evaluated for each
+ENVIRONMENTS = [
+    {
+        "python_full_version": "3.11.7",
+        "python_version": "3.11",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": machine,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "os_name": "posix",
+    }
+    for machine in ("x86_64", "aarch64")
+]
+
+
+def read_lock(name: str) -> list[tuple[Requirement, list[str]]]:
+    """``(requirement, hashes)`` per entry of a pip-format lock file (continuation lines joined)."""
+    text = (LOCKS / name).read_text(encoding="utf-8").replace("\\\n", " ")
+    entries = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        requirement, *options = line.split(" --hash=")
+        entries.append((Requirement(requirement.strip()), [o.strip() for o in options]))
+    return entries
+
+
+def pins(name: str, environment: dict[str, str]) -> dict[str, str]:
+    """``{package: exact version}`` that a lock file installs on one environment."""
+    out: dict[str, str] = {}
+    for req, _ in read_lock(name):
+        if req.marker is None or req.marker.evaluate(environment):
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"{name}: {req} is not an exact pin"
+            assert normalise(req.name) not in out, f"{name}: {req.name} pinned twice"
+            out[normalise(req.name)] = spec.version
+    return out
+
+
+@pytest.mark.parametrize("lock", sorted(LOCK_EXTRAS))
+def test_every_locked_package_is_pinned_exactly_with_hashes(lock):
+    entries = read_lock(lock)
+    assert len(entries) > 50
+    for req, hashes in entries:
+        assert len(req.specifier) == 1 and next(iter(req.specifier)).operator == "==", str(req)
+        assert hashes and all(h.startswith("sha256:") and len(h) == 71 for h in hashes), str(req)
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda e: e["platform_machine"])
+@pytest.mark.parametrize("lock", sorted(LOCK_EXTRAS))
+def test_lock_satisfies_pyproject(lock, environment):
+    """Each lock pins every requirement of pyproject.toml (and its extras) inside its range."""
+    groups = pyproject_requirements()
+    locked = pins(lock, environment)
+    build = [Requirement(r) for r in pyproject()["build-system"]["requires"]]
+    for group in ["runtime", *LOCK_EXTRAS[lock]]:
+        for name, req in groups[group].items():
+            assert name in locked, f"{lock} does not pin {name} ({group})"
+            assert locked[name] in req.specifier, f"{lock}: {name}=={locked[name]} vs {req}"
+    for req in build:  # the build backend, for `pip install --no-build-isolation -e .`
+        assert locked[normalise(req.name)] in req.specifier, f"{lock}: {req}"
+
+
+@pytest.mark.parametrize("lock", ["test.lock", "lab.lock"])
+def test_the_lock_files_agree_on_every_shared_package(lock):
+    environment = ENVIRONMENTS[0]
+    base, other = pins("base.lock", environment), pins(lock, environment)
+    assert set(base) <= set(other)
+    assert {n: v for n, v in other.items() if n in base} == base
+
+
+@pytest.mark.skipif(
+    os.environ.get("WORKBENCH_UNLOCKED") == "1",
+    reason="make test-latest runs the suite on the newest versions on purpose",
+)
+def test_this_environment_has_exactly_the_locked_versions():
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    environment = {**ENVIRONMENTS[0], "platform_machine": platform.machine()}
+    wrong = {}
+    for name, pinned in pins("base.lock", environment).items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            wrong[name] = (pinned, None)
+            continue
+        if installed != pinned:
+            wrong[name] = (pinned, installed)
+    assert not wrong, f"installed versions differ from requirements/base.lock: {wrong}"
