@@ -19,7 +19,7 @@ STAMP       := $(VENV)/.installed-base
 TEST_STAMP  := $(VENV)/.installed-test
 LAB_STAMP   := $(VENV)/.installed-lab
 
-.PHONY: install report test test-latest lint lab bench lock clean-venv
+.PHONY: install report test test-latest test-under-load lint lab bench lock clean-venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,14 @@ test-latest:
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
 	@echo "versions under test: $(LATEST)/versions.txt"
 	WORKBENCH_UNLOCKED=1 $(LATEST)/bin/python -m pytest -p no:cacheprovider
+
+# The suite on a busy machine: two CPU-bound processes beside it, every BLAS single-threaded.
+# Nothing may fail or hang (kernel start-up, batch runs and timings must tolerate it).
+test-under-load: $(TEST_STAMP)
+	@$(BIN)/python -c 'while True: pass' & b1=$$!; \
+	$(BIN)/python -c 'while True: pass' & b2=$$!; \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest; \
+	status=$$?; kill $$b1 $$b2; exit $$status
 
 clean-venv:
 	rm -rf $(VENV) $(LATEST)

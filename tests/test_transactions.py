@@ -98,6 +98,18 @@ def test_load_parquet_same_as_csv(tmp_path, basic):
     pd.testing.assert_frame_equal(kpi_panel(tx), kpi_panel(basic))
 
 
+@pytest.mark.parametrize("name", ["tx[2].csv", "tx*.csv", "tx?.csv", "tx{2,3}.csv"])
+def test_a_file_name_with_glob_characters_is_read_literally(tmp_path, name, basic):
+    """DuckDB would expand `tx[2].csv` to `tx2.csv`: the named file must be the one read."""
+    shutil.copy(BASIC, tmp_path / name)
+    decoy = pd.read_csv(BASIC).head(3)
+    for other in ("tx2.csv", "tx3.csv", "txa.csv"):
+        decoy.to_csv(tmp_path / other, index=False)
+    tx = load_transactions(tmp_path / name)
+    assert tx.n_rows == basic.n_rows and tx.sha256 == file_sha256(tmp_path / name)
+    pd.testing.assert_frame_equal(kpi_panel(tx), kpi_panel(basic))
+
+
 def test_file_not_found(tmp_path):
     with pytest.raises(InputError, match="not found") as info:
         load_transactions(tmp_path / "nope.csv")

@@ -208,12 +208,17 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
 def _read_raw(con: Any, path: Path, table: str) -> list[str]:
     """Load a file unchanged (text for CSV) into DuckDB table ``table`` with a row number."""
     db = con.con
     fmt = _DUCKDB_FORMATS.get(path.suffix.lower())
     src = str(path).replace("'", "''")
-    if fmt is not None:
+    # DuckDB expands glob patterns (*, ?, [..], {..}) in file names, so `tx[2].csv` would read
+    # `tx2.csv`: such names go through the general reader, which takes the path literally.
+    if fmt is not None and not _GLOB_CHARACTERS & set(str(path)):
         try:
             if fmt == "csv":
                 reader = (
