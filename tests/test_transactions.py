@@ -140,6 +140,43 @@ def test_non_numeric_amount(tmp_path):
     assert (err.column, err.row, err.value) == ("amount", 2, "$12.50")
 
 
+def test_an_empty_file_is_named_as_empty_not_as_a_missing_column(tmp_path):
+    err = _raises(_write(tmp_path, ""), "empty \\(0 bytes\\)")
+    assert "header row" in err.hint
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity"])
+def test_infinite_or_nan_amounts_name_the_row(tmp_path, value):
+    path = _write(tmp_path, f"member_id,date,amount\nA,2024-01-01,1\nB,2024-01-02,{value}\n")
+    err = _raises(path, "not finite numbers")
+    assert (err.column, err.row, err.value) == ("amount", 2, value)
+
+
+def test_an_infinite_date_names_the_row(tmp_path):
+    path = _write(tmp_path, "member_id,date,amount\nA,2024-01-01,1\nB,infinity,2\n")
+    err = _raises(path, "1 date\\(s\\) are infinite")
+    assert (err.column, err.row, err.value) == ("date", 2, "infinity")
+
+
+def test_future_dated_transactions_are_refused_naming_the_first(tmp_path):
+    path = _write(
+        tmp_path,
+        "member_id,date,amount\nA,2024-01-01,1\nB,2999-01-02,2\nC,2999-05-01,3\n",
+    )
+    err = _raises(path, "2 transaction\\(s\\) are dated after today")
+    assert (err.column, err.row, err.value) == ("date", 2, "2999-01-02")
+    assert "observation window" in err.hint
+
+
+def test_non_finite_points_name_the_row(tmp_path):
+    path = _write(
+        tmp_path,
+        "member_id,date,amount,pts\nA,2024-01-01,1,5\nB,2024-01-02,2,inf\n",
+    )
+    err = _raises(path, "points earned value\\(s\\) are not finite", points_earned_col="pts")
+    assert (err.column, err.row) == ("pts", 2)
+
+
 def test_missing_member_id(tmp_path):
     path = _write(tmp_path, "member_id,date,amount\nA,2024-01-01,1\n,2024-01-02,2\n")
     err = _raises(path, "no member id")

@@ -29,6 +29,7 @@ The input files are only ever read.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
 import itertools
 from pathlib import Path
@@ -373,6 +374,14 @@ def load_transactions(
         raise InputError(
             "Transactions file not found.", file=file, hint="Check the path given with --data."
         )
+    if path.stat().st_size == 0:
+        raise InputError(
+            "The transactions file is empty (0 bytes).",
+            file=file,
+            hint="Export the transactions again; the file should start with a header row "
+            f"naming at least the member ({member_col}), date ({date_col}) and amount "
+            f"({amount_col}) columns.",
+        )
     con = ibis.duckdb.connect()
     columns = _read_raw(con, path, "_wb_raw")
     mapping = {
@@ -449,11 +458,30 @@ def load_transactions(
         "1997-01-01 10:30:00); day/month orders like 01/02/1997 are ambiguous.",
     )
     check(
+        "NOT isfinite(date)",
+        "date",
+        "{count} date(s) are infinite.",
+        "Replace 'infinity' placeholders with the real date, or remove those rows.",
+    )
+    check(
+        "date > current_date",
+        "date",
+        f"{{count}} transaction(s) are dated after today ({dt.date.today().isoformat()}).",
+        "Correct those dates or remove the rows: the observation window ends at the last "
+        "transaction date, so a future date would shift recency, churn and CLV for everyone.",
+    )
+    check(
         "amount IS NULL",
         "amount",
         "{count} amount(s) are not numbers.",
         "Amounts must be plain numbers with a decimal point and no currency sign "
         "or thousands separator (12.50, not '$12.50' or '1,250.00').",
+    )
+    check(
+        "NOT isfinite(amount)",
+        "amount",
+        "{count} amount(s) are not finite numbers (inf or nan).",
+        "Replace them with the real amounts, or remove those rows.",
     )
     for std in _NUMBER_COLUMNS:
         if std in mapping:
@@ -463,6 +491,12 @@ def load_transactions(
                 f"{{count}} {std.replace('_', ' ')} value(s) are not numbers.",
                 "Points must be plain numbers (empty cells are allowed).",
                 raw="{col} IS NOT NULL",
+            )
+            check(
+                f"NOT isfinite({_quote(std)})",
+                std,
+                f"{{count}} {std.replace('_', ' ')} value(s) are not finite (inf or nan).",
+                "Replace them with the real points, or remove those rows.",
             )
     n_refund, refund_amount, refund_members = con.con.execute(
         "SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT member_id) "
