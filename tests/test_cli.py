@@ -195,7 +195,7 @@ def tiny_study(tmp_path: Path, name: str, cells: list[str]) -> Study:
         description="test study",
         notebook=str(path),
         params=(Param("label", "str", "tiny", "a label"),),
-        needs_codebook=False,
+        codebook_use="not used",
     )
 
 

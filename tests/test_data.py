@@ -502,3 +502,61 @@ def test_fast_numeric_parsing_gives_the_general_rules_columns(monkeypatch):
     for name in ("loyalty_survey.csv", "bfi.csv", "loyalty_members.csv"):
         raw = pd.read_csv(DATA / name, dtype=str, keep_default_na=False, na_values=["", "NA"])
         pd.testing.assert_frame_equal(*both_ways(raw), check_exact=True)
+
+
+# --------------------------------------------------------------- nothing dropped silently
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _refused(path: Path, match: str, **kwargs) -> InputError:
+    before = _sha(path)
+    with pytest.raises(InputError, match=match) as info:
+        read_table(path, **kwargs)
+    assert _sha(path) == before
+    return info.value
+
+
+def test_a_csv_column_name_given_twice_is_refused_naming_both_positions(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,TR1,TR2,TR1\n1,5,6,7\n", encoding="utf-8")
+    err = _refused(path, r"'TR1' is given twice \(columns 2 and 4\)")
+    assert err.column == "TR1" and err.file == str(path)
+
+
+def test_an_xlsx_column_name_given_twice_is_refused(tmp_path):
+    path = tmp_path / "dup.xlsx"
+    pd.DataFrame([[1, 5, 7]], columns=["id", "TR1", "TR1 "]).to_excel(path, index=False)
+    _refused(path, "'TR1' is given twice")
+
+
+@pytest.mark.parametrize(
+    ("text", "match", "row"),
+    [
+        ("a,b,c\n1,2,3\n4,5\n7,8,9\n", "2 field\\(s\\) but the header has 3 \\(a truncated", 2),
+        ("a,b,c\n1,2,3\n4,5,6,7\n", "4 field\\(s\\).*unquoted separator", 2),
+    ],
+)
+def test_a_ragged_csv_row_is_refused_naming_the_row(tmp_path, text, match, row):
+    path = tmp_path / "ragged.csv"
+    path.write_text(text, encoding="utf-8")
+    assert _refused(path, match).row == row
+
+
+def test_blank_lines_and_quoted_separators_are_not_ragged(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text('a,b,c\n1,"x, y",3\n\n4,5,6\n', encoding="utf-8")
+    frame = read_table(path).frame
+    assert frame.shape == (2, 3) and frame.loc[0, "b"] == "x, y"
+
+
+def test_a_workbook_with_several_sheets_needs_the_sheet_named(tmp_path):
+    path = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"note": ["read me"]}).to_excel(writer, sheet_name="README", index=False)
+        pd.DataFrame({"id": [1, 2], "TR1": [5, 6]}).to_excel(writer, sheet_name="data", index=False)
+    err = _refused(path, "2 sheets \\('README', 'data'\\)")
+    assert "one-sheet" in err.hint
+    frame = read_table(path, sheet="data").frame
+    assert frame["TR1"].tolist() == [5, 6]
+    _refused(path, "no sheet 'Data'", sheet="Data")

@@ -1,23 +1,35 @@
-"""Report HTML: every string from data or a codebook is escaped; rendered reports hide code."""
+"""Report HTML: every string from data or a codebook is escaped; rendered reports hide code;
+numbers, p-values and status markers read right in a browser whatever fonts it has."""
 
 from __future__ import annotations
 
 import json
+import pickle
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
 from workbench.codebook import Codebook
 from workbench.data import SurveyData
 from workbench.report import (
+    PAGE_CSS,
+    REPORT_CSS,
+    Marker,
     StudyRun,
+    apa_p_text,
+    check_mark,
     esc,
     findings_html,
+    format_p,
+    format_r,
     render_html,
     table_html,
+    traffic_light,
     update_index,
     warnings_html,
 )
@@ -222,3 +234,209 @@ def test_show_caps_long_tables_and_says_how_many_rows_there_are(monkeypatch):
     assert "Showing the first 50 of 5,000 rows" in html
     short = _shown_html(frame.head(20), monkeypatch, max_rows=50)
     assert short.count("<tr") == 21 and "Showing the first" not in short
+
+
+# --------------------------------------------------------------------------- as a browser shows it
+# Emoji and dingbats: drawn as empty boxes where no emoji font is installed (stock Debian).
+EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Cells(HTMLParser):
+    """The cells of the tables in a page as {(row label, column label): text}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[tuple[str, str], str] = {}
+        self.columns: list[str] = []
+        self._row: list[tuple[str, str]] = []
+        self._cell: list[str] | None = None
+        self._kind = ""
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "table":
+            self.columns = []
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell, self._kind = [], tag
+            if "col_heading" in classes:
+                self._kind = "column"
+            elif "row_heading" in classes:
+                self._kind = "row"
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            text = "".join(self._cell).strip()
+            if self._kind == "column":
+                self.columns.append(text)
+            else:
+                self._row.append((self._kind, text))
+            self._cell = None
+        elif tag == "tr":
+            label = next((t for k, t in self._row if k == "row"), "")
+            values = [t for k, t in self._row if k == "td"]
+            for column, value in zip(self.columns, values, strict=False):
+                self.cells[(label, column)] = value
+
+
+def cells(html: str) -> dict[tuple[str, str], str]:
+    parser = _Cells()
+    parser.feed(html)
+    return parser.cells
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def assumption_checks() -> pd.DataFrame:
+    """Shaped as a study's assumption table: a status word turned into a traffic light."""
+    t = pd.DataFrame(
+        {
+            "check": ["VIF trust", "Residual normality (Shapiro-Wilk p)", "Linearity (RESET p)"],
+            "value": [1.214, 0.00242, 0.0009],
+            "status": ["green", "amber", "red"],
+            "explanation": ["fine", "Shapiro-Wilk p = 0.00242, n = 669", "RESET p = 1.2e-05"],
+        }
+    )
+    t["status"] = pd.Series([traffic_light(s) for s in t["status"]], dtype=object)
+    return t.set_index("check")
+
+
+def test_traffic_lights_are_inline_svg_circles_beside_the_word_not_emoji():
+    html = table_html(assumption_checks())
+    assert not EMOJI.search(html)
+    assert html.count("<svg") == 3 and html.count("<circle") == 3
+    assert html.count("aria-hidden='true'") == 3  # the word speaks, the shape is decoration
+    c = cells(html)
+    assert [c[check, "status"] for check in assumption_checks().index] == ["green", "amber", "red"]
+    fills = re.findall(r"<circle[^>]*fill='([^']+)'", html)
+    assert len(set(fills)) == 3  # three different colours
+
+
+def test_markers_stay_plain_words_in_json_text_and_copies():
+    table = assumption_checks()
+    assert table["status"].tolist() == ["green", "amber", "red"]
+    records = json.loads(json.dumps(table.reset_index().to_dict(orient="records")))
+    assert [r["status"] for r in records] == ["green", "amber", "red"]
+    assert "amber" in table.to_string() and not EMOJI.search(table.to_string())
+    copied = pickle.loads(pickle.dumps(table))["status"].iloc[2]
+    assert isinstance(copied, Marker) and copied == "red" and "<svg" in copied.__html__()
+    used = check_mark("used")
+    assert str(used) == "used" and "<path" in used.__html__()
+    assert traffic_light("not a status") == "not a status"
+    with pytest.raises(ValueError, match="circle, check"):
+        Marker("x", "#000", "star")  # type: ignore[arg-type]
+
+
+def test_rendered_report_keeps_the_svg_markers(monkeypatch, tmp_path):
+    shown = _shown_html(assumption_checks(), monkeypatch)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "report.show(study.assumptions_table())",
+            outputs=[nbformat.v4.new_output("display_data", data={"text/html": shown})],
+        )
+    ]
+    nbformat.write(nb, tmp_path / "notebook.ipynb")
+    html = render_html(tmp_path / "notebook.ipynb", tmp_path / "report.html").read_text("utf-8")
+    assert html.count("<svg") == 3 and html.count("<circle") == 3
+    assert not EMOJI.search(html)
+    assert re.search(r"</svg>\s*amber</span>", html)
+
+
+def test_the_package_and_notebooks_hold_no_emoji_or_dingbat_glyphs():
+    files = [*sorted((ROOT / "workbench").rglob("*.py")), *sorted(ROOT.glob("notebooks/*.ipynb"))]
+    assert files
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if EMOJI.search(line)
+    ]
+    assert found == []
+
+
+def test_format_p_is_apa_style_and_format_r_drops_the_leading_zero():
+    assert [format_p(p) for p in (0.0, 0.00049, 0.001, 0.0132, 0.5, 1.0)] == [
+        "p < .001", "p < .001", "p = .001", "p = .013", "p = .500", "p = 1.000",
+    ]  # fmt: skip
+    assert format_p(0.0132, prefix=False) == ".013" and format_p(1e-9, prefix=False) == "< .001"
+    assert format_p(float("nan")) == "p = n/a" and format_p(None, prefix=False) == ""
+    assert (format_r(0.456), format_r(-0.05), format_r(0.3, digits=3)) == (".46", "-.05", ".300")
+
+
+def test_p_values_in_findings_warnings_and_table_text_are_rewritten_apa_style():
+    findings = findings_html(["Across tiers (F(3, 649) = 0.94, p = 0.509); RESET p = 0.000"])
+    warnings = warnings_html(["The leads are jointly significant (p = 3.1e-07)."])
+    assert "p = .509" in findings and "p &lt; .001" in findings
+    assert "p &lt; .001" in warnings
+    for html in (findings, warnings, table_html(assumption_checks())):
+        assert not re.search(r"\bp = 0\.|\bp = [\d.]+e-", visible_text(html))
+    assert apa_p_text("p < .05 means the items correlate") == "p < .05 means the items correlate"
+    assert apa_p_text("group = 0.3; p = 7") == "group = 0.3; p = 7"  # not p-values
+
+
+def test_p_value_columns_and_rows_print_apa_style_in_tables():
+    coefficients = pd.DataFrame(
+        {"estimate": [1.257, 0.065], "p": [1e-12, 0.0581], "delta_p": [0.5, np.nan]},
+        index=pd.Index(["Intercept", "belonging"], name="term"),
+    )
+    c = cells(table_html(coefficients))
+    assert (c["Intercept", "p"], c["belonging", "p"]) == ("< .001", ".058")
+    assert (c["Intercept", "delta_p"], c["belonging", "delta_p"]) == (".500", "")
+    assert c["Intercept", "estimate"] == "1.257"
+    fit = pd.DataFrame({"value": {"chi2": 12.3, "p": 0.0004, "pre-trend test p": 0.931}})
+    c = cells(table_html(fit))
+    assert (c["p", "value"], c["pre-trend test p", "value"]) == ("< .001", ".931")
+
+
+def test_counts_print_as_integers_and_estimates_with_sensible_digits():
+    did = pd.DataFrame(
+        {
+            "value": {
+                "estimate": 0.18512,
+                "se (clustered by member)": 0.0541,
+                "treated post-launch mean": 0.8723,
+                "member-periods": 60896.0,
+                "members (clusters)": 4150.0,
+                "aic": 47423.456,
+            }
+        }
+    )
+    c = cells(table_html(did))
+    assert c["member-periods", "value"] == "60,896"
+    assert c["members (clusters)", "value"] == "4150"
+    assert (c["estimate", "value"], c["aic", "value"]) == ("0.185", "47,423")
+    horizons = pd.DataFrame(
+        {"k_from": [0, 4, 13], "k_to": [3.0, 12.0, np.nan], "n_k": [4, 8, 0]},
+        index=["short", "medium", "long"],
+    )
+    c = cells(table_html(horizons))
+    assert [c[h, "k_to"] for h in horizons.index] == ["3", "12", ""]
+    whole = pd.DataFrame({"cohort_size": [120.0, np.nan, 98.0], "share": [0.5, 0.25, 0.125]})
+    c = cells(table_html(whole))
+    assert (c["0", "cohort_size"], c["0", "share"]) == ("120", "0.500")
+    money = pd.DataFrame({"revenue": [729534.34, 3474.4], "chi2": [812.77, 1.097]})
+    c = cells(table_html(money))
+    assert (c["0", "revenue"], c["1", "revenue"]) == ("729,534.3", "3,474.4")  # one column
+    assert (c["0", "chi2"], c["1", "chi2"]) == ("812.770", "1.097")  # decimals line up
+    assert cells(table_html(pd.DataFrame({"year": [2024, 2025]})))["0", "year"] == "2024"
+    assert "60896.000" not in table_html(did) and "4150.000" not in table_html(did)
+
+
+def test_every_table_scrolls_sideways_inside_its_own_box(monkeypatch):
+    wide = pd.DataFrame(np.arange(60.0).reshape(2, 30), columns=[f"column_{i}" for i in range(30)])
+    html = _shown_html(wide, monkeypatch)
+    assert re.match(r"<div class='wb-table-scroll'>(.*)</table>\s*</div>", html, re.S)
+    rule = re.search(r"\.wb-table-scroll\{([^}]*)\}", REPORT_CSS)
+    assert rule and "overflow-x:auto" in rule.group(1)
+    assert re.search(r"td\.wb-num[^{]*\{white-space:nowrap\}", REPORT_CSS)
+    assert ".wb-output" in PAGE_CSS  # the rendered page adds nothing that would undo it

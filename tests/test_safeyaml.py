@@ -77,13 +77,13 @@ def test_aliases_are_refused_with_the_line():
 
 
 def test_invalid_yaml_names_line_and_column_without_a_traceback():
-    with pytest.raises(InputError, match="not valid at line 2") as info:
+    with pytest.raises(InputError, match="not valid YAML at line 2") as info:
         load_yaml("a: [1, 2\nb: c: d\n", source="cb.yaml")
     assert "What to do" in str(info.value)
 
 
 def test_a_parameter_error_names_the_parameter_not_a_file():
-    with pytest.raises(InputError, match="of parameter 'x' is not valid") as info:
+    with pytest.raises(InputError, match="value of parameter 'x' is not valid YAML") as info:
         param("[1, 2")
     assert info.value.file is None
 

@@ -474,3 +474,30 @@ def test_factor_correlation_beyond_one_is_flagged_as_not_positive_definite():
     assert _match(result.estimates, "A", "~~", "B")["std_all"] == pytest.approx(5 / 3, abs=1e-6)
     assert any("not positive definite" in w for w in result.warnings)
     assert any("A~~B = 1.667" in w for w in result.warnings)
+
+
+def test_chinese_construct_and_item_names_fit_like_their_ascii_twins():
+    hs = pd.read_csv(Path(__file__).parents[1] / "data" / "holzinger_swineford_1939.csv")
+    names = {
+        "x1": "视觉1",
+        "x2": "视觉2",
+        "x3": "视觉3",
+        "x4": "语文1",
+        "x5": "语文2",
+        "x6": "语文3",
+    }
+    ascii_fit = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
+    zh_fit = fit_cfa(
+        hs.rename(columns=names),
+        {"视觉": ["视觉1", "视觉2", "视觉3"], "语文": ["语文1", "语文2", "语文3"]},
+    )
+    assert zh_fit.fit["chi2"] == pytest.approx(ascii_fit.fit["chi2"], rel=1e-9)
+    assert zh_fit.std_loadings["语文=~语文2"] == pytest.approx(
+        ascii_fit.std_loadings["textual=~x5"], rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("bad", ["1st", "a b", "x-y"])
+def test_names_that_model_syntax_cannot_hold_are_refused(bad):
+    with pytest.raises(InputError, match="cannot be used as a variable name"):
+        cfa_syntax({"f": [bad, "x2", "x3"]})

@@ -195,3 +195,12 @@ def test_study_parameters_match_the_issue_contract():
     assert names >= {
         "n_factors", "method", "rotation", "missing", "correlation", "cfa", "split_half", "seed"
     }  # fmt: skip
+
+
+def test_three_respondents_stop_with_a_clear_message_not_a_linear_algebra_error(tmp_path):
+    path = tmp_path / "three.csv"
+    lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    survey = load_survey(path, DATA / "loyalty_survey.codebook.yaml")
+    with pytest.raises(InputError, match="Only 3 usable respondent"):
+        analyse(survey, pa_iterations=10)

@@ -211,6 +211,8 @@ def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, monkeypatch):
     assert "Key findings" in html and "strongest lever" in html
     assert html.count("Plotly.newPlot") >= 4  # importance, IPA, residuals, slopes, segments
     assert "from workbench" not in html  # no code in the manager's report
+    # no emoji: they are drawn as empty boxes where no emoji font is installed
+    assert not [c for c in html if "\U0001f300" <= c <= "\U0001faff" or "\u2600" <= c <= "\u27bf"]
 
 
 def test_controls_enter_first_and_the_drivers_increment_is_tested(loyalty):
@@ -228,3 +230,22 @@ def test_ipa_importance_is_the_relative_weight(default_study):
     rw = default_study.importance.table.set_index("driver")["relative_weight"]
     np.testing.assert_allclose(ipa["importance"], rw.loc[ipa.index], rtol=1e-12)
     assert set(ipa["quadrant"]) <= {"fix first", "keep up", "low priority", "possible overkill"}
+
+
+def test_assumption_checks_are_svg_traffic_lights_that_say_their_word(default_study):
+    import html as html_text
+    import re
+
+    from workbench.report import table_html
+
+    table = default_study.assumptions_table()
+    html = table_html(table)
+    assert not re.search("[\U0001f300-\U0001faff\u2600-\u27bf]", html)  # no emoji: no font needed
+    assert html.count("<svg") == html.count("<circle") == len(table)
+    assert set(table["status"]) <= {"green", "amber", "red"}
+    statuses = [a["status"] for a in default_study.results()["model"]["assumptions"]]
+    assert statuses == table["status"].tolist()  # results.json keeps the plain words
+    for check in (c for c in table.index if c.endswith("p)")):
+        cell = re.search(rf">{re.escape(check)}</th>\s*<td[^>]*>([^<]*)</td>", html)
+        value = html_text.unescape(cell.group(1)) if cell else ""
+        assert re.fullmatch(r"< \.001|\.\d{3}|1\.000", value), check

@@ -125,6 +125,20 @@ def test_notebook_runs_end_to_end_and_bad_input_exits_2(tmp_path, monkeypatch):
     assert results["study"] == "member-analytics" and results["kpis"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Key findings" in html and html.count("Plotly.newPlot") >= 4
+    # no emoji: they are drawn as empty boxes where no emoji font is installed
+    assert not [c for c in html if "\U0001f300" <= c <= "\U0001faff" or "\u2600" <= c <= "\u27bf"]
     bad = tmp_path / "bad.csv"
     bad.write_text("member_id,date,amount\n1,2024-01-01,10\n2,not a date,5\n", encoding="utf-8")
     assert cli.main(["run", "member-analytics", "--data", str(bad)]) == 2
+
+
+def test_kpis_and_cohorts_are_labelled_by_their_month(study):
+    import re
+
+    month = re.compile(r"\d{4}-\d{2}")
+    assert all(month.fullmatch(p) for p in study.kpi_table().index)
+    heatmap = study.cohort_figure()
+    assert all(month.fullmatch(c) for c in heatmap.data[0].y)
+    assert heatmap.layout.yaxis.type == "category"  # not a date axis with its own (weekly) ticks
+    assert all(month.fullmatch(t.name) for t in study.cohort_curves_figure().data)
+    assert any(re.search(r"largest cohort \(\d{4}-\d{2}, ", f) for f in study.findings)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from generated_files import assert_generated_file_matches
 
+from workbench.errors import InputError
 from workbench.simulate import write_default_programme
 from workbench.studies import get_study
 from workbench.studies.programme_evaluation import analyse
@@ -101,6 +102,44 @@ def test_without_a_comparison_group_the_study_falls_back_to_its_with_the_caveat(
     assert s.results()["its"]["caveat"]
 
 
+def test_a_members_file_without_the_treated_column_is_an_error_not_a_silent_design(tmp_path):
+    members = tmp_path / "members.csv"
+    pd.read_csv(DATA / "programme_members.csv").drop(columns="treated").to_csv(members, index=False)
+    tx = str(DATA / "programme_transactions.csv")
+    with pytest.raises(InputError, match="no column 'treated'") as info:
+        analyse(tx, None, launch_date="2025-01-01", members=str(members))
+    assert "treated_col=''" in info.value.hint and "store" in info.value.hint
+    s = analyse(tx, None, launch_date="2025-01-01", members=str(members), treated_col="")
+    assert s.did is None and s.its is not None  # asked for: before/after only
+
+
+def test_a_treated_file_matching_no_member_is_an_error(tmp_path):
+    ids = tmp_path / "treated.csv"
+    ids.write_text("member_id\nX1\nX2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="marks no member"):
+        analyse(
+            str(DATA / "programme_transactions.csv"),
+            None,
+            launch_date="2025-01-01",
+            treated_file=str(ids),
+        )
+
+
+def test_a_survey_whose_ids_match_no_member_is_named_not_a_constant_outcome(tmp_path):
+    survey = pd.read_csv(DATA / "loyalty_survey.csv")
+    survey["respondent_id"] = "S" + survey["respondent_id"].astype(str)
+    path = tmp_path / "survey.csv"
+    survey.to_csv(path, index=False)
+    with pytest.raises(InputError, match="None of the survey's 800 member ids appears"):
+        analyse(
+            str(DATA / "programme_transactions.csv"),
+            str(DATA / "loyalty_survey.codebook.yaml"),
+            launch_date="2025-01-01",
+            members=str(DATA / "programme_members.csv"),
+            survey=str(path),
+        )
+
+
 def test_the_committed_programme_files_are_what_the_simulator_writes(tmp_path):
     write_default_programme(tmp_path)
     for name in ("programme_members.csv", "programme_nps.csv"):
@@ -124,3 +163,31 @@ def test_notebook_runs_end_to_end(tmp_path, monkeypatch):
     assert results["study"] == "programme-evaluation" and results["did"]["estimate"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Key findings" in html and html.count("Plotly.newPlot") >= 2
+    # no emoji: they are drawn as empty boxes where no emoji font is installed
+    assert not [c for c in html if "\U0001f300" <= c <= "\U0001faff" or "\u2600" <= c <= "\u27bf"]
+
+
+def test_report_tables_print_counts_as_integers_and_p_values_apa_style(default_study):
+    import html as html_text
+    import re
+
+    from workbench.report import table_html
+
+    d = default_study.did
+
+    def cell(html: str, row: str, column: int = 0) -> str:
+        found = re.search(rf">{re.escape(row)}</th>((?:\s*<td[^>]*>[^<]*</td>)+)", html)
+        assert found, row
+        return html_text.unescape(re.findall(r"<td[^>]*>([^<]*)</td>", found.group(1))[column])
+
+    did = table_html(default_study.did_table())
+    assert cell(did, "member-periods").replace(",", "") == str(d.n)
+    assert cell(did, "members (clusters)").replace(",", "") == str(d.clusters)
+    for row in ("p", "pre-trend test p"):
+        assert re.fullmatch(r"< \.001|\.\d{3}|1\.000", cell(did, row)), row
+    horizons = table_html(default_study.horizon_table())
+    k_to = [cell(horizons, h, 1) for h in default_study.horizon_table().index]
+    assert all(re.fullmatch(r"\d*", k) for k in k_to), k_to  # 3, not 3.000
+    assert not any(re.search(r"\bp = 0\.|p = [\d.]+e-", f) for f in default_study.findings)
+    res = default_study.results()["did"]
+    assert isinstance(res["n"], int) and isinstance(res["p"], float)  # results.json stays numeric

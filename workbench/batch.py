@@ -251,17 +251,12 @@ def expand_grid(spec: Any) -> list[dict[str, Any]]:
 
 def load_grid(path: str | Path) -> list[dict[str, Any]]:
     """Read a YAML grid file and :func:`expand_grid` it."""
-    import yaml
+    from workbench.safeyaml import load_yaml_file
 
     path = Path(path)
     if not path.is_file():
         raise InputError("Grid file not found.", file=str(path), hint="Check the --grid path.")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"The grid file is not valid YAML ({exc}).", file=str(path), hint="Fix the YAML."
-        ) from exc
+    spec = load_yaml_file(path)  # strict: duplicate keys and YAML 1.1 surprises refused
     try:
         return expand_grid(spec)
     except InputError as exc:
@@ -277,29 +272,10 @@ def _params_text(params: Mapping[str, Any]) -> str:
 
 def new_batch_dir(study: str, out: str | Path | None) -> Path:
     """``--out`` (absent or empty) or a new ``reports/<study>/batch-<date-time>`` folder."""
-    from workbench.cli import reports_root
+    from workbench.cli import claim_folder, reports_root
 
-    if out:
-        path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise InputError(
-                "The output folder exists and is not empty; an earlier batch is never overwritten.",
-                file=str(path),
-                hint="Choose a new --out folder, or leave --out out to get a dated folder.",
-            )
-        path.mkdir(parents=True, exist_ok=True)
-        return path
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = reports_root() / study / f"batch-{stamp}"
-    base.parent.mkdir(parents=True, exist_ok=True)
-    path, k = base, 1
-    while True:
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            k += 1
-            path = base.with_name(f"{base.name}-{k}")
+    return claim_folder(reports_root() / study / f"batch-{stamp}", out, what="batch")
 
 
 # --------------------------------------------------------------------------- one task
@@ -394,7 +370,7 @@ def run_batch(
         ``by``/``grid``, a missing column, an empty grid or an invalid parameter
         set (all sets are checked and every bad one is named). Nothing runs.
     """
-    from workbench.cli import in_reports_root, reports_root
+    from workbench.cli import in_reports_root, mark_complete, reports_root
     from workbench.report import update_index
     from workbench.studies import get_study
 
@@ -480,6 +456,7 @@ def run_batch(
         json.dumps(jsonable(record), indent=2, ensure_ascii=False), encoding="utf-8"
     )
     (folder / "index.html").write_text(batch_page(result, record), encoding="utf-8")
+    mark_complete(folder)
     if in_reports_root(folder):
         update_index(reports_root())
     return result

@@ -14,9 +14,11 @@ names the failing cell; the partial notebook is kept in the run folder).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,50 +41,108 @@ def preflight(
 ) -> int:
     """Check the inputs before starting a kernel, so bad input fails fast and clearly.
 
-    Returns the number of rows read.
+    The study's :attr:`~workbench.studies.Study.codebook_use` decides whether a
+    codebook must, may or must not be given; then the study's own check runs (or
+    the survey is loaded, with its codebook when there is one). Returns the
+    number of rows read.
     """
     from workbench.data import load_survey, read_table
 
+    _check_codebook_use(study, codebook)
     if study.preflight:
         import importlib
 
         module, _, name = study.preflight.partition(":")
         return getattr(importlib.import_module(module), name)(data, codebook, params or {})
-
-    if study.needs_codebook:
-        if not codebook:
-            raise InputError(
-                f"Study '{study.name}' needs a codebook.",
-                hint="Pass --codebook FILE (see README.md for the format).",
-            )
-        return load_survey(data, codebook).n
-    return len(read_table(data).frame)
+    if study.codebook_use == "not used":
+        return len(read_table(data).frame)
+    return load_survey(data, codebook or None).n
 
 
-def new_run_dir(study: str, data_sha256: str, out: str | None) -> Path:
-    """The run folder: ``--out`` if given (must be absent or empty), else a new dated one."""
+def _check_codebook_use(study: Study, codebook: str | None) -> None:
+    """A codebook is required, optional or not used by a study: reject the wrong case."""
+    why = f" ({study.codebook_why})" if study.codebook_why else ""
+    if study.codebook_use == "required" and not codebook:
+        raise InputError(
+            f"Study '{study.name}' needs a codebook{why}.",
+            hint="Pass --codebook FILE (see README.md for the format). `workbench list` says "
+            "which studies run without one.",
+        )
+    if study.codebook_use == "not used" and codebook:
+        raise InputError(
+            f"Study '{study.name}' does not use a codebook{why}, but one was given.",
+            file=codebook,
+            hint="Leave out --codebook.",
+        )
+
+
+# Written into a run folder when it is claimed and removed when the report is complete: a run
+# that was interrupted, killed or failed keeps it, and the index never links such a folder.
+INCOMPLETE = "INCOMPLETE.txt"
+_INCOMPLETE_TEXT = (
+    "This run did not finish (it failed, was interrupted, or is still running).\n"
+    "Its files may be partial; the reports index does not list it. Delete the folder when it "
+    "is no longer needed.\n"
+)
+
+
+def claim_folder(base: Path, out: str | Path | None, *, what: str = "report") -> Path:
+    """Claim a new output folder atomically and mark it incomplete.
+
+    ``out`` (when given) must be absent or an empty folder; otherwise ``base`` is created, or
+    ``base-2``, ``base-3``, ... when a run started in the same second already took it. The claim
+    is an exclusive create of :data:`INCOMPLETE` inside the folder, so of two runs started
+    together with the same ``--out`` exactly one proceeds; the other stops with an
+    :class:`InputError` and the first run's files are untouched.
+    """
+
+    def taken(path: Path) -> InputError:
+        return InputError(
+            f"The output folder exists and is not empty; an earlier {what} is never overwritten.",
+            file=str(path),
+            hint="Choose a new --out folder, or leave --out out to get a dated folder.",
+        )
+
+    def mark(path: Path) -> bool:
+        try:
+            with open(path / INCOMPLETE, "x", encoding="utf-8") as f:
+                f.write(_INCOMPLETE_TEXT)
+        except FileExistsError:
+            return False
+        return True
+
     if out:
         path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise InputError(
-                "The output folder exists and is not empty; an earlier report is never "
-                "overwritten.",
-                file=str(path),
-                hint="Choose a new --out folder, or leave --out out to get a dated folder.",
-            )
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True)
+        except FileExistsError:
+            if not path.is_dir() or any(path.iterdir()):
+                raise taken(path) from None
+        if not mark(path):  # another run claimed the same empty folder a moment earlier
+            raise taken(path)
         return path
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = reports_root() / study / f"{stamp}-{data_sha256[:8]}"
     base.parent.mkdir(parents=True, exist_ok=True)
     path, k = base, 1
     while True:  # mkdir is atomic: two runs started in the same second get distinct folders
         try:
             path.mkdir()
-            return path
         except FileExistsError:
             k += 1
             path = base.with_name(f"{base.name}-{k}")
+            continue
+        mark(path)
+        return path
+
+
+def mark_complete(folder: Path) -> None:
+    """Remove the :data:`INCOMPLETE` marker once every file of the run is written."""
+    (Path(folder) / INCOMPLETE).unlink(missing_ok=True)
+
+
+def new_run_dir(study: str, data_sha256: str, out: str | None) -> Path:
+    """The run folder: ``--out`` if given (must be absent or empty), else a new dated one."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return claim_folder(reports_root() / study / f"{stamp}-{data_sha256[:8]}", out)
 
 
 def run_study(
@@ -126,17 +186,7 @@ def run_study(
         "command": command,
     }
     try:
-        pm.execute_notebook(
-            str(spec.notebook_path),
-            str(notebook_out),
-            parameters=parameters,
-            cwd=str(PROJECT_ROOT),
-            progress_bar=False,
-            kernel_name="python3",
-            report_mode=False,
-            request_save_on_cell_execute=False,  # one write at the end, not one per cell
-            shutdown_kernel="immediate",  # results are written; do not wait for a graceful exit
-        )
+        execute_notebook(spec.notebook_path, notebook_out, parameters)
     except pm.PapermillExecutionError as exc:
         if exc.ename == "InputError":
             # bad input found inside the notebook: same exit status and message as preflight
@@ -154,9 +204,77 @@ def run_study(
             f"Study '{spec.name}' finished without writing results.json; see {notebook_out}"
         )
     render_html(notebook_out, run_dir / "report.html", title=spec.title)
+    mark_complete(run_dir)
     if refresh_index and in_reports_root(run_dir):
         update_index(reports_root())
     return run_dir
+
+
+# A kernel on a busy machine can take long to import numpy, pandas and friends: wait generously.
+KERNEL_START_TIMEOUT = 180  # seconds
+_KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
+
+
+def _kernel_config(socket_dir: str) -> Any:
+    """Kernel connection settings: IPC sockets in a private folder where the OS allows it.
+
+    With the default TCP transport the client picks free ports and the kernel binds them a
+    moment later; kernels started at the same time (batch runs, ``make report``, a busy
+    machine) can race for a port, and the loser dies before replying to ``kernel_info``.
+    Unix-domain sockets in a folder of this run's own cannot collide (and are not readable
+    by other users, unlike an unencrypted TCP port).
+    """
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(socket_dir) / "k")}})
+
+
+def execute_notebook(notebook: Path, notebook_out: Path, parameters: dict[str, Any]) -> None:
+    """Run a study notebook with papermill, starting its kernel robustly.
+
+    A kernel that fails to start (died before replying, or silent for
+    :data:`KERNEL_START_TIMEOUT` seconds) is started once more, saying so on stderr; no cell
+    has run at that point, so the retry repeats nothing. A second failure raises
+    :class:`StudyFailed` saying what happened. Errors inside cells propagate unchanged.
+    """
+    import tempfile
+
+    import papermill as pm
+
+    for attempt in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="wbk-") as sockets:
+            try:
+                pm.execute_notebook(
+                    str(notebook),
+                    str(notebook_out),
+                    parameters=parameters,
+                    cwd=str(PROJECT_ROOT),
+                    progress_bar=False,
+                    kernel_name="python3",
+                    report_mode=False,
+                    request_save_on_cell_execute=False,  # one write at the end, not per cell
+                    shutdown_kernel="immediate",  # results are written; no graceful wait
+                    start_timeout=KERNEL_START_TIMEOUT,
+                    config=_kernel_config(sockets),
+                )
+                return
+            except (RuntimeError, TimeoutError) as exc:
+                if not any(text in str(exc) for text in _KERNEL_START_FAILURES):
+                    raise
+                if attempt == 2:
+                    raise StudyFailed(
+                        f"The notebook kernel for {notebook.name} could not be started twice "
+                        f"({exc}). Nothing was analysed. This usually means the machine is "
+                        "overloaded or short of memory: try again when it is less busy, or "
+                        "run fewer jobs at once (workbench batch --jobs)."
+                    ) from exc
+                print(
+                    f"note: the notebook kernel did not start ({exc}); starting it once more.",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
 
 def _failing_cell(notebook: Path, fallback_index: int) -> tuple[int, str]:
@@ -214,11 +332,13 @@ def list_studies() -> str:
         lines.append(f"{spec.name}: {spec.title}")
         lines.append(f"  {spec.description}")
         lines.append(f"  notebook: notebooks/{spec.notebook}")
+        lines.append(f"  {spec.codebook_text}")
+        codebook_arg = {"required": " --codebook FILE", "optional": " [--codebook FILE]"}
         lines.append(
             "  usage: workbench run "
             + spec.name
             + " --data FILE"
-            + (" --codebook FILE" if spec.needs_codebook else "")
+            + codebook_arg.get(spec.codebook_use, "")
             + " [--param KEY=VALUE ...] [--out DIR]"
         )
         lines.append("  parameters:")
@@ -281,8 +401,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error_message(exc: OSError) -> str:
+    """One line for a file-system problem: what failed, on which path, what to do."""
+    import errno
+
+    where = f" '{exc.filename}'" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    hints = {
+        errno.ENOSPC: "Free some disk space (or choose --out on another disk) and run again.",
+        errno.EDQUOT: "Free some disk space (or choose --out on another disk) and run again.",
+        errno.EACCES: "Choose a folder you can write to (--out, or WORKBENCH_REPORTS).",
+        errno.EPERM: "Choose a folder you can write to (--out, or WORKBENCH_REPORTS).",
+        errno.EROFS: "The folder is on a read-only file system: choose another with --out.",
+        errno.ENOENT: "Check the path.",
+    }
+    hint = hints.get(exc.errno or -1, "Check the path and the disk, then run again.")
+    return f"{reason}{where}.\n  What to do: {hint}"
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a command runs, so it ends through the same clean path."""
+    import signal
+    import threading
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    0 done; 1 a study notebook failed (the message names the cell); 2 bad input or a problem
+    with the environment (a file, folder, disk or memory), in one line naming it; 130
+    interrupted (Ctrl-C or SIGTERM), the unfinished run folder marked incomplete.
+    """
     args = build_parser().parse_args(argv)
+    with _sigterm_as_interrupt():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "list":
             print(list_studies())
@@ -326,6 +494,26 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: nothing more was written; an unfinished run folder keeps "
+            f"{INCOMPLETE} and is not listed in the index.",
+            file=sys.stderr,
+        )
+        return 130
+    except MemoryError:
+        print(
+            "error: the machine ran out of memory.\n  What to do: close other programs, use "
+            "fewer bootstrap resamples or batch jobs, or run on a larger machine.",
+            file=sys.stderr,
+        )
+        return 2
+    except BrokenPipeError:  # the reader of our output went away (e.g. `workbench list | head`)
+        sys.stderr = open(os.devnull, "w")
+        return 0
+    except OSError as exc:
+        print(f"error: {_os_error_message(exc)}", file=sys.stderr)
+        return 2
     return 0
 
 

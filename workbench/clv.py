@@ -4,8 +4,10 @@ The models are fitted by maximum likelihood with scipy, following the
 formulas of Fader, Hardie & Lee (2005a, 2005b) exactly as the ``lifetimes``
 package (0.11.3) implements them, so the estimates reproduce the published
 values (CDNOW: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, log-likelihood
--9582.4). We do not depend on ``lifetimes`` (unmaintained since 2020) or on
-``pymc-marketing`` (its priors move the estimates away from the MLE).
+-9582.4). Each fit runs from several deterministic starts and checks that the
+point it reports is a maximum (see :func:`fit_bgnbd`). We do not depend on
+``lifetimes`` (unmaintained since 2020) or on ``pymc-marketing`` (its priors
+move the estimates away from the MLE).
 
 The chain is::
 
@@ -336,78 +338,286 @@ def _check_summary(summary: pd.DataFrame, cols: tuple[str, ...]) -> None:
         raise InputError("frequency must be >= 0")
 
 
-def _mle(
-    negll: Any, n_params: int, names: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, float, bool, str, list[str]]:
-    """Minimise ``negll(params)`` over positive params (log scale).
-
-    Returns estimates, SEs (inverse Hessian of the negative log-likelihood in
-    the natural parameters, central differences), log-likelihood, converged,
-    message and warnings.
-    """
-
-    def f(logp: np.ndarray) -> float:
-        # the search may try extreme values; non-finite objectives are mapped to 1e300
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            val = negll(np.exp(logp))
-        return float(val) if np.isfinite(val) else 1e300
-
-    x0 = np.zeros(n_params)
-    res = optimize.minimize(f, x0, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
-    # Polish with Nelder-Mead (robust to the flat directions BFGS may stop in). Its
-    # function tolerance is relative to the log-likelihood's size: an absolute 1e-10 is
-    # below the rounding step of a log-likelihood in the hundreds of thousands (many
-    # members), so the simplex could never meet it and ran to maxfev.
-    fatol = max(1e-10, 1e-12 * abs(res.fun))
-    res2 = optimize.minimize(
-        f,
-        res.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-10, "fatol": fatol, "maxiter": 2000, "maxfev": 4000},
-    )
-    best = res2 if res2.fun <= res.fun else res
-    est = np.exp(best.x)
-    # BFGS often ends with "precision loss" at the optimum; the polish decides.
-    converged = bool(res.success or res2.success or np.abs(res.x - res2.x).max() < 1e-4)
-    message = str(best.message)
-    warns: list[str] = []
-    if not converged:
-        warns.append(f"The optimiser did not report convergence ({message}).")
-    se = _hessian_se(negll, est)
-    if not np.isfinite(se).all():
-        warns.append(
-            "The Hessian is not positive definite at the estimate: standard errors are "
-            "unavailable (NaN) and the fit may be at a boundary."
-        )
-    for name, value in zip(names, est, strict=True):
-        if value > 1e6 or value < 1e-6:
-            warns.append(f"Parameter {name} = {value:.3g} is at an extreme: check the data.")
-    return est, se, -float(best.fun), converged, message, warns
+# The optimiser works on z = log(parameter) and minimises the negative log-likelihood
+# per member, so gradients are O(1) whatever the sample size. Each parameter stays
+# within _LOG_BOUND log-units of its scale (1 for shape parameters, the data's time or
+# money scale for alpha and v): room for any sensible estimate, and near enough that
+# gammaln keeps the log-likelihood accurate to well below the tolerances below.
+_LOG_BOUND = 16.0  # exp(16) = 8.9e6: beyond _EXTREME, where gammaln still has 8 digits
+_EXTREME = np.log(1e6)  # a parameter this many log-units from its scale is extreme
+_GRAD_TOL = 1e-6  # max |d loglik / d log(parameter)| per member at a verified maximum
+_PD_TOL = 1e-9  # smallest / largest Hessian eigenvalue at a verified maximum
+_HESS_STEP = 1e-4  # central-difference step of the Hessian, in log-units
+_PULL_BACK = (2.0, 6.0)  # log-units back from the edge for the boundary check
 
 
-def _hessian_se(negll: Any, est: np.ndarray) -> np.ndarray:
-    k = len(est)
-    h = 1e-4 * np.maximum(np.abs(est), 1e-3)
+@dataclasses.dataclass(frozen=True)
+class _Fit:
+    """What :func:`_maximise` found; the results objects carry its fields."""
+
+    estimates: np.ndarray
+    se: np.ndarray
+    log_likelihood: float
+    converged: bool
+    at_boundary: bool
+    hessian_pd: bool
+    gradient_norm: float
+    start: str
+    starts: pd.DataFrame
+    message: str
+    warnings: list[str]
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``sum(a * b)`` without BLAS: a threaded ``ddot`` on long vectors stalls on a busy
+    machine, and pairwise summation is the more accurate anyway."""
+    return float(np.sum(a * b))
+
+
+def _log_scale_hessian(grad: Any, z: np.ndarray) -> np.ndarray:
+    """Central differences of ``grad`` (a gradient in z = log parameters), symmetrised."""
+    k = len(z)
     hess = np.empty((k, k))
     for i in range(k):
-        for j in range(i, k):
-            ei = np.zeros(k)
-            ej = np.zeros(k)
-            ei[i] = h[i]
-            ej[j] = h[j]
-            val = (
-                negll(est + ei + ej)
-                - negll(est + ei - ej)
-                - negll(est - ei + ej)
-                + negll(est - ei - ej)
-            ) / (4 * h[i] * h[j])
-            hess[i, j] = hess[j, i] = val
-    try:
-        cov = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return np.full(k, np.nan)
-    d = np.diag(cov)
-    return np.where(d > 0, np.sqrt(np.abs(d)), np.nan)
+        e = np.zeros(k)
+        e[i] = _HESS_STEP
+        hess[:, i] = (grad(z + e) - grad(z - e)) / (2 * _HESS_STEP)
+    return (hess + hess.T) / 2
+
+
+def _is_pd(hess: np.ndarray) -> bool:
+    if not np.isfinite(hess).all():
+        return False
+    eig = np.linalg.eigvalsh(hess)
+    return bool(eig.min() > _PD_TOL * max(eig.max(), 1e-12))
+
+
+def _maximise(
+    loglik: Any,
+    starts: list[tuple[str, np.ndarray]],
+    names: tuple[str, ...],
+    scale: np.ndarray,
+    ridges: list[tuple[np.ndarray, str]],
+) -> _Fit:
+    """Maximise a log-likelihood from several starts and check the point found.
+
+    ``loglik.value_and_gradient(params)`` returns the log-likelihood and its
+    gradient in the natural parameters; ``loglik.weight`` is the number of
+    members. :func:`fit_bgnbd` (Notes) describes the procedure. ``ridges`` lists
+    the model's known degenerate directions in the log-parameters, each with
+    the sentence that explains it.
+    """
+    n = float(loglik.weight)
+    log_scale = np.log(scale)
+    lower, upper = log_scale - _LOG_BOUND, log_scale + _LOG_BOUND
+
+    def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
+        theta = np.exp(z)
+        with np.errstate(all="ignore"):
+            ll, g = loglik.value_and_gradient(theta)
+        if not (np.isfinite(ll) and np.isfinite(g).all()):
+            return 1e10, np.zeros_like(z)  # the line search backs off
+        return -ll / n, -g * theta / n
+
+    def grad(z: np.ndarray) -> np.ndarray:
+        return objective(z)[1]
+
+    def search(z: np.ndarray) -> tuple[float, np.ndarray]:
+        # the objective at the point clipped into the box, plus a quadratic wall
+        # outside it (scipy's bounded L-BFGS-B is slowed down by BLAS threads here)
+        inside = np.clip(z, lower, upper)
+        f, g = objective(inside)
+        out = z - inside
+        return f + 0.5 * float(out @ out), np.where(out == 0, g, 0.0) + out
+
+    def climb(z0: np.ndarray) -> optimize.OptimizeResult:
+        res = optimize.minimize(
+            search,
+            np.clip(z0, lower, upper),
+            jac=True,
+            method="BFGS",
+            options={"maxiter": 2000, "gtol": 1e-10},
+        )
+        res.x = np.clip(res.x, lower, upper)
+        res.fun = objective(res.x)[0]
+        return res
+
+    rows = []
+
+    def record(label: str, z0: np.ndarray, res: optimize.OptimizeResult) -> None:
+        rows.append(
+            {
+                "start": label,
+                **{f"{k}_start": v for k, v in zip(names, np.exp(z0), strict=True)},
+                **dict(zip(names, np.exp(res.x), strict=True)),
+                "log_likelihood": -res.fun * n,
+                "iterations": int(res.nit),
+            }
+        )
+
+    runs = [(label, climb(np.log(theta0))) for label, theta0 in starts]
+    for (label, res), (_, theta0) in zip(runs, starts, strict=True):
+        record(label, np.log(theta0), res)
+    # the first start (in the fixed order) that ended at the best value, up to rounding
+    lowest = min(res.fun for _, res in runs)
+    best_label, best = next((lab, res) for lab, res in runs if res.fun <= lowest + 1e-10)
+    if best.fun >= 1e10:
+        raise InputError("the log-likelihood is not finite at any start value")
+    z = _newton_polish(objective, grad, best.x, lower, upper)
+    # The check. A point that fails it (or lies far out, some parameter more than a
+    # factor 1e6 from its scale) is short of an interior maximum or on a ridge to the
+    # edge of the parameter space: restart from points pulled back towards the scale
+    # (along the extreme parameters, else along the flattest direction); a restart that
+    # ends higher replaces the point.
+    tol = 1e-6 + 1e-8 * n
+    edge_checked = False  # pull-back restarts from the final point ended no higher
+    for _ in range(3):
+        g, hess = grad(z), _log_scale_hessian(grad, z)
+        extreme = np.abs(z - log_scale) > _EXTREME
+        if _is_pd(hess) and np.abs(g).max() <= _GRAD_TOL and not extreme.any():
+            break
+        direction = _outward(hess, z - log_scale, extreme)
+        f0 = objective(z)[0]
+        better = []
+        for k, dist in enumerate(_PULL_BACK, start=1):
+            z0 = z - dist * direction
+            res = climb(z0)
+            record(f"pull-back {k} ({dist:g} log-units)", z0, res)
+            if res.fun * n < f0 * n - tol:
+                better.append(res)
+        if not better:
+            edge_checked = True
+            break
+        z = _newton_polish(objective, grad, min(better, key=lambda r: r.fun).x, lower, upper)
+        best_label += ", then a pull-back restart"
+    theta = np.exp(z)
+    with np.errstate(all="ignore"):
+        ll = loglik.value_and_gradient(theta)[0]
+    g, hess = grad(z), _log_scale_hessian(grad, z)
+    gradient_norm = float(np.abs(g).max())
+    pd_ok = _is_pd(hess)
+    extreme = np.abs(z - log_scale) > _EXTREME
+    interior = pd_ok and gradient_norm <= _GRAD_TOL
+    # far out and no pull-back restart ended higher: the likelihood rises (or has
+    # levelled off) towards the edge
+    at_boundary = bool(extreme.any() and edge_checked)
+    se = np.full(len(z), np.nan)
+    if pd_ok and not at_boundary:
+        se = theta * np.sqrt(np.clip(np.diag(np.linalg.inv(hess * n)), 0, None))
+    warns: list[str] = []
+    if at_boundary:
+        direction = _outward(hess, z - log_scale, extreme)
+        warns.append(_boundary_warning(direction, names, theta, gradient_norm, ridges))
+    elif not interior or extreme.any():
+        warns.append(
+            "The fit did not reach a verified maximum: the largest gradient per member is "
+            f"{gradient_norm:.2g} (at most {_GRAD_TOL:g} expected) and the Hessian is "
+            f"{'' if pd_ok else 'not '}positive definite (best of {len(starts)} starts, "
+            f"from '{best_label}')."
+        )
+    if not pd_ok and not at_boundary:
+        warns.append("The Hessian is not positive definite: standard errors are unavailable (NaN).")
+    starts_frame = pd.DataFrame(rows)
+    starts_frame["at_maximum"] = starts_frame["log_likelihood"] >= ll - max(tol, 1e-3)
+    message = (
+        f"best of {len(starts)} starts from '{best_label}' "
+        f"({int(starts_frame['at_maximum'].iloc[: len(starts)].sum())} reached it); "
+        "gradient per member "
+        f"{gradient_norm:.1e}; Hessian {'' if pd_ok else 'not '}positive definite"
+        + ("; maximum at the edge of the parameter space" if at_boundary else "")
+    )
+    return _Fit(
+        estimates=theta,
+        se=se,
+        log_likelihood=float(ll),
+        converged=bool(interior and not at_boundary),
+        at_boundary=at_boundary,
+        hessian_pd=pd_ok,
+        gradient_norm=gradient_norm,
+        start=best_label,
+        starts=starts_frame,
+        message=message,
+        warnings=warns,
+    )
+
+
+def _newton_polish(
+    objective: Any, grad: Any, z: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """A few damped Newton steps on the central-difference Hessian (stops if it is not PD).
+
+    The quasi-Newton runs stop once the per-member objective no longer changes in its
+    last digits; Newton steps then take the gradient to rounding level.
+    """
+    for _ in range(6):
+        g = grad(z)
+        if np.abs(g).max() < 1e-12:
+            break
+        hess = _log_scale_hessian(grad, z)
+        if not _is_pd(hess):
+            break
+        step = np.linalg.solve(hess, -g)
+        f0 = objective(z)[0]
+        for t in (1.0, 0.5, 0.25, 0.125):
+            z_new = np.clip(z + t * step, lower, upper)
+            if objective(z_new)[0] <= f0:
+                z = z_new
+                break
+        else:
+            break
+    return z
+
+
+def _outward(hess: np.ndarray, offset: np.ndarray, extreme: np.ndarray) -> np.ndarray:
+    """Unit direction away from the scale: along the parameters that went far out (the
+    extreme ones and any at least half as far), else the eigenvector of the smallest
+    Hessian eigenvalue (the flattest direction)."""
+    if extreme.any() or not np.isfinite(hess).all():
+        far = np.abs(offset) >= max(_EXTREME / 2, np.abs(offset).max() / 2)
+        d = np.where(far, offset, 0.0)
+    else:
+        d = np.linalg.eigh(hess)[1][:, 0]
+    d = d / max(float(np.linalg.norm(d)), 1e-300)
+    return d if float(d @ offset) >= 0 else -d
+
+
+def _boundary_warning(
+    direction: np.ndarray,
+    names: tuple[str, ...],
+    theta: np.ndarray,
+    gradient_norm: float,
+    ridges: list[tuple[np.ndarray, str]],
+) -> str:
+    cos = [float(d @ direction) / float(np.linalg.norm(d)) for d, _ in ridges]
+    if ridges and max(cos) > 0.9:
+        what = ridges[int(np.argmax(cos))][1]
+    else:
+        moves = [
+            f"{k} -> {'infinity' if d > 0 else '0'}"
+            for k, d in zip(names, direction, strict=True)
+            if abs(d) > 0.3
+        ]
+        what = ", ".join(moves) + " together"
+    values = ", ".join(f"{k} = {v:.3g}" for k, v in zip(names, theta, strict=True))
+    return (
+        "The likelihood is highest at the edge of the parameter space, as "
+        f"{what}. The estimates ({values}) are a point far along that direction, where "
+        f"the log-likelihood has levelled off (gradient per member {gradient_norm:.1e}); "
+        "restarts from points pulled back towards the interior end no higher. Read the "
+        "extreme parameters as 'very large' or 'very small', not as estimates; their "
+        "standard errors are not given."
+    )
+
+
+def _fit_checks(res: Any) -> dict[str, Any]:
+    """The fit-check fields of a BG/NBD or Gamma-Gamma result, for ``to_dict``."""
+    return {
+        "at_boundary": res.at_boundary,
+        "hessian_pd": res.hessian_pd,
+        "gradient_norm": res.gradient_norm,
+        "start": res.start,
+        "starts": None if res.starts is None else res.starts.to_dict(orient="records"),
+    }
 
 
 def _params_frame(names: tuple[str, ...], est: np.ndarray, se: np.ndarray) -> pd.DataFrame:
@@ -437,19 +647,39 @@ class _BGNBDLogLik:
 
     (the second argument is -inf when x = 0), so the value is the row-wise one
     to the last bit (``tests/test_clv.py`` checks this against the formula).
+    :meth:`value_and_gradient` adds the analytic gradient. With s the share of
+    the first term in the sum (1 when x = 0), ``s = expit(d)``,
+    ``d = log(b+x-1) - log(a) - (r+x) log1p((T-t_x)/(alpha+t_x))``::
+
+        d/dr     = digamma(r+x) - digamma(r) - s log1p(T/alpha) - (1-s) log1p(t_x/alpha)
+        d/dalpha = s (r T - alpha x)/(alpha (alpha+T))
+                   + (1-s) (r t_x - alpha x)/(alpha (alpha+t_x))
+        d/da     = digamma(a+b) - digamma(a+b+x) + (1-s)/a
+        d/db     = digamma(b+x) - digamma(b) + digamma(a+b) - digamma(a+b+x) - (1-s)/(b+x-1)
+
+    written so that no large terms cancel: the gradient stays accurate far out
+    on the ridges (r, alpha -> infinity; a, b -> infinity) the search may visit.
     """
 
     def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray) -> None:
         self.w = w
         self.n = len(x)
+        self.weight = float(np.sum(w))
         self.x_values, self.x_index = np.unique(x, return_inverse=True)
         self.T_values, self.T_index = np.unique(T, return_inverse=True)
         rep = x > 0
         self.rep = np.flatnonzero(rep)
         self.xr_values, self.xr_index = np.unique(x[rep], return_inverse=True)
         self.txr_values, self.txr_index = np.unique(tx[rep], return_inverse=True)
+        # for the gradient
+        self.w_x = np.bincount(self.x_index, weights=w, minlength=len(self.x_values))
+        self.w_rep = w[rep]
+        self.gap_rep = T[rep] - tx[rep]
+        self.w0_T = np.bincount(
+            self.T_index[~rep], weights=w[~rep], minlength=len(self.T_values)
+        )  # members without repeat purchases, by T (their share s is 1)
 
-    def __call__(self, params: np.ndarray) -> float:
+    def _terms(self, params: np.ndarray) -> np.ndarray:
         r, alpha, a, b = params
         xv, xr = self.x_values, self.xr_values
         a1 = special.gammaln(r + xv) - special.gammaln(r) + r * np.log(alpha)
@@ -460,8 +690,118 @@ class _BGNBDLogLik:
         xi = self.xr_index
         log_tx = np.log(alpha + self.txr_values)[self.txr_index]
         a4[self.rep] = (np.log(a) - np.log(b + xr - 1))[xi] - (r + xr)[xi] * log_tx
-        ll = (a1 + a2)[self.x_index] + np.logaddexp(a3, a4)
-        return float(np.sum(self.w * ll))
+        return (a1 + a2)[self.x_index] + np.logaddexp(a3, a4)
+
+    def __call__(self, params: np.ndarray) -> float:
+        return float(np.sum(self.w * self._terms(params)))
+
+    def value_and_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The log-likelihood and its gradient in (r, alpha, a, b)."""
+        r, alpha, a, b = params
+        xv, xr, xi, ti = self.x_values, self.xr_values, self.xr_index, self.txr_index
+        ll = float(np.sum(self.w * self._terms(params)))
+        # the two terms' shares for repeat buyers, from their log-ratio d (see above)
+        inv_tx = 1 / (alpha + self.txr_values)
+        d = (np.log(b + xr - 1) - np.log(a))[xi] - (r + xr)[xi] * np.log1p(
+            self.gap_rep * inv_tx[ti]
+        )
+        s1 = self.w_rep * special.expit(d)  # weighted share of 'alive at T'
+        s2 = self.w_rep * special.expit(-d)  # ... of 'dropped out after t_x'
+        n_T = len(self.T_values)
+        T_rep_index = self.T_index[self.rep]
+        s1_T = self.w0_T + np.bincount(T_rep_index, weights=s1, minlength=n_T)
+        s1x_T = np.bincount(T_rep_index, weights=s1 * xr[xi], minlength=n_T)
+        s2_tx = np.bincount(ti, weights=s2, minlength=len(self.txr_values))
+        s2x_tx = np.bincount(ti, weights=s2 * xr[xi], minlength=len(self.txr_values))
+        s2_x = np.bincount(xi, weights=s2, minlength=len(xr))
+        inv_T = 1 / (alpha + self.T_values)
+        psi_ab = special.digamma(a + b)
+        psi_abx = special.digamma(a + b + xv)
+        d_r = (
+            _dot(self.w_x, special.digamma(r + xv) - special.digamma(r))
+            - _dot(s1_T, np.log1p(self.T_values / alpha))
+            - _dot(s2_tx, np.log1p(self.txr_values / alpha))
+        )
+        d_alpha = (
+            _dot(s1_T, r * self.T_values * inv_T)
+            - _dot(s1x_T, alpha * inv_T)
+            + _dot(s2_tx, r * self.txr_values * inv_tx)
+            - _dot(s2x_tx, alpha * inv_tx)
+        ) / alpha
+        d_a = _dot(self.w_x, psi_ab - psi_abx) + float(s2.sum()) / a
+        d_b = _dot(
+            self.w_x, special.digamma(b + xv) - special.digamma(b) + psi_ab - psi_abx
+        ) - _dot(s2_x, 1 / (b + xr - 1))
+        return ll, np.array([d_r, d_alpha, d_a, d_b])
+
+
+_BGNBD_RIDGES = [
+    (
+        np.array([1.0, 1.0, 0.0, 0.0]),
+        "r and alpha grow without bound with r/alpha fixed, i.e. every member buys at the "
+        "same rate (no heterogeneity in the purchase rate: the Poisson special case)",
+    ),
+    (
+        np.array([0.0, 0.0, 1.0, 1.0]),
+        "a and b grow without bound with a/(a+b) fixed, i.e. every member has the same "
+        "dropout probability",
+    ),
+    (
+        np.array([0.0, 0.0, -1.0, 0.0]),
+        "a goes to 0, i.e. the data show no dropout (the model becomes the NBD, members "
+        "never leave)",
+    ),
+    (
+        np.array([0.0, 0.0, 0.0, 1.0]),
+        "b grows without bound, i.e. the dropout probability goes to 0 (the data show no "
+        "dropout; the model becomes the NBD)",
+    ),
+    (
+        np.array([-1.0, 0.0, 0.0, 0.0]),
+        "r goes to 0, i.e. almost no member makes a repeat purchase",
+    ),
+]
+
+
+def _bgnbd_starts(
+    x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray
+) -> tuple[list[tuple[str, np.ndarray]], np.ndarray]:
+    """Start values of (r, alpha, a, b) and their scale, from frequency, recency and T.
+
+    Moments of the NBD without dropout: the mean rate r/alpha = sum x / sum T and the
+    second factorial moment r (r + 1)/alpha^2 = sum x (x - 1) / sum T^2. The mean
+    dropout probability a/(a+b) is the expected number of dropouts, sum over repeat
+    buyers of P(no purchase in (t_x, T] | rate (r + x)/(alpha + t_x)), per repeat
+    purchase, with a = 1. Variations of it (towards the degenerate limits: equal
+    rates, equal dropout probabilities, little dropout) and the unit start complete
+    the set.
+    """
+    sum_T, sum_T2 = _dot(w, T), _dot(w, T**2)
+    t_scale = sum_T / float(w.sum()) if sum_T > 0 else 1.0
+    rho = _dot(w, x) / sum_T if sum_T > 0 else 0.0
+    k2 = _dot(w, x * (x - 1)) / sum_T2 if sum_T2 > 0 else 0.0
+    r0 = rho**2 / (k2 - rho**2) if rho > 0 and k2 > 1.001 * rho**2 else 1.0
+    r0 = float(np.clip(r0, 0.01, 100.0))
+    alpha0 = float(
+        np.clip(r0 / rho if rho > 0 else 10 * r0 * t_scale, 1e-4 * t_scale, 1e4 * t_scale)
+    )
+    rep = x > 0
+    if rep.any():
+        rate = (r0 + x[rep]) / (alpha0 + tx[rep])
+        dropouts = _dot(w[rep], -np.expm1(-rate * (T[rep] - tx[rep])))
+        p_bar = float(np.clip(dropouts / _dot(w, x), 0.02, 0.9))
+    else:
+        p_bar = 0.5
+    m = np.array([r0, alpha0, 1.0, (1 - p_bar) / p_bar])
+    starts = [
+        ("moments", m),
+        ("moments, r and alpha x 10", m * [10, 10, 1, 1]),
+        ("moments, r and alpha / 10", m * [0.1, 0.1, 1, 1]),
+        ("moments, a and b x 10", m * [1, 1, 10, 10]),
+        ("moments, little dropout (a = 0.001, b = 1)", np.array([r0, alpha0, 1e-3, 1.0])),
+        ("unit (1, 1, 1, 1)", np.ones(4)),
+    ]
+    return starts, np.array([1.0, t_scale, 1.0, 1.0])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
@@ -479,12 +819,31 @@ class BGNBDResult(Result):
     n : int
         Members in the fit.
     converged : bool
+        True when the estimate is a verified interior maximum: gradient per
+        member at most 1e-6 and a positive definite Hessian (log scale).
     message : str
-        The optimiser's message.
+        How the fit went: the winning start, how many starts reached the
+        maximum, the gradient and the Hessian check.
     time_unit_days : float
         Length of the model's time unit in days (``alpha`` and every ``t`` are
         in this unit).
     warning_messages : tuple of str
+    at_boundary : bool
+        True when the likelihood has no maximum at finite parameters and rises
+        (or levels off) towards the edge of the parameter space; the warning
+        names the direction. ``converged`` is then False.
+    hessian_pd : bool or None
+        Whether the Hessian of the negative log-likelihood in the log
+        parameters is positive definite at the estimate.
+    gradient_norm : float
+        Largest absolute derivative of the log-likelihood per member with
+        respect to the log parameters at the estimate.
+    start : str
+        The start value set whose run ended highest (see ``starts``).
+    starts : pandas.DataFrame or None
+        One row per start: ``start`` (its name), the start values
+        (``<name>_start``), the end point, ``log_likelihood``, ``iterations``
+        and ``at_maximum`` (ended within 1e-3 of the maximum).
     """
 
     params: pd.DataFrame
@@ -494,6 +853,11 @@ class BGNBDResult(Result):
     message: str
     time_unit_days: float = 7.0
     warning_messages: tuple[str, ...] = ()
+    at_boundary: bool = False
+    hessian_pd: bool | None = None
+    gradient_norm: float = float("nan")
+    start: str = ""
+    starts: pd.DataFrame | None = None
 
     @property
     def r(self) -> float:
@@ -519,13 +883,15 @@ class BGNBDResult(Result):
         text = (
             f"BG/NBD, n = {self.n}, log-likelihood = {self.log_likelihood:.2f}, "
             f"converged = {self.converged}, time unit = {self.time_unit_days:g} days\n"
+            f"Fit: {self.message}\n"
         )
         text += self.params.to_string(float_format=lambda v: f"{v:.4f}")
         text = with_warnings(text, self.warnings)
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        """``{r, alpha, a, b, se: {...}, log_likelihood, n, converged, warnings}``."""
+        """``{r, alpha, a, b, se: {...}, log_likelihood, n, converged, time_unit_days,
+        at_boundary, hessian_pd, gradient_norm, start, starts: [{...}], warnings}``."""
         est = self.params["estimate"]
         return jsonable(
             {
@@ -535,6 +901,7 @@ class BGNBDResult(Result):
                 "n": self.n,
                 "converged": self.converged,
                 "time_unit_days": self.time_unit_days,
+                **_fit_checks(self),
                 "warnings": self.warnings,
             }
         )
@@ -608,15 +975,41 @@ def fit_bgnbd(summary: pd.DataFrame, *, time_unit_days: float = 7) -> BGNBDResul
             * [ (alpha+T)^-(r+x) + [x>0] a/(b+x-1) (alpha+t_x)^-(r+x) ]
 
     evaluated on the log scale (``gammaln``, ``betaln``, ``logaddexp``; the
-    second term is dropped when x = 0). The parameters are optimised on the
-    log scale (BFGS, polished by Nelder–Mead); the standard errors come from
-    the inverse of the numerically differentiated Hessian of the negative
-    log-likelihood in the natural parameters. This is the maximum-likelihood
-    estimate ``lifetimes.BetaGeoFitter(penalizer_coef=0).fit`` returns;
-    members with identical (x, t_x, T) are pooled with weights, and the
-    ``gammaln``/``betaln`` and logarithm terms are evaluated once per distinct
-    x, t_x and T (the likelihood is unchanged to the last bit; it only costs
-    less on hundreds of thousands of members).
+    second term is dropped when x = 0). Members with identical (x, t_x, T)
+    are pooled with weights, and the ``gammaln``/``betaln`` and logarithm
+    terms are evaluated once per distinct x, t_x and T (the likelihood is
+    unchanged to the last bit; it only costs less on hundreds of thousands of
+    members).
+
+    *Search.* The log-likelihood is maximised over the log parameters (BFGS
+    with the analytic gradient; each parameter within a factor e^16 of its
+    scale: 1 for r, a, b, the mean T for alpha) from six fixed starts: moment
+    estimates from frequency, recency and T (NBD moments for r and alpha, the
+    share of repeat buyers who look gone for a/(a+b)), three variations of
+    them towards the degenerate limits, and (1, 1, 1, 1). The best end point
+    (the first start in that order that reached it; ``start``) is polished by
+    Newton steps; ``starts`` lists every run.
+
+    *Check.* At a maximum the largest derivative of the log-likelihood per
+    member with respect to a log parameter is at most 1e-6 and the Hessian
+    in the log parameters (central differences of the gradient) is positive
+    definite; then ``converged`` is True. Otherwise, or when a parameter
+    ends more than a factor 1e6 from its scale, the search restarts from two
+    points pulled back towards the interior; a restart that ends higher
+    replaces the point. A point still that far out is a maximum at the edge
+    of the parameter space (``at_boundary``): the likelihood rises towards a
+    degenerate limit, e.g. r, alpha -> infinity with r/alpha fixed (no rate
+    heterogeneity) or a -> 0 (no dropout), which the warning names. A point
+    that fails the check but is not far out gets a 'not verified' warning.
+    The standard errors are theta sqrt(diag(H^-1)) with H the Hessian of the
+    negative log-likelihood in the log parameters (at a maximum the inverse
+    Hessian in the natural parameters); none are given at the edge.
+
+    The estimate is the maximum-likelihood estimate
+    ``lifetimes.BetaGeoFitter(penalizer_coef=0).fit`` returns when it
+    converges; R's ``BTYD::bgnbd.EstimateParameters(cal.cbs)`` maximises the
+    same likelihood from the single start c(1, 3, 1, 3), with the parameters
+    bounded at 10000.
 
     References
     ----------
@@ -651,18 +1044,24 @@ def fit_bgnbd(summary: pd.DataFrame, *, time_unit_days: float = 7) -> BGNBDResul
     T = pooled["T"].to_numpy()
     w = pooled["weight"].to_numpy(dtype=float)
     names = ("r", "alpha", "a", "b")
-    loglik = _BGNBDLogLik(x, tx, T, w)
-    est, se, ll, conv, msg, warns = _mle(lambda p: -loglik(p), 4, names)
+    starts, scale = _bgnbd_starts(x, tx, T, w)
+    fit = _maximise(_BGNBDLogLik(x, tx, T, w), starts, names, scale, _BGNBD_RIDGES)
+    warns = list(fit.warnings)
     if (summary["frequency"] == 0).all():
         warns.append("No member has a repeat purchase: the dropout process is not identified.")
     return BGNBDResult(
-        params=_params_frame(names, est, se),
-        log_likelihood=ll,
+        params=_params_frame(names, fit.estimates, fit.se),
+        log_likelihood=fit.log_likelihood,
         n=len(summary),
-        converged=conv,
-        message=msg,
+        converged=fit.converged,
+        message=fit.message,
         time_unit_days=float(time_unit_days),
         warning_messages=tuple(warns),
+        at_boundary=fit.at_boundary,
+        hessian_pd=fit.hessian_pd,
+        gradient_norm=fit.gradient_norm,
+        start=fit.start,
+        starts=fit.starts,
     )
 
 
@@ -683,7 +1082,16 @@ class _GGLogLik:
              + (p x - 1) log m + p x log x - (p x + q) log(x m + v)
 
     so the value is the row-wise one to the last bit (``tests/test_clv.py``
-    checks this against the formula).
+    checks this against the formula). :meth:`value_and_gradient` adds the
+    analytic gradient, with u = v/(x m)::
+
+        d/dp = x (digamma(p x + q) - digamma(p x) - log1p(u))
+        d/dq = digamma(p x + q) - digamma(q) - log1p(1/u)
+        d/dv = (q - p v/m) / (v (1 + u))
+
+    written so that no large terms cancel: the gradient stays accurate far out
+    on the ridges (p -> infinity with p v fixed; q, v -> infinity) the search
+    may visit.
     """
 
     def __init__(self, x: np.ndarray, m: np.ndarray) -> None:
@@ -691,8 +1099,14 @@ class _GGLogLik:
         self.log_x_values = np.log(self.x_values)
         self.log_m = np.log(m)
         self.xm = x * m
+        # for the gradient
+        self.weight = float(len(x))
+        self.count_x = np.bincount(self.x_index, minlength=len(self.x_values)).astype(float)
+        self.x = x
+        self.inv_m = 1 / m
+        self.log_xm = np.log(self.xm)
 
-    def __call__(self, params: np.ndarray) -> float:
+    def _terms(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p, q, v = params
         px = p * self.x_values
         head = special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
@@ -703,7 +1117,84 @@ class _GGLogLik:
             + (px * self.log_x_values)[i]
             - (px + q)[i] * np.log(self.xm + v)
         )
-        return float(np.sum(ll))
+        return ll, px
+
+    def __call__(self, params: np.ndarray) -> float:
+        return float(np.sum(self._terms(params)[0]))
+
+    def value_and_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The log-likelihood and its gradient in (p, q, v)."""
+        p, q, v = params
+        ll, px = self._terms(params)
+        log_u = np.log(v) - self.log_xm
+        small = np.log1p(np.exp(-np.abs(log_u)))  # log1p(min(u, 1/u))
+        log1p_u = small + np.maximum(log_u, 0.0)
+        log1p_inv_u = small + np.maximum(-log_u, 0.0)
+        psi_pxq = special.digamma(px + q)
+        nx = self.count_x
+        d_p = _dot(nx * self.x_values, psi_pxq - special.digamma(px)) - _dot(self.x, log1p_u)
+        d_q = _dot(nx, psi_pxq - special.digamma(q)) - float(np.sum(log1p_inv_u))
+        d_v = _dot(q - p * v * self.inv_m, special.expit(-log_u)) / v  # 1/(1+u) = expit(-log u)
+        return float(np.sum(ll)), np.array([d_p, d_q, d_v])
+
+
+_GG_RIDGES = [
+    (
+        np.array([1.0, 0.0, -1.0]),
+        "p grows without bound with p v fixed, i.e. a member's purchases hardly vary "
+        "around the member's own mean (the model becomes 'each member spends a fixed "
+        "amount, inverse-gamma distributed across members', and a member's expected "
+        "spend is the member's own average)",
+    ),
+    (
+        np.array([0.0, 1.0, 1.0]),
+        "q and v grow without bound with v/q fixed, i.e. all members share one mean "
+        "spend per purchase (no heterogeneity across members)",
+    ),
+]
+
+
+def _gamma_gamma_starts(
+    x: np.ndarray, m: np.ndarray
+) -> tuple[list[tuple[str, np.ndarray]], np.ndarray]:
+    """Start values of (p, q, v) and their scale, from the members' average spend.
+
+    Method of moments: with mu = p v/(q - 1) the mean of m_x, the variance of m_x
+    among members with x purchases is A + B/x, A = mu^2/(q - 2) the spread of the
+    members' true means and B/x = mu^2 (q - 1)/((q - 2) p x) the noise of averaging
+    x purchases. A least-squares fit of (m - mean m)^2 on 1/x gives A and B, hence
+    q = 2 + mu^2/A, p = (q - 1) mu^2/((q - 2) B), v = mu (q - 1)/p (no spread
+    across members: q = 1000; none within: p = 1000). Also the limit p -> infinity
+    with p v fixed (m ~ inverse gamma(q, p v), Minka's approximation to the gamma
+    MLE of 1/m), four variations of the moment start and the unit start.
+    """
+    mu = float(m.mean())
+    design = np.column_stack([np.ones_like(x), 1 / x])
+    (A, B), *_ = np.linalg.lstsq(design, (m - mu) ** 2, rcond=None)
+    q0 = float(np.clip(2 + mu**2 / A, 2.1, 1e3)) if A > 0 else 1e3
+    p0 = float(np.clip((q0 - 1) * mu**2 / ((q0 - 2) * B), 0.05, 1e3)) if B > 0 else 1e3
+    y = 1 / m
+    s = float(np.log(y.mean()) - np.log(y).mean())
+    q_lim = (
+        float(np.clip((3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s), 0.1, 1e4))
+        if s > 1e-12
+        else 1e4
+    )
+    c_lim = q_lim / float(y.mean())
+
+    def start(p: float, q: float) -> np.ndarray:
+        return np.array([p, q, mu * abs(q - 1) / p])  # the mean spend p v/(q - 1) = mu
+
+    starts = [
+        ("moments", start(p0, q0)),
+        ("moments, p x 10", start(10 * p0, q0)),
+        ("moments, p / 10", start(p0 / 10, q0)),
+        ("moments, q x 10", start(p0, 10 * q0)),
+        ("moments, q = 1.5", start(p0, 1.5)),
+        ("inverse-gamma limit, p = 1000", np.array([1e3, q_lim, c_lim / 1e3])),
+        ("unit (1, 1, 1)", np.ones(3)),
+    ]
+    return starts, np.array([1.0, 1.0, mu])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # holds pandas objects: compare by identity
@@ -722,8 +1213,13 @@ class GammaGammaResult(Result):
         Pearson correlation of frequency and monetary value in the fit sample
         (the model assumes they are independent).
     converged : bool
+        True when the estimate is a verified interior maximum (as in
+        :class:`BGNBDResult`).
     message : str
+        How the fit went (as in :class:`BGNBDResult`).
     warning_messages : tuple of str
+    at_boundary, hessian_pd, gradient_norm, start, starts
+        The checks of the fit, as in :class:`BGNBDResult`.
     """
 
     params: pd.DataFrame
@@ -733,6 +1229,11 @@ class GammaGammaResult(Result):
     converged: bool
     message: str
     warning_messages: tuple[str, ...] = ()
+    at_boundary: bool = False
+    hessian_pd: bool | None = None
+    gradient_norm: float = float("nan")
+    start: str = ""
+    starts: pd.DataFrame | None = None
 
     @property
     def p(self) -> float:
@@ -754,13 +1255,15 @@ class GammaGammaResult(Result):
         text = (
             f"Gamma-Gamma, n = {self.n}, log-likelihood = {self.log_likelihood:.2f}, "
             f"corr(frequency, monetary) = {self.corr_frequency_monetary:.3f}\n"
+            f"Fit: {self.message}\n"
         )
         text += self.params.to_string(float_format=lambda v: f"{v:.4f}")
         text = with_warnings(text, self.warnings)
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        """``{p, q, v, se: {...}, log_likelihood, n, corr_frequency_monetary, warnings}``."""
+        """``{p, q, v, se: {...}, log_likelihood, n, corr_frequency_monetary, converged,
+        at_boundary, hessian_pd, gradient_norm, start, starts: [{...}], warnings}``."""
         est = self.params["estimate"]
         return jsonable(
             {
@@ -770,6 +1273,7 @@ class GammaGammaResult(Result):
                 "n": self.n,
                 "corr_frequency_monetary": self.corr_frequency_monetary,
                 "converged": self.converged,
+                **_fit_checks(self),
                 "warnings": self.warnings,
             }
         )
@@ -812,10 +1316,24 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
         log L = log Gamma(p x + q) - log Gamma(p x) - log Gamma(q) + q log v
                 + (p x - 1) log m_x + p x log x - (p x + q) log(v + x m_x)
 
-    the likelihood ``lifetimes.GammaGammaFitter`` maximises (penalizer 0).
-    Optimised on the log scale; SEs from the inverse numerical Hessian. The
-    mean spend is p v / (q - 1), finite for q > 1. The terms that depend on x
-    only are evaluated once per distinct x (same value to the last bit).
+    the likelihood ``lifetimes.GammaGammaFitter`` (penalizer 0) and R's
+    ``BTYD::spend.EstimateParameters(m.x.vector, x.vector)`` (single start
+    c(1, 1, 1), parameters bounded at 10000) maximise. The mean spend is
+    p v / (q - 1), finite for q > 1. The terms that depend on x only are
+    evaluated once per distinct x (same value to the last bit).
+
+    The search and the check are those of :func:`fit_bgnbd`, with scale 1 for
+    p and q and the mean spend for v, and seven starts: the method of moments
+    (the variance of m_x among members with x purchases is
+    mu^2/(q - 2) (1 + (q - 1)/(p x)), mu the mean spend: a least-squares fit
+    of the squared deviations on 1/x gives p and q), four variations of it,
+    the limit p -> infinity with p v fixed (m ~ inverse gamma), and
+    (1, 1, 1). A single run from (1, 1, 1) can walk up the ridge p -> infinity,
+    p v fixed, where the likelihood flattens out below the maximum; when the
+    maximum really lies at that edge (a member's purchases vary too little
+    around the member's own mean for a finite p), ``at_boundary`` is True and
+    the warning says so. The other edge is q, v -> infinity with v/q fixed
+    (all members share one mean spend).
 
     References
     ----------
@@ -824,6 +1342,8 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     Research*, 42(4), 415–430. (CDNOW: p = 6.25, q = 3.74, gamma = 15.44.)
     Fader, P. S., & Hardie, B. G. S. (2013). The Gamma-Gamma model of monetary
     value. http://brucehardie.com/notes/025/
+    Colombo, R., & Jiang, W. (1999). A stochastic RFM model. *Journal of
+    Interactive Marketing*, 13(3), 2–12.
 
     Examples
     --------
@@ -833,8 +1353,8 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     >>> nu = rng.gamma(4.0, 1 / 15.0, 300)
     >>> m = rng.gamma(6.0 * x, 1 / nu) / x
     >>> gg = fit_gamma_gamma(pd.DataFrame({"frequency": x, "monetary_value": m}))
-    >>> bool(gg.converged)
-    True
+    >>> bool(gg.converged), gg.start, int(gg.starts["at_maximum"].sum())
+    (True, 'moments', 6)
     """
     _check_summary(summary, ("frequency", "monetary_value"))
     keep = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
@@ -848,8 +1368,10 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     x = sub["frequency"].to_numpy(dtype=float)
     m = sub["monetary_value"].to_numpy(dtype=float)
     names = ("p", "q", "v")
-    loglik = _GGLogLik(x, m)
-    est, se, ll, conv, msg, warns = _mle(lambda p: -loglik(p), 3, names)
+    starts, scale = _gamma_gamma_starts(x, m)
+    fit = _maximise(_GGLogLik(x, m), starts, names, scale, _GG_RIDGES)
+    est = fit.estimates
+    warns = list(fit.warnings)
     corr = float(np.corrcoef(x, m)[0, 1]) if np.std(x) > 0 and np.std(m) > 0 else float("nan")
     if np.isfinite(corr) and abs(corr) > max_abs_corr:
         warns.append(
@@ -859,13 +1381,18 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     if est[1] <= 1:
         warns.append(f"q = {est[1]:.3g} <= 1: the mean spend p v / (q - 1) is not finite.")
     return GammaGammaResult(
-        params=_params_frame(names, est, se),
-        log_likelihood=ll,
+        params=_params_frame(names, est, fit.se),
+        log_likelihood=fit.log_likelihood,
         n=len(sub),
         corr_frequency_monetary=corr,
-        converged=conv,
-        message=msg,
+        converged=fit.converged,
+        message=fit.message,
         warning_messages=tuple(warns),
+        at_boundary=fit.at_boundary,
+        hessian_pd=fit.hessian_pd,
+        gradient_norm=fit.gradient_norm,
+        start=fit.start,
+        starts=fit.starts,
     )
 
 

@@ -23,9 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from workbench.errors import InputError
+from workbench.safeyaml import load_yaml_file
 
 TOP_LEVEL_KEYS = (
     "title",
@@ -39,6 +38,11 @@ TOP_LEVEL_KEYS = (
     "source",
 )
 CONSTRUCT_KEYS = ("items", "label", "description")
+# said once in the report of a run without a codebook
+NO_CODEBOOK_NOTE = (
+    "No codebook was given, so every variable is a column of the data and its scores are used "
+    "as they are (no items, constructs, missing-value codes or reverse coding)."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +103,22 @@ class Codebook:
     path: str | None = None
     warnings: tuple[str, ...] = ()
 
+    @classmethod
+    def empty(cls, title: str = "Untitled survey") -> Codebook:
+        """The codebook of a run without one: no constructs, so every name is a column.
+
+        >>> cb = Codebook.empty("plain")
+        >>> cb.given, cb.items, cb.label("x1")
+        (False, (), 'x1')
+        """
+        return cls(title=title, constructs={})
+
     # ------------------------------------------------------------------ access
+    @property
+    def given(self) -> bool:
+        """Whether a codebook was given (a loaded codebook has at least one construct)."""
+        return bool(self.constructs)
+
     @property
     def items(self) -> tuple[str, ...]:
         """All items, in codebook order."""
@@ -348,25 +367,9 @@ def load_codebook(path: str | Path) -> Codebook:
             file=str(path),
             hint="Check the path given with --codebook.",
         )
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            "The codebook is not UTF-8 text.",
-            file=str(path),
-            hint="Save it as UTF-8 (YAML files must be UTF-8).",
-        ) from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(
-            f"The codebook is not valid YAML{line}: {problem}.",
-            file=str(path),
-            hint="Check indentation and quoting near that line.",
-        ) from exc
+    # strict YAML: items named ON/OFF/YES stay text, a duplicate key is an error naming both
+    # lines, anchors/aliases (and so alias bombs) are refused
+    raw = load_yaml_file(path)
     return Codebook.from_dict(raw, path=str(path))
 
 

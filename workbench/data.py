@@ -63,7 +63,7 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(path: str | Path) -> Table:
+def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     """Read a data file into a DataFrame without changing the file.
 
     CSV files are tried as UTF-8 (with or without BOM) and then GB18030, a
@@ -72,10 +72,22 @@ def read_table(path: str | Path) -> Table:
     text, so that a stray ``"n/a"`` in an item column is reported by
     :func:`load_survey` rather than silently dropped.
 
+    Nothing is dropped or renamed silently: a column name given twice, a CSV row with
+    fewer or more fields than the header (a truncated or badly quoted line), and a
+    workbook with several sheets when ``sheet`` does not say which to read are errors.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/TXT/TSV, XLSX/XLS, SPSS ``.sav``, Stata ``.dta`` or Parquet.
+    sheet : str, optional, keyword-only
+        The worksheet of a workbook to read; required when it has more than one.
+
     Raises
     ------
     InputError
-        File not found, an unsupported extension, or an unreadable file.
+        File not found, an unsupported extension, an unreadable file, a duplicate
+        column name, a ragged CSV row, or an unnamed sheet of a multi-sheet workbook.
     """
     path = Path(path)
     if not path.exists():
@@ -97,9 +109,7 @@ def read_table(path: str | Path) -> Table:
         if kind == "csv":
             return _read_csv(path)
         if kind == "excel":
-            frame = pd.read_excel(
-                path, dtype=object, engine="openpyxl", keep_default_na=False, na_values=NA_VALUES
-            )
+            frame = _read_excel(path, sheet)
             return Table(_infer_numeric(frame), str(path))
         if kind in ("spss", "stata"):
             import pyreadstat
@@ -114,6 +124,7 @@ def read_table(path: str | Path) -> Table:
                 column_labels={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
             )
         frame = pd.read_parquet(path)
+        _check_unique_columns([str(c) for c in frame.columns], path)
         return Table(frame, str(path))
     except InputError:
         raise
@@ -139,6 +150,7 @@ def _read_csv(path: Path) -> Table:
         if not text.strip():
             raise InputError("The data file is empty.", file=str(path), hint="Export it again.")
         sep = _delimiter(text, path)
+        _check_csv_shape(text, sep, path)
         try:
             frame = pd.read_csv(
                 io.StringIO(text),
@@ -160,6 +172,96 @@ def _read_csv(path: Path) -> Table:
         file=str(path),
         hint="Save it from Excel as 'CSV UTF-8'.",
     ) from last_error
+
+
+def _check_unique_columns(names: list[str], path: Path) -> None:
+    """A column name given twice would be renamed (``TR1.1``) and silently dropped later."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = name.strip()
+        if key in seen:
+            raise InputError(
+                f"The column name '{key}' is given twice (columns {seen[key]} and {position}).",
+                file=str(path),
+                column=key,
+                hint="Rename or remove one of them, so that every column has its own name.",
+            )
+        seen[key] = position
+
+
+def _check_csv_shape(text: str, sep: str, path: Path) -> None:
+    """Every row must have the header's number of fields (blank lines are skipped).
+
+    A row with fewer fields (a truncated export) would otherwise be read with its last
+    answers missing, and one with more (an unquoted comma) shifted; both are refused,
+    naming the first such row.
+    """
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(rows, [])
+    _check_unique_columns([str(c) for c in header], path)
+    width = len(header)
+    data_row = 0
+    for fields in rows:
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank line: pandas skips it too
+        data_row += 1
+        if len(fields) != width:
+            few = len(fields) < width
+            raise InputError(
+                f"A row has {len(fields)} field(s) but the header has {width}"
+                + (" (a truncated row?)." if few else " (an unquoted separator in a value?)."),
+                file=str(path),
+                row=data_row,
+                hint="Export the file again"
+                + ("; a row must not end early." if few else f"; quote values containing '{sep}'."),
+            )
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    """One worksheet; with several and no ``sheet`` named, an error listing them."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        names = book.sheetnames
+    finally:
+        book.close()
+    if sheet is None and len(names) > 1:
+        raise InputError(
+            f"The workbook has {len(names)} sheets ({', '.join(repr(n) for n in names)}); "
+            "reading only the first could leave out respondents.",
+            file=str(path),
+            hint="Save the sheet to analyse as its own CSV or one-sheet XLSX file (or, from "
+            "Python, call read_table(path, sheet=NAME)).",
+        )
+    if sheet is not None and sheet not in names:
+        raise InputError(
+            f"The workbook has no sheet '{sheet}'; its sheets: {', '.join(names)}.",
+            file=str(path),
+            hint="Name one of its sheets.",
+        )
+    frame = pd.read_excel(
+        path,
+        sheet_name=sheet if sheet is not None else 0,
+        header=None,
+        dtype=object,
+        engine="openpyxl",
+        keep_default_na=False,
+        na_values=NA_VALUES,
+    )
+    if frame.empty:
+        return frame
+    header = [
+        f"Unnamed: {i}" if pd.isna(v) or not str(v).strip() else str(v).strip()
+        for i, v in enumerate(frame.iloc[0])
+    ]
+    _check_unique_columns(header, path)
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body
 
 
 def _delimiter(text: str, path: Path) -> str:
@@ -275,8 +377,12 @@ class SurveyData:
         return self.frame.loc[:, list(self.codebook.constructs[construct].items)]
 
 
-def load_survey(data: str | Path, codebook: str | Path | Codebook) -> SurveyData:
+def load_survey(data: str | Path, codebook: str | Path | Codebook | None = None) -> SurveyData:
     """Read a survey file and prepare its items as the codebook describes.
+
+    Without a codebook (``None`` or ``""``, as ``workbench run`` passes when
+    ``--codebook`` is left out) the survey has no items or constructs: every
+    variable is a column of the data, used as it is (:meth:`Codebook.empty`).
 
     Checks, each raising :class:`InputError` with the file, column, first
     offending data row (1-based, header excluded) and value:
@@ -302,7 +408,12 @@ def load_survey(data: str | Path, codebook: str | Path | Codebook) -> SurveyData
     >>> survey.items.to_numpy().tolist()
     [[7.0, 7.0], [nan, 6.0], [5.0, 5.0]]
     """
-    cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    if isinstance(codebook, Codebook):
+        cb = codebook
+    elif codebook is None or str(codebook) == "":
+        cb = Codebook.empty(Path(data).stem)
+    else:
+        cb = load_codebook(codebook)
     table = read_table(data)
     frame = table.frame
     file = table.path

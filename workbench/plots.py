@@ -1,16 +1,22 @@
 """Figures, static (matplotlib) and interactive (plotly). No statistics here.
 
 Chinese labels: interactive figures use the browser's fonts. Static figures
-need a CJK font; :func:`cjk_font` finds one (e.g. Debian's ``fonts-noto-cjk``)
-and :func:`figure_labels` falls back to item codes, with a warning for the
-report, where none is installed, so no figure ever shows missing-glyph boxes.
+need a CJK font; :func:`cjk_font` finds one (e.g. Debian's ``fonts-noto-cjk``),
+also when it was installed after matplotlib cached its font list, and
+:func:`figure_labels` falls back to item codes, with a warning for the report,
+where none is installed, so no figure ever shows missing-glyph boxes.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +34,34 @@ CJK_FONT_HINTS = (
     "PingFang",
     "Heiti",
     "Noto Serif CJK",
+)
+# Where fonts live when fontconfig is not there to ask (macOS, Windows, minimal images).
+FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+    "~/Library/Fonts",
+    "C:/Windows/Fonts",
+)
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+# File names of fonts known to cover CJK ideographs (lower case, without separators).
+CJK_FILE_HINTS = (
+    "notosanscjk",
+    "notoserifcjk",
+    "notosanssc",
+    "sourcehan",
+    "wqy",
+    "wenquanyi",
+    "droidsansfallback",
+    "msyh",
+    "simhei",
+    "simsun",
+    "pingfang",
+    "hiragino",
+    "stheiti",
 )
 NO_CJK_FONT_WARNING = (
     "No font with Chinese characters is installed, so static figures show item codes "
@@ -47,15 +81,77 @@ def has_cjk(text: str) -> bool:
 
 @functools.cache
 def cjk_font() -> str | None:
-    """The family name of an installed font that covers Chinese, or ``None``."""
+    """The family name of an installed font that covers Chinese, or ``None``.
+
+    matplotlib knows the fonts it found when it first built its font cache; a font
+    installed afterwards (e.g. ``apt-get install fonts-noto-cjk`` on a machine that
+    had already drawn a figure) is missing from that list although fontconfig lists
+    it. So when matplotlib knows no CJK font, the system's (:func:`system_cjk_font_files`)
+    are added to matplotlib's font manager for this process.
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
+    manager = font_manager.fontManager
+    name = _known_cjk_font(manager.ttflist)
+    if name is not None:
+        return name
+    files = system_cjk_font_files()
+    known = {f.fname for f in manager.ttflist}
+    for path in files:
+        if path in known:
+            continue
+        try:
+            manager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # unreadable, or not a font FreeType reads
+            continue
+    name = _known_cjk_font(manager.ttflist)
+    if name is None:  # a CJK font without a familiar name: fontconfig says it covers Chinese
+        found = {os.path.realpath(f) for f in files}
+        name = next((f.name for f in manager.ttflist if os.path.realpath(f.fname) in found), None)
+    return name
+
+
+def _known_cjk_font(entries: Sequence[Any]) -> str | None:
+    names = sorted({f.name for f in entries})
     for hint in CJK_FONT_HINTS:
-        for name in sorted(names):
+        for name in names:
             if name.startswith(hint):
                 return name
     return None
+
+
+def system_cjk_font_files() -> list[str]:
+    """Font files on this system that cover Chinese, whether matplotlib knows them or not.
+
+    Asks fontconfig (``fc-list :lang=zh``), which lists what Debian's ``fonts-noto-cjk``
+    installs; where fontconfig is not available, scans the usual font folders
+    (:data:`FONT_DIRS`) for files named like known CJK fonts (:data:`CJK_FILE_HINTS`).
+    """
+    fc_list = shutil.which("fc-list")
+    if fc_list:
+        try:
+            listed = subprocess.run(
+                [fc_list, "--format=%{file}\n", ":lang=zh"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            pass
+        else:
+            files = dict.fromkeys(line.strip() for line in listed.splitlines())
+            return [f for f in files if f.lower().endswith(FONT_SUFFIXES)]
+    found = []
+    for folder in FONT_DIRS:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            name = re.sub(r"[^a-z]", "", path.name.lower())
+            if path.suffix.lower() in FONT_SUFFIXES and any(h in name for h in CJK_FILE_HINTS):
+                found.append(str(path))
+    return found
 
 
 def setup_matplotlib() -> None:
@@ -99,6 +195,68 @@ def figure_labels(
     if needs and not font_available:
         return [str(c) for c in codes], NO_CJK_FONT_WARNING
     return [str(lbl) for lbl in labels], None
+
+
+PERIODS = ("week", "month", "quarter", "year", "day")
+
+
+def period_label(start: Any, period: str) -> str:
+    """The name of the period that starts at ``start``, as readers write it.
+
+    ``2025-01`` for a month, ``2025Q1`` for a quarter, ``2025-W03`` for an ISO week
+    (Monday start), ``2025`` for a year, the date for a day. Values that are not dates
+    are returned as text.
+
+    >>> [period_label("2025-01-13", p) for p in ("month", "quarter", "week", "year")]
+    ['2025-01', '2025Q1', '2025-W03', '2025']
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+    if isinstance(start, pd.Period):
+        start = start.start_time
+    try:
+        ts = pd.Timestamp(start)
+    except (TypeError, ValueError):
+        return str(start)
+    if pd.isna(ts):
+        return ""
+    if period == "week":
+        iso = ts.isocalendar()
+        return f"{iso[0]}-W{iso[1]:02d}"
+    if period == "month":
+        return f"{ts.year}-{ts.month:02d}"
+    if period == "quarter":
+        return f"{ts.year}Q{ts.quarter}"
+    if period == "year":
+        return str(ts.year)
+    return ts.strftime("%Y-%m-%d")
+
+
+def infer_period(starts: Sequence[Any]) -> str:
+    """The period that a set of period start dates are the starts of.
+
+    All on 1 January: ``year``; all on the first of a quarter's first month:
+    ``quarter``; all on the first of a month: ``month``; all Mondays: ``week``;
+    otherwise ``day``. A single start is read as the coarsest period that fits.
+
+    >>> infer_period(["2025-01-01", "2025-02-01"]), infer_period(["2025-01-06", "2025-01-13"])
+    ('month', 'week')
+    """
+    try:
+        ts = pd.DatetimeIndex(pd.to_datetime(list(starts)))
+    except (TypeError, ValueError):
+        return "day"
+    ts = ts[~ts.isna()]
+    if not len(ts):
+        return "day"
+    first = bool((ts.day == 1).all())
+    if first and (ts.month == 1).all():
+        return "year"
+    if first and ts.month.isin([1, 4, 7, 10]).all():
+        return "quarter"
+    if first:
+        return "month"
+    return "week" if (ts.day_of_week == 0).all() else "day"
 
 
 def shorten(text: str, width: int = 40) -> str:
@@ -702,18 +860,28 @@ def kpi_chart(panel: pd.DataFrame, *, period_col: str = "period"):
 
 
 def cohort_heatmap(
-    matrix: pd.DataFrame, *, title: str = "Share of each cohort active k periods later"
+    matrix: pd.DataFrame,
+    *,
+    period: str | None = None,
+    title: str = "Share of each cohort active k periods later",
 ):
-    """Cohort x periods-since-start retention heatmap (plotly); values are shares."""
+    """Cohort x periods-since-start retention heatmap (plotly); values are shares.
+
+    The index holds the cohorts' start dates; they are labelled as their ``period``
+    (``2025-01``, ``2025Q1``, ``2025-W03``; see :func:`period_label`), inferred from
+    the dates when not given, on a category axis (a date axis would put its own ticks,
+    e.g. weekly dates on monthly cohorts).
+    """
     import plotly.graph_objects as go
 
+    period = period or infer_period(matrix.index)
     z = matrix.to_numpy(dtype=float) * 100
     text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.0f}")(np.nan_to_num(z)))
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=[str(c) for c in matrix.columns],
-            y=[str(i) for i in matrix.index],
+            y=[period_label(i, period) for i in matrix.index],
             colorscale="Blues",
             zmin=0,
             zmax=100,
@@ -726,7 +894,8 @@ def cohort_heatmap(
     fig.update_layout(
         title=title,
         xaxis_title="periods since first purchase",
-        yaxis={"autorange": "reversed", "title": "cohort"},
+        xaxis={"type": "category"},
+        yaxis={"autorange": "reversed", "title": f"cohort ({period})", "type": "category"},
         height=max(350, 22 * len(matrix) + 120),
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )
@@ -835,13 +1004,15 @@ def gains_chart(gains: pd.DataFrame):
     return fig
 
 
-def cohort_curves(matrix: pd.DataFrame, *, max_cohorts: int = 8):
+def cohort_curves(matrix: pd.DataFrame, *, period: str | None = None, max_cohorts: int = 8):
     """Retention curves: share of each cohort active k periods later (plotly lines).
 
-    ``matrix`` is cohort x k shares; every ``len // max_cohorts``-th cohort is drawn.
+    ``matrix`` is cohort x k shares; every ``len // max_cohorts``-th cohort is drawn and
+    named as its ``period`` (see :func:`cohort_heatmap`).
     """
     import plotly.graph_objects as go
 
+    period = period or infer_period(matrix.index)
     step = max(1, int(np.ceil(len(matrix) / max_cohorts)))
     fig = go.Figure()
     for cohort, row in matrix.iloc[::step].iterrows():
@@ -850,7 +1021,7 @@ def cohort_curves(matrix: pd.DataFrame, *, max_cohorts: int = 8):
             x=[int(k) for k in values.index],
             y=values * 100,
             mode="lines+markers",
-            name=str(cohort)[:10],
+            name=period_label(cohort, period),
         )
     fig.update_layout(
         xaxis_title="periods since first purchase",

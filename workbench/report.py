@@ -17,14 +17,17 @@ import datetime as dt
 import html
 import importlib.metadata
 import json
+import math
+import numbers
 import os
 import platform
 import re
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from workbench.results import jsonable
@@ -69,6 +72,11 @@ table.wb-table{border-collapse:collapse;font-size:.9em}
 table.wb-table td,table.wb-table th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
 table.wb-table th{background:#f4f4f4}
 table.wb-table td:first-child,table.wb-table th:first-child{text-align:left}
+table.wb-table td.wb-text{text-align:left}
+table.wb-table td.wb-num,table.wb-table th.row_heading{white-space:nowrap}
+.wb-table-scroll{overflow-x:auto;max-width:100%;margin:.4em 0}
+.wb-marker{white-space:nowrap}
+.wb-marker svg{width:.8em;height:.8em;vertical-align:-.05em;margin-right:.3em}
 </style>
 """
 
@@ -88,13 +96,176 @@ def now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def format_p(p: float) -> str:
-    """A p-value as reports print it: ``p < .001`` or ``p = 0.013``.
+def format_p(p: float | None, *, prefix: bool = True) -> str:
+    """A p-value in APA style: ``p < .001``, else three decimals without the leading zero.
 
-    >>> format_p(0.00001), format_p(0.0132)
-    ('p < .001', 'p = 0.013')
+    ``prefix=False`` gives the bare value for a table cell (``< .001``, ``.013``);
+    a missing p is ``p = n/a`` (bare: empty).
+
+    >>> format_p(0.00001), format_p(0.0132), format_p(0.0132, prefix=False)
+    ('p < .001', 'p = .013', '.013')
     """
-    return "p < .001" if p < 0.001 else f"p = {p:.3f}"
+    if p is None or not math.isfinite(p):
+        return "p = n/a" if prefix else ""
+    if p < 0.001:
+        return "p < .001" if prefix else "< .001"
+    value = _drop_leading_zero(f"{p:.3f}")
+    return f"p = {value}" if prefix else value
+
+
+def format_r(r: float, *, digits: int = 2) -> str:
+    """A correlation as prose prints it (APA): no leading zero, since it cannot exceed 1.
+
+    >>> format_r(0.4567), format_r(-0.05), format_r(1.0)
+    ('.46', '-.05', '1.00')
+    """
+    return _drop_leading_zero(f"{r:.{digits}f}")
+
+
+def _drop_leading_zero(text: str) -> str:
+    return re.sub(r"^(-?)0\.", r"\1.", text)
+
+
+# 'p = 0.0123', 'p = 1.2e-05', 'p = 0.000' as statistics modules write them in prose
+_P_IN_TEXT = re.compile(r"\bp = (\d*\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)")
+
+
+def apa_p_text(text: str) -> str:
+    """Rewrite every ``p = <number>`` in a sentence in APA style (see :func:`format_p`).
+
+    Findings, warnings and the explanations in tables come partly from the statistics
+    modules, which print p as ``p = 0.00242`` or ``p = 1.2e-05``; reports show them as
+    ``p = .002`` and ``p < .001``. Thresholds such as ``p < .05`` are left as they are.
+
+    >>> apa_p_text("Residuals depart from normality (Shapiro-Wilk p = 0.00242).")
+    'Residuals depart from normality (Shapiro-Wilk p = .002).'
+    >>> apa_p_text("Breusch-Pagan p = 0.0819; leads p = 3.1e-07; p < .05 means ...")
+    'Breusch-Pagan p = .082; leads p < .001; p < .05 means ...'
+    """
+
+    def repl(match: re.Match[str]) -> str:
+        value = float(match.group(1))
+        return format_p(value) if 0 <= value <= 1 else match.group(0)
+
+    return _P_IN_TEXT.sub(repl, text)
+
+
+def format_number(
+    value: float,
+    *,
+    digits: int = 3,
+    integer: bool = False,
+    decimals: int | None = None,
+    thousands: bool | None = None,
+) -> str:
+    """A number as report tables print it.
+
+    Integers (and, with ``integer=True``, whole floats such as a count stored as
+    60896.0) print without decimals. Other numbers get ``decimals`` decimals, by
+    default ``digits`` below 100 and one fewer per further digit before the point
+    (123.457, 1234.6, 66728); a non-zero number that would print as zero gets two
+    significant digits. Thousands separators: with ``thousands``, or by default from
+    10,000 up (so that years and four-digit codes stay as they are).
+
+    >>> format_number(60896.0, integer=True), format_number(3.0, integer=True)
+    ('60,896', '3')
+    >>> format_number(0.12345), format_number(57.2894), format_number(1234.5678)
+    ('0.123', '57.289', '1234.6')
+    >>> format_number(66728.14), format_number(0.00042), format_number(2025)
+    ('66,728', '0.00042', '2025')
+    """
+    size = abs(float(value))
+    group = "," if (size >= 10_000 if thousands is None else thousands) else ""
+    if isinstance(value, numbers.Integral):
+        return f"{value:{group}d}"
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if integer and value.is_integer():
+        return f"{value:{group}.0f}"
+    if decimals is None:
+        decimals = _decimals(size, digits)
+    if 0 < size < 0.5 * 10**-decimals:
+        return f"{value:.2g}"
+    return f"{value:{group}.{decimals}f}"
+
+
+def _decimals(size: float, digits: int) -> int:
+    """Decimals for a number of this size: ``digits`` below 100, one fewer per further digit."""
+    return digits if size < 100 else max(0, digits + 1 - math.floor(math.log10(size)))
+
+
+# ----------------------------------------------------------------------------- markers
+MARKER_SHAPES = ("circle", "check")
+TRAFFIC_LIGHT_COLOURS = {"green": "#2e8540", "amber": "#e69500", "red": "#c62828"}
+
+
+class Marker(str):
+    """A word that reports draw after a small coloured shape: an inline SVG.
+
+    Emoji and symbol glyphs (a green circle emoji, a heavy check mark) need a font
+    that has them; where none is installed (stock Debian, most servers) browsers draw
+    empty boxes. The browser draws an inline SVG itself, whatever the fonts. The word
+    stays beside it: ``str(marker)`` is the word, so tables, ``results.json``, text
+    summaries and screen readers say it (the shape is ``aria-hidden``).
+
+    >>> light = Marker("green", "#2e8540")
+    >>> light == "green", json.dumps(light)
+    (True, '"green"')
+    >>> "<svg" in light.__html__() and light.__html__().endswith("green</span>")
+    True
+    """
+
+    colour: str
+    shape: str
+
+    def __new__(
+        cls, word: str, colour: str, shape: Literal["circle", "check"] = "circle"
+    ) -> Marker:
+        if shape not in MARKER_SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(MARKER_SHAPES)}, not {shape!r}")
+        marker = super().__new__(cls, word)
+        marker.colour = colour
+        marker.shape = shape
+        return marker
+
+    def __getnewargs__(self) -> tuple[str, str, str]:  # pickle and copy keep the shape
+        return str(self), self.colour, self.shape
+
+    def __html__(self) -> str:
+        colour = esc(self.colour)
+        if self.shape == "check":
+            mark = (
+                f"<path d='M1.5 5.5 4 8 8.8 2' fill='none' stroke='{colour}' "
+                "stroke-width='1.8' stroke-linecap='round' stroke-linejoin='round'/>"
+            )
+        else:
+            mark = (
+                f"<circle cx='5' cy='5' r='4.4' fill='{colour}' stroke='#00000059' "
+                "stroke-width='.6'/>"
+            )
+        svg = (
+            "<svg viewBox='0 0 10 10' width='10' height='10' aria-hidden='true' "
+            f"focusable='false'>{mark}</svg>"
+        )
+        return f"<span class='wb-marker'>{svg}{esc(str(self))}</span>"
+
+
+def traffic_light(status: str) -> Marker | str:
+    """A check's status (``green``, ``amber``, ``red``) as a coloured circle and the word.
+
+    Any other status is returned as it is.
+
+    >>> traffic_light("amber").colour, str(traffic_light("amber")), traffic_light("n/a")
+    ('#e69500', 'amber', 'n/a')
+    """
+    colour = TRAFFIC_LIGHT_COLOURS.get(str(status))
+    return Marker(str(status), colour) if colour else status
+
+
+def check_mark(word: str = "yes") -> Marker:
+    """A green check mark with ``word`` (e.g. the option a table says was used)."""
+    return Marker(word, TRAFFIC_LIGHT_COLOURS["green"], "check")
 
 
 def esc(value: Any) -> str:
@@ -106,17 +277,181 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+# label words that make a row or column hold counts (whole numbers print without decimals)
+COUNT_WORDS = frozenset(
+    "n count counts df df1 df2 k members clusters respondents rows items cases observations "
+    "obs size npar periods leads lags suggests".split()
+)
+LabelKind = Literal["p", "count", "id", "plain"]
+
+
+def label_kind(label: Any) -> LabelKind:
+    """What a row or column label says about its numbers, from its words.
+
+    ``p`` for p-values (``p``, ``delta_p``, ``Bartlett p``, ``p_value``, ``Pr(>|t|)``),
+    ``count`` for counts (a word of :data:`COUNT_WORDS`: ``n``, ``df``, ``k_to``,
+    ``member-periods``, ``members (clusters)``), ``id`` for identifiers and row numbers
+    (printed as they are), else ``plain``.
+
+    >>> [label_kind(x) for x in ("p", "pre-trend test p", "p_alive", "k_to", "member_id")]
+    ['p', 'p', 'plain', 'count', 'id']
+    """
+    words = re.findall(r"[a-z0-9]+", str(label).lower())
+    if not words:
+        return "plain"
+    if words[-1] in ("p", "pval", "pvalue") or words[-2:] == ["p", "value"] or words[0] == "pr":
+        return "p"
+    if words[-1] in ("id", "row"):
+        return "id"
+    return "count" if COUNT_WORDS.intersection(words) else "plain"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _whole_column(values: pd.Series) -> bool:
+    """A float column whose every value is a whole number (e.g. counts with gaps)."""
+    if not pd.api.types.is_float_dtype(values):
+        return False
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return bool(len(finite)) and bool(np.all(finite == np.round(finite)))
+
+
+def _label_text(value: Any) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _label_html(value: Any) -> str:
+    """An index or column label: pandas has escaped it already when it is text."""
+    return value if isinstance(value, str) else esc(_label_text(value))
+
+
+def format_cell(
+    value: Any,
+    *,
+    kind: LabelKind = "plain",
+    whole: bool = False,
+    digits: int = 3,
+    decimals: int | None = None,
+    thousands: bool | None = None,
+) -> str:
+    """One table cell as HTML (escaped; a :class:`Marker` draws its shape).
+
+    ``kind`` is the cell's :func:`label_kind` (the column's, else the row's): p-values
+    print in APA style, counts and identifiers as whole numbers; ``whole`` says the
+    column holds only whole numbers. Other numbers print as :func:`format_number`
+    says (with ``decimals`` and ``thousands`` when given); p-values inside text are
+    rewritten by :func:`apa_p_text`.
+
+    >>> format_cell(0.0), format_cell(0.0, kind="p"), format_cell(4150.0, kind="count")
+    ('0.000', '&lt; .001', '4150')
+    """
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    if _is_number(value):
+        if kind == "p":
+            return esc(format_p(float(value), prefix=False))
+        if kind == "id" and float(value).is_integer():
+            return esc(str(int(value)))
+        integer = whole or kind != "plain"
+        return esc(
+            format_number(
+                value, digits=digits, integer=integer, decimals=decimals, thousands=thousands
+            )
+        )
+    if isinstance(value, str):
+        return esc(apa_p_text(value))
+    return esc(_label_text(value))
+
+
 def table_html(frame: pd.DataFrame, *, digits: int = 3, index: bool = True) -> str:
-    """A DataFrame as an HTML table: every label and cell escaped, numbers rounded,
-    text left-aligned and numbers right-aligned."""
-    styler = frame.style.format(precision=digits, na_rep="", escape="html")
-    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
-    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if text_cols:
-        styler = styler.set_properties(subset=text_cols, **{"text-align": "left"})
+    """A DataFrame as an HTML table in a box that scrolls sideways when it is wider than
+    the page.
+
+    Every label and cell is escaped. Cells are written by :func:`format_cell`: p-values
+    in APA style (a column or row labelled ``p``, ``..._p``, ``... p``), counts as whole
+    numbers (rows and columns such as ``n``, ``df``, ``members``, and float columns of
+    whole numbers), other numbers with ``digits`` decimals, fewer for large numbers.
+    A column of one quantity shares one number of decimals (the most any of its
+    numbers needs, so they line up) and, when it reaches 10,000, thousands separators;
+    where the rows are different quantities (rows such as ``n``, ``df``, ``p``), each
+    number is formatted on its own. Text is left-aligned; numbers are right-aligned and
+    kept on one line.
+    """
+    n_rows, n_cols = frame.shape
+    col_kinds = [label_kind(_last(c)) for c in frame.columns]
+    row_kinds = [_row_kind(i) for i in frame.index]
+    mixed_rows = any(k != "plain" for k in row_kinds)
+    cells, classes = [], []
+    for j in range(n_cols):
+        column = frame.iloc[:, j]
+        whole = _whole_column(column)
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+        decimals = None if mixed_rows else _column_decimals(column, digits)
+        thousands = None if mixed_rows else _column_reaches(column, 10_000)
+        shown, css = [], []
+        for i in range(n_rows):
+            value = column.iat[i]
+            kind = col_kinds[j] if col_kinds[j] != "plain" else row_kinds[i]
+            shown.append(
+                format_cell(
+                    value,
+                    kind=kind,
+                    whole=whole,
+                    digits=digits,
+                    decimals=decimals,
+                    thousands=thousands,
+                )
+            )
+            css.append("wb-num" if numeric or _is_number(value) else "wb-text")
+        cells.append(shown)
+        classes.append(css)
+    display = pd.DataFrame(dict(enumerate(cells)), index=frame.index)
+    display.columns = frame.columns
+    td_classes = pd.DataFrame(dict(enumerate(classes)), index=frame.index)
+    td_classes.columns = frame.columns
+    styler = display.style.format(escape=None).set_td_classes(td_classes)
+    text_cols = [j for j, css in enumerate(classes) if css and "wb-num" not in css]
+    if text_cols:  # a text column's heading sits over its text, on the left
+        selector = ", ".join(f"th.col_heading.col{j}" for j in text_cols)
+        styler = styler.set_table_styles([{"selector": selector, "props": "text-align: left"}])
+    styler = styler.format_index(_label_html, escape="html", axis=0)
+    styler = styler.format_index(_label_html, escape="html", axis=1)
     if not index:
         styler = styler.hide(axis="index")
-    return styler.set_table_attributes('class="wb-table"').to_html()
+    table = styler.set_table_attributes('class="wb-table"').to_html()
+    return f"<div class='wb-table-scroll'>{table}</div>"
+
+
+def _column_decimals(values: pd.Series, digits: int) -> int | None:
+    """The decimals the column's numbers need, at most ``digits``: those of its smallest
+    number that is not whole (whole numbers and p-values print their own way)."""
+    sizes = [
+        abs(float(v))
+        for v in values
+        if _is_number(v) and math.isfinite(v) and not float(v).is_integer()
+    ]
+    return max((_decimals(s, digits) for s in sizes), default=None)
+
+
+def _column_reaches(values: pd.Series, size: float) -> bool:
+    return any(_is_number(v) and math.isfinite(v) and abs(v) >= size for v in values)
+
+
+def _last(label: Any) -> Any:
+    """The innermost level of a MultiIndex label (the one that names the numbers)."""
+    return label[-1] if isinstance(label, tuple) else label
+
+
+def _row_kind(label: Any) -> LabelKind:
+    kinds = [label_kind(x) for x in (label if isinstance(label, tuple) else (label,))]
+    return next((k for k in reversed(kinds) if k != "plain"), "plain")
 
 
 # --------------------------------------------------------------------------- display
@@ -185,14 +520,14 @@ def _rows_note(n_rows: int, max_rows: int) -> str:
 
 
 def findings_html(findings: list[str]) -> str:
-    items = "".join(f"<li>{esc(f)}</li>" for f in findings) or "<li>No findings.</li>"
+    items = "".join(f"<li>{esc(apa_p_text(f))}</li>" for f in findings) or "<li>No findings.</li>"
     return f"<div class='wb-findings'><h2>Key findings</h2><ul>{items}</ul></div>"
 
 
 def warnings_html(warnings: list[str]) -> str:
     if not warnings:
         return "<div class='wb-ok'><b>Warnings:</b> none.</div>"
-    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    items = "".join(f"<li>{esc(apa_p_text(w))}</li>" for w in warnings)
     return (
         f"<div class='wb-warnings'><h2>Warnings ({len(warnings)})</h2>"
         f"<p>Read these before relying on the results.</p><ul>{items}</ul></div>"
@@ -442,20 +777,25 @@ def update_index(reports_dir: str | Path) -> Path:
     """Write ``reports_dir/index.html`` listing every run found below it, newest first."""
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for path in reports_dir.rglob("results.json"):
+    runs, unreadable = [], []
+    for path in sorted(reports_dir.rglob("results.json")):
+        if (path.parent / "INCOMPLETE.txt").exists():
+            continue  # failed, interrupted or still running: never linked as a finished run
         try:
             res = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            res = None
+        if not isinstance(res, dict):
+            unreadable.append(os.path.relpath(path, reports_dir).replace(os.sep, "/"))
             continue
         runs.append((path.parent, res))
     runs.sort(key=lambda r: str(r[1].get("started", "")), reverse=True)
     rows = []
     for folder, res in runs:
         rel = os.path.relpath(folder, reports_dir).replace(os.sep, "/")
-        headline = res.get("headline") or {}
+        headline = res.get("headline") if isinstance(res.get("headline"), dict) else {}
         heads = "<br>".join(f"{esc(k)}: {esc(_fmt(v))}" for k, v in headline.items())
-        n_warn = len(res.get("warnings") or [])
+        n_warn = len(res["warnings"]) if isinstance(res.get("warnings"), list) else 0
         rows.append(
             "<tr>"
             f"<td><a href='{esc(rel)}/report.html'>{esc(res.get('study', '?'))}</a></td>"
@@ -479,7 +819,14 @@ def update_index(reports_dir: str | Path) -> Path:
         "table.wb-table td,table.wb-table th{text-align:left}</style></head><body>"
         "<h1>loyalty-workbench reports</h1>"
         f"<p>{len(runs)} run(s), newest first. Generated {esc(now())}.</p>"
-        "<table class='wb-table'><tr><th>Study</th><th>Data</th><th>Run date</th><th>n used</th>"
+        + (
+            "<p>Not listed: results.json files that are not a run's results: "
+            + ", ".join(f"<code>{esc(u)}</code>" for u in unreadable)
+            + ".</p>"
+            if unreadable
+            else ""
+        )
+        + "<table class='wb-table'><tr><th>Study</th><th>Data</th><th>Run date</th><th>n used</th>"
         "<th>Headline figures</th><th>Warnings</th><th>Files</th></tr>"
         + body
         + "</table></body></html>"
@@ -490,8 +837,8 @@ def update_index(reports_dir: str | Path) -> Path:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3f}"
+    if _is_number(v):
+        return format_number(v)
     return str(v)
 
 

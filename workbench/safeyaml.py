@@ -144,6 +144,7 @@ def load_yaml(text: str, *, source: str, what: str = "file") -> Any:
     """
     where = {"file": source} if what == "file" else {}
     label = "" if what == "file" else f" of {source}"
+    subject = "The file" if what == "file" else f"The value of {source}"
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise InputError(
             f"The YAML{label} is larger than {MAX_BYTES // 1_000_000} MB.",
@@ -160,7 +161,7 @@ def load_yaml(text: str, *, source: str, what: str = "file") -> Any:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(
-            f"The YAML{label} is not valid{at}: {problem}.",
+            f"{subject} is not valid YAML{at}: {problem}.",
             **where,
             hint="Check indentation and quoting near that line; quote text that contains "
             "':' or '#', e.g. label: \"Trust: overall\".",

@@ -220,9 +220,14 @@ def _split_syntax(model: str) -> tuple[str, list[tuple[str, str]]]:
     return "\n".join(lines), defined
 
 
+# A variable name in model syntax: letters of any script (信任, Zufriedenheit), digits, '_' and
+# '.', not starting with a digit; what semopy's parser accepts.
+_NAME = r"(?:[^\W\d]|\.)[\w.]*"
+
+
 def _names_in_order(syntax: str) -> list[str]:
     seen: dict[str, None] = {}
-    for tok in re.findall(r"[A-Za-z_.][\w.]*", syntax):
+    for tok in re.findall(_NAME, syntax):
         seen.setdefault(tok, None)
     return list(seen)
 
@@ -1385,7 +1390,7 @@ def cfa_syntax(constructs: Mapping[str, Sequence[str]]) -> str:
         )
     items_seen: dict[str, str] = {}
     lines = []
-    ident = re.compile(r"[A-Za-z_.][\w.]*")
+    ident = re.compile(_NAME)
     for name, items in constructs.items():
         items = list(items) if not isinstance(items, str) else [items]
         need = 3 if len(constructs) == 1 else 2
@@ -1399,7 +1404,8 @@ def cfa_syntax(constructs: Mapping[str, Sequence[str]]) -> str:
             if not ident.fullmatch(str(token)):
                 raise InputError(
                     f"'{token}' cannot be used as a variable name in model syntax.",
-                    hint="Rename it to letters, digits, '_' or '.' (not starting with a digit).",
+                    hint="Rename it to letters (any script, e.g. 信任), digits, '_' or '.' "
+                    "(not starting with a digit).",
                 )
         for item in items:
             if item in items_seen:

@@ -12,15 +12,18 @@ import dataclasses
 import datetime as dt
 import difflib
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from workbench.errors import InputError
+from workbench.safeyaml import load_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-Kind = Literal["int", "float", "bool", "str", "choice", "list", "int_or_auto"]
+Kind = Literal["int", "float", "bool", "str", "date", "choice", "list", "int_or_auto"]
+# required: the method needs constructs; optional: parameters may name plain columns instead;
+# not used: the study reads no survey (passing one is an error, so a report never claims it)
+CodebookUse = Literal["required", "optional", "not used"]
 # Set by `workbench run` in every notebook's parameters cell, besides the study's own.
 RUNNER_PARAMS = ("data", "codebook", "output_dir", "command")
 
@@ -45,6 +48,16 @@ class Param:
     help: str
     choices: tuple[Any, ...] = ()
     minimum: float | None = None
+    # inclusive bounds; numbers outside them are refused before any kernel starts
+    maximum: float | None = None
+
+    def _in_range(self, value: Any, bad: Any) -> Any:
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            if low is not None and high is not None:
+                raise bad(f"between {low:g} and {high:g}")
+            raise bad(f"at least {low:g}" if low is not None else f"at most {high:g}")
+        return value
 
     @property
     def type_text(self) -> str:
@@ -54,6 +67,10 @@ class Param:
             return "int | auto"
         if self.kind == "list":
             return "list"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.kind}, {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{self.kind}, at least {self.minimum:g}"
         return self.kind
 
     def parse(self, value: Any, *, study: str) -> Any:
@@ -71,13 +88,20 @@ class Param:
         if kind in ("int", "int_or_auto"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise bad("a whole number" + (" or 'auto'" if kind == "int_or_auto" else ""))
-            if self.minimum is not None and value < self.minimum:
-                raise bad(f"at least {self.minimum:g}")
-            return value
+            return self._in_range(value, bad)
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad("a number")
-            return float(value)
+            if not math.isfinite(value):
+                raise bad("a finite number")
+            return self._in_range(float(value), bad)
+        if kind == "date":
+            if value is None or value == "":
+                return ""
+            try:
+                return dt.date.fromisoformat(str(value)).isoformat()
+            except ValueError:
+                raise bad("a real date written YYYY-MM-DD (e.g. 2025-01-01)") from None
         if kind == "bool":
             if not isinstance(value, bool):
                 raise bad("true or false")
@@ -121,11 +145,20 @@ class Study:
     description: str
     notebook: str
     params: tuple[Param, ...]
-    needs_codebook: bool = True
+    codebook_use: CodebookUse = "required"
+    # why, in a few words: shown by `workbench list` and in the error when it is misused
+    codebook_why: str = ""
     default_runs: tuple[DefaultRun, ...] = ()
     # "module:function" called as f(data, codebook, params) to check the inputs before a
-    # kernel starts; None means: load the survey with its codebook
+    # kernel starts; None means: load the survey (with its codebook, if one is given)
     preflight: str | None = None
+
+    @property
+    def codebook_text(self) -> str:
+        """``codebook: required | optional | not used`` with the reason, for ``workbench list``."""
+        return f"codebook: {self.codebook_use}" + (
+            f" ({self.codebook_why})" if self.codebook_why else ""
+        )
 
     @property
     def notebook_path(self) -> Path:
@@ -195,13 +228,11 @@ def parse_param_args(pairs: list[str]) -> dict[str, Any]:
                 f"Parameter '{pair}' is not of the form KEY=VALUE.",
                 hint="Write e.g. --param n_factors=5 or --param drivers=[trust,value].",
             )
-        try:
-            out[key] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError as exc:
-            raise InputError(
-                f"The value of parameter '{key}' is not valid YAML: {text!r}.",
-                hint="Quote text with special characters, e.g. --param title='\"A: B\"'.",
-            ) from exc
+        # strict YAML: 1e9 is a number, yes/no/on/off stay text, dates stay text (checked by
+        # the parameter's own type), duplicate keys and aliases are refused
+        out[key] = (
+            load_yaml(text, source=f"parameter '{key}'", what="parameter") if text.strip() else ""
+        )
     return out
 
 
@@ -214,6 +245,8 @@ MISSING = Param(
     "ever imputed)",
     choices=("listwise", "pairwise"),
 )
+# 100,000 resamples already give percentile limits to three decimals; more only costs hours
+MAX_BOOTSTRAP = 100_000
 SEED = Param("seed", "int", 2026, "random seed for every resampling step", minimum=0)
 
 FACTOR_ANALYSIS = Study(
@@ -221,6 +254,8 @@ FACTOR_ANALYSIS = Study(
     title="Survey factor analysis: screening, EFA, reliability and validity",
     description="Do the questionnaire items measure the intended constructs, reliably?",
     notebook="factor-analysis.ipynb",
+    codebook_why="reliability, the factor-to-construct map and the CFA need items grouped into "
+    "constructs",
     params=(
         Param(
             "n_factors",
@@ -258,7 +293,14 @@ FACTOR_ANALYSIS = Study(
             False,
             "EFA on a random half of the respondents and CFA on the other half (uses seed)",
         ),
-        Param("ci", "float", 0.95, "confidence level of the reliability intervals", minimum=0.5),
+        Param(
+            "ci",
+            "float",
+            0.95,
+            "confidence level of the reliability intervals",
+            minimum=0.5,
+            maximum=0.999,
+        ),
         Param(
             "straightline_min_items",
             "int",
@@ -272,6 +314,7 @@ FACTOR_ANALYSIS = Study(
             100,
             "simulated data sets in parallel analysis",
             minimum=10,
+            maximum=10_000,
         ),
         SEED,
         Param(
@@ -299,13 +342,18 @@ LOYALTY_DRIVERS = Study(
     description="Regression families, relative importance with bootstrap CIs, mediation, "
     "moderation, segments and importance-performance analysis.",
     notebook="loyalty-drivers.ipynb",
+    codebook_use="optional",
+    codebook_why="constructs are scored from its items; without one, outcome, drivers, "
+    "controls, mediator, moderator, x and by name columns of the data, used as they are",
+    preflight="workbench.studies.loyalty_drivers:preflight",
     params=(
         Param("outcome", "str", "loyalty", "outcome: a codebook construct or a data column"),
         Param(
             "drivers",
             "list",
             [],
-            "drivers (constructs or columns); empty means every other multi-item construct",
+            "drivers (constructs or columns); empty means every other multi-item construct "
+            "(so without a codebook, name them)",
         ),
         Param("controls", "list", [], "control variables entered first (hierarchical entry)"),
         Param(
@@ -339,7 +387,14 @@ LOYALTY_DRIVERS = Study(
             "construct scores: mean of items, or regression factor scores",
             choices=("mean", "factor"),
         ),
-        Param("bootstrap", "int", 1000, "bootstrap resamples for every interval", minimum=100),
+        Param(
+            "bootstrap",
+            "int",
+            1000,
+            "bootstrap resamples for every interval",
+            minimum=100,
+            maximum=MAX_BOOTSTRAP,
+        ),
         SEED,
         Param(
             "missing",
@@ -381,6 +436,8 @@ EXPERIENCE_ECONOMY = Study(
     description="Pine & Gilmore's four realms as a structural model: measurement, competing "
     "models, paths and indirect effects, invariance across groups, cross-channel consistency.",
     notebook="experience-economy.ipynb",
+    codebook_why="the CFA and SEM model the realms, memory, satisfaction and loyalty as latent "
+    "constructs measured by their items",
     params=(
         Param(
             "paths",
@@ -409,7 +466,14 @@ EXPERIENCE_ECONOMY = Study(
             "loyalty",
             "final outcome for the realms' importance and the consistency analysis",
         ),
-        Param("bootstrap", "int", 1000, "bootstrap resamples for indirect effects", minimum=100),
+        Param(
+            "bootstrap",
+            "int",
+            1000,
+            "bootstrap resamples for indirect effects",
+            minimum=100,
+            maximum=MAX_BOOTSTRAP,
+        ),
         SEED,
         Param(
             "missing",
@@ -447,7 +511,8 @@ MEMBER_ANALYTICS = Study(
     title="Member analytics: loyalty KPIs, cohorts, RFM segments, tiers, CLV and churn risk",
     description="Behavioural loyalty from a transactions file (no codebook needed).",
     notebook="member-analytics.ipynb",
-    needs_codebook=False,
+    codebook_use="not used",
+    codebook_why="it reads a transactions file, not a survey",
     preflight="workbench.studies.member_analytics:preflight",
     params=(
         MEMBER_COL,
@@ -475,11 +540,30 @@ MEMBER_ANALYTICS = Study(
             "periods without a purchase after which a member counts as churned",
             minimum=1,
         ),
-        Param("holdout_days", "int", 180, "holdout period for the CLV model check", minimum=30),
-        Param("clv_horizon", "int", 12, "CLV horizon in 30-day periods", minimum=1),
-        Param("discount_rate", "float", 0.01, "CLV discount rate per period", minimum=0),
         Param(
-            "churn_window_days", "int", 90, "churn label: no purchase within this window", minimum=7
+            "holdout_days",
+            "int",
+            180,
+            "holdout period for the CLV model check",
+            minimum=30,
+            maximum=3650,
+        ),
+        Param("clv_horizon", "int", 12, "CLV horizon in 30-day periods", minimum=1, maximum=600),
+        Param(
+            "discount_rate",
+            "float",
+            0.01,
+            "CLV discount rate per period (0.01 = 1%)",
+            minimum=0,
+            maximum=1,
+        ),
+        Param(
+            "churn_window_days",
+            "int",
+            90,
+            "churn label: no purchase within this window",
+            minimum=7,
+            maximum=3650,
         ),
         Param("churn_model", "choice", "logit", "churn classifier", choices=("logit", "gbm")),
         SEED,
@@ -516,12 +600,20 @@ PROGRAMME_EVALUATION = Study(
     description="Difference in differences with an event study, attitudinal vs behavioural "
     "loyalty (Dick & Basu), and NPS tracking with intervals.",
     notebook="programme-evaluation.ipynb",
-    needs_codebook=False,
-    preflight="workbench.studies.member_analytics:preflight",
+    codebook_use="optional",
+    codebook_why="only with `survey`, whose constructs it scores; without one, "
+    "loyalty_construct names a column of the survey, used as it is",
+    preflight="workbench.studies.programme_evaluation:preflight",
     params=(
-        Param("launch_date", "str", "", "date the initiative started (YYYY-MM-DD)"),
+        Param("launch_date", "date", "", "date the initiative started (YYYY-MM-DD)"),
         Param("members", "str", "", "members file (member_id, join_date, tier, treated, ...)"),
-        Param("treated_col", "str", "treated", "members-file column: exposed to the initiative"),
+        Param(
+            "treated_col",
+            "str",
+            "treated",
+            "members-file column: exposed to the initiative; '' for a before/after analysis "
+            "without a comparison group",
+        ),
         Param("treated_file", "str", "", "alternatively, a file listing the exposed member_ids"),
         Param(
             "outcome",
@@ -539,10 +631,15 @@ PROGRAMME_EVALUATION = Study(
             choices=("poisson", "linear"),
         ),
         Param("period", "choice", "month", "panel period", choices=("week", "month", "quarter")),
-        Param("leads", "int", 6, "event-study periods before launch", minimum=2),
-        Param("lags", "int", 12, "event-study periods after launch", minimum=1),
+        Param("leads", "int", 6, "event-study periods before launch", minimum=2, maximum=120),
+        Param("lags", "int", 12, "event-study periods after launch", minimum=1, maximum=120),
         Param("survey", "str", "", "survey file to join by member id (attitudinal loyalty)"),
-        Param("loyalty_construct", "str", "loyalty", "the survey's loyalty construct"),
+        Param(
+            "loyalty_construct",
+            "str",
+            "loyalty",
+            "the survey's loyalty construct (without a codebook: a numeric column of the survey)",
+        ),
         Param("nps_file", "str", "", "file of dated 0-10 recommend scores (NPS tracking)"),
         Param("nps_col", "str", "recommend", "the 0-10 recommend column"),
         MEMBER_COL,
@@ -576,6 +673,17 @@ STUDIES: dict[str, Study] = {
         PROGRAMME_EVALUATION,
     )
 }
+
+
+def require_codebook(survey: Any, study: str) -> None:
+    """Raise :class:`InputError` when a study whose method needs constructs is given a
+    survey loaded without a codebook (``workbench run`` stops earlier; this guards the API)."""
+    if not survey.codebook.given:
+        raise InputError(
+            f"Study '{study}' needs a codebook ({get_study(study).codebook_why}).",
+            file=survey.path,
+            hint="Load the survey with its codebook: load_survey(data, codebook).",
+        )
 
 
 def get_study(name: str) -> Study:

@@ -26,6 +26,7 @@ from workbench.report import format_p
 from workbench.results import Result, jsonable
 from workbench.scales import reliability, score_scales
 from workbench.sem_bootstrap import bootstrap_sem, indirect_effects_syntax
+from workbench.studies import require_codebook
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,6 +278,7 @@ def analyse(
     missing: str = "listwise",
 ) -> ExperienceStudy:
     """Run the experience-economy study (parameters as ``workbench list``)."""
+    require_codebook(survey, "experience-economy")
     cb = survey.codebook
     channels = list(channels or [])
     warnings: list[str] = []

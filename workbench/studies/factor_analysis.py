@@ -17,9 +17,11 @@ import pandas as pd
 from workbench import factors, sem
 from workbench.data import SurveyData, complete_cases, require_respondents
 from workbench.errors import InputError
+from workbench.report import check_mark, format_r
 from workbench.results import Result, jsonable
 from workbench.scales import ReliabilityResult, reliability
 from workbench.screening import ScreeningResult, screen_items
+from workbench.studies import require_codebook
 
 ALPHA_GOOD = 0.70
 R_DROP_WEAK = 0.30
@@ -127,7 +129,9 @@ class FactorAnalysisStudy(Result):
         if self.n_factors_rule not in {r[0] for r in rows}:
             rows.append((self.n_factors_rule, self.n_factors_chosen))
         table = pd.DataFrame(rows, columns=["criterion", "suggests"]).set_index("criterion")
-        table["used"] = ["✔" if c == self.n_factors_rule else "" for c in table.index]
+        # a check mark drawn as inline SVG beside the word (a symbol glyph needs a font)
+        used = [check_mark("used") if c == self.n_factors_rule else "" for c in table.index]
+        table["used"] = pd.Series(used, index=table.index, dtype=object)
         return table
 
     def loadings_table(self) -> pd.DataFrame:
@@ -407,13 +411,22 @@ def analyse(
 
     Parameters mirror the study's parameters (see ``workbench list``).
     """
+    require_codebook(survey, "factor-analysis")
     cb = survey.codebook
     warnings: list[str] = []
     screening = screen_items(survey, straightline_min_items=straightline_min_items)
     warnings += list(screening.warnings)
     items = survey.items
     _, missing_report = complete_cases(items, missing=missing)  # type: ignore[arg-type]
-    require_respondents(missing_report["n_used"], 3, method="scale reliability", file=survey.path)
+    # omega fits a one-factor model per construct: its correlation matrix needs more
+    # respondents than items (fewer gave a raw LinAlgError), and alpha's CI needs a few more
+    largest = max(len(c.items) for c in cb.constructs.values())
+    require_respondents(
+        missing_report["n_used"],
+        max(10, largest + 1),
+        method="scale reliability (alpha and omega)",
+        file=survey.path,
+    )
 
     # listwise: one analytic sample (respondents who answered every item) for every analysis
     rel_data = items.dropna() if missing == "listwise" else items
@@ -770,11 +783,10 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
             extra = ""
             if row.alpha_if_deleted > s.reliability.table.loc[c, "alpha"]:
                 extra = f"; alpha would rise to {row.alpha_if_deleted:.2f} without it"
-            parts.append(f"{item} in {cb.label(c)} (r = {row.r_drop:.2f}{extra})")
+            parts.append(f"{item} in {cb.label(c)} (r = {format_r(row.r_drop)}{extra})")
         out.append(
-            f"Items that fit their scale weakly (corrected item-total r < {R_DROP_WEAK:.2f}): "
-            + "; ".join(parts)
-            + "."
+            "Items that fit their scale weakly (corrected item-total "
+            f"r < {format_r(R_DROP_WEAK)}): " + "; ".join(parts) + "."
         )
     # CFA
     if s.cfa is not None:

@@ -9,6 +9,7 @@ a :class:`LoyaltyDriversStudy` that the notebook only displays.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from typing import Any
 
@@ -17,9 +18,10 @@ import pandas as pd
 
 from workbench import drivers as drv
 from workbench import mediation as med
-from workbench.data import SurveyData
+from workbench.codebook import NO_CODEBOOK_NOTE
+from workbench.data import SurveyData, load_survey
 from workbench.errors import InputError
-from workbench.report import format_p
+from workbench.report import format_p, traffic_light
 from workbench.results import Result, jsonable
 from workbench.scales import factor_scores, score_scales
 
@@ -62,22 +64,142 @@ def score_variables(
             out[name] = frame[name]
             how[name] = "column as in the data"
         else:
-            import difflib
-
-            options = list(cb.constructs) + [c for c in frame.columns if c not in cb.items]
-            close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
-            raise InputError(
-                f"'{name}' is neither a construct of the codebook nor a column of the data.",
-                file=survey.path,
-                column=name,
-                hint=(
-                    "Did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
-                )
-                + "Constructs: "
-                + ", ".join(cb.constructs)
-                + ".",
-            )
+            raise _unknown_variable(survey, name)
     return pd.DataFrame(out, index=frame.index), how
+
+
+def _names(names: list[str], limit: int = 40) -> str:
+    shown = ", ".join(str(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _unknown_variable(survey: SurveyData, name: str) -> InputError:
+    """The error for a name that is neither a construct nor a column: it lists both."""
+    cb = survey.codebook
+    columns = [str(c) for c in survey.frame.columns if c not in cb.items]
+    close = difflib.get_close_matches(name, [*cb.constructs, *columns], n=3, cutoff=0.5)
+    did = "Did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
+    if cb.given:
+        return InputError(
+            f"'{name}' is neither a construct of the codebook nor a column of the data.",
+            file=survey.path,
+            column=name,
+            hint=f"{did}Constructs: {', '.join(cb.constructs)}. Other columns: {_names(columns)}.",
+        )
+    return InputError(
+        f"'{name}' is not a column of the data (no codebook was given, so every variable "
+        "must be a column).",
+        file=survey.path,
+        column=name,
+        hint=f"{did}Columns: {_names(columns)}.",
+    )
+
+
+def _require_numeric(survey: SurveyData, name: str, role: str) -> None:
+    """A plain column in a role that needs numbers (outcome, driver, mediator, x, and
+    controls beside mediation, moderation or segments) must be numeric."""
+    if name in survey.codebook.constructs:
+        return  # construct scores are numeric: load_survey checked the items
+    s = survey.frame[name]
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return
+    bad = pd.to_numeric(s, errors="coerce").isna() & s.notna()
+    row = int(np.flatnonzero(bad.to_numpy())[0]) + 1 if bad.any() else None
+    given = survey.codebook.given
+    raise InputError(
+        f"The {role} '{name}' is not numeric"
+        + ("" if given else " (no codebook was given, so it is the data column as it is)")
+        + (f"; {int(bad.sum())} non-numeric value(s)." if bad.any() else "."),
+        file=survey.path,
+        column=name,
+        row=row,
+        value=None if row is None else str(s.iloc[row - 1]),
+        hint="Recode its values as numbers (leave 'no answer' empty"
+        + (" or declare its code in the codebook's `missing_codes`" if given else "")
+        + "), or name a categorical variable as `by` or `moderator`"
+        + (
+            ": the mediation, moderation and segment models take numeric controls only."
+            if role == "control"
+            else " (or in `controls` when there is no mediator, moderator or by)."
+        ),
+    )
+
+
+def check_variables(
+    survey: SurveyData,
+    *,
+    outcome: str,
+    drivers: list[str],
+    controls: list[str],
+    mediators: list[str],
+    moderator: str,
+    x: str,
+    by: str,
+) -> tuple[list[str], str]:
+    """Check every named variable before anything is fitted; return the drivers and focal x.
+
+    Each name must be a construct of the codebook or a column of the data (without a
+    codebook: a column); the outcome, drivers, mediators and x must be numeric. Controls
+    may be categorical (dummy-coded in the driver model) unless a mediator, moderator or
+    ``by`` is given, whose models take numbers only. Empty ``drivers`` means every other
+    multi-item construct, so a run without a codebook must name them. Raises
+    :class:`InputError` naming the file, column and what to do.
+    """
+    cb = survey.codebook
+    if not drivers:
+        drivers = [c for c, con in cb.constructs.items() if c != outcome and len(con.items) > 1]
+    if not drivers:
+        numeric = [
+            str(c)
+            for c in survey.frame.columns
+            if c != outcome and pd.api.types.is_numeric_dtype(survey.frame[c])
+        ]
+        raise InputError(
+            "No drivers: "
+            + (
+                "the codebook has no other multi-item construct."
+                if cb.given
+                else "without a codebook, name the driver columns."
+            ),
+            file=survey.path,
+            hint="Pass e.g. --param 'drivers=[a, b]'. Numeric columns: " + _names(numeric) + ".",
+        )
+    if outcome in drivers:
+        raise InputError(
+            f"The outcome '{outcome}' is also listed as a driver.",
+            hint="Remove it from `drivers`.",
+        )
+    focal = _default_x(drivers, mediators, moderator, x) if (mediators or moderator) else ""
+    names = [outcome, *drivers, *controls, *mediators] + [v for v in (moderator, x, by) if v]
+    for name in dict.fromkeys(names):
+        if name not in cb.constructs and name not in survey.frame.columns:
+            raise _unknown_variable(survey, name)
+    roles = {outcome: "outcome", **dict.fromkeys(drivers, "driver")}
+    roles.update(dict.fromkeys(mediators, "mediator"))
+    if focal:
+        roles.setdefault(focal, "focal driver x")
+    if mediators or moderator or by:
+        for name in controls:
+            roles.setdefault(name, "control")
+    for name, role in roles.items():
+        _require_numeric(survey, name, role)
+    return list(drivers), focal
+
+
+def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
+    """Load the survey (with its codebook if given) and check the named variables."""
+    survey = load_survey(data, codebook or None)
+    check_variables(
+        survey,
+        outcome=params.get("outcome", "loyalty"),
+        drivers=list(params.get("drivers") or []),
+        controls=list(params.get("controls") or []),
+        mediators=list(params.get("mediator") or []),
+        moderator=params.get("moderator", ""),
+        x=params.get("x", ""),
+        by=params.get("by", ""),
+    )
+    return survey.n
 
 
 # --------------------------------------------------------------------------- study
@@ -154,10 +276,12 @@ class LoyaltyDriversStudy(Result):
         return None if not h else pd.DataFrame({"value": pd.Series(h)})
 
     def assumptions_table(self) -> pd.DataFrame:
-        """The assumption checks with a coloured traffic light."""
-        lights = {"green": "🟢 green", "amber": "🟡 amber", "red": "🔴 red"}
+        """The assumption checks with a traffic light: a coloured circle drawn as inline SVG
+        (no emoji, which need an emoji font) beside the word green, amber or red."""
         t = self.model.assumptions.copy()
-        t["status"] = t["status"].map(lambda v: lights.get(v, v))
+        # object dtype: a string column would turn the markers back into plain words
+        lights = [traffic_light(v) for v in t["status"]]
+        t["status"] = pd.Series(lights, index=t.index, dtype=object)
         return t.set_index("check")
 
     def ipa_table(self) -> pd.DataFrame | None:
@@ -295,20 +419,20 @@ def analyse(
     cb = survey.codebook
     controls = list(controls or [])
     mediators = list(mediator or [])
-    if not drivers:
-        drivers = [c for c, con in cb.constructs.items() if c != outcome and len(con.items) > 1]
-    drivers = list(drivers)
-    if outcome in drivers:
-        raise InputError(
-            f"The outcome '{outcome}' is also listed as a driver.",
-            hint="Remove it from `drivers`.",
-        )
-    if len(drivers) < 1:
-        raise InputError("No drivers: give --param drivers=[a, b].")
-    names = [outcome, *drivers, *controls, *mediators] + [v for v in (moderator, by) if v]
+    drivers, focal = check_variables(
+        survey,
+        outcome=outcome,
+        drivers=list(drivers or []),
+        controls=controls,
+        mediators=mediators,
+        moderator=moderator,
+        x=x,
+        by=by,
+    )
+    names = [outcome, *drivers, *controls, *mediators] + [v for v in (moderator, x, by) if v]
     scores, how = score_variables(survey, names, scoring=scoring, missing=missing)
-    warnings: list[str] = []
-    if missing == "available":
+    warnings: list[str] = [] if cb.given else [NO_CODEBOOK_NOTE]
+    if missing == "available" and any(n in cb.constructs for n in names):
         warnings.append(
             "Construct scores use the answered items when at least half are answered "
             "(person-mean scoring); respondents below that are left out."
@@ -329,7 +453,12 @@ def analyse(
     # importance-performance: constructs on the codebook's scale only, performance from means
     ipa, ipa_note = None, ""
     scaled = [d for d in drivers if d in cb.constructs]
-    if cb.scale is None or not scaled:
+    if not cb.given:
+        ipa_note = (
+            "Importance-performance needs drivers measured on a known response scale (the "
+            "codebook's `scale`); no codebook was given, so it is left out."
+        )
+    elif cb.scale is None or not scaled:
         ipa_note = "Importance-performance needs drivers measured on the codebook's scale."
     else:
         means, _ = score_variables(survey, scaled, scoring="mean", missing=missing)
@@ -348,10 +477,7 @@ def analyse(
         if len(scaled) < len(drivers):
             ipa_note = "Drivers that are not codebook constructs are left out of the chart."
 
-    focal = ""
     mediation_res = moderation_res = None
-    if mediators or moderator:
-        focal = _default_x(drivers, mediators, moderator, x)
     if mediators:
         covariates = [d for d in drivers if d != focal and d not in mediators] + controls
         mediation_res = med.mediation(

@@ -16,6 +16,7 @@ from workbench import churn as churn_mod
 from workbench import clv as clv_mod
 from workbench import transactions as txn
 from workbench.errors import InputError
+from workbench.plots import period_label
 from workbench.results import Result, jsonable
 
 COLUMN_PARAMS = (
@@ -103,7 +104,7 @@ class MemberAnalyticsStudy(Result):
             "points_redeemed",
         ]
         t = self.kpis[[c for c in cols if c in self.kpis]].copy()
-        t["period"] = t["period"].astype(str).str[:10]
+        t["period"] = [period_label(p, self.parameters["period"]) for p in t["period"]]
         return t.set_index("period")
 
     def rfm_table(self) -> pd.DataFrame:
@@ -135,14 +136,12 @@ class MemberAnalyticsStudy(Result):
     def cohort_figure(self):
         from workbench.plots import cohort_heatmap
 
-        m = self.cohort_matrix()
-        m.index = [str(i)[:10] for i in m.index]
-        return cohort_heatmap(m)
+        return cohort_heatmap(self.cohort_matrix(), period=self.parameters["period"])
 
     def cohort_curves_figure(self):
         from workbench.plots import cohort_curves
 
-        return cohort_curves(self.cohort_matrix())
+        return cohort_curves(self.cohort_matrix(), period=self.parameters["period"])
 
     def tier_mix_figure(self):
         from workbench.plots import tier_mix_chart
@@ -401,7 +400,8 @@ def _findings(s: MemberAnalyticsStudy) -> list[str]:
     if "cohort_size" in c and 3 in c.columns:
         big = c.sort_values("cohort_size", ascending=False).iloc[0]
         out.append(
-            f"The largest cohort ({str(big.name)[:10]}, {int(big['cohort_size']):,} members) kept "
+            f"The largest cohort ({period_label(big.name, s.parameters['period'])}, "
+            f"{int(big['cohort_size']):,} members) kept "
             f"{100 * big[1]:.0f}% one period later and {100 * big[3]:.0f}% three periods later."
         )
     sm = s.rfm_summary

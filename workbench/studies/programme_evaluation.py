@@ -10,6 +10,7 @@ behaviour model, and tracks NPS with intervals. The notebook only displays the r
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,6 +258,236 @@ class ProgrammeStudy(Result):
         return out
 
 
+def survey_scores(
+    survey: str, codebook: str | None, loyalty_construct: str, member_col: str = "member_id"
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The survey's attitude scores by member id, the attitude model's drivers, and notes.
+
+    With a codebook: every construct scored as the mean of its items, rows named by the
+    codebook's ``id`` (else by row number), ``loyalty_construct`` a construct, and the
+    multi-item constructs as drivers. Without one: the survey's ``loyalty_construct``
+    column as it is (it must be numeric), rows named by its member id column
+    (``member_col``, else ``member_id``), and no attitude model (there are no
+    constructs). Raises :class:`InputError` naming the file and column.
+    """
+    from workbench.codebook import NO_CODEBOOK_NOTE
+    from workbench.data import load_survey
+    from workbench.scales import score_scales
+
+    sv = load_survey(project_path(survey), codebook or None)
+    cb = sv.codebook
+    frame = sv.frame
+    if cb.given:
+        if loyalty_construct not in cb.constructs:
+            raise InputError(
+                f"'{loyalty_construct}' is not a construct of the codebook.",
+                file=str(codebook),
+                hint="Pass --param loyalty_construct=NAME; constructs: "
+                + ", ".join(cb.constructs)
+                + ".",
+            )
+        ids = frame[cb.id].astype(str) if cb.id else frame.index.astype(str)
+        scores = score_scales(frame, cb.construct_items).set_axis(ids.to_numpy())
+        drivers = [c for c, con in cb.constructs.items() if len(con.items) > 1]
+        return scores, drivers, []
+
+    columns = ", ".join(str(c) for c in frame.columns)
+    id_col = next((c for c in dict.fromkeys((member_col, "member_id")) if c in frame.columns), None)
+    if id_col is None:
+        raise InputError(
+            f"The survey has no member id column '{member_col}' to join it to the transactions.",
+            file=sv.path,
+            column=member_col,
+            hint=f"Without a codebook the survey is joined by its '{member_col}' column (named "
+            "like the transactions' member_col): rename the survey's member id column, or give "
+            f"a codebook whose `id:` names it. Columns: {columns}.",
+        )
+    ids = frame[id_col]
+    for problem, rows in (("missing", ids.isna()), ("duplicated", ids.duplicated())):
+        if rows.any():
+            row = int(np.flatnonzero(rows.to_numpy())[0]) + 1
+            raise InputError(
+                f"A member id in the survey is {problem}.",
+                file=sv.path,
+                column=id_col,
+                row=row,
+                value=None if problem == "missing" else str(ids.iloc[row - 1]),
+                hint="Each survey row must name one member, once.",
+            )
+    if loyalty_construct not in frame.columns:
+        raise InputError(
+            f"'{loyalty_construct}' is not a column of the survey (no codebook was given, so "
+            "the attitude score must be a column).",
+            file=sv.path,
+            column=loyalty_construct,
+            hint=f"Pass --param loyalty_construct=COLUMN, or give a codebook. Columns: {columns}.",
+        )
+    score = frame[loyalty_construct]
+    if not pd.api.types.is_numeric_dtype(score) or pd.api.types.is_bool_dtype(score):
+        bad = pd.to_numeric(score, errors="coerce").isna() & score.notna()
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1 if bad.any() else None
+        raise InputError(
+            f"The survey's attitude column '{loyalty_construct}' is not numeric (no codebook "
+            "was given, so it is used as it is).",
+            file=sv.path,
+            column=loyalty_construct,
+            row=row,
+            value=None if row is None else str(score.iloc[row - 1]),
+            hint="Recode it as numbers (leave 'no answer' empty), or give a codebook whose "
+            "loyalty construct lists its items.",
+        )
+    scores = pd.DataFrame(
+        {loyalty_construct: score.astype(float).to_numpy()}, index=ids.astype(str)
+    )
+    note = (
+        NO_CODEBOOK_NOTE.removesuffix(".")
+        + f": the survey's '{loyalty_construct}' column is the attitude score, and without "
+        "constructs there is no attitude model."
+    )
+    return scores, [], [note]
+
+
+def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
+    """Check the transactions (and members) files, and the survey when one is joined."""
+    from workbench.studies.member_analytics import preflight as check_transactions
+
+    n = check_transactions(data, codebook, params)
+    survey = params.get("survey") or ""
+    if codebook and not survey:
+        raise InputError(
+            "A codebook was given but no survey: the study uses a codebook only to score the "
+            "survey joined with --param survey=FILE.",
+            file=codebook,
+            hint="Pass --param survey=FILE, or leave out --codebook.",
+        )
+    if survey:
+        survey_scores(
+            survey,
+            codebook,
+            params.get("loyalty_construct") or "loyalty",
+            params.get("member_col") or "member_id",
+        )
+    return n
+
+
+def read_nps(path: Path, nps_col: str) -> pd.DataFrame:
+    """An NPS file (``member_id``, ``date``, the 0-10 answer) checked cell by cell."""
+    from workbench.data import read_table
+
+    frame = read_table(path).frame
+    for col in ("member_id", "date", nps_col):
+        if col not in frame.columns:
+            raise InputError(
+                f"The NPS file has no column '{col}'.",
+                file=str(path),
+                column=col,
+                hint="It needs member_id, date and the 0-10 answer (name it with "
+                "--param nps_col=NAME); its columns: " + ", ".join(map(str, frame.columns)) + ".",
+            )
+    dates = pd.to_datetime(frame["date"].astype("string"), errors="coerce", format="ISO8601")
+    score = pd.to_numeric(frame[nps_col], errors="coerce")
+    bad_score = frame[nps_col].notna() & ~score.between(0, 10)
+    for col, bad, what in (
+        ("date", dates.isna(), "a date written YYYY-MM-DD"),
+        (nps_col, bad_score, "a number from 0 to 10 (or empty)"),
+    ):
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{int(bad.sum())} value(s) of '{col}' are not {what}.",
+                file=str(path),
+                column=col,
+                row=row + 1,
+                value=frame[col].iloc[row],
+                hint="Correct or remove those rows.",
+            )
+    member = frame["member_id"]
+    if member.dtype.kind == "f":  # ids read as floats: back to their integer spelling
+        member = member.astype("Int64")
+    return pd.DataFrame(
+        {"member_id": member.astype(str), "date": dates, nps_col: score},
+        index=frame.index,
+    )
+
+
+def _check_survey_matches(
+    survey_ids: pd.Index, log_ids: pd.Series, survey: str, warnings: list[str]
+) -> None:
+    """Survey respondents must be found in the log; otherwise say so plainly.
+
+    With no respondent in the log every behaviour would be zero, which used to surface
+    as 'the outcome is constant' from the attitude model.
+    """
+    known = set(log_ids.astype(str).unique())
+    ids = pd.Index(survey_ids.astype(str))
+    found = int(ids.isin(known).sum())
+    if found == 0:
+        raise InputError(
+            f"None of the survey's {len(ids):,} member ids appears in the transaction log "
+            f"(survey ids such as {', '.join(map(repr, ids[:3]))}; log ids such as "
+            f"{', '.join(map(repr, sorted(known)[:3]))}).",
+            file=survey,
+            hint="Check that both files use the same member ids (and name the survey's id "
+            "column with --param member_col=COLUMN).",
+        )
+    if found < len(ids):
+        warnings.append(
+            f"{len(ids) - found:,} of {len(ids):,} surveyed members have no transaction in "
+            "the log; they count as members who bought nothing."
+        )
+
+
+def comparison_groups(
+    frame: pd.DataFrame,
+    members_df: pd.DataFrame | None,
+    members: str,
+    treated_col: str,
+    treated_file: str,
+) -> pd.Series | None:
+    """Exposed (True) and comparison (False) members, or None for a before/after design.
+
+    The design is never chosen silently: a members file without ``treated_col`` is an error
+    unless ``treated_col`` is set empty (the before/after design is then asked for), and a
+    treatment source that marks nobody, or everybody, is an error too.
+    """
+    from workbench.data import read_table
+
+    treated = None
+    source = ""
+    if treated_file:
+        table = read_table(project_path(treated_file))
+        ids = table.frame.iloc[:, 0].dropna().astype(str).str.strip()
+        if table.frame.iloc[:, 0].dtype.kind == "f":  # ids read as floats (1.0): as integers
+            ids = table.frame.iloc[:, 0].dropna().astype("int64").astype(str)
+        all_ids = frame["member_id"].astype(str).unique()
+        treated = pd.Series(np.isin(all_ids, ids.to_numpy()), index=all_ids)
+        source = f"the treated file '{treated_file}'"
+    elif treated_col and members_df is not None:
+        if treated_col not in members_df.columns:
+            raise InputError(
+                f"The members file has no column '{treated_col}' saying who was exposed to the "
+                "initiative, so there would be no comparison group.",
+                file=members,
+                column=treated_col,
+                hint="Name the column with --param treated_col=COLUMN (columns: "
+                + ", ".join(map(str, members_df.columns))
+                + "), list the exposed members with --param treated_file=PATH, or pass "
+                "--param treated_col='' to analyse before/after only (no comparison group).",
+            )
+        treated = _as_flag(members_df.set_index("member_id")[treated_col], treated_col)
+        source = f"column '{treated_col}' of the members file"
+    if treated is not None and (not treated.any() or treated.all()):
+        who = "no member" if not treated.any() else "every member"
+        raise InputError(
+            f"{source[0].upper() + source[1:]} marks {who} of the transaction log as exposed, "
+            "so there is no comparison.",
+            file=treated_file or members,
+            hint="Check that its member ids match the transaction log's, or pass "
+            "--param treated_col='' for a before/after analysis without a comparison group.",
+        )
+    return treated
+
+
 def analyse(
     data: str,
     codebook: str | None = None,
@@ -291,13 +522,7 @@ def analyse(
     members_df = tx.members.to_pandas() if tx.members is not None else None
     del tx  # its DuckDB tables are not needed from here on (~330 MB for 2.6M rows)
 
-    treated = None
-    if treated_file:
-        ids = pd.read_csv(project_path(treated_file), dtype=str).iloc[:, 0]
-        all_ids = frame["member_id"].astype(str).unique()
-        treated = pd.Series(np.isin(all_ids, ids.to_numpy()), index=all_ids)
-    elif members_df is not None and treated_col in members_df.columns:
-        treated = _as_flag(members_df.set_index("member_id")[treated_col], treated_col)
+    treated = comparison_groups(frame, members_df, members, treated_col, treated_file)
 
     # the panel covers the transaction log's own window: months before the log starts are
     # unobserved, not months without purchases
@@ -309,7 +534,7 @@ def analyse(
         end=frame["date"].max(),
     )
     did = event = its = None
-    if treated is not None and treated.any() and not treated.all():
+    if treated is not None:
         did = ev.difference_in_differences(
             panel, outcome=outcome, treated=treated, launch_date=launch_date, model=model
         )
@@ -356,22 +581,13 @@ def analyse(
     # attitudinal vs behavioural loyalty
     matrix = attitude = None
     if survey:
-        from workbench.data import load_survey
         from workbench.drivers import fit_driver_model
-        from workbench.scales import score_scales
 
-        if not codebook:
-            raise InputError("A survey needs its codebook.", hint="Pass --codebook FILE.")
-        sv = load_survey(project_path(survey), codebook)
-        cb = sv.codebook
-        if loyalty_construct not in cb.constructs:
-            raise InputError(
-                f"'{loyalty_construct}' is not a construct of the codebook.",
-                file=str(codebook),
-                hint="Pass --param loyalty_construct=NAME.",
-            )
-        ids = sv.frame[cb.id].astype(str) if cb.id else sv.frame.index.astype(str)
-        scores = score_scales(sv.frame, cb.construct_items).set_axis(ids.to_numpy())
+        scores, drivers, notes = survey_scores(
+            survey, codebook, loyalty_construct, columns.get("member_col") or "member_id"
+        )
+        warnings += notes
+        _check_survey_matches(scores.index, frame["member_id"], survey, warnings)
         bought = frame[frame["amount"] > 0]
         months = max(1.0, (frame["date"].max() - frame["date"].min()).days / 30.44)
         rate = bought.groupby("member_id").size().reindex(scores.index, fill_value=0) / months
@@ -380,20 +596,13 @@ def analyse(
         matrix = ev.loyalty_matrix(
             joined[loyalty_construct], joined["purchases_per_month"], joined["revenue"]
         )
-        drivers = [c for c, con in cb.constructs.items() if len(con.items) > 1]
-        attitude = fit_driver_model(joined, "purchases_per_month", drivers, model="ols")
-        warnings += [f"Attitude model: {w}" for w in attitude.warnings]
+        if drivers:
+            attitude = fit_driver_model(joined, "purchases_per_month", drivers, model="ols")
+            warnings += [f"Attitude model: {w}" for w in attitude.warnings]
 
     nps_table = nps_segments = change = None
     if nps_file:
-        nps = pd.read_csv(project_path(nps_file), dtype={"member_id": str}, parse_dates=["date"])
-        if nps_col not in nps.columns:
-            raise InputError(
-                f"The NPS file has no column '{nps_col}'.",
-                file=nps_file,
-                column=nps_col,
-                hint="Pass --param nps_col=NAME.",
-            )
+        nps = read_nps(project_path(nps_file), nps_col)
         nps["period"] = nps["date"].dt.to_period("Q").astype(str)
         nps_table = ev.nps_by(nps, nps_col, "period")
         if treated is not None:

@@ -1,0 +1,56 @@
+"""Parameters are checked (type, range, date) before any kernel starts; numbers in any spelling."""
+
+from __future__ import annotations
+
+import pytest
+from test_cli import run_main
+
+from workbench.errors import InputError
+from workbench.studies import STUDIES, parse_param_args
+
+
+def validate(study: str, *pairs: str) -> dict:
+    return STUDIES[study].validate(parse_param_args(list(pairs)))
+
+
+@pytest.mark.parametrize(
+    ("study", "pair", "expected"),
+    [
+        ("loyalty-drivers", "bootstrap=1000000000", "between 100 and 100000"),
+        ("loyalty-drivers", "bootstrap=1e9", "a whole number"),
+        ("factor-analysis", "ci=1.5", "between 0.5 and 0.999"),
+        ("factor-analysis", "ci=.inf", "a finite number"),
+        ("member-analytics", "discount_rate=1e9", "between 0 and 1"),
+        ("member-analytics", "discount_rate=1.0e9", "between 0 and 1"),
+        ("programme-evaluation", "launch_date=2025-13-45", "a real date"),
+        ("programme-evaluation", "launch_date=infinity", "a real date"),
+        ("factor-analysis", "pa_iterations=10000000", "between 10 and 10000"),
+    ],
+)
+def test_out_of_range_values_are_refused_naming_the_parameter(study, pair, expected):
+    with pytest.raises(InputError, match=expected) as info:
+        validate(study, pair)
+    assert f"Parameter '{pair.split('=')[0]}'" in info.value.problem
+
+
+@pytest.mark.parametrize("spelling", ["0.02", "2e-2", "2.0E-2", ".02"])
+def test_a_number_is_accepted_in_any_usual_spelling(spelling):
+    assert validate("member-analytics", f"discount_rate={spelling}")["discount_rate"] == 0.02
+
+
+def test_a_valid_date_is_kept_as_iso_text():
+    assert validate("programme-evaluation", "launch_date=2025-01-01")["launch_date"] == "2025-01-01"
+
+
+@pytest.mark.parametrize("word", ["ON", "off", "yes", "NO"])
+def test_yaml_1_1_words_in_lists_stay_names(word):
+    assert validate("loyalty-drivers", f"drivers=[{word}, value]")["drivers"] == [word, "value"]
+
+
+def test_an_out_of_range_parameter_stops_the_command_with_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", "data/bfi.csv", "--param", "ci=1.5"]
+    )
+    assert code == 2 and "between 0.5 and 0.999" in err and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()  # nothing was started or written
