@@ -286,9 +286,9 @@ def test_too_few_respondents_stop_the_run_with_a_clear_message(tmp_path, reports
     code, _, err = run_main(
         ["run", "factor-analysis", "--data", str(data), "--codebook", str(CODEBOOK)]
     )
-    assert code != 0
+    assert code == 2
     assert "Only 2 usable respondent(s) remain" in err
-    assert "needs at least 3" in err
+    assert "needs at least 10" in err
     assert str(data) in err
     assert "What to do" in err
     assert "Traceback" not in err

@@ -506,7 +506,7 @@ def _independent_bgnbd_loglik(theta, x, tx, T, w) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (
             np.log(a)
-            - np.log(np.where(k > 0, b + x - 1, 1.0))
+            - np.log(np.where(k > 0, b + (x - 1), 1.0))  # exact for b << 1
             + (r + x) * np.log1p((T - tx) / (alpha + tx))
         )
     return float(np.sum(w * (base + np.where(k > 0, np.logaddexp(0.0, ratio), 0.0))))

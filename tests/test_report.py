@@ -440,3 +440,8 @@ def test_every_table_scrolls_sideways_inside_its_own_box(monkeypatch):
     assert rule and "overflow-x:auto" in rule.group(1)
     assert re.search(r"td\.wb-num[^{]*\{white-space:nowrap\}", REPORT_CSS)
     assert ".wb-output" in PAGE_CSS  # the rendered page adds nothing that would undo it
+    items = pd.DataFrame(
+        {"label": ["I trust the brand to keep its promises / 我相信该品牌会信守承诺"]}
+    )
+    assert "wb-long" in table_html(items)  # wide enough to read; the box scrolls instead
+    assert "wb-long" not in table_html(pd.DataFrame({"role": ["driver"]}))

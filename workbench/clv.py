@@ -507,7 +507,8 @@ def _maximise(
     warns: list[str] = []
     if at_boundary:
         direction = _outward(hess, z - log_scale, extreme)
-        warns.append(_boundary_warning(direction, names, theta, gradient_norm, ridges))
+        slope = abs(float(g @ direction))  # per member, along the way out
+        warns.append(_boundary_warning(direction, names, theta, slope, ridges))
     elif not interior or extreme.any():
         warns.append(
             "The fit did not reach a verified maximum: the largest gradient per member is "
@@ -585,7 +586,7 @@ def _boundary_warning(
     direction: np.ndarray,
     names: tuple[str, ...],
     theta: np.ndarray,
-    gradient_norm: float,
+    slope: float,
     ridges: list[tuple[np.ndarray, str]],
 ) -> str:
     cos = [float(d @ direction) / float(np.linalg.norm(d)) for d, _ in ridges]
@@ -602,7 +603,7 @@ def _boundary_warning(
     return (
         "The likelihood is highest at the edge of the parameter space, as "
         f"{what}. The estimates ({values}) are a point far along that direction, where "
-        f"the log-likelihood has levelled off (gradient per member {gradient_norm:.1e}); "
+        f"the log-likelihood has levelled off (slope per member {slope:.1e} along it); "
         "restarts from points pulled back towards the interior end no higher. Read the "
         "extreme parameters as 'very large' or 'very small', not as estimates; their "
         "standard errors are not given."
@@ -755,6 +756,12 @@ _BGNBD_RIDGES = [
         np.array([0.0, 0.0, 0.0, 1.0]),
         "b grows without bound, i.e. the dropout probability goes to 0 (the data show no "
         "dropout; the model becomes the NBD)",
+    ),
+    (
+        np.array([0.0, 0.0, -1.0, -1.0]),
+        "a and b go to 0 with a/(a+b) fixed, i.e. every member's dropout probability is "
+        "0 or 1: a share a/(a+b) leave right after their first repeat purchase and the "
+        "rest never leave",
     ),
     (
         np.array([-1.0, 0.0, 0.0, 0.0]),
@@ -1166,13 +1173,19 @@ def _gamma_gamma_starts(
     q = 2 + mu^2/A, p = (q - 1) mu^2/((q - 2) B), v = mu (q - 1)/p (no spread
     across members: q = 1000; none within: p = 1000). Also the limit p -> infinity
     with p v fixed (m ~ inverse gamma(q, p v), Minka's approximation to the gamma
-    MLE of 1/m), four variations of the moment start and the unit start.
+    MLE of 1/m), the limit q -> infinity with v/q fixed (one mean spend for all:
+    E[x (m - mu)^2] = mu^2/p), four variations of the moment start and the unit
+    start.
     """
     mu = float(m.mean())
     design = np.column_stack([np.ones_like(x), 1 / x])
     (A, B), *_ = np.linalg.lstsq(design, (m - mu) ** 2, rcond=None)
     q0 = float(np.clip(2 + mu**2 / A, 2.1, 1e3)) if A > 0 else 1e3
     p0 = float(np.clip((q0 - 1) * mu**2 / ((q0 - 2) * B), 0.05, 1e3)) if B > 0 else 1e3
+    # the other edge, q -> infinity with v/q = 1/nu: m_x ~ Gamma(p x, rate x nu), so
+    # E[x (m - mu)^2] = mu^2/p
+    spread = float(np.mean(x * (m - mu) ** 2))
+    p_one = float(np.clip(mu**2 / spread, 0.05, 1e4)) if spread > 0 else 1e4
     y = 1 / m
     s = float(np.log(y.mean()) - np.log(y).mean())
     q_lim = (
@@ -1192,6 +1205,7 @@ def _gamma_gamma_starts(
         ("moments, q x 10", start(p0, 10 * q0)),
         ("moments, q = 1.5", start(p0, 1.5)),
         ("inverse-gamma limit, p = 1000", np.array([1e3, q_lim, c_lim / 1e3])),
+        ("one mean spend, q = 1000", start(p_one, 1e3)),
         ("unit (1, 1, 1)", np.ones(3)),
     ]
     return starts, np.array([1.0, 1.0, mu])
@@ -1323,12 +1337,12 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     evaluated once per distinct x (same value to the last bit).
 
     The search and the check are those of :func:`fit_bgnbd`, with scale 1 for
-    p and q and the mean spend for v, and seven starts: the method of moments
+    p and q and the mean spend for v, and eight starts: the method of moments
     (the variance of m_x among members with x purchases is
     mu^2/(q - 2) (1 + (q - 1)/(p x)), mu the mean spend: a least-squares fit
     of the squared deviations on 1/x gives p and q), four variations of it,
-    the limit p -> infinity with p v fixed (m ~ inverse gamma), and
-    (1, 1, 1). A single run from (1, 1, 1) can walk up the ridge p -> infinity,
+    a start near each edge (p -> infinity with p v fixed: m ~ inverse gamma;
+    q -> infinity with v/q fixed: one mean spend for all), and (1, 1, 1). A single run from (1, 1, 1) can walk up the ridge p -> infinity,
     p v fixed, where the likelihood flattens out below the maximum; when the
     maximum really lies at that edge (a member's purchases vary too little
     around the member's own mean for a finite p), ``at_boundary`` is True and

@@ -73,6 +73,7 @@ table.wb-table td,table.wb-table th{padding:3px 8px;border-bottom:1px solid #ddd
 table.wb-table th{background:#f4f4f4}
 table.wb-table td:first-child,table.wb-table th:first-child{text-align:left}
 table.wb-table td.wb-text{text-align:left}
+table.wb-table td.wb-long{min-width:18em}
 table.wb-table td.wb-num,table.wb-table th.row_heading{white-space:nowrap}
 .wb-table-scroll{overflow-x:auto;max-width:100%;margin:.4em 0}
 .wb-marker{white-space:nowrap}
@@ -283,6 +284,7 @@ COUNT_WORDS = frozenset(
     "obs size npar periods leads lags suggests".split()
 )
 LabelKind = Literal["p", "count", "id", "plain"]
+LONG_TEXT = 40  # characters from which a text column gets a minimum width (item wording)
 
 
 def label_kind(label: Any) -> LabelKind:
@@ -381,8 +383,9 @@ def table_html(frame: pd.DataFrame, *, digits: int = 3, index: bool = True) -> s
     A column of one quantity shares one number of decimals (the most any of its
     numbers needs, so they line up) and, when it reaches 10,000, thousands separators;
     where the rows are different quantities (rows such as ``n``, ``df``, ``p``), each
-    number is formatted on its own. Text is left-aligned; numbers are right-aligned and
-    kept on one line.
+    number is formatted on its own. Text is left-aligned (a column of long text, such as
+    item wording, gets a minimum width rather than one word per line); numbers are
+    right-aligned and kept on one line.
     """
     n_rows, n_cols = frame.shape
     col_kinds = [label_kind(_last(c)) for c in frame.columns]
@@ -410,6 +413,9 @@ def table_html(frame: pd.DataFrame, *, digits: int = 3, index: bool = True) -> s
                 )
             )
             css.append("wb-num" if numeric or _is_number(value) else "wb-text")
+        if max((len(str(v)) for v in column if isinstance(v, str)), default=0) > LONG_TEXT:
+            # long text (item wording): wide enough to read; the box scrolls instead
+            css = [f"{c} wb-long" if c == "wb-text" else c for c in css]
         cells.append(shown)
         classes.append(css)
     display = pd.DataFrame(dict(enumerate(cells)), index=frame.index)
