@@ -9,15 +9,13 @@ check the batch's numbers. Everything else fails before a kernel starts.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
 import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import run_main, sha256
 
 from workbench import cli
 from workbench.batch import expand_grid, run_batch, slugify, split_by
@@ -28,17 +26,6 @@ DATA = ROOT / "data"
 CODEBOOK = DATA / "loyalty_survey.codebook.yaml"
 FAST = ["--param", "pa_iterations=10", "--param", "cfa=false"]
 FAST_PARAMS = {"pa_iterations": 10, "cfa": False}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def run_main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def batch_args(data: Path) -> list[str]:
@@ -59,13 +46,6 @@ def small_data(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "small.csv"
     path.write_text("\n".join(lines[:301] + extra) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def reports(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "reports"
-    monkeypatch.setenv("WORKBENCH_REPORTS", str(root))
-    return root
 
 
 # =========================================================================== inputs

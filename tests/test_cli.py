@@ -9,41 +9,24 @@ Everything else fails before a kernel starts.
 from __future__ import annotations
 
 import ast
-import contextlib
 import datetime as dt
-import hashlib
-import io
 import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import WRITE_RESULTS, all_files, run_main, sha256, tiny_study
 
 import workbench.studies as studies
 from workbench import cli
 from workbench.report import COMMON_RESULT_KEYS
-from workbench.studies import RUNNER_PARAMS, STUDIES, Param, Study
+from workbench.studies import RUNNER_PARAMS, STUDIES, Study
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 CODEBOOK = DATA / "loyalty_survey.codebook.yaml"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def run_main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
-def all_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 N_SMALL = 300  # the study's CFA needs more complete rows (180 here) than free parameters (166)
@@ -56,13 +39,6 @@ def small_data(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "small.csv"
     path.write_text("\n".join(lines[: N_SMALL + 1]) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def reports(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "reports"
-    monkeypatch.setenv("WORKBENCH_REPORTS", str(root))
-    return root
 
 
 # =========================================================================== a real run
@@ -173,40 +149,6 @@ def test_index_lists_the_run(fa_run):
 
 
 # =========================================================================== tiny studies
-def tiny_study(tmp_path: Path, name: str, cells: list[str]) -> Study:
-    """A throw-away study whose notebook has a `parameters` cell and then ``cells``."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "language": "python",
-        "display_name": "Python 3",
-    }
-    params = nbformat.v4.new_code_cell(
-        'label = "tiny"\ndata = ""\ncodebook = ""\noutput_dir = ""\ncommand = ""'
-    )
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), params]
-    nb.cells += [nbformat.v4.new_code_cell(src) for src in cells]
-    path = tmp_path / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return Study(
-        name=name,
-        title=f"Tiny {name}",
-        description="test study",
-        notebook=str(path),
-        params=(Param("label", "str", "tiny", "a label"),),
-        codebook_use="not used",
-    )
-
-
-WRITE_RESULTS = (
-    "import json, pathlib\n"
-    "pathlib.Path(output_dir, 'results.json').write_text(json.dumps("
-    "{'study': 'tiny-ok', 'label': label, 'data_file': data, 'started': '2026-01-01T00:00:00'}))\n"
-    "print('tiny study ran')"
-)
-
-
 def test_running_twice_gives_two_folders_and_never_overwrites(
     tmp_path, reports, monkeypatch, small_data
 ):

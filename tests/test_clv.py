@@ -17,6 +17,10 @@ Golden numbers
   with different spend. So the likelihood is tested by recovering known
   parameters from simulated data, and the full log's calibration period is
   checked to give values near the published ones.
+* Maximum likelihood, independently: each fit is compared with a separately
+  written likelihood maximised by brute force (see "independent maximum" below)
+  on the CDNOW data and on simulated logs built to be hard, and the edge cases
+  with the degenerate limits' own likelihoods.
 """
 
 from __future__ import annotations
@@ -626,7 +630,7 @@ def _constant_spend(rng, member, k):
 
 
 SIMULATED = {
-    # the reported failure: the code before this change went up the ridge p -> infinity
+    # the reported failure: the fit of commit 7f050e3 went up the ridge p -> infinity
     "ridge": {"n": 1500, "seed": 1},
     "few repeat buyers": {"n": 1000, "seed": 2, "r": 0.25, "alpha": 12.0, "a": 2.0, "b": 2.0},
     "low spend spread across members": {"n": 600, "seed": 3, "q": 200.0, "v": 24.0 * 199 / 3.2},
@@ -636,9 +640,10 @@ SIMULATED = {
         "spend": lambda rng, member, k: np.exp(rng.normal(3.0, 1.3, k)),
     },
     "tiny": {"n": 60, "seed": 5},
-    # fixed prices: the code before this change stopped at p = 6.7e4 (LL 2.8 lower)
+    # fixed prices: the fit of commit 7f050e3 stopped at p = 6.7e4 (LL 2.8 lower)
     "constant spend within members": {"n": 800, "seed": 13, "spend": _constant_spend},
-    # a narrow maximum near a -> 0 beside the no-dropout limit
+    # a narrow maximum near a -> 0 beside the no-dropout limit, 0.0126 above it; the
+    # fit of commit 7f050e3 stopped on that limit (b = 4e13, LL -21203.5337)
     "almost no dropout": {"n": 800, "seed": 8, "a": 1e-3, "b": 50.0},
 }
 
@@ -700,7 +705,7 @@ def test_gamma_gamma_reaches_the_independent_maximum(case, cdnow_fifth, simulate
 
 def test_gamma_gamma_leaves_the_ridge_the_old_optimiser_stopped_on(simulated):
     """The reported failure, reproduced: on this log (1,500 members, 1,282 repeat buyers,
-    under two years) the code before this change (one BFGS + Nelder-Mead run from
+    under two years) the fit of commit 7f050e3 (one BFGS + Nelder-Mead run from
     p = q = v = 1) walked along the ridge p -> infinity, p v fixed, and stopped at
     p = 7.32e5, q = 2.931, v = 9.50e-5, log-likelihood -5491.83, with a 'did not
     report convergence' warning. The maximum is at p = 5.10, q = 4.13, v = 21.19,
@@ -754,7 +759,7 @@ def test_gamma_gamma_reports_the_edge_when_spend_never_varies_within_members():
 
 def test_gamma_gamma_reports_the_edge_on_a_log_of_fixed_prices():
     """Each member always pays one price (inverse-gamma across members): the likelihood
-    rises towards the inverse-gamma limit. On this log the code before this change
+    rises towards the inverse-gamma limit. On this log the fit of commit 7f050e3
     stopped at p = 3.2e14, v = 3.1e-13 with a log-likelihood of +966.75 (rounding
     garbage, far above the supremum) and reported convergence."""
     summary = _simulate_log(800, seed=29, spend=_constant_spend)
@@ -805,6 +810,26 @@ def test_bgnbd_reports_the_edge_when_every_member_buys_at_the_same_rate():
     assert any("r and alpha grow without bound" in w for w in fit.warnings)
 
 
+@pytest.mark.parametrize(
+    "spec, edge",
+    [
+        # no member seems to leave: a/(a+b) -> 0 (reached along a -> 0 or b -> infinity)
+        ({"n": 40, "seed": 1022, "r": 0.14, "alpha": 16.7, "a": 0.044, "b": 2.76}, "no dropout"),
+        # a few members leave after one repeat purchase, the others never
+        ({"n": 150, "seed": 1035, "r": 0.6, "alpha": 1.7, "a": 0.013, "b": 1.9}, "0 or 1"),
+    ],
+)
+def test_bgnbd_reports_the_dropout_edges(spec, edge):
+    summary = _simulate_log(**spec)
+    fit = fit_bgnbd(summary)
+    _, best = _independent_bgnbd_max(summary)
+    assert fit.log_likelihood >= best - 0.01
+    assert fit.at_boundary and not fit.converged
+    assert fit.a / (fit.a + fit.b) < 0.01 or fit.a + fit.b < 1e-3
+    (warning,) = fit.warnings
+    assert edge in warning
+
+
 def test_fit_checks_are_reported_and_deterministic(cdnow_summary, cdnow_fit):
     again = fit_bgnbd(cdnow_summary)
     pd.testing.assert_frame_equal(again.params, cdnow_fit.params, check_exact=True)
@@ -812,6 +837,6 @@ def test_fit_checks_are_reported_and_deterministic(cdnow_summary, cdnow_fit):
     d = cdnow_fit.to_dict()
     assert {"at_boundary", "hessian_pd", "gradient_norm", "start", "starts"} <= set(d)
     assert d["start"] == "moments" and d["hessian_pd"] is True and d["at_boundary"] is False
-    assert len(d["starts"]) == 6 and {"start", "log_likelihood", "r_start"} <= set(d["starts"][0])
-    assert "Fit: best of 6 starts from 'moments' (6 reached it)" in cdnow_fit.summary()
+    assert len(d["starts"]) == 7 and {"start", "log_likelihood", "r_start"} <= set(d["starts"][0])
+    assert "Fit: best of 7 starts from 'moments' (7 reached it)" in cdnow_fit.summary()
     json.dumps(d, allow_nan=False)

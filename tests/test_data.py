@@ -6,13 +6,13 @@ what to do) and the input file's bytes are checked unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import sha256
 
 from workbench.codebook import Codebook, load_codebook
 from workbench.data import complete_cases, load_survey, read_table, require_respondents
@@ -23,10 +23,6 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 MESSY_CSV = FIXTURES / "messy_survey.csv"
 MESSY_CODEBOOK = FIXTURES / "messy_survey.codebook.yaml"
 ITEMS = ["TR1", "TR2", "TR3", "SA1", "SA2", "SA3"]
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -505,15 +501,11 @@ def test_fast_numeric_parsing_gives_the_general_rules_columns(monkeypatch):
 
 
 # --------------------------------------------------------------- nothing dropped silently
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _refused(path: Path, match: str, **kwargs) -> InputError:
-    before = _sha(path)
+    before = sha256(path)
     with pytest.raises(InputError, match=match) as info:
         read_table(path, **kwargs)
-    assert _sha(path) == before
+    assert sha256(path) == before
     return info.value
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_cli import run_main
+from helpers import run_main
 
 from workbench.errors import InputError
 from workbench.studies import STUDIES, parse_param_args

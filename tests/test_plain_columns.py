@@ -11,14 +11,13 @@ stops before a kernel starts.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run_main
 
 from workbench import cli
 from workbench.codebook import NO_CODEBOOK_NOTE
@@ -37,13 +36,6 @@ PROGRAMME = {
     "members": str(DATA / "programme_members.csv"),
     "refunds": "net",
 }
-
-
-def run_main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def simulate_scores(n: int = 160, seed: int = 11) -> pd.DataFrame:
@@ -72,13 +64,6 @@ def plain(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("plain") / "plain.csv"
     simulate_scores().to_csv(path, index=False)
     return path
-
-
-@pytest.fixture
-def reports(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "reports"
-    monkeypatch.setenv("WORKBENCH_REPORTS", str(root))
-    return root
 
 
 def nothing_written(reports: Path) -> bool:

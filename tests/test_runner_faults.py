@@ -14,14 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli import WRITE_RESULTS, all_files, reports, run_main, sha256, tiny_study
+from helpers import WRITE_RESULTS, all_files, run_main, sha256, tiny_study
 
 import workbench.studies as studies
 from workbench import cli
 from workbench.errors import InputError
 from workbench.report import update_index
-
-__all__ = ["reports"]  # the fixture, shared with test_cli
 
 
 @pytest.fixture

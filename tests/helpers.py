@@ -1,0 +1,67 @@
+"""Plain helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+from pathlib import Path
+
+import nbformat
+
+from workbench import cli
+from workbench.studies import Param, Study
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes: inputs must never change."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_main(argv: list[str]) -> tuple[int, str, str]:
+    """``workbench ARGV`` in this process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def all_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def tiny_study(tmp_path: Path, name: str, cells: list[str]) -> Study:
+    """A throw-away study whose notebook has a `parameters` cell and then ``cells``."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "language": "python",
+        "display_name": "Python 3",
+    }
+    params = nbformat.v4.new_code_cell(
+        'label = "tiny"\ndata = ""\ncodebook = ""\noutput_dir = ""\ncommand = ""'
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), params]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in cells]
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return Study(
+        name=name,
+        title=f"Tiny {name}",
+        description="test study",
+        notebook=str(path),
+        params=(Param("label", "str", "tiny", "a label"),),
+        codebook_use="not used",
+    )
+
+
+WRITE_RESULTS = (
+    "import json, pathlib\n"
+    "pathlib.Path(output_dir, 'results.json').write_text(json.dumps("
+    "{'study': 'tiny-ok', 'label': label, 'data_file': data, 'started': '2026-01-01T00:00:00'}))\n"
+    "print('tiny study ran')"
+)
