@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from pathlib import Path
 
 import mpmath
@@ -464,11 +463,9 @@ def test_clv_matches_direct_sum(cdnow_fit, cdnow_summary) -> None:
 
 def test_holdout_check_and_clv_result(cdnow_log) -> None:
     sample = cdnow_log[cdnow_log["member_id"] % 5 == 0]  # 4,714 members: fast
-    start = time.perf_counter()
     full = rfm_summary(sample)
     hold = rfm_summary(sample, calibration_end="1997-09-30")
-    res = clv_analysis(full, holdout=hold)
-    assert time.perf_counter() - start < 10
+    res = clv_analysis(full, holdout=hold)  # speed is measured in bench/, not here
     assert isinstance(res, CLVResult)
     h = res.holdout
     assert list(h.index) == ["0", "1", "2", "3", "4", "5", "6", "7+", "all"]

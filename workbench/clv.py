@@ -346,9 +346,10 @@ def _check_summary(summary: pd.DataFrame, cols: tuple[str, ...]) -> None:
 _LOG_BOUND = 16.0  # exp(16) = 8.9e6: beyond _EXTREME, where gammaln still has 8 digits
 _EXTREME = np.log(1e6)  # a parameter this many log-units from its scale is extreme
 _GRAD_TOL = 1e-6  # max |d loglik / d log(parameter)| per member at a verified maximum
+_START_GTOL = 1e-7  # the same, where the runs from the fixed starts stop
 _PD_TOL = 1e-9  # smallest / largest Hessian eigenvalue at a verified maximum
 _HESS_STEP = 1e-4  # central-difference step of the Hessian, in log-units
-_PULL_BACK = (2.0, 6.0)  # log-units back from the edge for the boundary check
+_RESTARTS = (2.0, 6.0)  # log-units in and out along the way to the edge, for the check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -430,13 +431,13 @@ def _maximise(
         out = z - inside
         return f + 0.5 * float(out @ out), np.where(out == 0, g, 0.0) + out
 
-    def climb(z0: np.ndarray) -> optimize.OptimizeResult:
+    def climb(z0: np.ndarray, gtol: float = 1e-10) -> optimize.OptimizeResult:
         res = optimize.minimize(
             search,
             np.clip(z0, lower, upper),
             jac=True,
             method="BFGS",
-            options={"maxiter": 2000, "gtol": 1e-10},
+            options={"maxiter": 2000, "gtol": gtol},
         )
         res.x = np.clip(res.x, lower, upper)
         res.fun = objective(res.x)[0]
@@ -455,7 +456,9 @@ def _maximise(
             }
         )
 
-    runs = [(label, climb(np.log(theta0))) for label, theta0 in starts]
+    # the starts run to a per-member gradient of 1e-7 (enough to tell their end points
+    # apart); the best is then run on to 1e-10 and polished
+    runs = [(label, climb(np.log(theta0), _START_GTOL)) for label, theta0 in starts]
     for (label, res), (_, theta0) in zip(runs, starts, strict=True):
         record(label, np.log(theta0), res)
     # the first start (in the fixed order) that ended at the best value, up to rounding
@@ -463,33 +466,39 @@ def _maximise(
     best_label, best = next((lab, res) for lab, res in runs if res.fun <= lowest + 1e-10)
     if best.fun >= 1e10:
         raise InputError("the log-likelihood is not finite at any start value")
-    z = _newton_polish(objective, grad, best.x, lower, upper)
+    z = _newton_polish(objective, grad, climb(best.x).x, lower, upper)
     # The check. A point that fails it (or lies far out, some parameter more than a
     # factor 1e6 from its scale) is short of an interior maximum or on a ridge to the
-    # edge of the parameter space: restart from points pulled back towards the scale
-    # (along the extreme parameters, else along the flattest direction); a restart that
-    # ends higher replaces the point.
+    # edge of the parameter space. Restart from points pulled back towards the scale
+    # and pushed further out, along the way out (the extreme parameters, else the
+    # flattest direction): a restart that ends higher replaces the point; one pushed
+    # out that ends as high and stays out shows the likelihood levelling off there.
     tol = 1e-6 + 1e-8 * n
-    edge_checked = False  # pull-back restarts from the final point ended no higher
+    edge_checked = False  # no restart from the final point ended higher
+    stays_out = False  # ... and one pushed out ended as high, further out
     for _ in range(3):
         g, hess = grad(z), _log_scale_hessian(grad, z)
         extreme = np.abs(z - log_scale) > _EXTREME
         if _is_pd(hess) and np.abs(g).max() <= _GRAD_TOL and not extreme.any():
             break
         direction = _outward(hess, z - log_scale, extreme)
-        f0 = objective(z)[0]
-        better = []
-        for k, dist in enumerate(_PULL_BACK, start=1):
-            z0 = z - dist * direction
-            res = climb(z0)
-            record(f"pull-back {k} ({dist:g} log-units)", z0, res)
-            if res.fun * n < f0 * n - tol:
-                better.append(res)
+        f0 = objective(z)[0] * n
+        better, level = [], []
+        for sign, word in ((-1, "pulled back"), (1, "pushed out")):
+            for dist in _RESTARTS:
+                z0 = z + sign * dist * direction
+                res = climb(z0)
+                record(f"{word} {dist:g} log-units", z0, res)
+                if res.fun * n < f0 - tol:
+                    better.append(res)
+                elif sign > 0 and res.fun * n <= f0 + tol:
+                    level.append(float((res.x - z) @ direction))
         if not better:
             edge_checked = True
+            stays_out = bool(level) and max(level) >= 1.0
             break
         z = _newton_polish(objective, grad, min(better, key=lambda r: r.fun).x, lower, upper)
-        best_label += ", then a pull-back restart"
+        best_label += ", then a restart"
     theta = np.exp(z)
     with np.errstate(all="ignore"):
         ll = loglik.value_and_gradient(theta)[0]
@@ -498,9 +507,9 @@ def _maximise(
     pd_ok = _is_pd(hess)
     extreme = np.abs(z - log_scale) > _EXTREME
     interior = pd_ok and gradient_norm <= _GRAD_TOL
-    # far out and no pull-back restart ended higher: the likelihood rises (or has
-    # levelled off) towards the edge
-    at_boundary = bool(extreme.any() and edge_checked)
+    # far out, or on a level ridge out, and no restart ended higher: the likelihood
+    # rises (or has levelled off) towards the edge
+    at_boundary = bool(edge_checked and (extreme.any() or stays_out))
     se = np.full(len(z), np.nan)
     if pd_ok and not at_boundary:
         se = theta * np.sqrt(np.clip(np.diag(np.linalg.inv(hess * n)), 0, None))
@@ -559,9 +568,11 @@ def _newton_polish(
             break
         step = np.linalg.solve(hess, -g)
         f0 = objective(z)[0]
+        noise = 8 * np.finfo(float).eps * max(1.0, abs(f0))  # rounding of f near the top
         for t in (1.0, 0.5, 0.25, 0.125):
             z_new = np.clip(z + t * step, lower, upper)
-            if objective(z_new)[0] <= f0:
+            f_new, g_new = objective(z_new)
+            if f_new <= f0 + noise and np.abs(g_new).max() < np.abs(g).max():
                 z = z_new
                 break
         else:
@@ -604,7 +615,8 @@ def _boundary_warning(
         "The likelihood is highest at the edge of the parameter space, as "
         f"{what}. The estimates ({values}) are a point far along that direction, where "
         f"the log-likelihood has levelled off (slope per member {slope:.1e} along it); "
-        "restarts from points pulled back towards the interior end no higher. Read the "
+        "restarts from points pulled back towards the interior or pushed further out "
+        "end no higher. Read the "
         "extreme parameters as 'very large' or 'very small', not as estimates; their "
         "standard errors are not given."
     )
@@ -758,6 +770,11 @@ _BGNBD_RIDGES = [
         "dropout; the model becomes the NBD)",
     ),
     (
+        np.array([0.0, 0.0, -1.0, 1.0]),
+        "a/(a+b) goes to 0, i.e. the mean dropout probability goes to 0 (the data show no "
+        "dropout; the model becomes the NBD)",
+    ),
+    (
         np.array([0.0, 0.0, -1.0, -1.0]),
         "a and b go to 0 with a/(a+b) fixed, i.e. every member's dropout probability is "
         "0 or 1: a share a/(a+b) leave right after their first repeat purchase and the "
@@ -780,8 +797,8 @@ def _bgnbd_starts(
     dropout probability a/(a+b) is the expected number of dropouts, sum over repeat
     buyers of P(no purchase in (t_x, T] | rate (r + x)/(alpha + t_x)), per repeat
     purchase, with a = 1. Variations of it (towards the degenerate limits: equal
-    rates, equal dropout probabilities, little dropout) and the unit start complete
-    the set.
+    rates, equal dropout probabilities, dropout probabilities 0 or 1, little
+    dropout) and the unit start complete the set.
     """
     sum_T, sum_T2 = _dot(w, T), _dot(w, T**2)
     t_scale = sum_T / float(w.sum()) if sum_T > 0 else 1.0
@@ -805,6 +822,7 @@ def _bgnbd_starts(
         ("moments, r and alpha x 10", m * [10, 10, 1, 1]),
         ("moments, r and alpha / 10", m * [0.1, 0.1, 1, 1]),
         ("moments, a and b x 10", m * [1, 1, 10, 10]),
+        ("moments, dropout 0 or 1 (a + b = 0.001)", m * [1, 1, 1e-3 * p_bar, 1e-3 * p_bar]),
         ("moments, little dropout (a = 0.001, b = 1)", np.array([r0, alpha0, 1e-3, 1.0])),
         ("unit (1, 1, 1, 1)", np.ones(4)),
     ]
@@ -848,9 +866,10 @@ class BGNBDResult(Result):
     start : str
         The start value set whose run ended highest (see ``starts``).
     starts : pandas.DataFrame or None
-        One row per start: ``start`` (its name), the start values
-        (``<name>_start``), the end point, ``log_likelihood``, ``iterations``
-        and ``at_maximum`` (ended within 1e-3 of the maximum).
+        One row per run: ``start`` (its name: the fixed starts, then any
+        restarts of the check, 'pulled back ...' or 'pushed out ...'), the
+        start values (``<name>_start``), the end point, ``log_likelihood``,
+        ``iterations`` and ``at_maximum`` (ended within 1e-3 of the maximum).
     """
 
     params: pd.DataFrame
@@ -990,24 +1009,28 @@ def fit_bgnbd(summary: pd.DataFrame, *, time_unit_days: float = 7) -> BGNBDResul
 
     *Search.* The log-likelihood is maximised over the log parameters (BFGS
     with the analytic gradient; each parameter within a factor e^16 of its
-    scale: 1 for r, a, b, the mean T for alpha) from six fixed starts: moment
+    scale: 1 for r, a, b, the mean T for alpha) from seven fixed starts: moment
     estimates from frequency, recency and T (NBD moments for r and alpha, the
-    share of repeat buyers who look gone for a/(a+b)), three variations of
-    them towards the degenerate limits, and (1, 1, 1, 1). The best end point
-    (the first start in that order that reached it; ``start``) is polished by
-    Newton steps; ``starts`` lists every run.
+    share of repeat buyers who look gone for a/(a+b)), five variations of
+    them (r and alpha x 10 and / 10; a and b x 10; a + b = 0.001; a = 0.001,
+    b = 1: towards the degenerate limits below), and (1, 1, 1, 1). The best
+    end point (the first start in that order that reached it; ``start``) is
+    polished by Newton steps; ``starts`` lists every run.
 
     *Check.* At a maximum the largest derivative of the log-likelihood per
     member with respect to a log parameter is at most 1e-6 and the Hessian
     in the log parameters (central differences of the gradient) is positive
     definite; then ``converged`` is True. Otherwise, or when a parameter
     ends more than a factor 1e6 from its scale, the search restarts from two
-    points pulled back towards the interior; a restart that ends higher
-    replaces the point. A point still that far out is a maximum at the edge
-    of the parameter space (``at_boundary``): the likelihood rises towards a
-    degenerate limit, e.g. r, alpha -> infinity with r/alpha fixed (no rate
-    heterogeneity) or a -> 0 (no dropout), which the warning names. A point
-    that fails the check but is not far out gets a 'not verified' warning.
+    points pulled back towards the interior and two pushed further out, along
+    the way out (the far-out parameters, else the flattest direction); a
+    restart that ends higher replaces the point. A point still far out, or one
+    from which a restart pushed out ends as high and stays out, is a maximum
+    at the edge of the parameter space (``at_boundary``): the likelihood rises
+    (or levels off) towards a degenerate limit, e.g. r, alpha -> infinity with
+    r/alpha fixed (no rate heterogeneity), a/(a+b) -> 0 (no dropout) or
+    a, b -> 0 (dropout probabilities 0 or 1), which the warning names. Any
+    other point that fails the check gets a 'not verified' warning.
     The standard errors are theta sqrt(diag(H^-1)) with H the Hessian of the
     negative log-likelihood in the log parameters (at a maximum the inverse
     Hessian in the natural parameters); none are given at the edge.
@@ -1096,9 +1119,10 @@ class _GGLogLik:
         d/dq = digamma(p x + q) - digamma(q) - log1p(1/u)
         d/dv = (q - p v/m) / (v (1 + u))
 
-    written so that no large terms cancel: the gradient stays accurate far out
-    on the ridges (p -> infinity with p v fixed; q, v -> infinity) the search
-    may visit.
+    (log1p(u) = log(x m + v) - log(x m) and log1p(1/u) = log(x m + v) - log v
+    reuse the row's logarithm; their absolute error stays at rounding level,
+    which keeps the gradient accurate far out on the ridges p -> infinity with
+    p v fixed and q, v -> infinity that the search may visit).
     """
 
     def __init__(self, x: np.ndarray, m: np.ndarray) -> None:
@@ -1113,18 +1137,16 @@ class _GGLogLik:
         self.inv_m = 1 / m
         self.log_xm = np.log(self.xm)
 
-    def _terms(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _terms(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p, q, v = params
         px = p * self.x_values
         head = special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
         i = self.x_index
+        log_xmv = np.log(self.xm + v)
         ll = (
-            head[i]
-            + (px - 1)[i] * self.log_m
-            + (px * self.log_x_values)[i]
-            - (px + q)[i] * np.log(self.xm + v)
+            head[i] + (px - 1)[i] * self.log_m + (px * self.log_x_values)[i] - (px + q)[i] * log_xmv
         )
-        return ll, px
+        return ll, px, log_xmv
 
     def __call__(self, params: np.ndarray) -> float:
         return float(np.sum(self._terms(params)[0]))
@@ -1132,16 +1154,14 @@ class _GGLogLik:
     def value_and_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """The log-likelihood and its gradient in (p, q, v)."""
         p, q, v = params
-        ll, px = self._terms(params)
-        log_u = np.log(v) - self.log_xm
-        small = np.log1p(np.exp(-np.abs(log_u)))  # log1p(min(u, 1/u))
-        log1p_u = small + np.maximum(log_u, 0.0)
-        log1p_inv_u = small + np.maximum(-log_u, 0.0)
+        ll, px, log_xmv = self._terms(params)
         psi_pxq = special.digamma(px + q)
         nx = self.count_x
-        d_p = _dot(nx * self.x_values, psi_pxq - special.digamma(px)) - _dot(self.x, log1p_u)
-        d_q = _dot(nx, psi_pxq - special.digamma(q)) - float(np.sum(log1p_inv_u))
-        d_v = _dot(q - p * v * self.inv_m, special.expit(-log_u)) / v  # 1/(1+u) = expit(-log u)
+        d_p = _dot(nx * self.x_values, psi_pxq - special.digamma(px)) - _dot(
+            self.x, log_xmv - self.log_xm
+        )
+        d_q = _dot(nx, psi_pxq - special.digamma(q)) - float(np.sum(log_xmv - np.log(v)))
+        d_v = _dot(q - p * v * self.inv_m, self.xm / (self.xm + v)) / v
         return float(np.sum(ll)), np.array([d_p, d_q, d_v])
 
 
@@ -1368,7 +1388,7 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     >>> m = rng.gamma(6.0 * x, 1 / nu) / x
     >>> gg = fit_gamma_gamma(pd.DataFrame({"frequency": x, "monetary_value": m}))
     >>> bool(gg.converged), gg.start, int(gg.starts["at_maximum"].sum())
-    (True, 'moments', 6)
+    (True, 'moments', 8)
     """
     _check_summary(summary, ("frequency", "monetary_value"))
     keep = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
@@ -1618,8 +1638,9 @@ class CLVResult(Result):
     def to_dict(self) -> dict[str, Any]:
         """The study's ``clv`` entry.
 
-        ``{model: {bgnbd: {r, alpha, a, b, log_likelihood}, gamma_gamma: {p, q, v,
-        log_likelihood}}, holdout: {predicted, actual, mae, by_frequency: {group:
+        ``{model: {bgnbd: {r, alpha, a, b, log_likelihood, converged, at_boundary,
+        start}, gamma_gamma: {p, q, v, log_likelihood, converged, at_boundary,
+        start}}, holdout: {predicted, actual, mae, by_frequency: {group:
         {n, predicted, actual}}} or None, horizon_periods, period_days,
         discount_rate, total_clv, n_members, warnings}``. ``holdout.predicted``
         and ``actual`` are total purchases in the holdout period.
@@ -1651,12 +1672,18 @@ class CLVResult(Result):
                         "a": b.a,
                         "b": b.b,
                         "log_likelihood": b.log_likelihood,
+                        "converged": b.converged,
+                        "at_boundary": b.at_boundary,
+                        "start": b.start,
                     },
                     "gamma_gamma": {
                         "p": g.p,
                         "q": g.q,
                         "v": g.v,
                         "log_likelihood": g.log_likelihood,
+                        "converged": g.converged,
+                        "at_boundary": g.at_boundary,
+                        "start": g.start,
                     },
                 },
                 "holdout": holdout,
