@@ -548,7 +548,7 @@ def test_a_workbook_with_several_sheets_needs_the_sheet_named(tmp_path):
         pd.DataFrame({"note": ["read me"]}).to_excel(writer, sheet_name="README", index=False)
         pd.DataFrame({"id": [1, 2], "TR1": [5, 6]}).to_excel(writer, sheet_name="data", index=False)
     err = _refused(path, "2 sheets \\('README', 'data'\\)")
-    assert "one-sheet" in err.hint
+    assert "--param sheet=NAME" in err.hint
     frame = read_table(path, sheet="data").frame
     assert frame["TR1"].tolist() == [5, 6]
     _refused(path, "no sheet 'Data'", sheet="Data")

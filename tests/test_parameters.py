@@ -54,3 +54,21 @@ def test_an_out_of_range_parameter_stops_the_command_with_exit_2(tmp_path, monke
     )
     assert code == 2 and "between 0.5 and 0.999" in err and "Traceback" not in err
     assert not (tmp_path / "reports").exists()  # nothing was started or written
+
+
+def test_a_multi_sheet_workbook_runs_with_the_sheet_named(tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    survey = pd.read_csv("data/loyalty_survey.csv").head(300)
+    book = tmp_path / "survey.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"about": ["wave 1"]}).to_excel(writer, sheet_name="README", index=False)
+        survey.to_excel(writer, sheet_name="answers", index=False)
+    argv = ["run", "loyalty-drivers", "--data", str(book)]
+    argv += ["--codebook", "data/loyalty_survey.codebook.yaml", "--param", "bootstrap=100"]
+    code, _, err = run_main(argv)
+    assert code == 2 and "'README', 'answers'" in err and "--param sheet=NAME" in err
+    code, _, err = run_main([*argv, "--param", "sheet=answers", "--out", str(tmp_path / "r")])
+    assert code == 0, err
+    assert (tmp_path / "r" / "report.html").exists()

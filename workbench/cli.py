@@ -56,7 +56,7 @@ def preflight(
         return getattr(importlib.import_module(module), name)(data, codebook, params or {})
     if study.codebook_use == "not used":
         return len(read_table(data).frame)
-    return load_survey(data, codebook or None).n
+    return load_survey(data, codebook or None, sheet=(params or {}).get("sheet") or None).n
 
 
 def _check_codebook_use(study: Study, codebook: str | None) -> None:

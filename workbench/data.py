@@ -234,8 +234,8 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
             f"The workbook has {len(names)} sheets ({', '.join(repr(n) for n in names)}); "
             "reading only the first could leave out respondents.",
             file=str(path),
-            hint="Save the sheet to analyse as its own CSV or one-sheet XLSX file (or, from "
-            "Python, call read_table(path, sheet=NAME)).",
+            hint="Name the sheet to analyse with --param sheet=NAME (from Python: "
+            "load_survey(..., sheet=NAME)), or save it as its own CSV file.",
         )
     if sheet is not None and sheet not in names:
         raise InputError(
@@ -377,7 +377,12 @@ class SurveyData:
         return self.frame.loc[:, list(self.codebook.constructs[construct].items)]
 
 
-def load_survey(data: str | Path, codebook: str | Path | Codebook | None = None) -> SurveyData:
+def load_survey(
+    data: str | Path,
+    codebook: str | Path | Codebook | None = None,
+    *,
+    sheet: str | None = None,
+) -> SurveyData:
     """Read a survey file and prepare its items as the codebook describes.
 
     Without a codebook (``None`` or ``""``, as ``workbench run`` passes when
@@ -414,7 +419,7 @@ def load_survey(data: str | Path, codebook: str | Path | Codebook | None = None)
         cb = Codebook.empty(Path(data).stem)
     else:
         cb = load_codebook(codebook)
-    table = read_table(data)
+    table = read_table(data, sheet=sheet or None)
     frame = table.frame
     file = table.path
     cb.check_columns(frame.columns, file=file)

@@ -245,6 +245,12 @@ MISSING = Param(
     "ever imputed)",
     choices=("listwise", "pairwise"),
 )
+SHEET = Param(
+    "sheet",
+    "str",
+    "",
+    "worksheet of an XLSX data file to read (needed when the workbook has several sheets)",
+)
 # 100,000 resamples already give percentile limits to three decimals; more only costs hours
 MAX_BOOTSTRAP = 100_000
 SEED = Param("seed", "int", 2026, "random seed for every resampling step", minimum=0)
@@ -317,6 +323,7 @@ FACTOR_ANALYSIS = Study(
             maximum=10_000,
         ),
         SEED,
+        SHEET,
         Param(
             "replication",
             "str",
@@ -396,6 +403,7 @@ LOYALTY_DRIVERS = Study(
             maximum=MAX_BOOTSTRAP,
         ),
         SEED,
+        SHEET,
         Param(
             "missing",
             "choice",
@@ -475,6 +483,7 @@ EXPERIENCE_ECONOMY = Study(
             maximum=MAX_BOOTSTRAP,
         ),
         SEED,
+        SHEET,
         Param(
             "missing",
             "choice",

@@ -276,6 +276,7 @@ def analyse(
     bootstrap: int = 1000,
     seed: int = 2026,
     missing: str = "listwise",
+    sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> ExperienceStudy:
     """Run the experience-economy study (parameters as ``workbench list``)."""
     require_codebook(survey, "experience-economy")

@@ -406,6 +406,7 @@ def analyse(
     pa_iterations: int = 100,
     seed: int = 2026,
     replication: str = "",
+    sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> FactorAnalysisStudy:
     """Run the factor-analysis study on a prepared survey.
 

@@ -188,7 +188,7 @@ def check_variables(
 
 def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     """Load the survey (with its codebook if given) and check the named variables."""
-    survey = load_survey(data, codebook or None)
+    survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
     check_variables(
         survey,
         outcome=params.get("outcome", "loyalty"),
@@ -414,6 +414,7 @@ def analyse(
     bootstrap: int = 1000,
     seed: int = 2026,
     missing: str = "listwise",
+    sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> LoyaltyDriversStudy:
     """Run the loyalty-drivers study on a prepared survey (parameters as ``workbench list``)."""
     cb = survey.codebook
