@@ -24,7 +24,7 @@ LAB_STAMP   := $(VENV)/.installed-lab
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(LOCKS)/base.lock | $(VENV)/bin/python
+$(STAMP): $(LOCKS)/base.lock pyproject.toml | $(VENV)/bin/python
 	$(PIP_LOCKED) -r $(LOCKS)/base.lock
 	$(PIP_PROJECT)
 	@touch $@

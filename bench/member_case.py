@@ -14,7 +14,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.transactions import (
+from workbench.behaviour.transactions import (
     cohort_retention,
     kpi_panel,
     load_transactions,

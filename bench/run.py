@@ -32,10 +32,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbench import factors  # noqa: E402
-from workbench.polychoric import polychoric_matrix  # noqa: E402
-from workbench.scales import cronbach_alpha, item_total_statistics  # noqa: E402
-from workbench.sem import fit_cfa  # noqa: E402
+from workbench.measurement import factors  # noqa: E402
+from workbench.measurement.polychoric import polychoric_matrix  # noqa: E402
+from workbench.measurement.scales import cronbach_alpha, item_total_statistics  # noqa: E402
+from workbench.sem.model import fit_cfa  # noqa: E402
 
 BFI_ITEMS = [f"{t}{i}" for t in "ACENO" for i in range(1, 6)]
 
@@ -190,7 +190,7 @@ def cases(repeat: int, tmp: Path) -> list[dict]:
         bfi_csv,
         r_repeat=3,
     )
-    from workbench.drivers import relative_importance
+    from workbench.drivers.regression import relative_importance
 
     ri_data = likert_sample(5_000, 9, seed=3, factors_k=3).astype(float)
     ri_drivers = [f"x{j}" for j in range(2, 10)]
@@ -199,9 +199,9 @@ def cases(repeat: int, tmp: Path) -> list[dict]:
         "< 10 s",
         lambda: relative_importance(ri_data, "x1", ri_drivers, bootstrap=2000, seed=1),
     )
-    from workbench.data import load_survey
-    from workbench.experience import default_structural_paths, full_model
-    from workbench.sem_bootstrap import bootstrap_sem, indirect_effects_syntax
+    from workbench.intake.data import load_survey
+    from workbench.sem.bootstrap import bootstrap_sem, indirect_effects_syntax
+    from workbench.sem.experience import default_structural_paths, full_model
 
     survey = load_survey(
         ROOT / "data/loyalty_survey.csv", ROOT / "data/loyalty_survey.codebook.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from workbench import cli
+from workbench.runner import cli
 from workbench.studies import Param, Study
 
 ROOT = Path(__file__).resolve().parents[1]

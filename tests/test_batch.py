@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from helpers import run_main, sha256
 
-from workbench import cli
-from workbench.batch import expand_grid, run_batch, slugify, split_by
 from workbench.errors import InputError
+from workbench.runner import engine
+from workbench.runner.batch import expand_grid, run_batch, slugify, split_by
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -242,7 +242,7 @@ def test_batch_equals_the_serial_runs(batch_run, tmp_path):
     """The Dask batch gives the numbers `run_study` gives on the same split files."""
     folder = batch_run["folder"]
     for name in ("both", "online"):
-        serial = cli.run_study(
+        serial = engine.run_study(
             "factor-analysis",
             data=str(folder / "_data" / f"{name}.csv"),
             codebook=str(CODEBOOK),

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from workbench.cli import run_study
+from workbench.runner.cli import run_study
 from workbench.studies import PROJECT_ROOT, STUDIES, Study
 
 CHROMIUM_ARGS = [

@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.churn import ChurnResult, _auc, _bootstrap_aucs, churn_features, churn_model
-from workbench.clv import fit_bgnbd, rfm_summary
+from workbench.behaviour.churn import (
+    ChurnResult,
+    _auc,
+    _bootstrap_aucs,
+    churn_features,
+    churn_model,
+)
+from workbench.behaviour.clv import fit_bgnbd, rfm_summary
 from workbench.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,8 @@ import pytest
 from helpers import WRITE_RESULTS, all_files, run_main, sha256, tiny_study
 
 import workbench.studies as studies
-from workbench import cli
-from workbench.report import COMMON_RESULT_KEYS
+from workbench.presentation.report import COMMON_RESULT_KEYS
+from workbench.runner import cli, engine
 from workbench.studies import RUNNER_PARAMS, STUDIES, Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,13 +270,13 @@ def test_existing_non_empty_out_is_never_overwritten(tmp_path, reports, small_da
 
 
 def test_new_run_dir_never_reuses_a_folder(tmp_path, reports):
-    first = cli.new_run_dir("s", "ab" * 32, None)
-    second = cli.new_run_dir("s", "ab" * 32, None)
+    first = engine.new_run_dir("s", "ab" * 32, None)
+    second = engine.new_run_dir("s", "ab" * 32, None)
     assert first != second and first.is_dir() and second.is_dir()
     assert first.parent == second.parent == reports / "s"
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert cli.new_run_dir("s", "ab" * 32, str(empty)) == empty  # an empty --out is fine
+    assert engine.new_run_dir("s", "ab" * 32, str(empty)) == empty  # an empty --out is fine
 
 
 def test_unknown_parameter_lists_the_accepted_ones_before_any_run(reports, small_data):

@@ -35,7 +35,7 @@ import pandas as pd
 import pytest
 from scipy import optimize, special, stats
 
-from workbench.clv import (
+from workbench.behaviour.clv import (
     BGNBDResult,
     CLVResult,
     _BGNBDLogLik,
@@ -494,7 +494,7 @@ def test_holdout_check_and_clv_result(cdnow_log) -> None:
 # Gamma(r+x)/Gamma(r) = prod_j (r+j) and B(a,b+x)/B(a,b) = prod_j (b+j)/(a+b+j)
 # (cumulative sums, no gamma functions) and log1p of the ratio of the two terms; the
 # Gamma-Gamma one is the beta-prime density of the total spend S = x m,
-# S/(S+v) ~ Beta(p x, q). Neither calls workbench.clv. Our log-likelihood must be
+# S/(S+v) ~ Beta(p x, q). Neither calls workbench.behaviour.clv. Our log-likelihood must be
 # within 0.01 of the best the search finds, and never lower by more than that.
 
 

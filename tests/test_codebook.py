@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.codebook import Codebook, load_codebook
-from workbench.data import load_survey, read_table
 from workbench.errors import InputError
+from workbench.intake.codebook import Codebook, load_codebook
+from workbench.intake.data import load_survey, read_table
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ALL_CODEBOOKS = sorted(DATA.glob("*.codebook.yaml"))

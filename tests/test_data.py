@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from helpers import sha256
 
-from workbench.codebook import Codebook, load_codebook
-from workbench.data import complete_cases, load_survey, read_table, require_respondents
 from workbench.errors import InputError
+from workbench.intake.codebook import Codebook, load_codebook
+from workbench.intake.data import complete_cases, load_survey, read_table, require_respondents
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -459,7 +459,7 @@ def test_semicolon_delimited_csv_is_read(tmp_path, codebook, messy_frame):
 
 # --------------------------------------------------------------------------- numeric inference
 def test_fast_numeric_parsing_gives_the_general_rules_columns(monkeypatch):
-    from workbench import data
+    from workbench.intake import data
 
     def both_ways(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         fast = data._infer_numeric(frame)

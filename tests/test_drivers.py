@@ -1,4 +1,4 @@
-"""Tests of workbench.drivers: golden values from R 4.2.2 and invariants.
+"""Tests of workbench.drivers.regression: golden values from R 4.2.2 and invariants.
 
 Reference numbers: tests/reference/r_drivers.json, written by
 tests/reference/r_drivers.R (lm, sandwich::vcovHC HC3, car::vif, lmtest::bptest and
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.drivers import (
+from workbench.drivers.regression import (
     DriverModel,
     RelativeImportance,
     _batch_r2,

@@ -1,4 +1,4 @@
-"""Tests of workbench.evaluation: golden values from R 4.2.2, recovery and placebo checks.
+"""Tests of workbench.behaviour.evaluation: golden values from R 4.2.2, recovery and placebo checks.
 
 Reference numbers: tests/reference/r_evaluation.json, written by
 tests/reference/r_evaluation.R (``lm(y ~ treat_post + factor(member) + factor(period))``
@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import InputError
-from workbench.evaluation import (
+from workbench.behaviour.evaluation import (
     CAVEAT_ITS,
     DiDResult,
     EventStudyResult,
@@ -34,6 +33,7 @@ from workbench.evaluation import (
     nps_by,
     nps_change,
 )
+from workbench.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 R = json.loads((ROOT / "tests" / "reference" / "r_evaluation.json").read_text())

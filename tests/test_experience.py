@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.codebook import Codebook, load_codebook
-from workbench.data import load_survey
 from workbench.errors import InputError
-from workbench.experience import (
+from workbench.intake.codebook import Codebook, load_codebook
+from workbench.intake.data import load_survey
+from workbench.measurement.scales import score_scales
+from workbench.sem.experience import (
     DEFAULT_NESTED,
     EDUTAINMENT,
     FOUR_CORRELATED,
@@ -37,8 +38,7 @@ from workbench.experience import (
     resolve_constructs,
     response_surface,
 )
-from workbench.scales import score_scales
-from workbench.sem import fit_sem
+from workbench.sem.model import fit_sem
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "r_experience.json").read_text())

@@ -1,4 +1,4 @@
-"""Golden and behaviour tests for workbench.factors.
+"""Golden and behaviour tests for workbench.measurement.factors.
 
 Reference values:
 
@@ -31,8 +31,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from workbench import factors as F
 from workbench.errors import InputError
+from workbench.measurement import factors as F
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = json.loads((ROOT / "tests/reference/expected_shared.json").read_text())["bfi"]

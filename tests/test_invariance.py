@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data import load_survey
 from workbench.errors import InputError
-from workbench.invariance import InvarianceResult, _heywood, measurement_invariance
+from workbench.intake.data import load_survey
+from workbench.sem.invariance import InvarianceResult, _heywood, measurement_invariance
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "lavaan_invariance.json").read_text())

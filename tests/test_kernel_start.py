@@ -8,8 +8,8 @@ import nbformat
 import papermill
 import pytest
 
-from workbench import cli
 from workbench.errors import StudyFailed
+from workbench.runner import engine
 
 
 @pytest.fixture
@@ -31,14 +31,14 @@ def outputs(path: Path) -> str:
 
 def test_a_kernel_runs_the_notebook_over_private_ipc_sockets(notebook, tmp_path, capfd):
     out = tmp_path / "out.ipynb"
-    cli.execute_notebook(notebook, out, {"label": "x"})
+    engine.execute_notebook(notebook, out, {"label": "x"})
     assert "ran x" in outputs(out)
     # the TCP transport makes ipykernel warn about unencrypted ports; IPC does not
     assert "running over TCP" not in capfd.readouterr().err
 
 
 def test_the_kernel_connection_uses_ipc_in_the_given_folder(tmp_path):
-    config = cli._kernel_config(str(tmp_path))
+    config = engine._kernel_config(str(tmp_path))
     assert config.KernelManager.transport == "ipc"
     assert Path(config.KernelManager.ip).parent == tmp_path
 
@@ -64,8 +64,8 @@ def test_a_kernel_that_fails_to_start_is_started_once_more(
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     out = tmp_path / "out.ipynb"
-    cli.execute_notebook(notebook, out, {"label": "again"})
-    assert calls == [cli.KERNEL_START_TIMEOUT] * 2 and cli.KERNEL_START_TIMEOUT >= 120
+    engine.execute_notebook(notebook, out, {"label": "again"})
+    assert calls == [engine.KERNEL_START_TIMEOUT] * 2 and engine.KERNEL_START_TIMEOUT >= 120
     assert "ran again" in outputs(out)
     assert "did not start" in capsys.readouterr().err
 
@@ -76,7 +76,7 @@ def test_a_kernel_that_fails_twice_gives_a_clear_message(notebook, tmp_path, mon
 
     monkeypatch.setattr(papermill, "execute_notebook", dead)
     with pytest.raises(StudyFailed, match=r"could not be started twice.*Nothing was analysed"):
-        cli.execute_notebook(notebook, tmp_path / "out.ipynb", {"label": "x"})
+        engine.execute_notebook(notebook, tmp_path / "out.ipynb", {"label": "x"})
 
 
 def test_other_errors_are_not_retried(notebook, tmp_path, monkeypatch):
@@ -88,5 +88,5 @@ def test_other_errors_are_not_retried(notebook, tmp_path, monkeypatch):
 
     monkeypatch.setattr(papermill, "execute_notebook", broken)
     with pytest.raises(RuntimeError, match="something else"):
-        cli.execute_notebook(notebook, tmp_path / "out.ipynb", {"label": "x"})
+        engine.execute_notebook(notebook, tmp_path / "out.ipynb", {"label": "x"})
     assert calls == [1]

@@ -1,4 +1,4 @@
-"""Tests of workbench.mediation: golden values from R lm and invariants.
+"""Tests of workbench.drivers.mediation: golden values from R lm and invariants.
 
 Reference numbers: tests/reference/r_mediation.json, written by
 tests/reference/r_mediation.R (R 4.2.2, base lm/anova) from data/corp_rep.csv.
@@ -20,8 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from workbench.errors import InputError
-from workbench.mediation import (
+from workbench.drivers.mediation import (
     IPAResult,
     MediationResult,
     ModerationResult,
@@ -31,7 +30,8 @@ from workbench.mediation import (
     mediation,
     moderation,
 )
-from workbench.scales import score_scales
+from workbench.errors import InputError
+from workbench.measurement.scales import score_scales
 
 ROOT = Path(__file__).resolve().parents[1]
 R = json.loads((ROOT / "tests" / "reference" / "r_mediation.json").read_text())

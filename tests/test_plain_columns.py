@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from helpers import run_main
 
-from workbench import cli
-from workbench.codebook import NO_CODEBOOK_NOTE
-from workbench.data import load_survey
 from workbench.errors import InputError
-from workbench.report import COMMON_RESULT_KEYS, esc
+from workbench.intake.codebook import NO_CODEBOOK_NOTE
+from workbench.intake.data import load_survey
+from workbench.presentation.report import COMMON_RESULT_KEYS, esc
+from workbench.runner import cli, engine
 from workbench.studies import STUDIES, get_study
 from workbench.studies import loyalty_drivers as ld
 from workbench.studies import programme_evaluation as pe
@@ -160,7 +160,7 @@ def test_plain_column_report_renders_and_says_once_that_no_codebook_was_given(dr
 def test_the_minimal_plain_command_passes_preflight_and_runs(plain):
     spec = get_study("loyalty-drivers")
     params = spec.validate(cli.parse_param_args(["outcome=y", "drivers=[x1, x2]"]))
-    assert cli.preflight(spec, str(plain), None, params) == 160
+    assert engine.preflight(spec, str(plain), None, params) == 160
     s = ld.analyse(load_survey(plain), **{**params, "bootstrap": 100})
     assert s.drivers == ("x1", "x2") and s.model.n == 160
     assert s.results()["relative_importance"]["x1"]["lmg"] > 0
@@ -293,7 +293,7 @@ def test_member_analytics_rejects_a_codebook_it_would_not_use(reports):
 def plain_survey(tmp_path_factory) -> Path:
     """The loyalty survey reduced to observed scores: member id, the loyalty score the
     codebook gives (mean of its items once missing codes are removed) and the tier."""
-    from workbench.scales import score_scales
+    from workbench.measurement.scales import score_scales
 
     survey = load_survey(DATA / "loyalty_survey.csv", CODEBOOK)
     loyalty = score_scales(survey.frame, {"loyalty": ["RI1", "RI2", "RI3"]})["loyalty"]

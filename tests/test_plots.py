@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import plots
-from workbench.plots import (
+from workbench.presentation import plots
+from workbench.presentation.plots import (
     NO_CJK_FONT_WARNING,
     cjk_font,
     cohort_curves,
@@ -167,7 +167,7 @@ def test_a_font_cache_written_before_the_font_was_installed_is_worked_around(tmp
         installed = set(json.loads(sys.argv[1]))
         known = {os.path.realpath(f.fname) for f in font_manager.fontManager.ttflist}
         import matplotlib.pyplot as plt
-        from workbench.plots import cjk_font, figure_labels, setup_matplotlib
+        from workbench.presentation.plots import cjk_font, figure_labels, setup_matplotlib
         setup_matplotlib()
         labels, warning = figure_labels(["SA1"], ["总体满意度"])
         fig, ax = plt.subplots()
@@ -240,7 +240,7 @@ def test_correlation_heatmap_with_chinese_labels_draws_without_missing_glyphs(fo
 
 
 def test_residual_chart_samples_large_samples_and_says_so_in_its_title():
-    from workbench.plots import residual_chart
+    from workbench.presentation.plots import residual_chart
 
     rng = np.random.default_rng(3)
     fitted = pd.Series(rng.normal(size=12_000))

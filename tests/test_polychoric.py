@@ -18,7 +18,7 @@ import pytest
 from scipy.stats import multivariate_normal, norm
 
 from workbench.errors import InputError
-from workbench.polychoric import (
+from workbench.measurement.polychoric import (
     PolychoricResult,
     bivariate_normal_cdf,
     polychoric,
@@ -157,7 +157,7 @@ def test_non_positive_definite_matrix_is_smoothed_like_cor_smooth_and_reported()
     assert raw[1, 3] > 0.999
     assert any("|rho| > 0.999 for pair(s) v2-v4" in w for w in res.warnings)
     # Our smoothing of psych's raw matrix reproduces psych's smoothed matrix.
-    from workbench.polychoric import _smooth
+    from workbench.measurement.polychoric import _smooth
 
     smoothed, smallest, done = _smooth(psych_raw)
     assert done

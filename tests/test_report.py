@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.codebook import Codebook
-from workbench.data import SurveyData
-from workbench.report import (
+from workbench.intake.codebook import Codebook
+from workbench.intake.data import SurveyData
+from workbench.intake.screening import screen_items
+from workbench.presentation.report import (
     PAGE_CSS,
     REPORT_CSS,
     Marker,
@@ -33,7 +34,6 @@ from workbench.report import (
     update_index,
     warnings_html,
 )
-from workbench.screening import screen_items
 
 SCRIPT = "<script>alert(1)</script>"
 QUOTES = "\"&'"
@@ -219,7 +219,7 @@ def test_render_html_hides_code_and_stderr_and_loads_nothing_external(executed_n
 def _shown_html(obj, monkeypatch, **kwargs) -> str:
     import IPython.display
 
-    from workbench import report
+    from workbench.presentation import report
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda o: shown.append(o.data))

@@ -17,9 +17,9 @@ import pytest
 from helpers import WRITE_RESULTS, all_files, run_main, sha256, tiny_study
 
 import workbench.studies as studies
-from workbench import cli
 from workbench.errors import InputError
-from workbench.report import update_index
+from workbench.presentation.report import update_index
+from workbench.runner import engine
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_of_many_runs_claiming_one_empty_out_folder_exactly_one_proceeds(tmp_pat
     def claim() -> None:
         barrier.wait()
         try:
-            cli.claim_folder(tmp_path / "unused", str(out))
+            engine.claim_folder(tmp_path / "unused", str(out))
             outcomes.append("claimed")
         except InputError as exc:
             outcomes.append(exc.message)
@@ -66,7 +66,7 @@ def test_a_second_run_into_the_same_out_folder_leaves_the_first_report_untouched
     code, _, err = run_main([*tiny, "--out", str(out)])
     assert code == 0, err
     first = {p: sha256(p) for p in all_files(out)}
-    assert not (out / cli.INCOMPLETE).exists()  # complete: the marker is gone
+    assert not (out / engine.INCOMPLETE).exists()  # complete: the marker is gone
     code, _, err = run_main([*tiny, "--param", "label=second", "--out", str(out)])
     assert code == 2 and "never overwritten" in err and "Traceback" not in err
     assert {p: sha256(p) for p in all_files(out)} == first
@@ -80,12 +80,12 @@ def test_an_interrupted_run_exits_130_and_leaves_a_folder_marked_incomplete(
         Path(args[1]).write_text("{}", encoding="utf-8")  # a partial notebook
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "execute_notebook", interrupted)
+    monkeypatch.setattr(engine, "execute_notebook", interrupted)
     code, _, err = run_main(tiny)
     assert code == 130 and "interrupted" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     (folder,) = [p for p in (reports / "tiny-ok").iterdir()]
-    assert "did not finish" in (folder / cli.INCOMPLETE).read_text(encoding="utf-8")
+    assert "did not finish" in (folder / engine.INCOMPLETE).read_text(encoding="utf-8")
 
 
 def test_sigterm_ends_a_real_run_with_130_and_the_index_never_links_it(tmp_path):
@@ -93,12 +93,20 @@ def test_sigterm_ends_a_real_run_with_130_and_the_index_never_links_it(tmp_path)
     reports_dir = tmp_path / "reports"
     data = Path(__file__).parents[1] / "data" / "loyalty_survey.csv"
     env = {**os.environ, "WORKBENCH_REPORTS": str(reports_dir)}
-    argv = [sys.executable, "-m", "workbench.cli", "run", "loyalty-drivers", "--data", str(data)]
+    argv = [
+        sys.executable,
+        "-m",
+        "workbench.runner.cli",
+        "run",
+        "loyalty-drivers",
+        "--data",
+        str(data),
+    ]
     argv += ["--codebook", str(data.with_name("loyalty_survey.codebook.yaml"))]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not list(reports_dir.rglob("notebook.ipynb")) and not list(
-        reports_dir.rglob(cli.INCOMPLETE)
+        reports_dir.rglob(engine.INCOMPLETE)
     ):
         assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
         time.sleep(0.2)
@@ -108,7 +116,7 @@ def test_sigterm_ends_a_real_run_with_130_and_the_index_never_links_it(tmp_path)
     text = err.decode()
     assert proc.returncode == 130, text
     assert "Traceback" not in text and "interrupted" in text
-    (marker,) = list(reports_dir.rglob(cli.INCOMPLETE))
+    (marker,) = list(reports_dir.rglob(engine.INCOMPLETE))
     update_index(reports_dir)
     assert marker.parent.name not in listed(reports_dir)
 
@@ -133,7 +141,7 @@ def test_the_index_does_not_link_an_incomplete_run(tiny, reports):
     code, _, err = run_main(tiny)
     assert code == 0, err
     (folder,) = [p.parent for p in reports.rglob("results.json")]
-    (folder / cli.INCOMPLETE).write_text("x", encoding="utf-8")
+    (folder / engine.INCOMPLETE).write_text("x", encoding="utf-8")
     update_index(reports)
     assert folder.name not in listed(reports) and "0 run(s)" in listed(reports)
 
@@ -151,7 +159,7 @@ def test_file_system_errors_are_one_line_with_exit_2(tiny, reports, monkeypatch,
     def fail(*args, **kwargs):
         raise OSError(code, os.strerror(code), str(reports / "x"))
 
-    monkeypatch.setattr(cli, "execute_notebook", fail)
+    monkeypatch.setattr(engine, "execute_notebook", fail)
     status, _, err = run_main(tiny)
     assert status == 2 and "Traceback" not in err
     assert expected in err and str(reports / "x") in err
@@ -168,7 +176,7 @@ def test_running_out_of_memory_is_one_line_with_exit_2(tiny, reports, monkeypatc
     def fail(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(cli, "execute_notebook", fail)
+    monkeypatch.setattr(engine, "execute_notebook", fail)
     status, _, err = run_main(tiny)
     assert status == 2 and "ran out of memory" in err and "Traceback" not in err
 

@@ -1,4 +1,4 @@
-"""Tests of workbench.scales: golden values from R psych 2.2.9 and invariants.
+"""Tests of workbench.measurement.scales: golden values from R psych 2.2.9 and invariants.
 
 Reference numbers: tests/reference/expected_shared.json (key bfi.reliability) and
 tests/reference/psych_scales.json, written by tests/reference/psych_scales.R.
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import InputError
-from workbench.scales import (
+from workbench.measurement.scales import (
     AlphaResult,
     ReliabilityResult,
     cronbach_alpha,
@@ -420,7 +420,7 @@ def test_factor_scores_match_psych_regression_scores():
 
     Tolerance 1e-4: loadings agree with psych to ~1e-5 (optimizer stopping rules).
     """
-    from workbench.scales import factor_scores
+    from workbench.measurement.scales import factor_scores
 
     ref = json.loads((REF / "psych_factor_scores.json").read_text())
     bfi = pd.read_csv(ROOT / "data" / "bfi.csv").set_index("respondent")
@@ -440,7 +440,7 @@ def test_factor_scores_match_psych_regression_scores():
 
 
 def test_factor_scores_leave_incomplete_respondents_missing():
-    from workbench.scales import factor_scores
+    from workbench.measurement.scales import factor_scores
 
     df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6, 2.0], "b": [2, 2, 3, 5, 5, 6, np.nan],
                        "c": [1, 3, 3, 4, 6, 5, 1.0]})  # fmt: skip

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from workbench.codebook import Codebook, load_codebook
-from workbench.data import SurveyData, load_survey
-from workbench.screening import screen_items
+from workbench.intake.codebook import Codebook, load_codebook
+from workbench.intake.data import SurveyData, load_survey
+from workbench.intake.screening import screen_items
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MESSY_CSV = FIXTURES / "messy_survey.csv"

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import InputError
-from workbench.sem import (
+from workbench.sem.model import (
     SEMResult,
     ave,
     cfa_syntax,

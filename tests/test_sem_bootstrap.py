@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import workbench.sem_bootstrap as sb
-from workbench.data import load_survey
+import workbench.sem.bootstrap as sb
 from workbench.errors import InputError
-from workbench.sem import fit_sem
-from workbench.sem_bootstrap import SEMBootstrap, bootstrap_sem, indirect_effects_syntax
+from workbench.intake.data import load_survey
+from workbench.sem.bootstrap import SEMBootstrap, bootstrap_sem, indirect_effects_syntax
+from workbench.sem.model import fit_sem
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "lavaan_bootstrap.json").read_text())

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.data import load_survey
 from workbench.errors import InputError
+from workbench.intake.data import load_survey
 from workbench.studies.experience_economy import analyse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +127,7 @@ def test_channels_must_name_two_constructs(survey):
 
 
 def test_notebook_runs_end_to_end(tmp_path, monkeypatch):
-    from workbench import cli
+    from workbench.runner import cli
 
     lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
     data = tmp_path / "small.csv"

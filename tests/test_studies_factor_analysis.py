@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data import load_survey
 from workbench.errors import InputError
+from workbench.intake.data import load_survey
 from workbench.studies import get_study
 from workbench.studies.factor_analysis import align_factors, analyse, map_factors_to_constructs
 

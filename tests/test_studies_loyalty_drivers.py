@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.data import load_survey
 from workbench.errors import InputError
+from workbench.intake.data import load_survey
 from workbench.studies import get_study
 from workbench.studies.loyalty_drivers import analyse, score_variables
 
@@ -188,7 +188,7 @@ def test_outcome_listed_as_driver_is_rejected(loyalty):
 
 
 def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, monkeypatch):
-    from workbench import cli
+    from workbench.runner import cli
 
     lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
     data = tmp_path / "small.csv"
@@ -236,7 +236,7 @@ def test_assumption_checks_are_svg_traffic_lights_that_say_their_word(default_st
     import html as html_text
     import re
 
-    from workbench.report import table_html
+    from workbench.presentation.report import table_html
 
     table = default_study.assumptions_table()
     html = table_html(table)

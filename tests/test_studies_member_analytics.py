@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench import clv
+from workbench.behaviour import clv
 from workbench.errors import InputError
 from workbench.studies import get_study, member_analytics
 
@@ -113,7 +113,7 @@ def test_refunds_must_be_declared_and_the_file_is_left_alone(tmp_path):
 
 
 def test_notebook_runs_end_to_end_and_bad_input_exits_2(tmp_path, monkeypatch):
-    from workbench import cli
+    from workbench.runner import cli
 
     monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
     lines = (DATA / "cdnow_transactions.csv").read_text(encoding="utf-8").splitlines()

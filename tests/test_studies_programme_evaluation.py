@@ -147,7 +147,7 @@ def test_the_committed_programme_files_are_what_the_simulator_writes(tmp_path):
 
 
 def test_notebook_runs_end_to_end(tmp_path, monkeypatch):
-    from workbench import cli
+    from workbench.runner import cli
 
     monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
     out = tmp_path / "run"
@@ -171,7 +171,7 @@ def test_report_tables_print_counts_as_integers_and_p_values_apa_style(default_s
     import html as html_text
     import re
 
-    from workbench.report import table_html
+    from workbench.presentation.report import table_html
 
     d = default_study.did
 

@@ -1,4 +1,4 @@
-"""Tests of workbench.transactions: loading checks and hand-computed KPIs/cohorts/RFM/tiers.
+"""Tests of workbench.behaviour.transactions: loading checks and hand-computed KPIs/cohorts/RFM/tiers.
 
 The fixtures are small enough to verify by hand; the expected numbers below are
 worked out in the comments next to them.
@@ -21,9 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data import file_sha256
-from workbench.errors import InputError
-from workbench.transactions import (
+from workbench.behaviour.transactions import (
     DEFAULT_SEGMENTS,
     cohort_retention,
     kpi_panel,
@@ -35,6 +33,8 @@ from workbench.transactions import (
     tier_migration,
     tier_mix,
 )
+from workbench.errors import InputError
+from workbench.intake.data import file_sha256
 
 FIX = Path(__file__).parent / "fixtures"
 BASIC = FIX / "transactions_basic.csv"

@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import json
 import math
+import shlex
 from pathlib import Path
 from typing import Any, Literal
 
@@ -202,15 +203,13 @@ class Study:
 
     def command(self, data: str, codebook: str | None, params: dict[str, Any]) -> str:
         """The exact ``workbench run`` command that reproduces a run."""
-        from workbench.report import shell_command
-
         argv = ["workbench", "run", self.name, "--data", str(data)]
         if codebook:
             argv += ["--codebook", str(codebook)]
         for key, value in params.items():
             text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
             argv += ["--param", f"{key}={text}"]
-        return shell_command(argv)
+        return shlex.join(argv)
 
 
 def parse_param_args(pairs: list[str]) -> dict[str, Any]:
@@ -703,4 +702,29 @@ def get_study(name: str) -> Study:
     raise InputError(
         f"Unknown study '{name}'." + (f" Did you mean '{close[0]}'?" if close else ""),
         hint="Available studies: " + ", ".join(STUDIES) + ". See `workbench list`.",
+    )
+
+
+def begin(study: str, namespace: dict[str, Any]) -> Any:
+    """Start a study run from a notebook's namespace (its parameters cell).
+
+    Picks the study's declared parameters out of ``namespace``; ``data``, ``codebook``,
+    ``output_dir`` and ``command`` are set by ``workbench run``. Returns the
+    :class:`~workbench.presentation.report.StudyRun` that writes the report header and
+    results.json.
+    """
+    from workbench.presentation.report import new_run
+
+    spec = get_study(study)
+    params = {p.name: namespace.get(p.name, p.default) for p in spec.params}
+    data = str(namespace.get("data", ""))
+    codebook = namespace.get("codebook") or None
+    return new_run(
+        study=study,
+        title=spec.title,
+        parameters=params,
+        data=data,
+        codebook=codebook,
+        output_dir=namespace.get("output_dir") or None,
+        command=namespace.get("command") or spec.command(data, codebook, params),
     )

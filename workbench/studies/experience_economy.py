@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench import experience as xp
-from workbench import sem
-from workbench.data import SurveyData
+from workbench.drivers.mediation import importance_performance
 from workbench.errors import InputError
-from workbench.invariance import measurement_invariance
-from workbench.mediation import importance_performance
-from workbench.report import format_p
+from workbench.intake.data import SurveyData
+from workbench.measurement.scales import reliability, score_scales
+from workbench.presentation.report import format_p
 from workbench.results import Result, jsonable
-from workbench.scales import reliability, score_scales
-from workbench.sem_bootstrap import bootstrap_sem, indirect_effects_syntax
+from workbench.sem import experience as xp
+from workbench.sem import model as sem
+from workbench.sem.bootstrap import bootstrap_sem, indirect_effects_syntax
+from workbench.sem.invariance import measurement_invariance
 from workbench.studies import require_codebook
 
 
@@ -125,7 +125,7 @@ class ExperienceStudy(Result):
 
     # ------------------------------------------------------------------ figures
     def path_figure(self):
-        from workbench.plots import path_diagram
+        from workbench.presentation.plots import path_diagram
 
         t = self.paths_table()
         return path_diagram(
@@ -135,7 +135,7 @@ class ExperienceStudy(Result):
         )
 
     def surface_figure(self):
-        from workbench.plots import surface_chart
+        from workbench.presentation.plots import surface_chart
 
         if self.consistency is None:
             return None
@@ -143,7 +143,7 @@ class ExperienceStudy(Result):
         return surface_chart(self.consistency.grid, x=x, y=y, z=self.parameters["outcome"])
 
     def ipa_figure(self):
-        from workbench.plots import ipa_chart
+        from workbench.presentation.plots import ipa_chart
 
         if self.ipa is None:
             return None

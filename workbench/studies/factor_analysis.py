@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench import factors, sem
-from workbench.data import SurveyData, complete_cases, require_respondents
 from workbench.errors import InputError
-from workbench.report import check_mark, format_r
+from workbench.intake.data import SurveyData, complete_cases, require_respondents
+from workbench.intake.screening import ScreeningResult, screen_items
+from workbench.measurement import factors
+from workbench.measurement.scales import ReliabilityResult, reliability
+from workbench.presentation.report import check_mark, format_r
 from workbench.results import Result, jsonable
-from workbench.scales import ReliabilityResult, reliability
-from workbench.screening import ScreeningResult, screen_items
+from workbench.sem import model as sem
 from workbench.studies import require_codebook
 
 ALPHA_GOOD = 0.70
@@ -41,16 +42,16 @@ class FactorAnalysisStudy(Result):
     survey, parameters
         The prepared survey and the parameters used.
     screening, reliability
-        :class:`~workbench.screening.ScreeningResult`,
-        :class:`~workbench.scales.ReliabilityResult`.
+        :class:`~workbench.intake.screening.ScreeningResult`,
+        :class:`~workbench.measurement.scales.ReliabilityResult`.
     kmo, bartlett, parallel, map
         Factorability and number-of-factors results.
     n_factors_chosen, n_factors_rule
         The number of factors extracted and why.
     efa
-        :class:`~workbench.factors.EFAResult`.
+        :class:`~workbench.measurement.factors.EFAResult`.
     cfa
-        :class:`~workbench.sem.SEMResult` of the codebook's measurement model
+        :class:`~workbench.sem.model.SEMResult` of the codebook's measurement model
         (``None`` when ``cfa=False`` or fewer than two multi-item constructs).
     correlation_used
         ``pearson`` or ``polychoric``; ``polychoric`` holds its result.
@@ -287,7 +288,7 @@ class FactorAnalysisStudy(Result):
     # ------------------------------------------------------------------ figures
     def distribution_figure(self):
         """Response distribution of every item (interactive)."""
-        from workbench.plots import response_distribution
+        from workbench.presentation.plots import response_distribution
 
         if self.screening.distribution is None:
             return None
@@ -295,13 +296,13 @@ class FactorAnalysisStudy(Result):
 
     def scree_figure(self):
         """Observed vs simulated eigenvalues (interactive)."""
-        from workbench.plots import scree_plot
+        from workbench.presentation.plots import scree_plot
 
         return scree_plot(self.parallel.eigenvalues, n_factors=self.n_factors_chosen)
 
     def loadings_figure(self):
         """Pattern loadings heatmap with item labels (static; Chinese-safe)."""
-        from workbench.plots import figure_labels, loadings_heatmap
+        from workbench.presentation.plots import figure_labels, loadings_heatmap
 
         cb = self.survey.codebook
         items = list(self.efa.loadings.index)
@@ -310,13 +311,13 @@ class FactorAnalysisStudy(Result):
 
     def reliability_figure(self):
         """Alpha with its CI and omega per construct (interactive)."""
-        from workbench.plots import reliability_chart
+        from workbench.presentation.plots import reliability_chart
 
         return reliability_chart(self.reliability_table().reset_index(), threshold=ALPHA_GOOD)
 
     def correlation_figure(self):
         """Item correlation heatmap with item labels (static; Chinese-safe)."""
-        from workbench.plots import correlation_heatmap, figure_labels
+        from workbench.presentation.plots import correlation_heatmap, figure_labels
 
         cb = self.survey.codebook
         items = list(cb.items)
@@ -464,7 +465,7 @@ def analyse(
     poly = None
     corr = None
     if correlation == "polychoric":
-        from workbench.polychoric import polychoric_matrix
+        from workbench.measurement.polychoric import polychoric_matrix
 
         poly = polychoric_matrix(efa_data, missing=missing)  # type: ignore[arg-type]
         warnings += list(poly.warnings)
@@ -561,7 +562,7 @@ def analyse(
             reversed_items=cb.reverse_coded,
         )
 
-    from workbench.plots import figure_labels
+    from workbench.presentation.plots import figure_labels
 
     _, font_warning = figure_labels(list(cb.items), [cb.labels.get(i, i) for i in cb.items])
     if font_warning:

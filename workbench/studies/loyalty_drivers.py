@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench import drivers as drv
-from workbench import mediation as med
-from workbench.codebook import NO_CODEBOOK_NOTE
-from workbench.data import SurveyData, load_survey
+from workbench.drivers import mediation as med
+from workbench.drivers import regression as drv
 from workbench.errors import InputError
-from workbench.report import format_p, traffic_light
+from workbench.intake.codebook import NO_CODEBOOK_NOTE
+from workbench.intake.data import SurveyData, load_survey
+from workbench.measurement.scales import factor_scores, score_scales
+from workbench.presentation.report import format_p, traffic_light
 from workbench.results import Result, jsonable
-from workbench.scales import factor_scores, score_scales
 
 
 # --------------------------------------------------------------------------- scoring
@@ -304,12 +304,12 @@ class LoyaltyDriversStudy(Result):
 
     # ------------------------------------------------------------------ figures
     def importance_figure(self):
-        from workbench.plots import importance_chart
+        from workbench.presentation.plots import importance_chart
 
         return importance_chart(self.importance_table(), r2=self.importance.r2)
 
     def ipa_figure(self):
-        from workbench.plots import ipa_chart
+        from workbench.presentation.plots import ipa_chart
 
         if self.ipa is None:
             return None
@@ -325,7 +325,7 @@ class LoyaltyDriversStudy(Result):
         )
 
     def residual_figure(self):
-        from workbench.plots import residual_chart
+        from workbench.presentation.plots import residual_chart
 
         lin = self.model.linearity
         if lin is None or not len(lin):
@@ -333,7 +333,7 @@ class LoyaltyDriversStudy(Result):
         return residual_chart(lin["fitted"], lin["residual"], seed=self.parameters["seed"])
 
     def moderation_figure(self):
-        from workbench.plots import simple_slopes_chart
+        from workbench.presentation.plots import simple_slopes_chart
 
         if self.moderation is None:
             return None
@@ -342,7 +342,7 @@ class LoyaltyDriversStudy(Result):
         )
 
     def segment_figure(self):
-        from workbench.plots import segment_coefficients_chart
+        from workbench.presentation.plots import segment_coefficients_chart
 
         if self.segments is None:
             return None

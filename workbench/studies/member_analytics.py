@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from workbench import churn as churn_mod
-from workbench import clv as clv_mod
-from workbench import transactions as txn
+from workbench.behaviour import churn as churn_mod
+from workbench.behaviour import clv as clv_mod
+from workbench.behaviour import transactions as txn
 from workbench.errors import InputError
-from workbench.plots import period_label
+from workbench.presentation.plots import period_label
 from workbench.results import Result, jsonable
 
 COLUMN_PARAMS = (
@@ -129,32 +129,32 @@ class MemberAnalyticsStudy(Result):
 
     # ------------------------------------------------------------------ figures
     def kpi_figure(self):
-        from workbench.plots import kpi_chart
+        from workbench.presentation.plots import kpi_chart
 
         return kpi_chart(self.kpis)
 
     def cohort_figure(self):
-        from workbench.plots import cohort_heatmap
+        from workbench.presentation.plots import cohort_heatmap
 
         return cohort_heatmap(self.cohort_matrix(), period=self.parameters["period"])
 
     def cohort_curves_figure(self):
-        from workbench.plots import cohort_curves
+        from workbench.presentation.plots import cohort_curves
 
         return cohort_curves(self.cohort_matrix(), period=self.parameters["period"])
 
     def tier_mix_figure(self):
-        from workbench.plots import tier_mix_chart
+        from workbench.presentation.plots import tier_mix_chart
 
         return None if self.tier_mix is None else tier_mix_chart(self.tier_mix)
 
     def rfm_figure(self):
-        from workbench.plots import share_chart
+        from workbench.presentation.plots import share_chart
 
         return share_chart(self.rfm_summary, title="RFM segments: members vs revenue")
 
     def tier_figure(self):
-        from workbench.plots import migration_heatmap
+        from workbench.presentation.plots import migration_heatmap
 
         if self.tier_migration is None:
             return None
@@ -163,7 +163,7 @@ class MemberAnalyticsStudy(Result):
         )
 
     def holdout_figure(self):
-        from workbench.plots import holdout_chart
+        from workbench.presentation.plots import holdout_chart
 
         h = self.clv.holdout
         if h is None:
@@ -181,7 +181,7 @@ class MemberAnalyticsStudy(Result):
         )
 
     def gains_figure(self):
-        from workbench.plots import gains_chart
+        from workbench.presentation.plots import gains_chart
 
         if self.churn is None:
             return None

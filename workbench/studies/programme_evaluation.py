@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench import evaluation as ev
+from workbench.behaviour import evaluation as ev
 from workbench.errors import InputError
-from workbench.report import format_p
+from workbench.presentation.report import format_p
 from workbench.results import Result, jsonable
 from workbench.studies import project_path
 from workbench.studies.member_analytics import load as load_transactions
@@ -270,9 +270,9 @@ def survey_scores(
     (``member_col``, else ``member_id``), and no attitude model (there are no
     constructs). Raises :class:`InputError` naming the file and column.
     """
-    from workbench.codebook import NO_CODEBOOK_NOTE
-    from workbench.data import load_survey
-    from workbench.scales import score_scales
+    from workbench.intake.codebook import NO_CODEBOOK_NOTE
+    from workbench.intake.data import load_survey
+    from workbench.measurement.scales import score_scales
 
     sv = load_survey(project_path(survey), codebook or None)
     cb = sv.codebook
@@ -372,7 +372,7 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
 
 def read_nps(path: Path, nps_col: str) -> pd.DataFrame:
     """An NPS file (``member_id``, ``date``, the 0-10 answer) checked cell by cell."""
-    from workbench.data import read_table
+    from workbench.intake.data import read_table
 
     frame = read_table(path).frame
     for col in ("member_id", "date", nps_col):
@@ -450,7 +450,7 @@ def comparison_groups(
     unless ``treated_col`` is set empty (the before/after design is then asked for), and a
     treatment source that marks nobody, or everybody, is an error too.
     """
-    from workbench.data import read_table
+    from workbench.intake.data import read_table
 
     treated = None
     source = ""
@@ -581,7 +581,7 @@ def analyse(
     # attitudinal vs behavioural loyalty
     matrix = attitude = None
     if survey:
-        from workbench.drivers import fit_driver_model
+        from workbench.drivers.regression import fit_driver_model
 
         scores, drivers, notes = survey_scores(
             survey, codebook, loyalty_construct, columns.get("member_col") or "member_id"

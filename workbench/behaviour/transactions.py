@@ -39,8 +39,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from workbench.data import file_sha256, read_table
 from workbench.errors import InputError
+from workbench.intake.data import file_sha256, read_table
 from workbench.results import Result
 
 Period = Literal["month", "quarter", "week", "year"]
@@ -316,7 +316,7 @@ def load_transactions(
     path : str or Path
         CSV/TXT/TSV, Parquet, XLSX, SPSS ``.sav`` or Stata ``.dta``. CSV and
         Parquet are read by DuckDB directly (fast on large files); the others
-        through :func:`workbench.data.read_table`.
+        through :func:`workbench.intake.data.read_table`.
     member_col, date_col, amount_col : str, keyword-only
         Names of the member id, date and amount columns in the file.
     order_col, channel_col, store_col, points_earned_col, points_redeemed_col : str, optional

@@ -346,7 +346,7 @@ def scree_plot(eigenvalues: pd.DataFrame, *, n_factors: int | None = None):
 
     ``eigenvalues`` has columns ``observed_fa``, ``simulated_fa_quantile`` (or
     ``_mean``), ``observed_pc`` and ``simulated_pc_quantile`` (or ``_mean``),
-    indexed by factor number, as :func:`workbench.factors.parallel_analysis`
+    indexed by factor number, as :func:`workbench.measurement.factors.parallel_analysis`
     returns.
     """
     import plotly.graph_objects as go

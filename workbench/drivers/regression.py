@@ -88,7 +88,7 @@ def _check_columns(data: Any, outcome: str, drivers: list[str], controls: list[s
     if not isinstance(data, pd.DataFrame):
         raise InputError(
             f"The data must be a pandas DataFrame of scored columns, not {type(data).__name__}.",
-            hint="Score the constructs first (workbench.scales.score_scales) and pass the frame.",
+            hint="Score the constructs first (workbench.measurement.scales.score_scales) and pass the frame.",
         )
     if not isinstance(outcome, str):
         raise InputError(
@@ -936,7 +936,7 @@ def fit_driver_model(
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from workbench.drivers import fit_driver_model
+    >>> from workbench.drivers.regression import fit_driver_model
     >>> rng = np.random.default_rng(7)
     >>> df = pd.DataFrame({"value": rng.normal(size=300), "trust": rng.normal(size=300)})
     >>> df["loyalty"] = 0.5 * df["value"] + 0.3 * df["trust"] + rng.normal(size=300)
@@ -1403,7 +1403,7 @@ def relative_importance(
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from workbench.drivers import relative_importance
+    >>> from workbench.drivers.regression import relative_importance
     >>> rng = np.random.default_rng(7)
     >>> df = pd.DataFrame({"value": rng.normal(size=300), "trust": rng.normal(size=300)})
     >>> df["loyalty"] = 0.5 * df["value"] + 0.3 * df["trust"] + rng.normal(size=300)

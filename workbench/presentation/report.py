@@ -649,32 +649,34 @@ class StudyRun:
         )
 
 
-def begin(study: str, namespace: Mapping[str, Any]) -> StudyRun:
-    """Start a run from a notebook's namespace (its parameters cell).
+def new_run(
+    *,
+    study: str,
+    title: str,
+    parameters: dict[str, Any],
+    data: str,
+    codebook: str | None,
+    output_dir: str | None,
+    command: str,
+) -> StudyRun:
+    """Start a report: figure settings reset for a new notebook, the data file fingerprinted.
 
-    Picks the study's declared parameters out of ``namespace``; ``data``,
-    ``codebook``, ``output_dir`` and ``command`` are set by ``workbench run``.
+    Studies call it through :func:`workbench.studies.begin`, which picks the study's
+    declared parameters out of the notebook's namespace.
     """
-    from workbench.data import file_sha256
-    from workbench.plots import setup_matplotlib
-    from workbench.studies import get_study
+    from workbench.intake.data import file_sha256
+    from workbench.presentation.plots import setup_matplotlib
 
-    spec = get_study(study)
-    params = {p.name: namespace.get(p.name, p.default) for p in spec.params}
-    data = str(namespace.get("data", ""))
-    codebook = namespace.get("codebook") or None
-    out = namespace.get("output_dir") or None
-    command = namespace.get("command") or spec.command(data, codebook, params)
     setup_matplotlib()
     global _PLOTLY_INCLUDED
     _PLOTLY_INCLUDED = False
     run = StudyRun(
         study=study,
-        title=spec.title,
-        parameters=params,
+        title=title,
+        parameters=parameters,
         data_file=data,
         codebook_file=codebook,
-        output_dir=Path(out) if out else None,
+        output_dir=Path(output_dir) if output_dir else None,
         command=command,
     )
     if data and Path(data).exists():
@@ -800,7 +802,7 @@ def update_index(reports_dir: str | Path) -> Path:
     for folder, res in runs:
         rel = os.path.relpath(folder, reports_dir).replace(os.sep, "/")
         headline = res.get("headline") if isinstance(res.get("headline"), dict) else {}
-        heads = "<br>".join(f"{esc(k)}: {esc(_fmt(v))}" for k, v in headline.items())
+        heads = "<br>".join(f"{esc(k)}: {esc(format_value(v))}" for k, v in headline.items())
         n_warn = len(res["warnings"]) if isinstance(res.get("warnings"), list) else 0
         rows.append(
             "<tr>"
@@ -842,11 +844,13 @@ def update_index(reports_dir: str | Path) -> Path:
     return index
 
 
-def _fmt(v: Any) -> str:
+def format_value(v: Any) -> str:
+    """A headline value as text: numbers as :func:`format_number`, anything else as ``str``."""
     if _is_number(v):
         return format_number(v)
     return str(v)
 
 
 def shell_command(argv: list[str]) -> str:
-    return " ".join(shlex.quote(a) for a in argv)
+    """A command line as one shell-quoted string (:func:`shlex.join`)."""
+    return shlex.join(argv)

@@ -6,7 +6,7 @@ and :func:`item_total_statistics` reproduce ``psych::alpha``, and
 (``psych::fa`` / ``psych::omega``). The golden tests pin them to psych 2.2.9
 (``tests/reference/psych_scales.R``).
 
-Items are expected to be reverse-coded already (see :mod:`workbench.data`);
+Items are expected to be reverse-coded already (see :mod:`workbench.intake.data`);
 nothing here reverses an item, but a negatively correlating item is reported
 in the result's warnings.
 """
@@ -184,7 +184,7 @@ def score_scales(
     ----------
     data : pandas.DataFrame
         One row per respondent, one column per item. Items must already be
-        reverse-coded where needed (:mod:`workbench.data` does that from the
+        reverse-coded where needed (:mod:`workbench.intake.data` does that from the
         codebook).
     constructs : dict of str to list of str
         Construct name -> its item columns, e.g. ``{"price": ["q2", "q3", "q4"]}``.
@@ -225,7 +225,7 @@ def score_scales(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.scales import score_scales
+    >>> from workbench.measurement.scales import score_scales
     >>> df = pd.DataFrame({"q1": [5, 4, None], "q2": [3, 4, 2], "q3": [4, 4, 3]})
     >>> score_scales(df, {"value": ["q1", "q2", "q3"]})
        value
@@ -263,7 +263,7 @@ def _check_constructs(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]
     if not isinstance(data, pd.DataFrame):
         raise InputError(
             f"The data must be a pandas DataFrame, not {type(data).__name__}.",
-            hint="Load it with workbench.data first.",
+            hint="Load it with workbench.intake.data first.",
         )
     if not isinstance(constructs, Mapping) or not constructs:
         raise InputError(
@@ -476,7 +476,7 @@ def cronbach_alpha(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.scales import cronbach_alpha
+    >>> from workbench.measurement.scales import cronbach_alpha
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=200)  # one common factor, four 5-ish point items
@@ -565,7 +565,7 @@ def item_total_statistics(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.scales import item_total_statistics
+    >>> from workbench.measurement.scales import item_total_statistics
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=200)  # one common factor, four 5-ish point items
@@ -823,7 +823,7 @@ def omega_total(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.scales import omega_total
+    >>> from workbench.measurement.scales import omega_total
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=200)  # one common factor, four 5-ish point items
@@ -980,7 +980,7 @@ def reliability(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.scales import reliability
+    >>> from workbench.measurement.scales import reliability
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=200)  # one common factor, four 5-ish point items
@@ -1123,7 +1123,7 @@ def factor_scores(
     >>> round(float(np.corrcoef(scores["trust"], f)[0, 1]), 2)
     0.9
     """
-    from workbench.factors import efa
+    from workbench.measurement.factors import efa
 
     _check_constructs(data, constructs)
     out = {}

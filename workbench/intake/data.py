@@ -20,8 +20,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.codebook import Codebook, load_codebook
 from workbench.errors import InputError
+from workbench.intake.codebook import Codebook, load_codebook
 
 READERS = {
     ".csv": "csv",
@@ -149,7 +149,7 @@ def _read_csv(path: Path) -> Table:
 
         if not text.strip():
             raise InputError("The data file is empty.", file=str(path), hint="Export it again.")
-        sep = _delimiter(text, path)
+        sep = csv_delimiter(text, path)
         _check_csv_shape(text, sep, path)
         try:
             frame = pd.read_csv(
@@ -264,7 +264,7 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     return body
 
 
-def _delimiter(text: str, path: Path) -> str:
+def csv_delimiter(text: str, path: Path) -> str:
     """The field delimiter, judged from the header line: tab, semicolon or comma."""
     if path.suffix.lower() == ".tsv":
         return "\t"

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from workbench.errors import InputError
+from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
 
 __all__ = [
@@ -127,7 +128,7 @@ def _correlation_from_data(data: pd.DataFrame | np.ndarray, missing: str) -> _Co
                 "Item is not numeric.",
                 column=str(col),
                 hint="select only the item columns, or recode the responses to numbers "
-                "(workbench.data applies the codebook's value labels and missing codes).",
+                "(workbench.intake.data applies the codebook's value labels and missing codes).",
             )
     # A float64 view where the frame holds one float64 block (no copy), else one conversion.
     # Read-only: the caller's data is never modified.
@@ -366,7 +367,7 @@ def kmo(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.factors import kmo
+    >>> from workbench.measurement.factors import kmo
     >>> items = pd.read_csv("data/holzinger_swineford_1939.csv")[[f"x{i}" for i in range(1, 10)]]
     >>> round(kmo(items).overall, 3)
     0.752
@@ -466,7 +467,7 @@ def bartlett_sphericity(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.factors import bartlett_sphericity
+    >>> from workbench.measurement.factors import bartlett_sphericity
     >>> items = pd.read_csv("data/holzinger_swineford_1939.csv")[[f"x{i}" for i in range(1, 10)]]
     >>> res = bartlett_sphericity(items)
     >>> res.df, round(res.chi2, 1)
@@ -569,32 +570,6 @@ def _simulated_correlations(rng: np.random.Generator, n_iter: int, n: int, p: in
     w = np.matmul(a, a.transpose(0, 2, 1))
     sd = np.sqrt(np.diagonal(w, axis1=1, axis2=2))
     return w / (sd[:, :, None] * sd[:, None, :])
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    """threadpoolctl's view of the loaded BLAS libraries, found once per process.
-
-    Finding the libraries scans the process's shared objects (~10 ms); setting and restoring
-    a limit with the cached controller then costs ~10 us, so each call does not pay the scan.
-    """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return None
-    return ThreadpoolController()
-
-
-class _single_threaded_blas:
-    """Limit BLAS threads for (batched) tiny matrices, where threads only add contention."""
-
-    def __enter__(self) -> None:
-        controller = _blas_controller()
-        self._limits = None if controller is None else controller.limit(limits=1, user_api="blas")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._limits is not None:
-            self._limits.restore_original_limits()
 
 
 def _first_not_above(observed: np.ndarray, reference: np.ndarray) -> int:
@@ -740,7 +715,7 @@ def parallel_analysis(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.factors import parallel_analysis
+    >>> from workbench.measurement.factors import parallel_analysis
     >>> items = pd.read_csv("data/holzinger_swineford_1939.csv")[[f"x{i}" for i in range(1, 10)]]
     >>> pa = parallel_analysis(items, n_iter=50, seed=1)
     >>> pa.n_factors, pa.n_components
@@ -764,7 +739,7 @@ def parallel_analysis(
         seed = int(np.random.SeedSequence().entropy % (2**32))
     rng = np.random.default_rng(seed)
 
-    with _single_threaded_blas():  # batched tiny matrices: BLAS threads only add contention
+    with single_threaded_blas():  # batched tiny matrices: BLAS threads only add contention
         observed_pc = c.eigenvalues
         observed_fa = _reduced_eigenvalues(c.r, reduced)
         r = _simulated_correlations(rng, n_iter, n, p)
@@ -887,7 +862,7 @@ def map_test(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.factors import map_test
+    >>> from workbench.measurement.factors import map_test
     >>> items = pd.read_csv("data/holzinger_swineford_1939.csv")[[f"x{i}" for i in range(1, 10)]]
     >>> map_test(items).n_factors
     2
@@ -952,7 +927,7 @@ def kaiser_count(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.factors import kaiser_count
+    >>> from workbench.measurement.factors import kaiser_count
     >>> items = pd.read_csv("data/holzinger_swineford_1939.csv")[[f"x{i}" for i in range(1, 10)]]
     >>> kaiser_count(items)
     3
@@ -1626,7 +1601,7 @@ def efa(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.factors import efa
+    >>> from workbench.measurement.factors import efa
     >>> items = pd.read_csv("data/holzinger_swineford_1939.csv")[[f"x{i}" for i in range(1, 10)]]
     >>> res = efa(items, 3)
     >>> res.loadings.round(2).loc[["x1", "x4", "x7"]]
@@ -1648,13 +1623,13 @@ def efa(
     k = int(n_factors)
     notes: list[str] = []
 
-    with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
+    with single_threaded_blas():  # tiny matrices: BLAS threads only add contention
         unrotated, model, extract_notes = _extract(c.r, k, method)
     notes += extract_notes
     # psych: signs of the unrotated solution first (colSums positive), then rotate.
     unrotated = unrotated * _signs(unrotated)
     communality = np.sum(unrotated**2, axis=1)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         rotated, phi, converged = _rotate(unrotated, rotation)
     if not converged:
         notes.append(f"The {rotation} rotation did not converge in 1000 iterations.")
@@ -1687,7 +1662,7 @@ def efa(
         },
         index=factors,
     )
-    with _single_threaded_blas():
+    with single_threaded_blas():
         fit = _fit_stats(c.r, rotated, phi, c.n_obs)
     if fit.df < 0:
         notes.append(

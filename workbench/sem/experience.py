@@ -4,8 +4,8 @@ Pine & Gilmore's (1998) four realms of experience -- education, entertainment,
 esthetics, escapism -- as measured by Oh, Fiore & Jeoung (2007), with their
 outcomes (arousal, memory, perceived quality, satisfaction, loyalty). This
 module holds the statistics specific to that study; the estimation itself is
-:func:`workbench.sem.fit_sem` (lavaan parity) and reliability is
-:func:`workbench.scales.reliability`.
+:func:`workbench.sem.model.fit_sem` (lavaan parity) and reliability is
+:func:`workbench.measurement.scales.reliability`.
 
 Public functions:
 
@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.codebook import Codebook
 from workbench.errors import InputError
+from workbench.intake.codebook import Codebook
 from workbench.results import Result, fields_dict, jsonable
-from workbench.sem import SEMResult, cfa_syntax
+from workbench.sem.model import SEMResult, cfa_syntax
 
 __all__ = [
     "DEFAULT_NESTED",
@@ -172,7 +172,7 @@ def resolve_constructs(
 
     Examples
     --------
-    >>> from workbench.codebook import Codebook
+    >>> from workbench.intake.codebook import Codebook
     >>> cb = Codebook.from_dict({"title": "t", "constructs": {
     ...     "Edu": ["e1", "e2"], "entertainment": ["n1", "n2"],
     ...     "Aesthetics": ["a1", "a2"], "escapism": ["s1", "s2"], "memories": ["m1", "m2"]}})
@@ -384,7 +384,7 @@ def compare_models(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_sem
+    >>> from workbench.sem.model import fit_sem
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> three = fit_sem(hs, "v =~ x1 + x2 + x3\\nt =~ x4 + x5 + x6")
     >>> one = fit_sem(hs, "g =~ x1 + x2 + x3 + x4 + x5 + x6")
@@ -482,7 +482,7 @@ def default_structural_paths(codebook: Codebook) -> str:
 
     Examples
     --------
-    >>> from workbench.codebook import load_codebook
+    >>> from workbench.intake.codebook import load_codebook
     >>> print(default_structural_paths(load_codebook("data/loyalty_survey.codebook.yaml")))
     memory ~ education + entertainment + esthetics + escapism
     satisfaction ~ memory
@@ -534,7 +534,7 @@ def parse_paths(paths: str, codebook: Codebook) -> list[tuple[str, str, list[str
 
     Examples
     --------
-    >>> from workbench.codebook import load_codebook
+    >>> from workbench.intake.codebook import load_codebook
     >>> cb = load_codebook("data/loyalty_survey.codebook.yaml")
     >>> parse_paths("memory ~ a*esthetics + education; loyalty ~ memory", cb)
     [('memory', '~', ['a*esthetics', 'education']), ('loyalty', '~', ['memory'])]
@@ -613,7 +613,7 @@ def full_model(codebook: Codebook, paths: str) -> str:
     str
         ``cfa_syntax`` of the constructs mentioned (in codebook order), then
         one line per structural statement, ready for
-        :func:`workbench.sem.fit_sem`.
+        :func:`workbench.sem.model.fit_sem`.
 
     Raises
     ------
@@ -633,7 +633,7 @@ def full_model(codebook: Codebook, paths: str) -> str:
 
     Examples
     --------
-    >>> from workbench.codebook import load_codebook
+    >>> from workbench.intake.codebook import load_codebook
     >>> cb = load_codebook("data/loyalty_survey.codebook.yaml")
     >>> print(full_model(cb, "loyalty ~ satisfaction + trust"))
     satisfaction =~ SA1 + SA2 + SA3
@@ -712,7 +712,7 @@ def realm_importance(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_sem
+    >>> from workbench.sem.model import fit_sem
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_sem(hs, "v =~ x1 + x2 + x3\\nt =~ x4 + x5 + x6\\ns =~ x7 + x8 + x9\\n"
     ...                   "t ~ v\\ns ~ t")
@@ -756,7 +756,7 @@ def realm_table(
     ----------
     data : pandas.DataFrame
         Item responses, missing codes already NaN
-        (:func:`workbench.data.load_survey` ``.frame``).
+        (:func:`workbench.intake.data.load_survey` ``.frame``).
     codebook : Codebook
         Supplies the items and the response scale (``scale`` is required).
     realms : sequence of str
@@ -778,10 +778,10 @@ def realm_table(
     Notes
     -----
     ``mean``, ``sd``, ``alpha`` and ``omega_total`` come from
-    :func:`workbench.scales.reliability` (listwise per realm: respondents who
+    :func:`workbench.measurement.scales.reliability` (listwise per realm: respondents who
     answered all of its items). Performance rescales the mean to 0-100:
     :math:`100(\\bar x - \\min)/(\\max - \\min)`, as
-    :func:`workbench.mediation.importance_performance`.
+    :func:`workbench.drivers.mediation.importance_performance`.
 
     References
     ----------
@@ -790,7 +790,7 @@ def realm_table(
 
     Examples
     --------
-    >>> from workbench.data import load_survey
+    >>> from workbench.intake.data import load_survey
     >>> s = load_survey("data/loyalty_survey.csv", "data/loyalty_survey.codebook.yaml")
     >>> tab = realm_table(s.frame, s.codebook)
     >>> tab.loc["esthetics", ["mean", "performance"]].round(1).tolist()
@@ -808,7 +808,7 @@ def realm_table(
             hint=_suggest(absent[0], list(codebook.constructs))
             or "Use resolve_constructs(codebook) to find them.",
         )
-    from workbench.scales import reliability
+    from workbench.measurement.scales import reliability
 
     rel = reliability(data, {r: list(codebook.constructs[r].items) for r in realms}).table
     lo, hi = codebook.scale.min, codebook.scale.max
@@ -904,7 +904,7 @@ class ResponseSurface(Result):
     grid : pandas.DataFrame
         Columns ``x, y, predicted`` (X and Y on their raw scale, the
         predicted z) over a square grid spanning ``scale``, for
-        :func:`workbench.plots.surface_chart`.
+        :func:`workbench.presentation.plots.surface_chart`.
     abs_diff : AbsoluteDifference
         The absolute-difference index on the same rows.
     warning_messages : tuple of str
@@ -1031,7 +1031,7 @@ def absolute_difference_index(
     ----------
     data : pandas.DataFrame
         One row per respondent with numeric columns ``x``, ``y``, ``z``
-        (e.g. scale means from :func:`workbench.scales.score_scales`).
+        (e.g. scale means from :func:`workbench.measurement.scales.score_scales`).
     x, y, z : str
         The two experience scores and the outcome.
 
@@ -1127,7 +1127,7 @@ def response_surface(
     data : pandas.DataFrame
         One row per respondent with numeric columns ``x``, ``y``, ``z``,
         e.g. the scale means of online experience, offline experience and
-        loyalty (:func:`workbench.scales.score_scales`).
+        loyalty (:func:`workbench.measurement.scales.score_scales`).
     x, y, z : str
         The two predictors (measured on the same scale) and the outcome.
     center : float, optional

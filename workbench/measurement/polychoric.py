@@ -153,7 +153,7 @@ def bivariate_normal_cdf(a: Any, b: Any, rho: Any) -> np.ndarray:
 
     Examples
     --------
-    >>> from workbench.polychoric import bivariate_normal_cdf
+    >>> from workbench.measurement.polychoric import bivariate_normal_cdf
     >>> round(float(bivariate_normal_cdf(0.0, 0.0, 0.5)), 6)  # 1/4 + asin(0.5)/(2 pi)
     0.333333
     """
@@ -809,7 +809,7 @@ def polychoric_matrix(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.polychoric import polychoric_matrix
+    >>> from workbench.measurement.polychoric import polychoric_matrix
     >>> items = pd.read_csv("data/bfi.csv")[["A1", "A2", "A3"]]
     >>> res = polychoric_matrix(items)
     >>> res.corr.round(3)
@@ -881,7 +881,7 @@ def polychoric(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.polychoric import polychoric
+    >>> from workbench.measurement.polychoric import polychoric
     >>> bfi = pd.read_csv("data/bfi.csv")
     >>> res = polychoric(bfi["A2"], bfi["A3"])
     >>> round(res.rho, 3), res.n

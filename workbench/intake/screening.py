@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.data import SurveyData
+from workbench.intake.data import SurveyData
 from workbench.results import Result, jsonable
 
 
@@ -77,7 +77,7 @@ def screen_items(
     Parameters
     ----------
     survey
-        Prepared survey from :func:`workbench.data.load_survey`.
+        Prepared survey from :func:`workbench.intake.data.load_survey`.
     straightline_min_items
         A respondent is flagged as straight-lining when they answered at least
         this many items (over all constructs) and every answer is identical.
@@ -96,8 +96,8 @@ def screen_items(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.codebook import Codebook
-    >>> from workbench.data import SurveyData
+    >>> from workbench.intake.codebook import Codebook
+    >>> from workbench.intake.data import SurveyData
     >>> cb = Codebook.from_dict({"scale": {"min": 1, "max": 5},
     ...     "constructs": {"a": ["X1", "X2"]}})
     >>> df = pd.DataFrame({"X1": [1, 2, 3, 3.0], "X2": [2, 2, 3, None]})

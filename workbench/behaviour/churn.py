@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.clv import BGNBDResult, check_transaction_frame, rfm_summary
+from workbench.behaviour.clv import BGNBDResult, check_transaction_frame, rfm_summary
 from workbench.errors import InputError
 from workbench.results import Result, jsonable, with_warnings
 
@@ -37,7 +37,7 @@ def churn_features(
     ----------
     transactions : pandas.DataFrame
         ``member_id``, ``date``, ``amount``. Refunds (negative amounts) are
-        excluded, as in :func:`workbench.clv.rfm_summary`; purchases on the
+        excluded, as in :func:`workbench.behaviour.clv.rfm_summary`; purchases on the
         same day count once (their amounts are summed).
     cutoff : date
         Last day (inclusive) whose purchases are used.

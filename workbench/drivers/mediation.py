@@ -70,7 +70,7 @@ def _check_data(data: pd.DataFrame, columns: Sequence[str], *, numeric: Sequence
     if not isinstance(data, pd.DataFrame):
         raise InputError(
             f"The data must be a pandas DataFrame, not {type(data).__name__}.",
-            hint="Load it with workbench.data and score the constructs first.",
+            hint="Load it with workbench.intake.data and score the constructs first.",
         )
     seen: set[str] = set()
     for col in columns:
@@ -434,7 +434,7 @@ def mediation(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from workbench.mediation import mediation
+    >>> from workbench.drivers.mediation import mediation
     >>> rng = np.random.default_rng(1)
     >>> value = rng.normal(size=300)
     >>> satisfaction = 0.5 * value + rng.normal(size=300)
@@ -832,7 +832,7 @@ def moderation(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from workbench.mediation import moderation
+    >>> from workbench.drivers.mediation import moderation
     >>> rng = np.random.default_rng(3)
     >>> trust, w = rng.normal(size=400), rng.normal(size=400)
     >>> loyalty = 0.3 * trust + 0.1 * w + 0.2 * trust * w + rng.normal(size=400)
@@ -1280,7 +1280,7 @@ def compare_segments(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from workbench.mediation import compare_segments
+    >>> from workbench.drivers.mediation import compare_segments
     >>> rng = np.random.default_rng(5)
     >>> tier = rng.choice(["basic", "gold"], size=400)
     >>> trust = rng.normal(size=400)
@@ -1496,7 +1496,7 @@ def importance_performance(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.mediation import importance_performance
+    >>> from workbench.drivers.mediation import importance_performance
     >>> imp = pd.Series({"value": 0.20, "trust": 0.15, "belonging": 0.03, "satisfaction": 0.05})
     >>> perf = pd.Series({"value": 4.0, "trust": 5.5, "belonging": 4.2, "satisfaction": 5.8})
     >>> res = importance_performance(imp, perf, scale_min=1, scale_max=7)

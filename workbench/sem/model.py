@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from workbench.errors import InputError
-from workbench.factors import _single_threaded_blas
+from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
 
 __all__ = [
@@ -903,7 +903,7 @@ def fit_sem(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_sem
+    >>> from workbench.sem.model import fit_sem
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_sem(hs, "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6")
     >>> res.fit["df"], round(res.fit["cfi"], 3)
@@ -951,7 +951,7 @@ def fit_sem(
     try:
         # semopy only supplies start values: _polish (Fisher scoring) finishes the fit to
         # lavaan's precision, so the cheaper L-BFGS-B start beats semopy's SLSQP default.
-        with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
+        with single_threaded_blas():  # tiny matrices: BLAS threads only add contention
             if missing == "listwise":
                 res = sem.fit(frame, obj="MLW", solver="L-BFGS-B")
             else:
@@ -968,7 +968,7 @@ def fit_sem(
             "with correlated factors) and that every item varies.",
         ) from exc
     warn = list(notes)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         theta, converged = _polish(sem, np.asarray(sem.param_vals, dtype=float).copy(), S)
     q = theta.size
     if missing == "fiml":
@@ -1362,7 +1362,7 @@ def fit_cfa(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_cfa
+    >>> from workbench.sem.model import fit_cfa
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...                    "speed": ["x7", "x8", "x9"]})
@@ -1477,7 +1477,7 @@ def composite_reliability(result: SEMResult) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_cfa, composite_reliability
+    >>> from workbench.sem.model import fit_cfa, composite_reliability
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
     >>> composite_reliability(res).round(3).to_dict()
@@ -1522,7 +1522,7 @@ def ave(result: SEMResult) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_cfa, ave
+    >>> from workbench.sem.model import fit_cfa, ave
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
     >>> ave(res).round(3).to_dict()
@@ -1587,7 +1587,7 @@ def htmt(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import htmt
+    >>> from workbench.sem.model import htmt
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> htmt(hs, {"visual": ["x1", "x2", "x3"], "speed": ["x7", "x8", "x9"]}).round(3)
             visual  speed
@@ -1645,7 +1645,7 @@ def fornell_larcker(result: SEMResult) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_cfa, fornell_larcker
+    >>> from workbench.sem.model import fit_cfa, fornell_larcker
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
     >>> fornell_larcker(res).round(3)
@@ -1693,7 +1693,7 @@ def residual_correlations(result: SEMResult, *, top: int | None = 10) -> pd.Data
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_cfa, residual_correlations
+    >>> from workbench.sem.model import fit_cfa, residual_correlations
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...                    "speed": ["x7", "x8", "x9"]})
@@ -1758,7 +1758,7 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem import fit_cfa, modification_indices
+    >>> from workbench.sem.model import fit_cfa, modification_indices
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> res = fit_cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...                    "speed": ["x7", "x8", "x9"]})

@@ -15,7 +15,7 @@ difference test against the previous level, the changes in CFI and RMSEA, and a
 plain verdict using the cut-offs of Cheung & Rensvold (2002) and Chen (2007).
 The estimation is done here (Fisher scoring on a global parameter vector
 mapped into each group's matrices), not by semopy, which has no multi-group
-models; the single-group helpers of :mod:`workbench.sem` supply the data
+models; the single-group helpers of :mod:`workbench.sem.model` supply the data
 checks, the model syntax and the RMSEA interval.
 """
 
@@ -33,7 +33,7 @@ from scipy import stats
 
 from workbench.errors import InputError
 from workbench.results import Result, jsonable
-from workbench.sem import _prepare_data, _rmsea_ci, _trace_products, cfa_syntax
+from workbench.sem.model import _prepare_data, _rmsea_ci, _trace_products, cfa_syntax
 
 __all__ = ["InvarianceResult", "measurement_invariance"]
 
@@ -707,7 +707,7 @@ def measurement_invariance(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from workbench.invariance import measurement_invariance
+    >>> from workbench.sem.invariance import measurement_invariance
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=(400, 2))
     >>> load = np.array([[1, 0.8, 0.9, 0, 0, 0], [0, 0, 0, 1, 0.7, 0.8]])

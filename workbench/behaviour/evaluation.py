@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.clv import check_transaction_frame
+from workbench.behaviour.clv import check_transaction_frame
 from workbench.errors import InputError
 from workbench.results import Result, fields_dict, jsonable, with_warnings
 
@@ -490,7 +490,7 @@ def _prepare(
     if missing:
         raise InputError(
             f"the panel lacks the column(s) {missing}",
-            hint="build it with workbench.evaluation.member_period_panel",
+            hint="build it with workbench.behaviour.evaluation.member_period_panel",
         )
     if not isinstance(treated, pd.Series):
         raise InputError(

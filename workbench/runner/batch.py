@@ -5,7 +5,7 @@
     workbench batch STUDY --data FILE [--codebook FILE] (--by COLUMN | --grid params.yml)
                     [--param KEY=VALUE ...] [--out DIR] [--jobs N] [--scheduler ADDRESS]
 
-Every run of a batch is an ordinary :func:`workbench.cli.run_study` run with its
+Every run of a batch is an ordinary :func:`workbench.runner.engine.run_study` run with its
 own folder inside the batch folder (``reports/<study>/batch-<date-time>/<run>/``).
 The runs go in parallel on Dask: locally on a
 ``distributed.LocalCluster`` with one single-threaded worker process per job,
@@ -151,7 +151,7 @@ def split_by(path: str | Path, column: str, folder: str | Path) -> dict[str, Pat
 
     The input file is only read. CSV input is split as text, so every cell is
     written back exactly as it was read (no number reformatting); other formats
-    are read with :func:`workbench.data.read_table` and written as UTF-8 CSV.
+    are read with :func:`workbench.intake.data.read_table` and written as UTF-8 CSV.
     Rows with an empty ``column`` go to no file.
 
     Returns
@@ -165,7 +165,7 @@ def split_by(path: str | Path, column: str, folder: str | Path) -> dict[str, Pat
     InputError
         The file cannot be read or has no column ``column``.
     """
-    from workbench.data import NA_VALUES, read_table
+    from workbench.intake.data import NA_VALUES, read_table
 
     table = read_table(path)  # checks the file and finds its encoding
     if column not in table.frame.columns:
@@ -176,7 +176,7 @@ def split_by(path: str | Path, column: str, folder: str | Path) -> dict[str, Pat
             hint="Columns: " + ", ".join(map(str, table.frame.columns)) + ".",
         )
     if table.encoding is not None:  # CSV: keep the cells as text
-        from workbench.data import _delimiter
+        from workbench.intake.data import csv_delimiter
 
         text = Path(path).read_bytes().decode(table.encoding)
         import io
@@ -184,7 +184,7 @@ def split_by(path: str | Path, column: str, folder: str | Path) -> dict[str, Pat
         frame = pd.read_csv(
             io.StringIO(text),
             dtype=str,
-            sep=_delimiter(text, Path(path)),
+            sep=csv_delimiter(text, Path(path)),
             keep_default_na=False,
             na_values=NA_VALUES,
         )
@@ -272,7 +272,7 @@ def _params_text(params: Mapping[str, Any]) -> str:
 
 def new_batch_dir(study: str, out: str | Path | None) -> Path:
     """``--out`` (absent or empty) or a new ``reports/<study>/batch-<date-time>`` folder."""
-    from workbench.cli import claim_folder, reports_root
+    from workbench.runner.engine import claim_folder, reports_root
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return claim_folder(reports_root() / study / f"batch-{stamp}", out, what="batch")
@@ -286,7 +286,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     ``codebook``, ``params`` (the full set), ``out``, ``by_value`` and ``own``
     (the run's own parameters, shown in the index).
     """
-    from workbench.cli import run_study
+    from workbench.runner.engine import run_study
 
     row: dict[str, Any] = {
         "name": task["name"],
@@ -370,8 +370,8 @@ def run_batch(
         ``by``/``grid``, a missing column, an empty grid or an invalid parameter
         set (all sets are checked and every bad one is named). Nothing runs.
     """
-    from workbench.cli import in_reports_root, mark_complete, reports_root
-    from workbench.report import update_index
+    from workbench.presentation.report import update_index
+    from workbench.runner.engine import in_reports_root, mark_complete, reports_root
     from workbench.studies import get_study
 
     spec = get_study(study)
@@ -398,7 +398,7 @@ def run_batch(
             )
     else:
         spec.validate(base)
-        from workbench.data import read_table
+        from workbench.intake.data import read_table
 
         frame = read_table(data).frame  # fail on a missing column before making a folder
         if by not in frame.columns:
@@ -540,7 +540,7 @@ def _now() -> str:
 # --------------------------------------------------------------------------- HTML
 def batch_table_html(result: BatchResult, *, folder: Path | None = None) -> str:
     """The runs side by side as an HTML table; every value is escaped."""
-    from workbench.report import _fmt, esc
+    from workbench.presentation.report import esc, format_value
 
     keys: list[str] = []
     for r in result.runs:
@@ -572,7 +572,7 @@ def batch_table_html(result: BatchResult, *, folder: Path | None = None) -> str:
             "<tr>"
             f"<td>{esc(r['name'])}</td><td>{esc(setting)}</td><td>{status}</td>"
             f"<td>{esc('' if r.get('n_used') is None else r['n_used'])}</td>"
-            + "".join(f"<td>{esc(_fmt(heads[k])) if k in heads else ''}</td>" for k in keys)
+            + "".join(f"<td>{esc(format_value(heads[k])) if k in heads else ''}</td>" for k in keys)
             + f"<td><pre style='white-space:pre-wrap;margin:0'>{error}</pre></td><td>{link}</td>"
             "</tr>"
         )
@@ -581,7 +581,7 @@ def batch_table_html(result: BatchResult, *, folder: Path | None = None) -> str:
 
 def batch_page(result: BatchResult, record: Mapping[str, Any]) -> str:
     """The batch's ``index.html``."""
-    from workbench.report import REPORT_CSS, esc
+    from workbench.presentation.report import REPORT_CSS, esc
 
     split = (
         f"one run per value of <code>{esc(result.by)}</code>"

@@ -4,7 +4,7 @@
 model and appends ``:=`` definitions of every indirect effect (each chain
 x -> m -> ... -> y), the total indirect and the total effect of each (x, y)
 pair. :func:`bootstrap_sem` fits the model once with
-:func:`workbench.sem.fit_sem` and refits it on resampled rows by warm-started
+:func:`workbench.sem.model.fit_sem` and refits it on resampled rows by warm-started
 Fisher scoring on the resample's covariance matrix (one semopy model for the
 whole bootstrap), giving bootstrap standard errors and percentile confidence
 intervals of the free, standardized and defined parameters, as lavaan's
@@ -25,10 +25,10 @@ import pandas as pd
 from scipy import linalg, stats
 
 from workbench.errors import InputError
-from workbench.factors import _single_threaded_blas
+from workbench.numerics import single_threaded_blas
 from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable
-from workbench.sem import (
+from workbench.sem.model import (
     _BETA,
     _LAMBDA,
     _PSI,
@@ -114,7 +114,7 @@ def indirect_effects_syntax(model: str, *, _allow_none: bool = False) -> tuple[s
 
     Examples
     --------
-    >>> from workbench.sem_bootstrap import indirect_effects_syntax
+    >>> from workbench.sem.bootstrap import indirect_effects_syntax
     >>> syntax, chains = indirect_effects_syntax("m ~ x\\ny ~ m + x")
     >>> print(syntax)
     m ~ b_m_x*x
@@ -227,7 +227,7 @@ class _Scorer:
     """ML Fisher scoring on semopy's matrices with vectorized derivatives.
 
     dSigma/dtheta_k is a sum of symmetric rank-2 terms ``c (a b' + b a')``
-    (see ``workbench.sem._sigma_derivatives``), built at once for all
+    (see ``workbench.sem.model._sigma_derivatives``), built at once for all
     parameters from the nonzero entries of semopy's ``mx_diffs``.
     """
 
@@ -576,11 +576,11 @@ def bootstrap_sem(
         For ``missing`` other than ``"listwise"``, ``n_boot < 2`` or ``ci``
         outside (0, 1).
     InputError
-        As :func:`workbench.sem.fit_sem`, or :func:`indirect_effects_syntax`.
+        As :func:`workbench.sem.model.fit_sem`, or :func:`indirect_effects_syntax`.
 
     Notes
     -----
-    The model is fitted once by :func:`workbench.sem.fit_sem` (ML). Each
+    The model is fitted once by :func:`workbench.sem.model.fit_sem` (ML). Each
     resample draws N rows with replacement from the N complete rows; its
     covariance matrix :math:`S^*` (divisor N, computed from the resample's row
     counts, :mod:`workbench.resampling`) is fitted by Fisher scoring
@@ -626,7 +626,7 @@ def bootstrap_sem(
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.sem_bootstrap import bootstrap_sem
+    >>> from workbench.sem.bootstrap import bootstrap_sem
     >>> hs = pd.read_csv("data/holzinger_swineford_1939.csv")
     >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9\\n"
     >>> model += "textual ~ visual\\nspeed ~ textual"
@@ -688,7 +688,7 @@ def bootstrap_sem(
     try:
         for sums, cross in bootstrap_cross_products(centred, rng, n_boot):
             covs = covariances_from_cross_products(sums, cross, n, ddof=0)
-            with _single_threaded_blas():  # tiny matrices: BLAS threads only add contention
+            with single_threaded_blas():  # tiny matrices: BLAS threads only add contention
                 for b, S in enumerate(covs, start=start):
                     if np.linalg.eigvalsh(S)[0] <= 1e-10 * max(1.0, float(np.trace(S))):
                         continue

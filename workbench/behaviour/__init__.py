@@ -1,0 +1,96 @@
+"""Members' behaviour: transactions (Ibis/DuckDB), CLV, churn, programme evaluation.
+
+Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`.
+"""
+
+from __future__ import annotations
+
+from workbench.behaviour.churn import (
+    ChurnResult,
+    churn_features,
+    churn_model,
+)
+from workbench.behaviour.clv import (
+    BGNBDResult,
+    CLVResult,
+    GammaGammaResult,
+    clv_analysis,
+    customer_lifetime_value,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    holdout_check,
+    rfm_summaries,
+    rfm_summary,
+)
+from workbench.behaviour.evaluation import (
+    NPS,
+    DiDResult,
+    EventStudyResult,
+    ITSResult,
+    LoyaltyMatrix,
+    NPSChange,
+    difference_in_differences,
+    event_study,
+    interrupted_time_series,
+    loyalty_matrix,
+    member_period_panel,
+    net_promoter_score,
+    nps_by,
+    nps_change,
+)
+from workbench.behaviour.transactions import (
+    DEFAULT_SEGMENTS,
+    Transactions,
+    cohort_retention,
+    connect,
+    kpi_panel,
+    load_transactions,
+    rfm_scores,
+    rfm_segment_summary,
+    rfm_segments,
+    segment_definitions,
+    tier_migration,
+    tier_mix,
+)
+
+__all__ = [
+    "DEFAULT_SEGMENTS",
+    "NPS",
+    "BGNBDResult",
+    "CLVResult",
+    "ChurnResult",
+    "DiDResult",
+    "EventStudyResult",
+    "GammaGammaResult",
+    "ITSResult",
+    "LoyaltyMatrix",
+    "NPSChange",
+    "Transactions",
+    "churn_features",
+    "churn_model",
+    "clv_analysis",
+    "cohort_retention",
+    "connect",
+    "customer_lifetime_value",
+    "difference_in_differences",
+    "event_study",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "holdout_check",
+    "interrupted_time_series",
+    "kpi_panel",
+    "load_transactions",
+    "loyalty_matrix",
+    "member_period_panel",
+    "net_promoter_score",
+    "nps_by",
+    "nps_change",
+    "rfm_scores",
+    "rfm_segment_summary",
+    "rfm_segments",
+    "rfm_summaries",
+    "rfm_summary",
+    "segment_definitions",
+    "tier_migration",
+    "tier_mix",
+]

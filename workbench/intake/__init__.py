@@ -1,0 +1,44 @@
+"""Intake: codebooks, data files into frames, screening of the answers.
+
+Modules: :mod:`~workbench.intake.codebook`, :mod:`~workbench.intake.data`, :mod:`~workbench.intake.screening`.
+"""
+
+from __future__ import annotations
+
+from workbench.intake.codebook import (
+    Codebook,
+    Construct,
+    Scale,
+    load_codebook,
+)
+from workbench.intake.data import (
+    SurveyData,
+    Table,
+    complete_cases,
+    csv_delimiter,
+    file_sha256,
+    load_survey,
+    read_table,
+    require_respondents,
+)
+from workbench.intake.screening import (
+    ScreeningResult,
+    screen_items,
+)
+
+__all__ = [
+    "Codebook",
+    "Construct",
+    "Scale",
+    "ScreeningResult",
+    "SurveyData",
+    "Table",
+    "complete_cases",
+    "csv_delimiter",
+    "file_sha256",
+    "load_codebook",
+    "load_survey",
+    "read_table",
+    "require_respondents",
+    "screen_items",
+]

@@ -1,0 +1,86 @@
+"""Structural equation models: CFA/SEM (lavaan conventions), bootstrap, invariance, the experience-economy model.
+
+Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`.
+"""
+
+from __future__ import annotations
+
+from workbench.sem.bootstrap import (
+    SEMBootstrap,
+    bootstrap_sem,
+    indirect_effects_syntax,
+)
+from workbench.sem.experience import (
+    DEFAULT_NESTED,
+    EDUTAINMENT,
+    FOUR_CORRELATED,
+    OUTCOMES,
+    REALMS,
+    SECOND_ORDER,
+    SYNONYMS,
+    AbsoluteDifference,
+    ResponseSurface,
+    absolute_difference_index,
+    compare_models,
+    competing_models,
+    default_structural_paths,
+    full_model,
+    parse_paths,
+    realm_importance,
+    realm_table,
+    resolve_constructs,
+    response_surface,
+)
+from workbench.sem.invariance import (
+    InvarianceResult,
+    measurement_invariance,
+)
+from workbench.sem.model import (
+    SEMResult,
+    ave,
+    cfa_syntax,
+    composite_reliability,
+    fit_cfa,
+    fit_sem,
+    fornell_larcker,
+    htmt,
+    modification_indices,
+    residual_correlations,
+)
+
+__all__ = [
+    "DEFAULT_NESTED",
+    "EDUTAINMENT",
+    "FOUR_CORRELATED",
+    "OUTCOMES",
+    "REALMS",
+    "SECOND_ORDER",
+    "SYNONYMS",
+    "AbsoluteDifference",
+    "InvarianceResult",
+    "ResponseSurface",
+    "SEMBootstrap",
+    "SEMResult",
+    "absolute_difference_index",
+    "ave",
+    "bootstrap_sem",
+    "cfa_syntax",
+    "compare_models",
+    "competing_models",
+    "composite_reliability",
+    "default_structural_paths",
+    "fit_cfa",
+    "fit_sem",
+    "fornell_larcker",
+    "full_model",
+    "htmt",
+    "indirect_effects_syntax",
+    "measurement_invariance",
+    "modification_indices",
+    "parse_paths",
+    "realm_importance",
+    "realm_table",
+    "residual_correlations",
+    "resolve_constructs",
+    "response_surface",
+]
