@@ -48,6 +48,8 @@ test: $(TEST_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests bench
 	$(BIN)/ruff format --check workbench tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -408,6 +408,18 @@ def test_defined_parameter_with_unknown_label_is_an_input_error(hs):
         )
 
 
+@pytest.mark.parametrize("constant", ['"2"', "1j", "True"])
+def test_defined_parameter_with_a_constant_that_is_not_a_real_number_is_an_input_error(
+    hs, constant
+):
+    with pytest.raises(InputError, match="not a real number"):
+        fit_sem(
+            hs,
+            "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ a*visual\n"
+            f"d := a*{constant}",
+        )
+
+
 # --------------------------------------------------------------------------
 # FIML (lavaan missing = "ml")
 # --------------------------------------------------------------------------

@@ -142,27 +142,27 @@ def load_yaml(text: str, *, source: str, what: str = "file") -> Any:
     >>> load_yaml("items: [ON, OFF, yes]\\nn: 1e3\\nok: true\\nwhen: 2025-01-01", source="x")
     {'items': ['ON', 'OFF', 'yes'], 'n': 1000.0, 'ok': True, 'when': '2025-01-01'}
     """
-    where = {"file": source} if what == "file" else {}
+    file = source if what == "file" else None
     label = "" if what == "file" else f" of {source}"
     subject = "The file" if what == "file" else f"The value of {source}"
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise InputError(
             f"The YAML{label} is larger than {MAX_BYTES // 1_000_000} MB.",
-            **where,
+            file=file,
             hint="Codebooks and parameters are small; check that the right file was given.",
         )
     try:
         return yaml.load(text, Loader=StrictLoader)
     except _Problem as exc:
         at = f" (line {exc.line})" if exc.line else ""
-        raise InputError(f"{exc.problem}{at}", **where) from None
+        raise InputError(f"{exc.problem}{at}", file=file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(
             f"{subject} is not valid YAML{at}: {problem}.",
-            **where,
+            file=file,
             hint="Check indentation and quoting near that line; quote text that contains "
             "':' or '#', e.g. label: \"Trust: overall\".",
         ) from None

@@ -1777,7 +1777,7 @@ def simulate_programme(
     exp_s1 = exp_s1 * spend_mult[:, None]
     cell = in_panel & treated[:, None] & np.asarray(post_month)[None, :]
 
-    def effect(e0: np.ndarray, e1: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    def effect(e0: np.ndarray, e1: np.ndarray, mask: np.ndarray) -> dict[str, float | None]:
         d0, d1 = float(e0[mask].sum()), float(e1[mask].sum())
         cells = int(mask.sum())
         return {

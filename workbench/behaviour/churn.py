@@ -21,6 +21,7 @@ from workbench.results import Result, jsonable, with_warnings
 
 __all__ = ["ChurnResult", "churn_features", "churn_model"]
 
+ModelKind = Literal["logit", "gbm"]
 _MODELS = ("logit", "gbm")
 _FEATURE_SETS = ("rfm", "basic")
 
@@ -375,7 +376,7 @@ def churn_model(
     cutoff: str | pd.Timestamp,
     window_days: int = 90,
     features: Literal["rfm", "basic"] = "rfm",
-    model: Literal["logit", "gbm"] = "logit",
+    model: ModelKind = "logit",
     test_share: float = 0.3,
     seed: int = 2026,
     members: pd.DataFrame | None = None,

@@ -51,11 +51,14 @@ __all__ = [
     "nps_change",
 ]
 
+Period = Literal["month", "week", "quarter"]
 _PERIODS = ("month", "week", "quarter")
 _FREQ = {"month": "M", "week": "W-SUN", "quarter": "Q"}
+Outcome = Literal["frequency", "spend", "retention"]
 _OUTCOMES = ("frequency", "spend", "retention")
 _OUTCOME_COL = {"frequency": "purchases", "spend": "spend", "retention": "retained"}
 _CLUSTERS = ("member",)
+ModelKind = Literal["linear", "poisson"]
 _MODELS = ("linear", "poisson")
 _HORIZONS = (("short", 0, 3), ("medium", 4, 12), ("long", 13, None))
 CAVEAT_ITS = (
@@ -83,7 +86,7 @@ def _check_ci(ci: float) -> float:
 def member_period_panel(
     transactions: pd.DataFrame,
     *,
-    period: Literal["month", "week", "quarter"] = "month",
+    period: Period = "month",
     members: pd.DataFrame | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -652,12 +655,12 @@ class EventStudyResult(Result):
 def event_study(
     panel: pd.DataFrame,
     *,
-    outcome: Literal["frequency", "spend", "retention"],
+    outcome: Outcome,
     treated: pd.Series,
     launch_date: str | pd.Timestamp,
     leads: int = 6,
     lags: int = 12,
-    model: Literal["linear", "poisson"] = "linear",
+    model: ModelKind = "linear",
     ci: float = 0.95,
 ) -> EventStudyResult:
     """Event study: two-way fixed effects with relative-period dummies.
@@ -802,7 +805,7 @@ def _event_study(
     v_l = fit.vcov[np.ix_(lead_idx, lead_idx)]
     chi2 = float(b_l @ np.linalg.solve(v_l, b_l))
     p_pre = float(stats.chi2.sf(chi2, len(lead_idx)))
-    rows = []
+    horizon_rows: list[list[Any]] = []
     for name, a, b in _HORIZONS:
         sel = [i for i, k in enumerate(ks) if k >= a and (b is None or k <= b)]
         if sel:
@@ -810,11 +813,12 @@ def _event_study(
             w[sel] = 1 / len(sel)
             est = float(w @ fit.coef)
             s = float(np.sqrt(w @ fit.vcov @ w))
-            rows.append([name, a, b, len(sel), est, s, est - q * s, est + q * s])
+            horizon_rows.append([name, a, b, len(sel), est, s, est - q * s, est + q * s])
         else:
-            rows.append([name, a, b, 0] + [np.nan] * 4)
+            horizon_rows.append([name, a, b, 0] + [np.nan] * 4)
     hz = pd.DataFrame(
-        rows, columns=["horizon", "k_from", "k_to", "n_k", "estimate", "se", "ci_low", "ci_high"]
+        horizon_rows,
+        columns=["horizon", "k_from", "k_to", "n_k", "estimate", "se", "ci_low", "ci_high"],
     ).set_index("horizon")
     hz["p"] = _t_p(hz["estimate"].to_numpy(), hz["se"].to_numpy(), dof)
     warns = []
@@ -969,11 +973,11 @@ class DiDResult(Result):
 def difference_in_differences(
     panel: pd.DataFrame,
     *,
-    outcome: Literal["frequency", "spend", "retention"],
+    outcome: Outcome,
     treated: pd.Series,
     launch_date: str | pd.Timestamp,
     cluster: Literal["member"] = "member",
-    model: Literal["linear", "poisson"] = "linear",
+    model: ModelKind = "linear",
     ci: float = 0.95,
 ) -> DiDResult:
     """Difference in differences by two-way fixed effects with member-clustered SEs.

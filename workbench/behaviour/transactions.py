@@ -384,7 +384,7 @@ def load_transactions(
         )
     con = ibis.duckdb.connect()
     columns = _read_raw(con, path, "_wb_raw")
-    mapping = {
+    given = {
         "member_id": member_col,
         "date": date_col,
         "amount": amount_col,
@@ -394,7 +394,7 @@ def load_transactions(
         "points_earned": points_earned_col,
         "points_redeemed": points_redeemed_col,
     }
-    mapping = {k: v for k, v in mapping.items() if v is not None}
+    mapping = {k: v for k, v in given.items() if v is not None}
     for std, col in mapping.items():
         if col not in columns:
             raise InputError(

@@ -919,7 +919,7 @@ def moderation(
         ftest = _nested_f(restricted, fit)
         if L == 1:
             row = _coef_row(fit, 2 + L, ci)
-            interaction = {k: row[k] for k in ("estimate", "se", "t", "p")}
+            interaction: dict[str, float | None] = {k: row[k] for k in ("estimate", "se", "t", "p")}
         else:
             interaction = {"estimate": None, "se": None, "t": None, "p": ftest["p"]}
         interaction |= {
@@ -940,7 +940,9 @@ def moderation(
         sig = "not applicable"
         regions: tuple[tuple[float, float], ...] = ()
         w_range = (math.nan, math.nan)
-        grid_levels = [(str(lv), math.nan, j) for j, lv in enumerate(order)]
+        grid_levels: list[tuple[str, float, int | None]] = [
+            (str(lv), math.nan, j) for j, lv in enumerate(order)
+        ]
     else:
         wv = frame[moderator].to_numpy(dtype=float)
         w_mean = float(wv.mean())
@@ -1008,11 +1010,11 @@ def moderation(
     gx = grid - x_mean if center else grid
     cmean = C.mean(axis=0) if len(covs) else np.zeros(0)
     pieces = []
-    for label, w0, j in grid_levels:
+    for label, w0, level in grid_levels:
         if categorical:
             d = np.zeros(D.shape[1])
-            if j:
-                d[j - 1] = 1.0
+            if level:
+                d[level - 1] = 1.0
             rows_x = np.column_stack(
                 [np.ones_like(gx), gx, np.tile(d, (len(gx), 1)), gx[:, None] * d]
             )

@@ -736,7 +736,9 @@ def parallel_analysis(
             hint="check n_obs, or drop items.",
         )
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**32))
+        entropy = np.random.SeedSequence().entropy
+        assert isinstance(entropy, int)  # drawn from the OS when no entropy is given
+        seed = int(entropy % (2**32))
     rng = np.random.default_rng(seed)
 
     with single_threaded_blas():  # batched tiny matrices: BLAS threads only add contention

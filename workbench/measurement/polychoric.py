@@ -461,8 +461,8 @@ def _estimate(
                 "No respondent answered every item, so listwise deletion leaves no data.",
                 hint="use missing='pairwise'.",
             )
-        for j, item in enumerate(items):
-            col = values[:, j]
+        for k, item in enumerate(items):
+            col = values[:, k]
             if col.min() == col.max():
                 raise InputError(
                     "After listwise deletion this item has only one answer category.",

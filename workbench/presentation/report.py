@@ -230,7 +230,10 @@ class Marker(str):
         marker.shape = shape
         return marker
 
-    def __getnewargs__(self) -> tuple[str, str, str]:  # pickle and copy keep the shape
+    # pickle and copy keep the shape. typeshed types str.__getnewargs__ as tuple[str], but it
+    # must match __new__, whose extra arguments here mypy accepts (__new__ is exempt from
+    # override checks, this hook is not).
+    def __getnewargs__(self) -> tuple[str, str, str]:  # type: ignore[override]
         return str(self), self.colour, self.shape
 
     def __html__(self) -> str:
@@ -711,7 +714,9 @@ def _text(value: Any) -> str:
 def _markdown(source: str) -> str:
     import mistune
 
-    return mistune.html(source)
+    html = mistune.html(source)
+    assert isinstance(html, str)  # the HTML renderer; only mistune's AST renderer gives a list
+    return html
 
 
 def _output_html(output: Mapping[str, Any]) -> str:
@@ -801,7 +806,9 @@ def update_index(reports_dir: str | Path) -> Path:
     rows = []
     for folder, res in runs:
         rel = os.path.relpath(folder, reports_dir).replace(os.sep, "/")
-        headline = res.get("headline") if isinstance(res.get("headline"), dict) else {}
+        headline = res.get("headline")
+        if not isinstance(headline, dict):
+            headline = {}
         heads = "<br>".join(f"{esc(k)}: {esc(format_value(v))}" for k, v in headline.items())
         n_warn = len(res["warnings"]) if isinstance(res.get("warnings"), list) else 0
         rows.append(

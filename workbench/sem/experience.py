@@ -1243,8 +1243,8 @@ def response_surface(
         index=[f"b{i}" for i in range(6)],
     )
     rows = {}
-    for name, w in _SURFACE_WEIGHTS.items():
-        w = np.asarray(w, dtype=float)
+    for name, weights in _SURFACE_WEIGHTS.items():
+        w = np.asarray(weights, dtype=float)
         est = float(w @ b)
         se = float(np.sqrt(w @ V @ w))
         t = est / se

@@ -40,7 +40,7 @@ __all__ = ["InvarianceResult", "measurement_invariance"]
 Level = Literal["configural", "metric", "scalar"]
 Missing = Literal["listwise"]
 
-_LEVELS = ("configural", "metric", "scalar")
+_LEVELS: tuple[Level, ...] = ("configural", "metric", "scalar")
 _MISSING = ("listwise",)
 _TABLE_COLUMNS = [
     "chi2",
@@ -723,14 +723,14 @@ def measurement_invariance(
     ['configural', 'metric', 'scalar']
     """
     start = time.perf_counter()
-    levels = [levels] if isinstance(levels, str) else list(levels)
-    bad = [lv for lv in levels if lv not in _LEVELS]
-    if bad or "configural" not in levels or len(set(levels)) != len(levels):
+    requested: list[str] = [levels] if isinstance(levels, str) else list(levels)
+    bad = [lv for lv in requested if lv not in _LEVELS]
+    if bad or "configural" not in requested or len(set(requested)) != len(requested):
         raise ValueError(
             f"levels must be distinct values among {list(_LEVELS)}, including 'configural' "
-            f"(the baseline of the comparisons), got {levels!r}."
+            f"(the baseline of the comparisons), got {requested!r}."
         )
-    levels = sorted(levels, key=_LEVELS.index)
+    levels = [lv for lv in _LEVELS if lv in requested]  # distinct and valid: in _LEVELS order
     if missing not in _MISSING:
         raise ValueError(f"missing must be one of {list(_MISSING)}, got {missing!r}.")
     syntax = cfa_syntax(constructs)  # validates the constructs

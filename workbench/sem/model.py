@@ -255,6 +255,13 @@ def _check_expression(expr: str, labels: set[str]) -> ast.Expression:
                 f"Defined parameter '{expr}' uses an unsupported operation.",
                 hint="Use labels with + - * / and ^ only, e.g. 'ab := a*b'.",
             )
+        if isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool) or not isinstance(node.value, int | float)
+        ):
+            raise InputError(
+                f"Defined parameter '{expr}' uses {node.value!r}, which is not a real number.",
+                hint="Use labels and plain numbers, e.g. 'half := a/2'.",
+            )
         if isinstance(node, ast.Name) and node.id not in labels:
             raise InputError(
                 f"Defined parameter '{expr}' uses '{node.id}', which is not a parameter label.",
@@ -390,8 +397,9 @@ def _sigma_derivatives(model: Any, diffs: Sequence[Sequence[np.ndarray | None]])
             g += t + t.T
         if dm[_PSI] is not None:
             g += m @ dm[_PSI] @ m.T
-        if dm[_THETA] is not None:
-            g += dm[_THETA]
+        d_theta = dm[_THETA]
+        if d_theta is not None:
+            g += d_theta
         out[k] = g
     return out
 
@@ -475,7 +483,7 @@ def _eval(tree: ast.Expression, names: Mapping[str, float]) -> float:
     def ev(node: ast.AST) -> float:
         if isinstance(node, ast.Expression):
             return ev(node.body)
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
             return float(node.value)
         if isinstance(node, ast.Name):
             return float(names[node.id])

@@ -275,7 +275,7 @@ def analyse(
     outcome: str = "loyalty",
     bootstrap: int = 1000,
     seed: int = 2026,
-    missing: str = "listwise",
+    missing: sem.Missing = "listwise",
     sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> ExperienceStudy:
     """Run the experience-economy study (parameters as ``workbench list``)."""

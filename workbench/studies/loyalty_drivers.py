@@ -404,7 +404,7 @@ def analyse(
     outcome: str = "loyalty",
     drivers: list[str] | None = None,
     controls: list[str] | None = None,
-    model: str = "auto",
+    model: drv.ModelKind = "auto",
     robust: bool = False,
     mediator: list[str] | None = None,
     moderator: str = "",
@@ -640,9 +640,10 @@ def _findings(s: LoyaltyDriversStudy) -> list[str]:
             + ("differ" if differ else "do not differ significantly")
             + f" (F({st['df1']}, {st['df2']}) = {st['F']:.2f}, {format_p(st['p'])})."
         )
-    red = fit.assumptions[fit.assumptions["status"] == "red"] if fit.assumptions is not None else []
-    if len(red):
-        out.append(
-            "Check before relying on the model: " + "; ".join(red["check"].tolist()) + " (red)."
-        )
+    if fit.assumptions is not None:
+        red = fit.assumptions[fit.assumptions["status"] == "red"]
+        if len(red):
+            out.append(
+                "Check before relying on the model: " + "; ".join(red["check"].tolist()) + " (red)."
+            )
     return out

@@ -27,11 +27,7 @@ COLUMN_PARAMS = (
 
 def load(data: str, params: dict[str, Any]) -> txn.Transactions:
     """Load and validate the transactions file as the parameters map its columns."""
-    kwargs = {k: (params.get(k) or None) for k in COLUMN_PARAMS}
-    for k in ("member_col", "date_col", "amount_col"):
-        kwargs[k] = (
-            kwargs[k] or {"member_col": "member_id", "date_col": "date", "amount_col": "amount"}[k]
-        )
+    columns: dict[str, str | None] = {k: (params.get(k) or None) for k in COLUMN_PARAMS}
     members = params.get("members") or None
     if members:
         from workbench.studies import project_path
@@ -39,10 +35,17 @@ def load(data: str, params: dict[str, Any]) -> txn.Transactions:
         members = str(project_path(members))
     return txn.load_transactions(
         data,
+        member_col=columns["member_col"] or "member_id",
+        date_col=columns["date_col"] or "date",
+        amount_col=columns["amount_col"] or "amount",
+        order_col=columns["order_col"],
+        channel_col=columns["channel_col"],
+        store_col=columns["store_col"],
+        points_earned_col=columns["points_earned_col"],
+        points_redeemed_col=columns["points_redeemed_col"],
         refunds=params.get("refunds", "error"),
         members=members,
         engine=params.get("engine", "duckdb"),
-        **kwargs,
     )
 
 
@@ -156,7 +159,7 @@ class MemberAnalyticsStudy(Result):
     def tier_figure(self):
         from workbench.presentation.plots import migration_heatmap
 
-        if self.tier_migration is None:
+        if self.tier_migration is None or self.tier_dates is None:
             return None
         return migration_heatmap(
             self.tier_migration, start=self.tier_dates[0], end=self.tier_dates[1]
@@ -237,7 +240,7 @@ class MemberAnalyticsStudy(Result):
             "clv": self.clv.to_dict(),
             "churn": None if self.churn is None else self.churn.to_dict(),
             "tiers": None
-            if self.tier_migration is None
+            if self.tier_migration is None or self.tier_dates is None
             else {
                 "start": self.tier_dates[0],
                 "end": self.tier_dates[1],
@@ -255,7 +258,10 @@ class MemberAnalyticsStudy(Result):
 
     def headline(self) -> dict[str, Any]:
         last = self.kpis.iloc[-1]
-        out = {"members": self.transactions.n_members, "last period active": int(last["active"])}
+        out: dict[str, Any] = {
+            "members": self.transactions.n_members,
+            "last period active": int(last["active"]),
+        }
         if pd.notna(last.get("retention_rate")):
             out["retention"] = f"{100 * last['retention_rate']:.0f}%"
         if self.churn is not None:
@@ -270,14 +276,14 @@ def _range(value: Any) -> list[Any] | None:
 def analyse(
     tx: txn.Transactions,
     *,
-    period: str = "month",
+    period: txn.Period = "month",
     inactivity_periods: int = 3,
     tier_history: str = "",
     holdout_days: int = 180,
     clv_horizon: int = 12,
     discount_rate: float = 0.01,
     churn_window_days: int = 90,
-    churn_model: str = "logit",
+    churn_model: churn_mod.ModelKind = "logit",
     seed: int = 2026,
     **_: Any,
 ) -> MemberAnalyticsStudy:
@@ -454,7 +460,7 @@ def _findings(s: MemberAnalyticsStudy) -> list[str]:
                 + "."
             )
         out.append(text)
-    if s.tier_migration is not None:
+    if s.tier_migration is not None and s.tier_dates is not None:
         m = s.tier_migration
         same = sum(m.loc[t, t] for t in m.index if t in m.columns)
         total = m.drop(index=[i for i in m.index if str(i).startswith("(")], errors="ignore")

@@ -325,14 +325,14 @@ def survey_scores(
     score = frame[loyalty_construct]
     if not pd.api.types.is_numeric_dtype(score) or pd.api.types.is_bool_dtype(score):
         bad = pd.to_numeric(score, errors="coerce").isna() & score.notna()
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1 if bad.any() else None
+        bad_row = int(np.flatnonzero(bad.to_numpy())[0]) + 1 if bad.any() else None
         raise InputError(
             f"The survey's attitude column '{loyalty_construct}' is not numeric (no codebook "
             "was given, so it is used as it is).",
             file=sv.path,
             column=loyalty_construct,
-            row=row,
-            value=None if row is None else str(score.iloc[row - 1]),
+            row=bad_row,
+            value=None if bad_row is None else str(score.iloc[bad_row - 1]),
             hint="Recode it as numbers (leave 'no answer' empty), or give a codebook whose "
             "loyalty construct lists its items.",
         )
@@ -496,9 +496,9 @@ def analyse(
     members: str = "",
     treated_col: str = "treated",
     treated_file: str = "",
-    outcome: str = "frequency",
-    model: str = "poisson",
-    period: str = "month",
+    outcome: ev.Outcome = "frequency",
+    model: ev.ModelKind = "poisson",
+    period: ev.Period = "month",
     leads: int = 6,
     lags: int = 12,
     survey: str = "",
