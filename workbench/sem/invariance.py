@@ -33,7 +33,7 @@ from scipy import stats
 
 from workbench.errors import InputError
 from workbench.results import Result, jsonable
-from workbench.sem.model import _prepare_data, _rmsea_ci, _trace_products, cfa_syntax
+from workbench.sem.model import _indices, _prepare_data, _trace_products, cfa_syntax
 
 __all__ = ["InvarianceResult", "measurement_invariance"]
 
@@ -444,34 +444,8 @@ def _fit_statistics(spec: _Spec, x: np.ndarray, sample: _Sample) -> dict[str, fl
     npar = spec.npar
     df = n_groups * (p * (p + 1) // 2 + p) - npar
     df_b = n_groups * p * (p - 1) // 2
-    pval = float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan
-    d_m, d_b = chi2 - df, chi2_b - df_b
-    denom = max(d_m, d_b, 0.0)
-    cfi = 1.0 - max(d_m, 0.0) / denom if denom > 0 else 1.0
-    if df > 0:
-        tli = (chi2_b / df_b - chi2 / df) / (chi2_b / df_b - 1.0)
-        rmsea = math.sqrt(max(chi2 / n / df - 1.0 / n, 0.0)) * math.sqrt(n_groups)
-        lo, hi = (v * math.sqrt(n_groups) for v in _rmsea_ci(chi2, df, n))
-    else:
-        tli, rmsea, lo, hi = 1.0, 0.0, np.nan, np.nan
-    return {
-        "chi2": chi2,
-        "df": int(df),
-        "p": pval,
-        "cfi": cfi,
-        "tli": tli,
-        "rmsea": rmsea,
-        "rmsea_ci_low": lo,
-        "rmsea_ci_high": hi,
-        "srmr": srmr,
-        "aic": -2 * logl + 2 * npar,
-        "bic": -2 * logl + npar * math.log(n),
-        "logl": logl,
-        "logl_h1": logl_h1,
-        "npar": int(npar),
-        "baseline_chi2": chi2_b,
-        "baseline_df": int(df_b),
-    }
+    # the same fit indices as single-group fits (one computation, one df = 0 rule)
+    return _indices(chi2, df, chi2_b, df_b, n, logl, logl_h1, npar, srmr, n_groups=n_groups)
 
 
 def _estimates_table(

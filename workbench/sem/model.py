@@ -590,7 +590,16 @@ def _indices(
     logl_h1: float,
     npar: int,
     srmr: float,
+    *,
+    n_groups: int = 1,
 ) -> dict[str, Any]:
+    """The fit indices of an ML model from its and the baseline model's chi-square.
+
+    The one place CFI, TLI and RMSEA are computed (single- and multi-group fits alike).
+    df = 0 (saturated): TLI 1 and RMSEA 0, as lavaan; df < 0 (not identified): NaN.
+    With ``n_groups`` > 1 the RMSEA and its interval are multiplied by sqrt(G), as lavaan's
+    multi-group RMSEA; its close-fit p-value is then not reported (NaN).
+    """
     pval = float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan
     p_b = float(stats.chi2.sf(chi2_b, df_b)) if df_b > 0 else np.nan
     d, d_b = chi2 - df, chi2_b - df_b
@@ -598,9 +607,10 @@ def _indices(
     cfi = 1.0 - max(d, 0.0) / denom if denom > 0 else 1.0
     if df > 0 and df_b > 0:
         tli = (chi2_b / df_b - chi2 / df) / (chi2_b / df_b - 1.0)
-        rmsea = math.sqrt(max(chi2 / n / df - 1.0 / n, 0.0))
-        lo, hi = _rmsea_ci(chi2, df, n)
-        rmsea_p = float(stats.ncx2.sf(chi2, df, n * df * 0.05**2))
+        groups = math.sqrt(n_groups)
+        rmsea = math.sqrt(max(chi2 / n / df - 1.0 / n, 0.0)) * groups
+        lo, hi = (v * groups for v in _rmsea_ci(chi2, df, n))
+        rmsea_p = float(stats.ncx2.sf(chi2, df, n * df * 0.05**2)) if n_groups == 1 else np.nan
     else:
         tli = rmsea = lo = hi = rmsea_p = np.nan
         if df == 0:
