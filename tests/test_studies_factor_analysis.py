@@ -204,3 +204,24 @@ def test_three_respondents_stop_with_a_clear_message_not_a_linear_algebra_error(
     survey = load_survey(path, DATA / "loyalty_survey.codebook.yaml")
     with pytest.raises(InputError, match="Only 3 usable respondent"):
         analyse(survey, pa_iterations=10)
+
+
+@pytest.mark.parametrize("missing", ["listwise", "pairwise"])
+def test_the_item_correlation_matrix_is_computed_once_per_run(monkeypatch, missing):
+    """KMO, Bartlett, parallel analysis, MAP, Kaiser and the EFA share one matrix."""
+    from workbench.measurement import factors
+
+    calls = []
+    real = factors._correlation_from_data
+
+    def counted(data, how):
+        calls.append(how)
+        return real(data, how)
+
+    monkeypatch.setattr(factors, "_correlation_from_data", counted)
+    survey = load_survey(
+        DATA / "holzinger_swineford_1939.csv", DATA / "holzinger_swineford_1939.codebook.yaml"
+    )
+    study = analyse(survey, pa_iterations=10, missing=missing, cfa=False)
+    assert calls == [missing]
+    assert study.efa.loadings.shape[1] >= 1

@@ -70,19 +70,70 @@ def _check_option(name: str, value: Any, valid: tuple[str, ...]) -> None:
         raise ValueError(f"{name}={value!r} is not valid; use one of {', '.join(map(repr, valid))}")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Corr:
+@dataclasses.dataclass(frozen=True, eq=False)
+class ItemCorrelations:
+    """Item correlations computed once, for every factor-analysis step that needs them.
+
+    Pass it as ``corr=`` to :func:`kmo`, :func:`bartlett_sphericity`,
+    :func:`parallel_analysis`, :func:`map_test`, :func:`kaiser_count` and :func:`efa`: each
+    then uses it as it is, with its sample size, instead of computing the matrix again.
+
+    Attributes
+    ----------
+    r : numpy.ndarray
+        The correlation matrix.
+    items : tuple of str
+        Item names, in the order of ``r``.
+    n_obs : int or None
+        Respondents behind ``r`` (listwise: complete rows; pairwise: as each statistic's
+        documentation says).
+    missing : str or None
+        ``"listwise"`` or ``"pairwise"`` (None when built from a given matrix).
+    eigenvalues : numpy.ndarray
+        Eigenvalues of ``r``, largest first (computed once, by the singularity check).
+    """
+
     r: np.ndarray
     items: tuple[str, ...]
     n_obs: int | None
     missing: str | None
-    #: Eigenvalues of ``r``, largest first (computed once, by the singularity check).
     eigenvalues: np.ndarray
+
+
+_Corr = ItemCorrelations  # the internal name of the same thing
+
+
+def item_correlations(
+    data: pd.DataFrame | np.ndarray, *, missing: str = "listwise"
+) -> ItemCorrelations:
+    """Pearson correlations of the items, once, for the whole factor-analysis sequence.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Numeric item responses, one column per item (NaN for missing answers).
+    missing : {"listwise", "pairwise"}, keyword-only
+        Complete respondents only, or every available pair of answers.
+
+    Returns
+    -------
+    ItemCorrelations
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bfi = pd.read_csv("data/bfi.csv").filter(regex="^[AC][1-5]$")
+    >>> c = item_correlations(bfi)
+    >>> c.n_obs, len(c.items), kaiser_count(corr=c)
+    (2632, 10, 2)
+    """
+    _check_option("missing", missing, _MISSING)
+    return _correlation_from_data(data, missing)
 
 
 def _correlation(
     data: pd.DataFrame | np.ndarray | None,
-    corr: pd.DataFrame | np.ndarray | None,
+    corr: pd.DataFrame | np.ndarray | ItemCorrelations | None,
     n_obs: int | None,
     missing: str,
     *,
@@ -90,6 +141,12 @@ def _correlation(
 ) -> _Corr:
     """Pearson correlations of the items (or a checked copy of ``corr``)."""
     _check_option("missing", missing, _MISSING)
+    if isinstance(corr, ItemCorrelations):  # computed once by item_correlations: use as is
+        if data is not None or n_obs is not None:
+            raise ValueError("pass item correlations alone, not with data or n_obs")
+        if need_n and corr.n_obs is None:
+            raise ValueError("this statistic needs the sample size, which corr does not carry")
+        return corr
     if (data is None) == (corr is None):
         raise ValueError("give either data (item responses) or corr (a correlation matrix)")
     if n_obs is not None and (
@@ -321,7 +378,7 @@ def _kmo_label(value: float) -> str:
 def kmo(
     data: pd.DataFrame | None = None,
     *,
-    corr: pd.DataFrame | None = None,
+    corr: pd.DataFrame | ItemCorrelations | None = None,
     missing: Missing = "listwise",
 ) -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy, overall and per item.
@@ -427,7 +484,7 @@ class BartlettResult(Result):
 def bartlett_sphericity(
     data: pd.DataFrame | None = None,
     *,
-    corr: pd.DataFrame | None = None,
+    corr: pd.DataFrame | ItemCorrelations | None = None,
     n_obs: int | None = None,
     missing: Missing = "listwise",
 ) -> BartlettResult:
@@ -633,7 +690,7 @@ class ParallelAnalysisResult(Result):
 def parallel_analysis(
     data: pd.DataFrame | None = None,
     *,
-    corr: pd.DataFrame | None = None,
+    corr: pd.DataFrame | ItemCorrelations | None = None,
     n_obs: int | None = None,
     n_iter: int = 100,
     seed: int | None = None,
@@ -821,7 +878,7 @@ class MAPResult(Result):
 def map_test(
     data: pd.DataFrame | None = None,
     *,
-    corr: pd.DataFrame | None = None,
+    corr: pd.DataFrame | ItemCorrelations | None = None,
     max_factors: int = 8,
     missing: Missing = "listwise",
 ) -> MAPResult:
@@ -898,7 +955,7 @@ def map_test(
 def kaiser_count(
     data: pd.DataFrame | None = None,
     *,
-    corr: pd.DataFrame | None = None,
+    corr: pd.DataFrame | ItemCorrelations | None = None,
     missing: Missing = "listwise",
 ) -> int:
     """Number of correlation-matrix eigenvalues greater than 1 (Kaiser-Guttman rule).
@@ -1503,7 +1560,7 @@ def efa(
     *,
     method: Method = "minres",
     rotation: Rotation = "oblimin",
-    corr: pd.DataFrame | None = None,
+    corr: pd.DataFrame | ItemCorrelations | None = None,
     n_obs: int | None = None,
     missing: Missing = "listwise",
     cross_loading_threshold: float = 0.30,

@@ -473,10 +473,11 @@ def analyse(
     elif correlation != "pearson":
         raise ValueError(f"correlation must be 'pearson' or 'polychoric', not {correlation!r}")
 
+    # the item correlations are computed once and passed to every step below
     source: dict[str, Any] = (
         {"corr": corr, "n_obs": len(efa_data)}
         if corr is not None
-        else {"data": efa_data, "missing": missing}
+        else {"corr": factors.item_correlations(efa_data, missing=missing)}
     )
     corr_only = {k: v for k, v in source.items() if k != "n_obs"}
     kmo = factors.kmo(**corr_only)
@@ -507,11 +508,11 @@ def analyse(
             hint="Set --param n_factors to a smaller number, or use n_factors=auto.",
         )
     efa_res = factors.efa(
-        None if corr is not None else efa_data,
+        None,
         chosen,
         method=method,  # type: ignore[arg-type]
         rotation=rotation,  # type: ignore[arg-type]
-        **({"corr": corr, "n_obs": len(efa_data)} if corr is not None else {"missing": missing}),
+        **source,
     )
     warnings += [w for w in efa_res.warnings if w not in warnings]
     factor_map = map_factors_to_constructs(efa_res.loadings, cb.construct_items)
