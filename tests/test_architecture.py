@@ -16,7 +16,7 @@ PACKAGE = ROOT / "workbench"
 SUBPACKAGES = {
     "intake", "measurement", "sem", "drivers", "behaviour", "presentation", "studies", "runner"
 }  # fmt: skip
-GROUND = {"errors", "results", "resampling", "safeyaml", "numerics"}
+GROUND = {"errors", "results", "resampling", "safeyaml", "numerics", "validation"}
 
 
 def subpackage(module: str) -> str:

@@ -33,6 +33,7 @@ from scipy import stats
 from workbench.behaviour.clv import check_transaction_frame
 from workbench.errors import InputError
 from workbench.results import Result, fields_dict, jsonable, with_warnings
+from workbench.validation import check_choice, check_ci
 
 __all__ = [
     "NPS",
@@ -67,17 +68,6 @@ CAVEAT_ITS = (
     "economy, data definitions), in either direction. Read them as the change at "
     "launch, not as the programme's effect."
 )
-
-
-def _check_option(name: str, value: Any, valid: tuple[Any, ...]) -> None:
-    if value not in valid:
-        raise ValueError(f"{name} must be one of {valid}, got {value!r}")
-
-
-def _check_ci(ci: float) -> float:
-    if not (isinstance(ci, (int, float)) and 0 < ci < 1):
-        raise ValueError(f"ci must be a number in (0, 1), got {ci!r}")
-    return float(ci)
 
 
 # --------------------------------------------------------------------------- panel
@@ -143,7 +133,7 @@ def member_period_panel(
     3         b 2024-02-01          1    8.0       1       NaN
     4         b 2024-03-01          0    0.0       0       0.0
     """
-    _check_option("period", period, _PERIODS)
+    check_choice("period", period, _PERIODS)
     freq = _FREQ[period]
     tx = check_transaction_frame(transactions)
     if tx.empty and members is None:
@@ -485,7 +475,7 @@ def _prepare(
     launch_date: Any,
 ) -> tuple[_Rows, pd.Timestamp, int]:
     """Validate the panel; return its usable rows, the launch period and its index."""
-    _check_option("outcome", outcome, _OUTCOMES)
+    check_choice("outcome", outcome, _OUTCOMES)
     col = _OUTCOME_COL[outcome]
     if not isinstance(panel, pd.DataFrame):
         raise InputError("panel must be a DataFrame (see member_period_panel)")
@@ -729,8 +719,8 @@ def event_study(
     >>> es.table["k"].tolist()
     [-3, -2, -1, 0, 1, 2, 3]
     """
-    ci = _check_ci(ci)
-    _check_option("model", model, _MODELS)
+    ci = check_ci(ci)
+    check_choice("model", model, _MODELS)
     if not (isinstance(leads, (int, np.integer)) and leads >= 2):
         raise ValueError(f"leads must be an integer >= 2, got {leads!r}")
     if not (isinstance(lags, (int, np.integer)) and lags >= 0):
@@ -1066,9 +1056,9 @@ def difference_in_differences(
     >>> res.ci_low < 0.5 < res.ci_high
     True
     """
-    _check_option("cluster", cluster, _CLUSTERS)
-    _check_option("model", model, _MODELS)
-    ci = _check_ci(ci)
+    check_choice("cluster", cluster, _CLUSTERS)
+    check_choice("model", model, _MODELS)
+    ci = check_ci(ci)
     rows, launch_period, _ = _prepare(panel, outcome, treated, launch_date)
     post = rows.k >= 0
     tr = rows.treated
@@ -1381,7 +1371,7 @@ def net_promoter_score(scores: pd.Series, *, ci: float = 0.95) -> NPS:
     >>> r.nps, r.n
     (20.0, 10)
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     s = _scores(scores)
     n = len(s)
     if n == 0:
@@ -1517,7 +1507,7 @@ def nps_change(a: pd.Series | NPS, b: pd.Series | NPS, *, ci: float = 0.95) -> N
     >>> round(ch.difference, 1)
     25.0
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     ra = a if isinstance(a, NPS) else net_promoter_score(a, ci=ci)
     rb = b if isinstance(b, NPS) else net_promoter_score(b, ci=ci)
     diff = rb.nps - ra.nps

@@ -42,6 +42,7 @@ import pandas as pd
 from workbench.errors import InputError
 from workbench.intake.data import file_sha256, read_table
 from workbench.results import Result
+from workbench.validation import check_choice
 
 Period = Literal["month", "quarter", "week", "year"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "week", "year")
@@ -64,13 +65,6 @@ _DUCKDB_FORMATS = {
 }
 # The Monday on or before 1970-01-01 (a Thursday): week k starts WEEK0 + 7k days.
 _WEEK0 = pd.Timestamp("1969-12-29")
-
-
-def _check_option(name: str, value: Any, valid: tuple[str, ...]) -> None:
-    if value not in valid:
-        raise ValueError(
-            f"{name}={value!r} is not valid; use one of {', '.join(map(repr, valid))}."
-        )
 
 
 # --------------------------------------------------------------------------- engine
@@ -99,7 +93,7 @@ def connect(engine: Engine = "duckdb", *, spark_master: str = "local[*]") -> Any
     >>> con.name
     'duckdb'
     """
-    _check_option("engine", engine, ENGINES)
+    check_choice("engine", engine, ENGINES)
     if engine == "duckdb":
         return ibis.duckdb.connect()
     try:
@@ -366,8 +360,8 @@ def load_transactions(
     >>> tx.n_rows, tx.n_members
     (9, 4)
     """
-    _check_option("refunds", refunds, REFUND_POLICIES)
-    _check_option("engine", engine, ENGINES)
+    check_choice("refunds", refunds, REFUND_POLICIES)
+    check_choice("engine", engine, ENGINES)
     path = Path(path)
     file = str(path)
     if not path.exists() or path.is_dir():
@@ -862,7 +856,7 @@ def kpi_panel(
     2 2024-03-01       0    0      0.0
     3 2024-04-01       3    1     75.0
     """
-    _check_option("period", period, PERIODS)
+    check_choice("period", period, PERIODS)
     if not isinstance(inactivity_periods, (int, np.integer)) or inactivity_periods < 1:
         raise ValueError(
             f"inactivity_periods must be a positive integer, got {inactivity_periods!r}."
@@ -1022,9 +1016,9 @@ def cohort_retention(
     >>> c["cohort_size"].tolist(), c.iloc[0, 1:].round(3).tolist()
     ([3, 1], [1.0, 0.667, 0.0, 0.667])
     """
-    _check_option("period", period, PERIODS)
-    _check_option("by", by, COHORT_BY)
-    _check_option("shape", shape, SHAPES)
+    check_choice("period", period, PERIODS)
+    check_choice("by", by, COHORT_BY)
+    check_choice("shape", shape, SHAPES)
     t = _table(tx)
     t = t.mutate(p=_period_index(t.date, period))
     mp = t.filter(t.amount >= 0).select("member_id", "p").distinct()
@@ -1380,7 +1374,7 @@ def tier_mix(members_history: Any, *, period: Period = "month", end: Any = None)
     >>> tier_mix(h)[["tier", "members"]].to_numpy().tolist()
     [['silver', 2], ['gold', 1], ['silver', 1]]
     """
-    _check_option("period", period, PERIODS)
+    check_choice("period", period, PERIODS)
     h = _history(members_history)
     h = h.mutate(p=_period_index(h.date, period))
     w = ibis.window(group_by="member_id", order_by=[h.date, h.tier])
@@ -1454,7 +1448,7 @@ def tier_migration(
     0     silver     gold        1
     1     silver   silver        1
     """
-    _check_option("shape", shape, SHAPES)
+    check_choice("shape", shape, SHAPES)
     s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if e < s:
         raise ValueError(f"end ({e}) is before start ({s}).")

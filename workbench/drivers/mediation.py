@@ -32,6 +32,7 @@ from scipy import stats
 from workbench.errors import InputError
 from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable, with_warnings
+from workbench.validation import check_ci
 
 __all__ = [
     "IPAResult",
@@ -49,13 +50,6 @@ QUADRANTS: tuple[str, ...] = ("fix first", "keep up", "low priority", "possible 
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check_ci(ci: float) -> None:
-    if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
-        raise ValueError(
-            f"ci={ci!r} is not valid; use a confidence level between 0 and 1, e.g. 0.95"
-        )
 
 
 def _as_list(value: str | Sequence[str], name: str) -> list[str]:
@@ -458,7 +452,7 @@ def mediation(
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed={seed!r} is not valid; use an integer, e.g. 2026")
-    _check_ci(ci)
+    check_ci(ci)
     cols = [x, *meds, y, *covs]
     _check_data(data, cols, numeric=cols)
     frame, n_dropped = _complete(data, cols)
@@ -844,7 +838,7 @@ def moderation(
     ['-1 SD', 'mean', '+1 SD']
     """
     covs = _as_list(covariates, "covariates")
-    _check_ci(ci)
+    check_ci(ci)
     if not isinstance(center, (bool, np.bool_)):
         raise ValueError(f"center={center!r} is not valid; use True or False")
     cols = [x, moderator, y, *covs]
@@ -1301,7 +1295,7 @@ def compare_segments(
     ctl = _as_list(controls, "controls")
     if not drv:
         raise ValueError("drivers=[] is not valid; give at least one driver column")
-    _check_ci(ci)
+    check_ci(ci)
     cols = [outcome, *drv, *ctl, by]
     _check_data(data, cols, numeric=[outcome, *drv, *ctl])
     frame, n_dropped = _complete(data, cols)

@@ -37,6 +37,7 @@ from scipy import stats
 from workbench.errors import InputError
 from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable
+from workbench.validation import check_choice, check_ci
 
 __all__ = [
     "DriverModel",
@@ -55,20 +56,6 @@ _META_KEYS = ("r2", "seed", "n", "bootstrap", "ci")
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_choice(name: str, value: Any, valid: Sequence[str]) -> None:
-    if value not in valid:
-        raise ValueError(
-            f"{name}={value!r} is not valid; use one of: {', '.join(repr(v) for v in valid)}"
-        )
-
-
-def _check_ci(ci: float) -> None:
-    if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
-        raise ValueError(
-            f"ci={ci!r} is not valid; use a confidence level between 0 and 1, e.g. 0.95"
-        )
 
 
 def _as_names(value: Any, what: str) -> list[str]:
@@ -951,8 +938,8 @@ def fit_driver_model(
     >>> res.assumptions["status"].tolist()
     ['green', 'green', 'green', 'green', 'green', 'green']
     """
-    _check_choice("model", model, _MODELS)
-    _check_ci(ci)
+    check_choice("model", model, _MODELS)
+    check_ci(ci)
     drivers = _as_names(drivers, "drivers")
     controls = _as_names(controls, "controls")
     if not isinstance(robust, (bool, np.bool_)):
@@ -1416,7 +1403,7 @@ def relative_importance(
     1  trust  0.073            0.073             0.205
     """
     start = time.perf_counter()
-    _check_ci(ci)
+    check_ci(ci)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(
             f"bootstrap={bootstrap!r} is not valid; use a whole number of resamples >= 0 "

@@ -28,6 +28,7 @@ from scipy import optimize, special, stats
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
+from workbench.validation import check_choice
 
 __all__ = [
     "BartlettResult",
@@ -63,11 +64,6 @@ UNIQUENESS_LOWER_BOUND = 0.005
 # ---------------------------------------------------------------------------------------------
 # Input handling
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_option(name: str, value: Any, valid: tuple[str, ...]) -> None:
-    if value not in valid:
-        raise ValueError(f"{name}={value!r} is not valid; use one of {', '.join(map(repr, valid))}")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -127,7 +123,7 @@ def item_correlations(
     >>> c.n_obs, len(c.items), kaiser_count(corr=c)
     (2632, 10, 2)
     """
-    _check_option("missing", missing, _MISSING)
+    check_choice("missing", missing, _MISSING)
     return _correlation_from_data(data, missing)
 
 
@@ -140,7 +136,7 @@ def _correlation(
     need_n: bool = False,
 ) -> _Corr:
     """Pearson correlations of the items (or a checked copy of ``corr``)."""
-    _check_option("missing", missing, _MISSING)
+    check_choice("missing", missing, _MISSING)
     if isinstance(corr, ItemCorrelations):  # computed once by item_correlations: use as is
         if data is not None or n_obs is not None:
             raise ValueError("pass item correlations alone, not with data or n_obs")
@@ -778,7 +774,7 @@ def parallel_analysis(
     >>> pa.n_factors, pa.n_components
     (3, 3)
     """
-    _check_option("reduced", reduced, _REDUCED)
+    check_choice("reduced", reduced, _REDUCED)
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 2:
         raise ValueError(f"n_iter must be a whole number >= 2, got {n_iter!r}")
     if quantile is not None and not 0 < quantile < 1:
@@ -1671,8 +1667,8 @@ def efa(
     >>> round(res.fit.rmsea, 3), res.fit.df
     (0.054, 12)
     """
-    _check_option("method", method, _METHODS)
-    _check_option("rotation", rotation, _ROTATIONS)
+    check_choice("method", method, _METHODS)
+    check_choice("rotation", rotation, _ROTATIONS)
     c = _correlation(data, corr, n_obs, missing)
     p = len(c.items)
     if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)):

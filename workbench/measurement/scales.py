@@ -25,6 +25,7 @@ from scipy import stats
 
 from workbench.errors import InputError
 from workbench.results import Result, jsonable, with_warnings
+from workbench.validation import check_choice, check_ci
 
 __all__ = [
     "AlphaResult",
@@ -45,20 +46,6 @@ _UNIQUENESS_BOUND = 0.005
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check_choice(name: str, value: Any, valid: Sequence[str]) -> None:
-    if value not in valid:
-        raise ValueError(
-            f"{name}={value!r} is not valid; use one of: {', '.join(repr(v) for v in valid)}"
-        )
-
-
-def _check_ci(ci: float) -> None:
-    if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
-        raise ValueError(
-            f"ci={ci!r} is not valid; use a confidence level between 0 and 1, e.g. 0.95"
-        )
 
 
 def _numeric_items(items: pd.DataFrame, what: str = "items") -> pd.DataFrame:
@@ -238,7 +225,7 @@ def score_scales(
     1   12.0
     2    7.5
     """
-    _check_choice("method", method, _METHODS)
+    check_choice("method", method, _METHODS)
     if min_items is not None and (
         isinstance(min_items, bool) or not isinstance(min_items, (int, np.integer)) or min_items < 1
     ):
@@ -488,8 +475,8 @@ def cronbach_alpha(
     >>> round(res.ci_low, 3), round(res.ci_high, 3)
     (0.574, 0.73)
     """
-    _check_ci(ci)
-    _check_choice("missing", missing, _MISSING)
+    check_ci(ci)
+    check_choice("missing", missing, _MISSING)
     x = _numeric_items(items)
     if x.shape[1] < 2:
         raise InputError(
@@ -579,7 +566,7 @@ def item_total_statistics(
     q3    200  2.805  1.275   0.439             0.590
     q4    200  2.955  1.308   0.443             0.587
     """
-    _check_choice("missing", missing, _MISSING)
+    check_choice("missing", missing, _MISSING)
     x = _numeric_items(items)
     if x.shape[1] < 2:
         raise InputError(
@@ -835,7 +822,7 @@ def omega_total(
     >>> res.loadings.round(3).tolist()
     [0.539, 0.593, 0.57, 0.578]
     """
-    _check_choice("missing", missing, _MISSING)
+    check_choice("missing", missing, _MISSING)
     x = _numeric_items(items)
     return _omega_parts(x, missing=missing, label="the scale")
 
@@ -996,8 +983,8 @@ def reliability(
     >>> print(res.warnings[0])
     single: only one item, so alpha and omega total are undefined (reported as NaN).
     """
-    _check_ci(ci)
-    _check_choice("missing", missing, _MISSING)
+    check_ci(ci)
+    check_choice("missing", missing, _MISSING)
     _check_constructs(data, constructs)
     rows: dict[str, dict[str, Any]] = {}
     item_tables = []
