@@ -313,3 +313,10 @@ def test_grid_batch_names_runs_by_their_parameters(tmp_path, reports, small_data
     assert "<td>n_factors=4, rotation=promax</td>" in html
     assert "ED1" in html
     assert not reports.exists()  # --out outside reports/: the main index is left alone
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://127.0.0.1:1"])
+def test_a_scheduler_that_cannot_be_reached_is_one_line_with_exit_2(small_data, reports, address):
+    code, _, err = run_main([*batch_args(small_data), "--by", "channel", "--scheduler", address])
+    assert code == 2 and "Could not connect to the Dask scheduler" in err
+    assert "Traceback" not in err

@@ -552,3 +552,18 @@ def test_a_workbook_with_several_sheets_needs_the_sheet_named(tmp_path):
     frame = read_table(path, sheet="data").frame
     assert frame["TR1"].tolist() == [5, 6]
     _refused(path, "no sheet 'Data'", sheet="Data")
+
+
+def test_a_named_pipe_is_refused_instead_of_read_forever(tmp_path):
+    import os
+
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_table(fifo)
+
+
+def test_parquet_column_names_that_are_numbers_become_text(tmp_path):
+    path = tmp_path / "ints.parquet"
+    pd.DataFrame({1: [1.0, 2.0], 2: [3.0, 4.0]}).to_parquet(path)
+    assert list(read_table(path).frame.columns) == ["1", "2"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import run_main
 
@@ -72,3 +74,37 @@ def test_a_multi_sheet_workbook_runs_with_the_sheet_named(tmp_path, monkeypatch)
     code, _, err = run_main([*argv, "--param", "sheet=answers", "--out", str(tmp_path / "r")])
     assert code == 0, err
     assert (tmp_path / "r" / "report.html").exists()
+
+
+def test_a_relative_file_parameter_is_the_callers_file_not_the_projects(tmp_path, monkeypatch):
+    """The kernel runs in the project folder; `data/loyalty_members.csv` given from another
+    folder must be that folder's file."""
+    import pandas as pd
+
+    from workbench.runner import engine
+
+    (tmp_path / "data").mkdir()
+    members = pd.read_csv("data/loyalty_members.csv")
+    members["tier"] = "platinum"
+    members.to_csv(tmp_path / "data" / "loyalty_members.csv", index=False)
+    seen = {}
+
+    def record(notebook, out, parameters):
+        seen.update(parameters)
+        raise KeyboardInterrupt  # stop before any work: the parameters are what matter
+
+    monkeypatch.setattr(engine, "execute_notebook", record)
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    data = str(Path("data/loyalty_transactions.csv").resolve())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        engine.run_study(
+            "member-analytics",
+            data=data,
+            params={
+                "members": "data/loyalty_members.csv",
+                "order_col": "order_id",
+                "refunds": "net",
+            },
+        )
+    assert seen["members"] == str(tmp_path / "data" / "loyalty_members.csv")

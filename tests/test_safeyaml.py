@@ -107,3 +107,8 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.yaml"
     path.write_bytes("\ufefftitle: 满意度\n".encode())
     assert load_yaml_file(path) == {"title": "满意度"}
+
+
+def test_a_deeply_nested_document_is_refused_without_a_traceback():
+    with pytest.raises(InputError, match="nested too deeply"):
+        load_yaml("[" * 5000 + "]" * 5000, source="cb.yaml")

@@ -153,6 +153,12 @@ def load_yaml(text: str, *, source: str, what: str = "file") -> Any:
         )
     try:
         return yaml.load(text, Loader=StrictLoader)
+    except RecursionError:
+        raise InputError(
+            f"The YAML{label} is nested too deeply to be a codebook or parameter.",
+            file=source if what == "file" else None,
+            hint="Check the brackets and indentation; codebooks are a few levels deep.",
+        ) from None
     except _Problem as exc:
         at = f" (line {exc.line})" if exc.line else ""
         raise InputError(f"{exc.problem}{at}", file=file) from None

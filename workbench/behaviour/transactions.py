@@ -364,7 +364,7 @@ def load_transactions(
     check_choice("engine", engine, ENGINES)
     path = Path(path)
     file = str(path)
-    if not path.exists() or path.is_dir():
+    if not path.is_file():  # missing, a folder, or a pipe/device that would be read forever
         raise InputError(
             "Transactions file not found.", file=file, hint="Check the path given with --data."
         )

@@ -98,6 +98,12 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
         raise InputError(
             "The data path is a folder, not a file.", file=str(path), hint="Name the data file."
         )
+    if not path.is_file():  # a named pipe or device would be read forever
+        raise InputError(
+            "The data path is not a regular file (a pipe or device?).",
+            file=str(path),
+            hint="Save the data to a file and name that file.",
+        )
     kind = READERS.get(path.suffix.lower())
     if kind is None:
         raise InputError(
@@ -125,6 +131,7 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
             )
         frame = pd.read_parquet(path)
         _check_unique_columns([str(c) for c in frame.columns], path)
+        frame.columns = [str(c) for c in frame.columns]  # names as text, as in every format
         return Table(frame, str(path))
     except InputError:
         raise

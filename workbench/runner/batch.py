@@ -494,7 +494,15 @@ def _execute(
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:  # a bad address or a peer that is not a Dask scheduler must not hang or trace
+            client = Client(scheduler, timeout="30s")
+        # (a non-Dask peer can make the protocol decoder ask for absurd memory)
+        except (ValueError, OSError, TimeoutError, MemoryError) as exc:
+            raise InputError(
+                f"Could not connect to the Dask scheduler at {scheduler!r}: {exc}",
+                hint="Check the address (e.g. tcp://host:8786) and that the scheduler runs, "
+                "or leave out --scheduler to run on this machine's cores.",
+            ) from None
     else:
         jobs = max(1, jobs or min(2, os.cpu_count() or 1))
         cluster = LocalCluster(

@@ -158,6 +158,17 @@ def run_study(
 
     spec = get_study(study) if isinstance(study, str) else study
     values = spec.validate(params or {})
+    # File parameters are read by a kernel running in the project folder: a relative path that
+    # exists here (the caller's folder) must reach it as that file, never as the project's
+    # file of the same name.
+    values = {
+        name: (
+            str(Path(value).resolve())
+            if spec.param(name).kind == "path" and value and Path(value).exists()
+            else value
+        )
+        for name, value in values.items()
+    }
     data_path = str(Path(data).resolve()) if Path(data).exists() else data
     codebook_path = (
         str(Path(codebook).resolve()) if codebook and Path(codebook).exists() else codebook

@@ -21,7 +21,7 @@ from workbench.errors import InputError
 from workbench.safeyaml import load_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-Kind = Literal["int", "float", "bool", "str", "date", "choice", "list", "int_or_auto"]
+Kind = Literal["int", "float", "bool", "str", "path", "date", "choice", "list", "int_or_auto"]
 # required: the method needs constructs; optional: parameters may name plain columns instead;
 # not used: the study reads no survey (passing one is an error, so a report never claims it)
 CodebookUse = Literal["required", "optional", "not used"]
@@ -325,7 +325,7 @@ FACTOR_ANALYSIS = Study(
         SHEET,
         Param(
             "replication",
-            "str",
+            "path",
             "",
             "optional JSON of reference values computed by R (e.g. data/bfi.psych_reference.json);"
             " the report then shows our values beside them",
@@ -531,8 +531,8 @@ MEMBER_ANALYTICS = Study(
         Param("store_col", "str", "", "store column (optional)"),
         Param("points_earned_col", "str", "", "points earned column (optional)"),
         Param("points_redeemed_col", "str", "", "points redeemed column (optional)"),
-        Param("members", "str", "", "members file: member_id, join_date, tier, ... (optional)"),
-        Param("tier_history", "str", "", "tier history file: member_id, date, tier (optional)"),
+        Param("members", "path", "", "members file: member_id, join_date, tier, ... (optional)"),
+        Param("tier_history", "path", "", "tier history file: member_id, date, tier (optional)"),
         REFUNDS,
         Param(
             "period",
@@ -614,7 +614,7 @@ PROGRAMME_EVALUATION = Study(
     preflight="workbench.studies.programme_evaluation:preflight",
     params=(
         Param("launch_date", "date", "", "date the initiative started (YYYY-MM-DD)"),
-        Param("members", "str", "", "members file (member_id, join_date, tier, treated, ...)"),
+        Param("members", "path", "", "members file (member_id, join_date, tier, treated, ...)"),
         Param(
             "treated_col",
             "str",
@@ -622,7 +622,7 @@ PROGRAMME_EVALUATION = Study(
             "members-file column: exposed to the initiative; '' for a before/after analysis "
             "without a comparison group",
         ),
-        Param("treated_file", "str", "", "alternatively, a file listing the exposed member_ids"),
+        Param("treated_file", "path", "", "alternatively, a file listing the exposed member_ids"),
         Param(
             "outcome",
             "choice",
@@ -641,14 +641,14 @@ PROGRAMME_EVALUATION = Study(
         Param("period", "choice", "month", "panel period", choices=("week", "month", "quarter")),
         Param("leads", "int", 6, "event-study periods before launch", minimum=2, maximum=120),
         Param("lags", "int", 12, "event-study periods after launch", minimum=1, maximum=120),
-        Param("survey", "str", "", "survey file to join by member id (attitudinal loyalty)"),
+        Param("survey", "path", "", "survey file to join by member id (attitudinal loyalty)"),
         Param(
             "loyalty_construct",
             "str",
             "loyalty",
             "the survey's loyalty construct (without a codebook: a numeric column of the survey)",
         ),
-        Param("nps_file", "str", "", "file of dated 0-10 recommend scores (NPS tracking)"),
+        Param("nps_file", "path", "", "file of dated 0-10 recommend scores (NPS tracking)"),
         Param("nps_col", "str", "recommend", "the 0-10 recommend column"),
         MEMBER_COL,
         DATE_COL,
