@@ -22,7 +22,6 @@ import numbers
 import os
 import platform
 import re
-import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -856,8 +855,3 @@ def format_value(v: Any) -> str:
     if _is_number(v):
         return format_number(v)
     return str(v)
-
-
-def shell_command(argv: list[str]) -> str:
-    """A command line as one shell-quoted string (:func:`shlex.join`)."""
-    return shlex.join(argv)

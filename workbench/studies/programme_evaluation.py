@@ -370,6 +370,12 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     return n
 
 
+def _ids_as_text(ids: pd.Series) -> pd.Series:
+    """Member ids as text, to match the transaction log's; ids read as floats (1.0) keep
+    their integer spelling."""
+    return (ids.astype("Int64") if ids.dtype.kind == "f" else ids).astype(str)
+
+
 def read_nps(path: Path, nps_col: str) -> pd.DataFrame:
     """An NPS file (``member_id``, ``date``, the 0-10 answer) checked cell by cell."""
     from workbench.intake.data import read_table
@@ -401,11 +407,8 @@ def read_nps(path: Path, nps_col: str) -> pd.DataFrame:
                 value=frame[col].iloc[row],
                 hint="Correct or remove those rows.",
             )
-    member = frame["member_id"]
-    if member.dtype.kind == "f":  # ids read as floats: back to their integer spelling
-        member = member.astype("Int64")
     return pd.DataFrame(
-        {"member_id": member.astype(str), "date": dates, nps_col: score},
+        {"member_id": _ids_as_text(frame["member_id"]), "date": dates, nps_col: score},
         index=frame.index,
     )
 
@@ -456,9 +459,7 @@ def comparison_groups(
     source = ""
     if treated_file:
         table = read_table(project_path(treated_file))
-        ids = table.frame.iloc[:, 0].dropna().astype(str).str.strip()
-        if table.frame.iloc[:, 0].dtype.kind == "f":  # ids read as floats (1.0): as integers
-            ids = table.frame.iloc[:, 0].dropna().astype("int64").astype(str)
+        ids = _ids_as_text(table.frame.iloc[:, 0].dropna()).str.strip()
         all_ids = frame["member_id"].astype(str).unique()
         treated = pd.Series(np.isin(all_ids, ids.to_numpy()), index=all_ids)
         source = f"the treated file '{treated_file}'"
