@@ -18,7 +18,7 @@ import pytest
 from helpers import run_main, sha256
 
 from workbench.errors import InputError
-from workbench.runner import engine
+from workbench.runner import batch, engine
 from workbench.runner.batch import expand_grid, run_batch, slugify, split_by
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -320,3 +320,29 @@ def test_a_scheduler_that_cannot_be_reached_is_one_line_with_exit_2(small_data, 
     code, _, err = run_main([*batch_args(small_data), "--by", "channel", "--scheduler", address])
     assert code == 2 and "Could not connect to the Dask scheduler" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        (["--grid", "GRID"], "The grid has 3 parameter sets: the batch would start 3 runs"),
+        (["--by", "channel"], "Column 'channel' has"),
+    ],
+)
+def test_a_batch_larger_than_max_runs_is_refused_before_anything_runs(
+    tmp_path, reports, small_data, how, expected
+):
+    grid = tmp_path / "grid.yml"
+    grid.write_text("n_factors: [2, 3, 4]\n", encoding="utf-8")
+    how = [str(grid) if a == "GRID" else a for a in how]
+    code, _, err = run_main([*batch_args(small_data), *how, "--max-runs", "1"])
+    assert code == 2
+    assert expected in err and "more than the limit of 1" in err
+    assert "--max-runs" in err and "Traceback" not in err
+    assert not reports.exists() or not any(reports.rglob("*"))
+
+
+def test_the_default_limit_refuses_an_id_column_as_by(tmp_path, reports, small_data):
+    code, _, err = run_main([*batch_args(small_data), "--by", "respondent_id"])
+    assert code == 2
+    assert f"limit of {batch.MAX_RUNS}" in err and "an id column" in err

@@ -283,6 +283,21 @@ def test_check_columns_accepts_matching_data():
     cb.check_columns(["respondent_id", *cb.items, "extra"])
 
 
+def test_a_construct_named_like_a_data_column_is_refused_as_ambiguous():
+    cb = Codebook.from_dict(VALID)
+    with pytest.raises(InputError) as info:
+        cb.check_columns(["respondent_id", *cb.items, "trust"], file="survey.csv")
+    err = info.value
+    assert "construct 'trust' has the same name as a column" in err.message
+    assert err.column == "trust" and "Rename the construct" in err.hint
+
+
+def test_a_one_item_construct_may_share_its_items_name():
+    raw = dict(VALID, constructs={**VALID["constructs"], "nps": ["nps"]})
+    cb = Codebook.from_dict(raw)
+    cb.check_columns(["respondent_id", *cb.items])
+
+
 # --------------------------------------------------------------------------- shipped
 @pytest.mark.parametrize("codebook", SHIPPED_CODEBOOKS, ids=lambda p: p.name)
 def test_every_shipped_codebook_loads_and_matches_its_data(codebook):

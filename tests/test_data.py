@@ -404,6 +404,9 @@ def test_too_few_respondents_for_a_method():
     assert "file 'survey.csv'" in message
     assert "pairwise" in message  # what to do
     require_respondents(3, 3, method="scale reliability")  # enough: no error
+    with pytest.raises(InputError) as info:
+        require_respondents(2, 3, method="scale reliability", missing="pairwise")
+    assert "pairwise" not in info.value.hint  # already pairwise: no use suggesting it
 
 
 def test_too_few_respondents_through_the_study(tmp_path, codebook):
@@ -567,3 +570,81 @@ def test_parquet_column_names_that_are_numbers_become_text(tmp_path):
     path = tmp_path / "ints.parquet"
     pd.DataFrame({1: [1.0, 2.0], 2: [3.0, 4.0]}).to_parquet(path)
     assert list(read_table(path).frame.columns) == ["1", "2"]
+
+
+def test_spss_user_missing_values_are_missing_and_said_so(tmp_path, codebook, messy_frame):
+    import pyreadstat
+
+    frame = messy_frame.copy()
+    frame.loc[0, "TR1"] = 8  # declared user-missing below (a code inside no scale)
+    path = tmp_path / "declared.sav"
+    pyreadstat.write_sav(frame, path, missing_ranges={"TR1": [8], "SA1": [{"lo": 90, "hi": 99}]})
+    before = sha256(path)
+    table = read_table(path)
+    assert np.isnan(table.frame.loc[0, "TR1"])
+    n_sa1 = int(frame["SA1"].between(90, 99).sum())
+    assert len(table.warnings) == 1
+    assert "user-missing" in table.warnings[0] and "TR1 (1)" in table.warnings[0]
+    if n_sa1:
+        assert f"SA1 ({n_sa1})" in table.warnings[0]
+    survey = load_survey(path, codebook)
+    assert table.warnings[0] in survey.warnings  # the report shows survey warnings
+    assert sha256(path) == before
+
+
+def test_an_xlsx_formula_saved_without_its_value_is_refused_naming_the_cell(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "TR1", "TR2"])
+    sheet.append([1, 3, 4])
+    sheet.append([2, 5, "=B3-1"])  # openpyxl stores no computed value
+    sheet.append([3, None, 2])  # a real empty answer elsewhere
+    path = tmp_path / "formula.xlsx"
+    book.save(path)
+    before = sha256(path)
+    err = _refused(path, "formula saved without its value \\(the first is C3\\)")
+    assert err.column == "TR2" and err.row == 2
+    assert "save it" in err.hint
+    assert sha256(path) == before
+
+
+def test_zero_padded_codes_stay_text_and_items_still_read_as_numbers(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("member_id,TR1,zip\n007,05,02134\n010,4,10001\n", encoding="utf-8")
+    frame = read_table(path).frame
+    assert frame["member_id"].tolist() == ["007", "010"]
+    assert frame["zip"].tolist() == ["02134", "10001"]
+    cb = Codebook.from_dict(
+        {"id": "member_id", "scale": {"min": 1, "max": 7}, "constructs": {"t": ["TR1"]}}
+    )
+    survey = load_survey(path, cb)
+    assert survey.frame["TR1"].tolist() == [5.0, 4.0]
+    assert survey.frame["member_id"].tolist() == ["007", "010"]
+
+
+def test_a_sheet_whose_first_row_is_a_title_is_refused_as_headerless(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Member survey 2026"] + [None] * 5)
+    sheet.merge_cells("A1:F1")
+    sheet.append(["respondent_id", "TR1", "TR2", "TR3", "SA1", "SA2"])
+    sheet.append([1, 5, 6, 7, 4, 5])
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    err = _refused(path, "first row of the sheet does not look like a header: 5 of its 6")
+    assert "title rows" in err.hint
+
+
+def test_a_parquet_column_name_given_twice_is_refused_in_one_line(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "dup.parquet"
+    table = pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["TR1", "TR1"])
+    pq.write_table(table, path)
+    err = _refused(path, "'TR1' is given twice \\(columns 1 and 2\\)")
+    assert "ArrowInvalid" not in err.message

@@ -230,6 +230,10 @@ def test_parse_paths_validates_names(survey):
         parse_paths("  ", cb)
     with pytest.raises(InputError, match="no regression"):
         parse_paths("memory ~~ loyalty", cb)
+    with pytest.raises(InputError, match="Cannot read 'memory ~~' in `paths`: a variable name"):
+        parse_paths("memory ~~ ; loyalty <- ((", cb)
+    with pytest.raises(InputError, match="in `paths` as a structural path"):
+        parse_paths("loyalty <- memory", cb)
 
 
 def test_structural_model_matches_lavaan(structural):

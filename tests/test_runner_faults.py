@@ -186,3 +186,12 @@ def test_the_results_of_a_finished_run_are_valid_json(tiny, reports):
     assert code == 0, err
     (path,) = list(reports.rglob("results.json"))
     assert json.loads(path.read_text(encoding="utf-8"))["label"] == "tiny"
+
+
+def test_an_out_folder_named_dash_is_a_folder_not_stdout(tiny, tmp_path, reports, monkeypatch):
+    """Papermill reads an output path '-' as standard output; ours is always absolute."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main([*tiny, "--out=-"])
+    assert code == 0, err
+    assert (tmp_path / "-" / "report.html").is_file()
+    assert '"cells"' not in out  # the notebook was not printed

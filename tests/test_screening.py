@@ -235,3 +235,20 @@ def test_shipped_loyalty_survey_screening_runs():
     assert result.n_respondents == 800
     assert result.items.loc["WP3", "missing_codes_replaced"] == 12
     assert result.reversed_items == ("TR3",)
+
+
+def test_a_copied_item_is_named_and_the_factor_analysis_refuses_it():
+    from workbench.errors import InputError
+    from workbench.studies.factor_analysis import analyse
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.integers(1, 8, size=(60, 4)), columns=["A1", "A2", "B1", "B2"])
+    frame["A2"] = 8 - frame["A1"]  # a reversed copy: r = -1
+    raw = {"scale": {"min": 1, "max": 7}, "constructs": {"a": ["A1", "A2"], "b": ["B1", "B2"]}}
+    survey = survey_from(frame, raw)
+    result = screen_items(survey)
+    assert result.redundant_items == (("A1", "A2"),)
+    assert any("'A1' and 'A2' are perfectly correlated" in w for w in result.warnings)
+    with pytest.raises(InputError, match="'A1' and 'A2' are perfectly correlated") as info:
+        analyse(survey, pa_iterations=10, cfa=False)
+    assert info.value.column == "A2" and "keep one of them" in info.value.hint

@@ -249,3 +249,30 @@ def test_assumption_checks_are_svg_traffic_lights_that_say_their_word(default_st
         cell = re.search(rf">{re.escape(check)}</th>\s*<td[^>]*>([^<]*)</td>", html)
         value = html_text.unescape(cell.group(1)) if cell else ""
         assert re.fullmatch(r"< \.001|\.\d{3}|1\.000", value), check
+
+
+def test_a_plain_outcome_holding_the_missing_code_is_refused_not_analysed(tmp_path, loyalty):
+    from workbench.studies.loyalty_drivers import check_variables
+
+    code = loyalty.codebook.missing_codes[0]
+    frame = loyalty.raw.copy()
+    frame["spend_index"] = np.arange(len(frame)) % 5 + 1.0
+    frame.loc[[3, 8], "spend_index"] = code
+    path = tmp_path / "plain_outcome.csv"
+    frame.to_csv(path, index=False)
+    survey = load_survey(path, DATA / "loyalty_survey.codebook.yaml")
+    with pytest.raises(InputError) as info:
+        check_variables(
+            survey,
+            outcome="spend_index",
+            drivers=["trust"],
+            controls=[],
+            mediators=[],
+            moderator="",
+            x="",
+            by="",
+        )
+    err = info.value
+    assert "plain column, not a codebook item" in err.message and "2 of its values" in err.message
+    assert err.column == "spend_index" and err.row == 4
+    assert "one-item construct" in err.hint

@@ -142,3 +142,37 @@ def test_kpis_and_cohorts_are_labelled_by_their_month(study):
     assert heatmap.layout.yaxis.type == "category"  # not a date axis with its own (weekly) ticks
     assert all(month.fullmatch(t.name) for t in study.cohort_curves_figure().data)
     assert any(re.search(r"largest cohort \(\d{4}-\d{2}, ", f) for f in study.findings)
+
+
+@pytest.mark.parametrize(
+    ("rows", "params", "match"),
+    [
+        ("A,2024-03-01,10\nB,2024-03-01,12\n", {}, "Every transaction is dated 2024-03-01"),
+        (
+            "A,2024-01-01,10\nB,2024-02-01,12\nA,2024-06-30,8\n",
+            {"holdout_days": 365},
+            "holdout_days=365 reaches back .* the log covers 181 days",
+        ),
+    ],
+)
+def test_a_log_too_short_for_its_models_says_why_before_any_model(tmp_path, rows, params, match):
+    path = tmp_path / "short.csv"
+    path.write_text("member_id,date,amount\n" + rows, encoding="utf-8")
+    tx = member_analytics.load(str(path), {})
+    with pytest.raises(InputError, match=match) as info:
+        member_analytics.analyse(tx, **params)
+    assert info.value.file == str(path)
+
+
+def test_a_date_given_as_member_column_is_diagnosed_in_the_spend_model_message():
+    summary = pd.DataFrame(
+        {
+            "frequency": [0.0] * 30,
+            "recency": [0.0] * 30,
+            "T": [10.0] * 30,
+            "monetary_value": [0.0] * 30,
+        }
+    )
+    with pytest.raises(InputError, match="Only 0 of 30 members have repeat") as info:
+        clv.fit_gamma_gamma(summary)
+    assert "member id column is the right one" in info.value.hint

@@ -191,3 +191,15 @@ def test_report_tables_print_counts_as_integers_and_p_values_apa_style(default_s
     assert not any(re.search(r"\bp = 0\.|p = [\d.]+e-", f) for f in default_study.findings)
     res = default_study.results()["did"]
     assert isinstance(res["n"], int) and isinstance(res["p"], float)  # results.json stays numeric
+
+
+def test_a_blank_treated_cell_names_the_members_file_and_row():
+    from workbench.studies.programme_evaluation import _as_flag
+
+    values = pd.Series(["yes", "0", None, "maybe"], index=["a", "b", "c", "d"])
+    with pytest.raises(InputError, match="2 value\\(s\\) do not \\(the first is empty\\)") as info:
+        _as_flag(values, "treated", "members.csv")
+    err = info.value
+    assert (err.file, err.column, err.row, err.value) == ("members.csv", "treated", 3, None)
+    assert "'nan'" not in err.message
+    assert _as_flag(pd.Series(["Yes", "1.0", "false"]), "t").tolist() == [True, True, False]

@@ -26,6 +26,7 @@ from workbench.behaviour.transactions import (
     cohort_retention,
     kpi_panel,
     load_transactions,
+    read_tier_history,
     rfm_scores,
     rfm_segment_summary,
     rfm_segments,
@@ -205,6 +206,40 @@ def test_member_absent_from_members_file(tmp_path):
         load_transactions(BASIC, members=members)
     assert (info.value.row, info.value.value, info.value.column) == (9, "D", "member_id")
     assert file_sha256(members) == before
+
+
+def test_a_future_join_date_in_the_members_file_is_refused_naming_the_row(tmp_path):
+    text = MEMBERS.read_text().replace("E,2024-02-14", "E,2999-02-14")
+    members = _write(tmp_path, text, "m.csv")
+    before = file_sha256(members)
+    with pytest.raises(InputError, match="join date\\(s\\) lie after today") as info:
+        load_transactions(BASIC, members=members)
+    assert (info.value.column, info.value.row, info.value.value) == ("join_date", 5, "2999-02-14")
+    assert file_sha256(members) == before
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Los_Angeles"])
+def test_time_zone_aware_parquet_times_count_on_their_own_calendar_day(tmp_path, zone):
+    """01:00 in Shanghai is the previous day in UTC; a CSV with the same wall-clock time
+    counts it on its own day, and so must the Parquet file."""
+    frame = pd.DataFrame(
+        {
+            "member_id": ["A", "A", "B"],
+            "date": pd.to_datetime(
+                ["2024-01-31 23:30", "2024-02-01 01:00", "2024-03-01 00:30"]
+            ).tz_localize(zone),
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
+    aware = tmp_path / "aware.parquet"
+    frame.to_parquet(aware)
+    csv = tmp_path / "wall.csv"
+    frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(csv, index=False)
+    by_parquet = load_transactions(aware)
+    by_csv = load_transactions(csv)
+    assert by_parquet.first_date == by_csv.first_date
+    assert by_parquet.last_date == by_csv.last_date
+    pd.testing.assert_frame_equal(kpi_panel(by_parquet), kpi_panel(by_csv))
 
 
 def test_duplicate_member_in_members_file(tmp_path):
@@ -448,6 +483,46 @@ def history():
             "tier": ["silver", "silver", "gold", "bronze", "gold"],
         }
     )
+
+
+def test_a_tier_history_file_is_read_with_ids_as_text(tmp_path, history):
+    path = _write(tmp_path, history.to_csv(index=False), "tiers.csv")
+    got = read_tier_history(path)
+    assert got["member_id"].tolist() == history["member_id"].tolist()
+    assert tier_mix(got).equals(tier_mix(history))
+    numeric = _write(tmp_path, "member_id,date,tier\n007,2024-01-05,gold\n12,2024-01-06,x\n")
+    assert read_tier_history(numeric)["member_id"].tolist() == ["007", "12"]
+
+
+@pytest.mark.parametrize(
+    ("text", "match", "column", "row"),
+    [
+        ("member_id,date,level\n1,2024-01-05,gold\n", "no column\\(s\\) 'tier'", "tier", None),
+        (
+            "member_id,date,tier\n1,2024-01-05,gold\n2,yesterday,x\n",
+            "not written YYYY-MM-DD",
+            "date",
+            2,
+        ),
+        ("member_id,date,tier\n1,2999-01-05,gold\n", "after today", "date", 1),
+        ("member_id,date,tier\n1,2024-01-05,\n", "have no tier", "tier", 1),
+    ],
+)
+def test_a_bad_tier_history_names_file_column_and_row(tmp_path, text, match, column, row):
+    path = _write(tmp_path, text, "tiers.csv")
+    before = file_sha256(path)
+    with pytest.raises(InputError, match=match) as info:
+        read_tier_history(path)
+    assert (info.value.file, info.value.column, info.value.row) == (str(path), column, row)
+    assert file_sha256(path) == before
+
+
+def test_a_refunds_only_log_is_refused_as_having_no_purchase(tmp_path):
+    path = _write(tmp_path, "member_id,date,amount\nA,2024-01-05,-10\nB,2024-01-06,-3\n")
+    err = _raises(
+        path, "Every one of the 2 transaction\\(s\\) has a negative amount", refunds="net"
+    )
+    assert err.column == "amount"
 
 
 def test_tier_mix(history):

@@ -1334,7 +1334,7 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
         Columns ``frequency`` and ``monetary_value`` (from :func:`rfm_summary`).
         Only members with frequency > 0 and monetary_value > 0 enter the fit.
     max_abs_corr : float
-        Warn when |corr(frequency, monetary_value)| among them exceeds this
+        Warn when ``|corr(frequency, monetary_value)|`` among them exceeds this
         (the model assumes spend is independent of the purchase process).
 
     Returns
@@ -1395,9 +1395,11 @@ def fit_gamma_gamma(summary: pd.DataFrame, *, max_abs_corr: float = 0.3) -> Gamm
     sub = summary.loc[keep]
     if len(sub) < 10:
         raise InputError(
-            f"only {len(sub)} members have repeat purchases with positive spend; "
-            "the Gamma-Gamma model needs more",
-            hint="use a longer observation period",
+            f"Only {len(sub)} of {len(summary)} members have repeat purchases with positive "
+            "spend; the Gamma-Gamma spend model needs at least 10.",
+            hint="Check that the member id column is the right one (every member's "
+            "purchases are grouped by it; a date or order column gives one purchase per "
+            "'member'), or use a log that covers a longer period.",
         )
     x = sub["frequency"].to_numpy(dtype=float)
     m = sub["monetary_value"].to_numpy(dtype=float)
@@ -1530,8 +1532,8 @@ def holdout_check(bgnbd: BGNBDResult, summary_with_holdout: pd.DataFrame) -> pd.
         Index ``0``, ``1``, ..., ``6``, ``7+`` (calibration repeat purchases)
         and ``all``; columns ``n``, ``predicted_mean``, ``actual_mean``,
         ``predicted_total``, ``actual_total`` and ``abs_error``:
-        |predicted_mean - actual_mean| for the groups and, in the ``all`` row,
-        the mean absolute error over members, mean(|E[Y] - y|).
+        ``|predicted_mean - actual_mean|`` for the groups and, in the ``all`` row,
+        the mean absolute error over members, ``mean(|E[Y] - y|)``.
 
     Notes
     -----

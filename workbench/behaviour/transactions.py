@@ -224,15 +224,44 @@ def _read_raw(con: Any, path: Path, table: str) -> list[str]:
                 reader = f"read_parquet('{src}')"
             # Tables keep insertion order, so rowid + 1 is the 1-based data row.
             db.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {reader}")
+            if fmt == "parquet":
+                _wall_clock_times(con, path, table)
             return [r[0] for r in db.execute(f"DESCRIBE {table}").fetchall()]
         except Exception:  # fall back to the general reader (e.g. GB18030 text)
             pass
     frame = read_table(path).frame
     frame.columns = [str(c) for c in frame.columns]
+    for c in frame.columns:  # time-zone-aware times: their own wall clock, as in a CSV file
+        if isinstance(frame[c].dtype, pd.DatetimeTZDtype):
+            frame[c] = frame[c].dt.tz_localize(None)
     db.register("_wb_frame", frame)
     db.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _wb_frame")
     db.unregister("_wb_frame")
     return list(frame.columns)
+
+
+def _wall_clock_times(con: Any, path: Path, table: str) -> None:
+    """Time-zone-aware Parquet times become the wall-clock time of their own zone.
+
+    DuckDB reads them as instants and would cast them to dates in the session's zone
+    (UTC here), so a purchase at 01:00 in Shanghai would fall on the previous day, while
+    the same time written in a CSV file counts on its own day. The zone is the one the
+    file's schema records.
+    """
+    import pyarrow.parquet as pq
+
+    rows = con.con.execute(f"DESCRIBE {table}").fetchall()
+    aware = [r[0] for r in rows if "WITH TIME ZONE" in str(r[1]).upper()]
+    if not aware:
+        return
+    schema = pq.read_schema(path)
+    parts = []
+    for name in aware:
+        zone = getattr(schema.field(name).type, "tz", None) or "UTC"
+        parts.append(f"timezone('{zone.replace(chr(39), '')}', {_quote(name)}) AS {_quote(name)}")
+    con.con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE ({', '.join(parts)}) FROM {table}"
+    )
 
 
 def _column_type(con: Any, table: str, column: str) -> str:
@@ -505,6 +534,16 @@ def load_transactions(
             "purchases (kept as negative rows: revenue nets out and they do not count "
             "as purchases) or refunds='drop' to remove them.",
         )
+    n_parsed = con.con.execute("SELECT count(*) FROM _wb_parsed").fetchall()[0][0]
+    if n_refund and n_refund == n_parsed:
+        raise InputError(
+            f"Every one of the {n_parsed} transaction(s) has a negative amount (refunds or "
+            "returns): there is no purchase to analyse.",
+            file=file,
+            column=mapping["amount"],
+            hint="Check the sign of the amount column (a refunds-only export?), or give "
+            "the file that holds the purchases.",
+        )
     if "order_id" in mapping:
         bad = _first_bad(
             con,
@@ -671,6 +710,21 @@ def _load_members(con: Any, path: Path, id_col: str, tx_file: str) -> None:
                 row=int(bad[0][0]),
                 value=bad[0][1],
                 hint="Write dates as YYYY-MM-DD (or YYYYMMDD, or an ISO date-time).",
+            )
+        bad = db.execute(
+            "SELECT _row, CAST(join_date AS VARCHAR), count(*) OVER () FROM _wb_members "
+            "WHERE join_date > current_date OR NOT isfinite(join_date) ORDER BY _row LIMIT 1"
+        ).fetchall()
+        if bad:
+            raise InputError(
+                f"{bad[0][2]} join date(s) lie after today ({dt.date.today().isoformat()}) "
+                "or are infinite.",
+                file=file,
+                column="join_date",
+                row=int(bad[0][0]),
+                value=bad[0][1],
+                hint="Correct those dates: a member cannot join in the future, and new-member "
+                "counts and cohorts would count them in periods that have not happened.",
             )
     bad = db.execute(
         "SELECT t._row, t.member_id, count(DISTINCT t.member_id) OVER () FROM "
@@ -1328,6 +1382,58 @@ def rfm_segment_summary(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- tiers
+
+
+def read_tier_history(path: str | Path) -> pd.DataFrame:
+    """Read a tier-history file (``member_id``, ``date``, ``tier``), checked cell by cell.
+
+    Any format :func:`workbench.intake.data.read_table` reads. Member ids are text (as in
+    the transaction log; ids read as whole numbers keep their integer spelling), dates
+    are ISO dates, and no date may lie after today.
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, lacks one of the three columns, or has a
+        missing id or tier, an unreadable or future date (naming the data row).
+    """
+    file = str(path)
+    frame = read_table(path).frame
+    missing = [c for c in ("member_id", "date", "tier") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"The tier history has no column(s) {', '.join(repr(c) for c in missing)}.",
+            file=file,
+            column=missing[0],
+            hint="It needs member_id, date (the day the tier takes effect) and tier; its "
+            "columns: " + ", ".join(map(str, frame.columns)) + ".",
+        )
+    ids = frame["member_id"]
+    ids = (ids.astype("Int64") if ids.dtype.kind == "f" else ids).astype("string").str.strip()
+    dates = pd.to_datetime(
+        frame["date"].astype("string").str.strip(), errors="coerce", format="ISO8601"
+    )
+    tiers = frame["tier"].astype("string").str.strip()
+    today = pd.Timestamp(dt.date.today())
+    for col, bad, what in (
+        ("member_id", ids.isna() | (ids == ""), "have no member id"),
+        ("date", dates.isna(), "have a date that is not written YYYY-MM-DD"),
+        ("date", dates > today, f"have a date after today ({today.date().isoformat()})"),
+        ("tier", tiers.isna() | (tiers == ""), "have no tier"),
+    ):
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{int(bad.sum())} row(s) of the tier history {what}.",
+                file=file,
+                column=col,
+                row=row + 1,
+                value=None if pd.isna(frame[col].iloc[row]) else str(frame[col].iloc[row]),
+                hint="Correct or remove those rows.",
+            )
+    return pd.DataFrame(
+        {"member_id": ids.astype(str), "date": dates.dt.date, "tier": tiers.astype(str)}
+    )
 
 
 def _history(members_history: Any) -> Any:

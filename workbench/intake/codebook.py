@@ -161,7 +161,8 @@ class Codebook:
 
     # ------------------------------------------------------------------ checks
     def check_columns(self, columns: Iterable[str], *, file: str | None = None) -> None:
-        """Raise :class:`InputError` if an item or the id column is absent from the data.
+        """Raise :class:`InputError` if an item or the id column is absent from the data,
+        or a construct shares its name with a column (other than its own single item).
 
         The message suggests the closest column names, because the usual cause
         is a typo or a renamed export column.
@@ -192,6 +193,21 @@ class Codebook:
                     _suggest(first, columns),
                     f"Check the codebook ({self.path or 'codebook'}) against the data's header.",
                 ),
+            )
+        clash = [
+            name
+            for name, construct in self.constructs.items()
+            if name in present and tuple(construct.items) != (name,)
+        ]
+        if clash:
+            name = clash[0]
+            raise InputError(
+                f"The codebook's construct '{name}' has the same name as a column of the data, "
+                "so a parameter naming it could mean either.",
+                file=self.path or file,
+                column=name,
+                hint=f"Rename the construct in the codebook (e.g. '{name}_scale'), or rename "
+                "the column in the data.",
             )
 
     # ------------------------------------------------------------------ build

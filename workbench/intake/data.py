@@ -52,6 +52,44 @@ class Table:
     encoding: str | None = None
     value_labels: dict[str, dict[Any, str]] = dataclasses.field(default_factory=dict)
     column_labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: what the reader did that a reader of the report must know (e.g. SPSS user-missing)
+    warnings: tuple[str, ...] = ()
+
+
+def _spss_user_missing(frame: pd.DataFrame, meta: Any) -> tuple[pd.DataFrame, list[str]]:
+    """Apply the user-missing values an SPSS file declares, and say so.
+
+    SPSS treats a variable's declared missing values (``MISSING VALUES TR1 (99).``, or a
+    range) as 'no answer'; the workbench does the same, but counts the cells per column
+    and returns a sentence for the report instead of losing them silently (pyreadstat's
+    default reads them as NaN without a trace).
+    """
+    values: dict[str, list[Any]] = dict(getattr(meta, "missing_user_values", None) or {})
+    ranges: dict[str, list[dict[str, Any]]] = dict(getattr(meta, "missing_ranges", None) or {})
+    counts: dict[str, int] = {}
+    out = frame.copy()
+    for col in dict.fromkeys([*values, *ranges]):
+        if col not in out.columns:
+            continue
+        s = out[col]
+        mask = s.isin(values.get(col, [])) if values.get(col) else pd.Series(False, index=s.index)
+        for r in ranges.get(col, []):
+            lo, hi = r.get("lo"), r.get("hi")
+            if pd.api.types.is_numeric_dtype(s) and lo is not None and hi is not None:
+                mask |= s.between(lo, hi)
+            elif lo is not None:
+                mask |= s == lo
+        if mask.any():
+            counts[col] = int(mask.sum())
+            out[col] = s.mask(mask)
+    if not counts:
+        return out, []
+    listed = ", ".join(f"{c} ({n})" for c, n in list(counts.items())[:10])
+    more = f" and {len(counts) - 10} more column(s)" if len(counts) > 10 else ""
+    return out, [
+        f"The SPSS file declares user-missing values: {sum(counts.values())} answer(s) "
+        f"were read as missing, as SPSS does: {listed}{more}."
+    ]
 
 
 def file_sha256(path: str | Path) -> str:
@@ -70,7 +108,9 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     superset of GBK. Only empty cells (and R's ``NA``) are read as missing.
     Columns whose every value parses as a number become numeric; the rest stay
     text, so that a stray ``"n/a"`` in an item column is reported by
-    :func:`load_survey` rather than silently dropped.
+    :func:`load_survey` rather than silently dropped. A column with zero-padded
+    numbers (``007``) stays text: such values are codes (ids), and ``7`` would no
+    longer match ``007`` in a transaction log.
 
     Nothing is dropped or renamed silently: a column name given twice, a CSV row with
     fewer or more fields than the header (a truncated or badly quoted line), and a
@@ -120,17 +160,24 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
         if kind in ("spss", "stata"):
             import pyreadstat
 
-            reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
-            frame, meta = reader(str(path))
+            notes: list[str] = []
+            if kind == "spss":
+                frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+                frame, notes = _spss_user_missing(frame, meta)
+            else:
+                frame, meta = pyreadstat.read_dta(str(path))
             return Table(
                 frame,
                 str(path),
                 encoding=getattr(meta, "file_encoding", None),
                 value_labels=dict(meta.variable_value_labels or {}),
                 column_labels={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
+                warnings=tuple(notes),
             )
+        import pyarrow.parquet as pq
+
+        _check_unique_columns([str(c) for c in pq.read_schema(path).names], path)
         frame = pd.read_parquet(path)
-        _check_unique_columns([str(c) for c in frame.columns], path)
         frame.columns = [str(c) for c in frame.columns]  # names as text, as in every format
         return Table(frame, str(path))
     except InputError:
@@ -265,10 +312,58 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
         f"Unnamed: {i}" if pd.isna(v) or not str(v).strip() else str(v).strip()
         for i, v in enumerate(frame.iloc[0])
     ]
+    unnamed = sum(h.startswith("Unnamed: ") for h in header)
+    if len(header) > 2 and unnamed * 2 > len(header):
+        raise InputError(
+            f"The first row of the sheet does not look like a header: {unnamed} of its "
+            f"{len(header)} cells are empty (a title row or merged cells above the column "
+            "names?).",
+            file=str(path),
+            hint="Make the column names the sheet's first row (delete title rows, unmerge "
+            "cells), or save the data as CSV with one header line.",
+        )
     _check_unique_columns(header, path)
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = header
+    if body.isna().to_numpy().any():
+        _check_uncached_formulas(path, sheet, body)
     return body
+
+
+def _check_uncached_formulas(path: Path, sheet: str | None, body: pd.DataFrame) -> None:
+    """Refuse formula cells that a workbook saved without their values.
+
+    A workbook written by a program (not Excel) may hold ``=B2*2`` with no computed
+    value; every reader then sees an empty cell, which would count as 'no answer'.
+    Only cells that read as empty are looked at, so files without gaps cost nothing.
+    """
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        empty = body.isna().to_numpy()
+        found: list[tuple[int, int]] = []
+        for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True)):
+            if r >= len(body):
+                break
+            for c, value in enumerate(row[: body.shape[1]]):
+                if empty[r, c] and isinstance(value, str) and value.startswith("="):
+                    found.append((r, c))
+    finally:
+        book.close()
+    if found:
+        r, c = found[0]
+        raise InputError(
+            f"{len(found)} cell(s) hold a formula saved without its value (the first is "
+            f"{get_column_letter(c + 1)}{r + 2}); they would be read as missing answers.",
+            file=str(path),
+            column=str(body.columns[c]),
+            row=r + 1,
+            hint="Open the workbook in Excel or LibreOffice and save it (this stores the "
+            "computed values), or export the sheet as CSV.",
+        )
 
 
 def csv_delimiter(text: str, path: Path) -> str:
@@ -292,7 +387,7 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in frame.columns:
         s = frame[col]
-        if pd.api.types.is_numeric_dtype(s):
+        if pd.api.types.is_numeric_dtype(s) or _zero_padded(s):
             out[col] = s
             continue
         fast = _plain_numbers(s)
@@ -310,6 +405,14 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _INTEGER = r"^[+-]?[0-9]+$"
+
+
+def _zero_padded(s: pd.Series) -> bool:
+    """True when some value is a zero-padded number such as ``007``: a code (member id,
+    postcode), kept as text so that it matches the same code in another file. Item
+    answers written this way are still read as numbers by :func:`load_survey`."""
+    text = s.dropna().astype("string").str.strip()
+    return bool(text.str.match(r"^[+-]?0[0-9]").any())
 
 
 def _plain_numbers(s: pd.Series) -> pd.Series | None:
@@ -433,7 +536,7 @@ def load_survey(
 
     prepared = frame.copy()
     replaced: dict[str, int] = {}
-    warnings: list[str] = list(cb.warnings)
+    warnings: list[str] = [*cb.warnings, *table.warnings]
 
     if cb.id is not None:
         ids = frame[cb.id]
@@ -573,11 +676,23 @@ def complete_cases(
     return used, report
 
 
-def require_respondents(n: int, minimum: int, *, method: str, file: str | None = None) -> None:
-    """Raise :class:`InputError` when fewer usable respondents remain than ``method`` needs."""
+def require_respondents(
+    n: int,
+    minimum: int,
+    *,
+    method: str,
+    file: str | None = None,
+    missing: str = "listwise",
+) -> None:
+    """Raise :class:`InputError` when fewer usable respondents remain than ``method`` needs.
+
+    The hint suggests ``missing=pairwise`` only when listwise deletion is what cost the
+    respondents (``missing="listwise"``); under any other treatment it would be no help.
+    """
     if n < minimum:
+        pairwise = "use `missing=pairwise`, " if missing == "listwise" else ""
         raise InputError(
             f"Only {n} usable respondent(s) remain, but {method} needs at least {minimum}.",
             file=file,
-            hint="Collect more responses, use `missing=pairwise`, or analyse fewer items.",
+            hint=f"Collect more responses, {pairwise}or analyse fewer items.",
         )

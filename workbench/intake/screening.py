@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.errors import InputError
 from workbench.intake.data import SurveyData
 from workbench.results import Result, jsonable
 
@@ -37,6 +38,9 @@ class ScreeningResult(Result):
         How many respondents miss 0, 1, 2, ... items.
     constant_items
         Items with a single observed value.
+    redundant_items
+        Pairs of items whose answers are perfectly correlated (``|r| = 1`` on the respondents
+        who answered both): one is a copy, or a recoding, of the other.
     """
 
     items: pd.DataFrame
@@ -47,6 +51,29 @@ class ScreeningResult(Result):
     reversed_items: tuple[str, ...]
     n_respondents: int
     warning_messages: tuple[str, ...] = ()
+    redundant_items: tuple[tuple[str, str], ...] = ()
+
+    def require_distinct_items(self, file: str | None = None) -> None:
+        """Raise :class:`InputError` when two items are copies of each other: their
+        correlation matrix is singular, so factor and SEM estimators cannot be fitted."""
+        if not self.redundant_items:
+            return
+        a, b = self.redundant_items[0]
+        more = (
+            f" ({len(self.redundant_items)} such pairs: "
+            + ", ".join(f"{x}/{y}" for x, y in self.redundant_items[:5])
+            + (", ..." if len(self.redundant_items) > 5 else "")
+            + ")"
+            if len(self.redundant_items) > 1
+            else ""
+        )
+        raise InputError(
+            f"Items '{a}' and '{b}' are perfectly correlated (|r| = 1): one is a copy or a "
+            f"recoding of the other, and their correlation matrix cannot be inverted{more}.",
+            file=file,
+            column=b,
+            hint="Check the export (a column pasted twice?) and keep one of them in the codebook.",
+        )
 
     def to_frame(self) -> pd.DataFrame:
         return self.items
@@ -140,6 +167,12 @@ def screen_items(
             f"Item '{item}' is constant (every respondent gave the same answer): it carries "
             "no information and will break correlation-based methods; consider dropping it."
         )
+    redundant = _redundant_pairs(items.drop(columns=list(constant)))
+    for a, b in redundant:
+        warnings.append(
+            f"Items '{a}' and '{b}' are perfectly correlated (|r| = 1): one is a copy or a "
+            "recoding of the other."
+        )
     skewed = table.index[table["skew"].abs() > 2].tolist()
     if skewed:
         warnings.append(
@@ -196,7 +229,19 @@ def screen_items(
         straight_liners=straight,
         respondent_missing=respondent_missing,
         constant_items=constant,
+        redundant_items=redundant,
         reversed_items=tuple(cb.reverse_coded),
         n_respondents=n,
         warning_messages=tuple(warnings),
     )
+
+
+def _redundant_pairs(items: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    """Pairs of columns with |r| = 1 (to 1e-9) on the rows (at least 10) answered by both."""
+    if items.shape[1] < 2:
+        return ()
+    # fewer respondents make perfect correlations likely by chance (and are refused later)
+    r = items.corr(min_periods=10).to_numpy()
+    upper = np.triu(np.abs(r) > 1 - 1e-9, k=1)
+    names = [str(c) for c in items.columns]
+    return tuple((names[i], names[j]) for i, j in zip(*np.nonzero(upper), strict=True))

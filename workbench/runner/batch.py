@@ -335,6 +335,7 @@ def run_batch(
     out: str | Path | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
+    max_runs: int | None = None,
 ) -> BatchResult:
     """Run a study once per value of ``by`` or once per parameter set of ``grid``.
 
@@ -357,6 +358,11 @@ def run_batch(
         Local worker processes (default: ``min(2, cpu count)``); ignored with ``scheduler``.
     scheduler
         Address of a Dask distributed scheduler (e.g. ``tcp://10.0.0.5:8786``) to run on.
+    max_runs
+        The most runs the batch may start (default :data:`MAX_RUNS`). A larger grid, or a
+        ``by`` column with more distinct values, is refused before anything runs: each run
+        is a notebook kernel, so a mistyped grid or an id column given as ``by`` would
+        otherwise occupy the machine for hours.
 
     Returns
     -------
@@ -367,8 +373,9 @@ def run_batch(
     ------
     InputError
         Bad input to the batch itself: unknown study, both or neither of
-        ``by``/``grid``, a missing column, an empty grid or an invalid parameter
-        set (all sets are checked and every bad one is named). Nothing runs.
+        ``by``/``grid``, a missing column, an empty grid, an invalid parameter
+        set (all sets are checked and every bad one is named), or more runs than
+        ``max_runs``. Nothing runs.
     """
     from workbench.presentation.report import update_index
     from workbench.runner.engine import in_reports_root, mark_complete, reports_root
@@ -382,8 +389,12 @@ def run_batch(
             "parameter set.",
         )
     base = dict(params or {})
+    limit = MAX_RUNS if max_runs is None else max_runs
+    if limit < 1:
+        raise InputError(f"--max-runs must be at least 1, not {limit}.")
     if grid is not None:
         sets = load_grid(grid) if isinstance(grid, (str, os.PathLike)) else expand_grid(grid)
+        _check_run_count(len(sets), limit, "The grid has {n} parameter sets", grid)
         bad = []
         for i, own in enumerate(sets, start=1):
             try:
@@ -409,6 +420,8 @@ def run_batch(
                 hint="Columns: " + ", ".join(map(str, frame.columns)) + ".",
             )
         n_missing = int(frame[by].isna().sum() + (frame[by].astype(str).str.strip() == "").sum())
+        n_values = frame[by].map(lambda v: None if pd.isna(v) or not str(v).strip() else v)
+        _check_run_count(int(n_values.nunique()), limit, f"Column '{by}' has {{n}} values", data)
         del frame
 
     folder = new_batch_dir(spec.name, out)
@@ -460,6 +473,23 @@ def run_batch(
     if in_reports_root(folder):
         update_index(reports_root())
     return result
+
+
+#: The most runs a batch starts unless ``--max-runs`` allows more.
+MAX_RUNS = 100
+
+
+def _check_run_count(n: int, limit: int, what: str, file: Any) -> None:
+    """Refuse a batch larger than ``limit`` runs before any folder or kernel exists."""
+    if n > limit:
+        raise InputError(
+            f"{what.format(n=n)}: "
+            f"the batch would start {n} runs, more than the limit of "
+            f"{limit}; nothing was run.",
+            file=str(file) if isinstance(file, (str, os.PathLike)) else None,
+            hint="Check the grid or the column (an id column gives one run per respondent); "
+            f"to run them all on purpose, pass --max-runs {n}.",
+        )
 
 
 def _task(

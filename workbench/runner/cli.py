@@ -101,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask distributed scheduler to run on"
     )
+    batch.add_argument(
+        "--max-runs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse a batch of more than N runs (default 100), so that a grid or a "
+        "column with many values is not started by mistake",
+    )
     sub.add_parser("list", help="list studies, their parameters, defaults and meaning")
     sub.add_parser("report", help="run every study on the shipped default data")
     return parser
@@ -174,6 +182,7 @@ def _main(args: argparse.Namespace) -> int:
                 out=args.out,
                 jobs=args.jobs,
                 scheduler=args.scheduler,
+                max_runs=args.max_runs,
             )
             print(result.summary())
             print(f"index:   {result.folder / 'index.html'}")

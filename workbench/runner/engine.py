@@ -103,7 +103,8 @@ def claim_folder(base: Path, out: str | Path | None, *, what: str = "report") ->
         return True
 
     if out:
-        path = Path(out)
+        # absolute, so that no tool down the line reads a name like '-' as stdout
+        path = Path(out).absolute()
         try:
             path.mkdir(parents=True)
         except FileExistsError:

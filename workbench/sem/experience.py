@@ -559,20 +559,27 @@ def parse_paths(paths: str, codebook: Codebook) -> list[tuple[str, str, list[str
         if ":=" in stmt:
             lhs, rhs = (p.strip() for p in stmt.split(":=", 1))
             if not _NAME.fullmatch(lhs) or not rhs:
-                raise InputError(f"Cannot read the defined parameter '{stmt}'.")
+                raise InputError(
+                    f"Cannot read the defined parameter '{stmt}' in `paths`.",
+                    hint="Write e.g. 'ind := a*b' after labelling the paths 'y ~ a*x'.",
+                )
             out.append((lhs, ":=", [rhs]))
             continue
         op = "~~" if "~~" in stmt else "~" if "~" in stmt else None
         if op is None:
             raise InputError(
-                f"Cannot read '{stmt}' as a structural path.",
+                f"Cannot read '{stmt}' in `paths` as a structural path.",
                 hint="Write regressions 'y ~ x1 + x2' or covariances 'y1 ~~ y2'.",
             )
         lhs, rhs = (p.strip() for p in stmt.split(op, 1))
         terms = [t.strip() for t in rhs.split("+")]
         for var in [lhs] + [t.split("*")[-1].strip() for t in terms]:
             if not var:
-                raise InputError(f"Cannot read '{stmt}': a variable name is empty.")
+                raise InputError(
+                    f"Cannot read '{stmt}' in `paths`: a variable name is empty.",
+                    hint="Write regressions 'y ~ x1 + x2' (covariances 'y1 ~~ y2'), "
+                    "statements separated by ';'.",
+                )
             if var not in codebook.constructs:
                 hint = _suggest(var, names) or _synonym_hint(var, codebook)
                 raise InputError(
@@ -898,7 +905,7 @@ class ResponseSurface(Result):
         R-squared of the polynomial model, and adjusted.
     shares : dict
         Share of respondents with ``x_higher`` (X - Y > tolerance),
-        ``congruent`` (|X - Y| <= tolerance) and ``y_higher``.
+        ``congruent`` (``|X - Y| <= tolerance``) and ``y_higher``.
     tolerance : float
         Half-width of the congruence band, in scale points.
     grid : pandas.DataFrame

@@ -417,6 +417,7 @@ def analyse(
     cb = survey.codebook
     warnings: list[str] = []
     screening = screen_items(survey, straightline_min_items=straightline_min_items)
+    screening.require_distinct_items(survey.path)
     warnings += list(screening.warnings)
     items = survey.items
     _, missing_report = complete_cases(items, missing=missing)  # type: ignore[arg-type]
@@ -428,6 +429,7 @@ def analyse(
         max(10, largest + 1),
         method="scale reliability (alpha and omega)",
         file=survey.path,
+        missing=missing,
     )
 
     # listwise: one analytic sample (respondents who answered every item) for every analysis
@@ -459,7 +461,11 @@ def analyse(
     else:
         efa_data = data
     require_respondents(
-        len(efa_data), max(len(fa_items) + 1, 10), method="factor analysis", file=survey.path
+        len(efa_data),
+        max(len(fa_items) + 1, 10),
+        method="factor analysis",
+        file=survey.path,
+        missing=missing,
     )
 
     poly = None

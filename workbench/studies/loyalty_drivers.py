@@ -102,6 +102,7 @@ def _require_numeric(survey: SurveyData, name: str, role: str) -> None:
         return  # construct scores are numeric: load_survey checked the items
     s = survey.frame[name]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        _refuse_missing_codes(survey, name, role, s)
         return
     bad = pd.to_numeric(s, errors="coerce").isna() & s.notna()
     row = int(np.flatnonzero(bad.to_numpy())[0]) + 1 if bad.any() else None
@@ -123,6 +124,33 @@ def _require_numeric(survey: SurveyData, name: str, role: str) -> None:
             else " (or in `controls` when there is no mediator, moderator or by)."
         ),
     )
+
+
+def _refuse_missing_codes(survey: SurveyData, name: str, role: str, s: pd.Series) -> None:
+    """A plain column holding the codebook's missing codes: they apply to items only, so
+    the codes would enter the model as real values. Refused, with the two ways out."""
+    codes = survey.codebook.missing_codes
+    hit = s.isin(codes) if codes else pd.Series(False, index=s.index)
+    if not hit.any():
+        return
+    row = int(np.flatnonzero(hit.to_numpy())[0]) + 1
+    raise InputError(
+        f"The {role} '{name}' is a plain column, not a codebook item, and {int(hit.sum())} of "
+        f"its values equal the codebook's missing code(s) "
+        f"{', '.join(f'{c:g}' for c in codes)}; the codes apply to items only, so these "
+        "would be analysed as real values.",
+        file=survey.path,
+        column=name,
+        row=row,
+        value=_plain_number(s.iloc[row - 1]),
+        hint=f"If they mean 'no answer', list the column as a one-item construct in the "
+        f"codebook (`{name}: [{name}]`, when its values lie on the codebook's scale) or leave "
+        "those cells empty in a copy of the data.",
+    )
+
+
+def _plain_number(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def check_variables(

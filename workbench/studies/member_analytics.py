@@ -273,6 +273,30 @@ def _range(value: Any) -> list[Any] | None:
     return None if value is None else list(value)
 
 
+def _require_history(tx: txn.Transactions, holdout_days: int) -> None:
+    """The log must span time, and the CLV holdout must leave purchases before it."""
+    first, last = pd.Timestamp(tx.first_date), pd.Timestamp(tx.last_date)
+    span = (last - first).days
+    if span == 0:
+        raise InputError(
+            f"Every transaction is dated {first.date()}: cohorts, CLV and churn need "
+            "purchases spread over time.",
+            file=tx.path,
+            column="date",
+            hint="Check the date column (a load date instead of the purchase date?), or "
+            "give a log that covers months of purchases.",
+        )
+    if holdout_days >= span:
+        raise InputError(
+            f"holdout_days={holdout_days} reaches back to or before the first transaction: "
+            f"the log covers {span} days ({first.date()} to {last.date()}), so the CLV "
+            "holdout check would have no purchases to learn from.",
+            file=tx.path,
+            hint=f"Choose --param holdout_days below {span} (about a third of it, "
+            f"{max(1, span // 3)}, is usual).",
+        )
+
+
 def analyse(
     tx: txn.Transactions,
     *,
@@ -288,6 +312,7 @@ def analyse(
     **_: Any,
 ) -> MemberAnalyticsStudy:
     """Run the member-analytics study on loaded transactions (parameters as ``workbench list``)."""
+    _require_history(tx, holdout_days)
     warnings: list[str] = list(tx.warnings)
     members_df = tx.members.to_pandas() if tx.members is not None else None
     kpis = txn.kpi_panel(
@@ -311,7 +336,7 @@ def analyse(
                 file=str(tier_history),
                 hint="Pass --param tier_history=PATH (member_id, date, tier).",
             )
-        history = pd.read_csv(path, dtype={"member_id": str})
+        history = txn.read_tier_history(path)
         dates = (str(tx.first_date), str(tx.last_date))
         mix = txn.tier_mix(history, period=period)
         migration = txn.tier_migration(history, dates[0], dates[1], shape="wide")

@@ -30,9 +30,11 @@ UNITS = {
 }
 
 
-def _as_flag(values: pd.Series, column: str) -> pd.Series:
-    """A treated/untreated column as booleans: true/false, yes/no, 1/0 (text or numbers)."""
-    text = values.astype(str).str.strip().str.lower()
+def _as_flag(values: pd.Series, column: str, file: str | None = None) -> pd.Series:
+    """A treated/untreated column as booleans: true/false, yes/no, 1/0 (text or numbers).
+
+    An empty cell or any other value is an error naming the file, column and data row."""
+    text = values.astype("string").str.strip().str.lower().fillna("")
     mapping = {
         "true": True,
         "1": True,
@@ -45,12 +47,19 @@ def _as_flag(values: pd.Series, column: str) -> pd.Series:
     }
     flags = text.map(mapping)
     if flags.isna().any():
-        bad = values[flags.isna()]
+        bad = flags.isna().to_numpy()
+        row = int(np.flatnonzero(bad)[0])
+        first = values.iloc[row]
         raise InputError(
-            f"Column '{column}' must say whether each member was exposed (true/false, 1/0).",
+            f"Column '{column}' must say whether each member was exposed (true/false, 1/0); "
+            f"{int(bad.sum())} value(s) do not"
+            + (" (the first is empty)." if pd.isna(first) or not str(first).strip() else "."),
+            file=file,
             column=column,
-            value=str(bad.iloc[0]),
-            hint="Recode it, or list the exposed members with --param treated_file=PATH.",
+            row=row + 1,
+            value=None if pd.isna(first) else str(first),
+            hint="Fill in or recode those cells, or list the exposed members with "
+            "--param treated_file=PATH.",
         )
     return flags.astype(bool)
 
@@ -475,7 +484,7 @@ def comparison_groups(
                 + "), list the exposed members with --param treated_file=PATH, or pass "
                 "--param treated_col='' to analyse before/after only (no comparison group).",
             )
-        treated = _as_flag(members_df.set_index("member_id")[treated_col], treated_col)
+        treated = _as_flag(members_df.set_index("member_id")[treated_col], treated_col, members)
         source = f"column '{treated_col}' of the members file"
     if treated is not None and (not treated.any() or treated.all()):
         who = "no member" if not treated.any() else "every member"
