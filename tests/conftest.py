@@ -13,3 +13,22 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "reports"
     monkeypatch.setenv("WORKBENCH_REPORTS", str(root))
     return root
+
+
+# ---------------------------------------------------------------- PLS-SEM reference data
+# ../shared/reference beside the repository (CI lays a copy of shared/ beside its clone)
+SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def shared_reference() -> Path:
+    """The shared reference folder: seminr's PLS fixtures (pls/) and shared data (data/)."""
+    return SHARED_REFERENCE
+
+
+@pytest.fixture(scope="session")
+def mobi(shared_reference: Path):
+    """seminr's ``mobi`` (ECSI mobile phone survey, 250 x 24, no missing values)."""
+    import pandas as pd
+
+    return pd.read_csv(shared_reference / "pls" / "mobi.csv")
