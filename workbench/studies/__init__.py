@@ -671,6 +671,98 @@ PROGRAMME_EVALUATION = Study(
     ),
 )
 
+# Hair et al.'s corporate-reputation models (PLS-SEM primer) on data/corp_rep.csv
+_CORP_REP_SIMPLE = (
+    "satisfaction ~ competence + likeability; loyalty ~ competence + likeability + satisfaction"
+)
+_CORP_REP_EXTENDED = (
+    "competence ~ quality + performance + csr + attractiveness; "
+    "likeability ~ quality + performance + csr + attractiveness; " + _CORP_REP_SIMPLE
+)
+# the ECSI model of Tenenhaus et al. (2005) on data/mobi.csv
+_ECSI = (
+    "expectation ~ image; quality ~ expectation; value ~ expectation + quality; "
+    "satisfaction ~ image + expectation + quality + value; complaints ~ satisfaction; "
+    "loyalty ~ image + satisfaction + complaints"
+)
+
+PLS_SEM = Study(
+    name="pls-sem",
+    title="PLS-SEM: a partial least squares path model and its assessment",
+    description="PLS or consistent PLS path modelling (SmartPLS/seminr conventions) with the "
+    "measurement and structural assessment of Hair et al.'s primer.",
+    notebook="pls-sem.ipynb",
+    codebook_use="optional",
+    codebook_why="`paths` name its constructs, whose items form the measurement blocks; with "
+    "`model` in lavaan syntax the items are data columns (a codebook still supplies missing "
+    "codes and labels)",
+    preflight="workbench.studies.pls_sem:preflight",
+    params=(
+        Param(
+            "model",
+            "str",
+            "",
+            "the whole model in lavaan syntax as cSEM reads it: 'A =~ a1 + a2' reflective, "
+            "'B <~ b1 + b2' formative, 'Y ~ A + B' paths (statements separated by ';')",
+        ),
+        Param(
+            "paths",
+            "str",
+            "",
+            "alternatively, structural paths between codebook constructs, e.g. "
+            "'satisfaction ~ quality; loyalty ~ satisfaction'",
+        ),
+        Param(
+            "formative",
+            "list",
+            [],
+            "with `paths`: constructs measured formatively (Mode B composites)",
+        ),
+        Param(
+            "estimator",
+            "choice",
+            "pls",
+            "pls: composites with PLS weights (SmartPLS's default); plsc: consistent PLS, "
+            "correcting reflective constructs for measurement error (seminr's default)",
+            choices=("pls", "plsc"),
+        ),
+        Param(
+            "inner_weighting",
+            "choice",
+            "path",
+            "inner weighting scheme of the PLS algorithm",
+            choices=("path", "factor", "centroid"),
+        ),
+        Param(
+            "missing",
+            "choice",
+            "mean",
+            "missing answers: mean replacement per item (SmartPLS's and seminr's default, "
+            "counted in the report) or listwise deletion",
+            choices=("mean", "listwise"),
+        ),
+        Param(
+            "target",
+            "str",
+            "",
+            "the outcome the findings speak of; empty means the model's final construct",
+        ),
+        SHEET,
+    ),
+    default_runs=(
+        DefaultRun("data/corp_rep.csv", "data/corp_rep.codebook.yaml", {"paths": _CORP_REP_SIMPLE}),
+        DefaultRun(
+            "data/corp_rep.csv",
+            "data/corp_rep.codebook.yaml",
+            {
+                "paths": _CORP_REP_EXTENDED,
+                "formative": ["quality", "performance", "csr", "attractiveness"],
+            },
+        ),
+        DefaultRun("data/mobi.csv", "data/mobi.codebook.yaml", {"paths": _ECSI}),
+    ),
+)
+
 STUDIES: dict[str, Study] = {
     s.name: s
     for s in (
@@ -679,6 +771,7 @@ STUDIES: dict[str, Study] = {
         EXPERIENCE_ECONOMY,
         MEMBER_ANALYTICS,
         PROGRAMME_EVALUATION,
+        PLS_SEM,
     )
 }
 
