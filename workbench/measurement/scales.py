@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -24,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import InputError
+from workbench.measurement.factors import efa
 from workbench.results import Result, jsonable, with_warnings
 from workbench.validation import check_choice, check_ci
 
@@ -41,7 +41,7 @@ __all__ = [
 Missing = Literal["listwise", "pairwise"]
 _MISSING = ("listwise", "pairwise")
 _METHODS = ("mean", "sum")
-#: factor_analyzer's minres keeps every uniqueness in [0.005, 1] (as psych::fa does).
+#: minres keeps every uniqueness in [0.005, 1] (as psych::fa does).
 _UNIQUENESS_BOUND = 0.005
 
 
@@ -622,7 +622,7 @@ class OmegaResult(Result):
         True if a uniqueness is at or below 0.005, the lower bound minres
         enforces (a Heywood case that the fit clipped).
     model : object
-        The fitted ``factor_analyzer.FactorAnalyzer``.
+        The one-factor :class:`~workbench.measurement.factors.EFAResult`.
     warning_messages : tuple of str
     """
 
@@ -672,19 +672,19 @@ class OmegaResult(Result):
         return text
 
 
-def _fit_one_factor(cor: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
-    from factor_analyzer import FactorAnalyzer
-
-    with warnings.catch_warnings():
-        # factor_analyzer 0.5.1 on scikit-learn 1.6/1.7 (see pyproject.toml)
-        warnings.filterwarnings("ignore", message=".*force_all_finite.*", category=FutureWarning)
-        fa = FactorAnalyzer(n_factors=1, rotation=None, method="minres", is_corr_matrix=True)
-        fa.fit(cor)
-    loadings = np.asarray(fa.loadings_)[:, 0].copy()
-    uniq = np.asarray(fa.get_uniquenesses(), dtype=float)
+def _fit_one_factor(cor: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, Any]:
+    """One-factor minres fit of a correlation matrix: loadings (sum positive), uniquenesses,
+    and the :class:`~workbench.measurement.factors.EFAResult`. The project's own minres (an
+    analytic-gradient fit, uniquenesses in [0.005, 1] as ``psych::fa``), which reaches a
+    lower objective than factor_analyzer's numerical-gradient fit (``tests/test_factors.py``)."""
+    names = [f"x{i}" for i in range(cor.shape[0])]
+    frame = pd.DataFrame(cor, index=names, columns=names)
+    fit = efa(None, 1, method="minres", rotation="none", corr=frame, n_obs=n)
+    loadings = fit.loadings.iloc[:, 0].to_numpy(dtype=float).copy()
+    uniq = fit.uniquenesses.to_numpy(dtype=float)
     if loadings.sum() < 0:
         loadings = -loadings
-    return loadings, uniq, fa
+    return loadings, uniq, fit
 
 
 def _omega_parts(x: pd.DataFrame, *, missing: str, label: str) -> OmegaResult:
@@ -707,7 +707,7 @@ def _omega_parts(x: pd.DataFrame, *, missing: str, label: str) -> OmegaResult:
             f"The item correlations of {label} are undefined (an item has no variance).",
             hint="Drop items that every respondent answered the same way.",
         )
-    loadings, uniq, fa = _fit_one_factor(cor)
+    loadings, uniq, fa = _fit_one_factor(cor, n)
     s = loadings.sum()
     omega = float(s**2 / (s**2 + uniq.sum()))
     omega_obs = float(1 - uniq.sum() / cor.sum())
@@ -761,8 +761,8 @@ def omega_total(
     -------
     OmegaResult
         ``omega_total``, ``omega_total_observed``, the loadings and
-        uniquenesses, ``heywood`` and ``warnings``; ``.model`` is the fitted
-        ``factor_analyzer.FactorAnalyzer``.
+        uniquenesses, ``heywood`` and ``warnings``; ``.model`` is the one-factor
+        :class:`~workbench.measurement.factors.EFAResult`.
 
     Raises
     ------
@@ -773,7 +773,7 @@ def omega_total(
     Notes
     -----
     A single factor is fitted to the item correlation matrix :math:`R` by
-    minimum residual (minres, ``factor_analyzer`` 0.5.1, which like
+    minimum residual (minres, :func:`workbench.measurement.factors.efa`, which like
     ``psych::fa`` keeps uniquenesses in :math:`[0.005, 1]`). With loadings
     :math:`\\lambda_i` and uniquenesses :math:`u^2_i = 1 - \\lambda_i^2`,
 
