@@ -73,6 +73,10 @@ def test_results_json_carries_the_contract_keys(runs):
     # HTMT judges reflective constructs only: no formative composite appears
     flat = {b for row in res["htmt"].values() for b in row} | set(res["htmt"])
     assert flat.isdisjoint({"quality", "performance", "csr", "attractiveness"})
+    # redundancy analyses of the four formative drivers against their global items
+    assert set(res["redundancy"]) == {"quality", "performance", "csr", "attractiveness"}
+    assert res["redundancy"]["csr"]["global_item"] == "csor_global"
+    assert all(0.708 <= r["path"] < 1 for r in res["redundancy"].values())
     # the total effect of satisfaction on loyalty has no indirect part: it equals the path
     total = res["total_effects"]["satisfaction->loyalty"]["estimate"]
     assert total == pytest.approx(path["estimate"], abs=1e-12)
@@ -116,6 +120,14 @@ def test_findings_name_the_target_and_the_measurement_problems(runs):
         ({"model": "A =~ comp_1 + comp_2; A ~ A"}, "cycle|itself"),
         ({"model": "A =~ comp_1 + nope; B =~ like_1; B ~ A"}, "nope"),
         ({"model": "A =~ comp_1", "paths": "x ~ y"}, "Both `model` and `paths`"),
+        (
+            {"paths": "loyalty ~ competence", "redundancy": ["competence=comp_1"]},
+            "not a formative construct",
+        ),
+        (
+            {"paths": "loyalty ~ quality", "formative": ["quality"], "redundancy": ["quality"]},
+            "write CONSTRUCT=GLOBAL_ITEM",
+        ),
     ],
 )
 def test_bad_models_are_refused_before_any_kernel_naming_the_problem(corp, params, match):

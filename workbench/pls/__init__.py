@@ -26,6 +26,7 @@ from workbench.pls.assessment import (
     inner_vif,
     model_fit,
     outer_vif,
+    redundancy_analysis,
     reliability,
 )
 from workbench.pls.data import MISSING, PLSData, prepare_data, standardize
@@ -65,6 +66,7 @@ __all__ = [
     "model_fit",
     "outer_vif",
     "prepare_data",
+    "redundancy_analysis",
     "reliability",
     "specify_model",
     "standardize",

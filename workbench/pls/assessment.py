@@ -28,6 +28,7 @@ __all__ = [
     "inner_vif",
     "model_fit",
     "outer_vif",
+    "redundancy_analysis",
     "reliability",
 ]
 
@@ -435,3 +436,89 @@ def _fit_indices(S: np.ndarray, sigma: pd.DataFrame) -> list[float]:
     except (np.linalg.LinAlgError, linalg.LinAlgError):
         d_g = math.nan
     return [srmr, d_uls, d_g]
+
+
+# ----------------------------------------------------------------------------
+# Convergent validity of formative constructs
+# ----------------------------------------------------------------------------
+
+
+def redundancy_analysis(
+    result: PLSResult, data: pd.DataFrame, construct: str, global_item: str
+) -> dict[str, float | str]:
+    """Redundancy analysis of a formative construct against a global single-item measure.
+
+    The formative construct (its items, Mode B, as in ``result``) predicts a single-item
+    construct measured by ``global_item``, a question that asks for the construct as a whole
+    (e.g. "Please assess the overall quality of the company"). A path of at least 0.708 (so
+    that the construct explains at least half of the global item's variance) supports
+    convergent validity (Chin 1998; Hair et al. 2022, ch. 5).
+
+    Parameters
+    ----------
+    result : PLSResult
+        The estimated model; its missing-data treatment and inner weighting are reused.
+    data : pandas.DataFrame
+        The data the model was estimated from, with the global item as a column.
+    construct : str
+        A formative construct of the model.
+    global_item : str
+        The column holding the global single-item measure.
+
+    Returns
+    -------
+    dict
+        ``construct``, ``global_item``, ``path`` (the standardized path, the correlation of
+        the composite with the global item), ``r2`` and ``n``.
+
+    Raises
+    ------
+    InputError
+        ``construct`` is not a formative construct of the model, or ``global_item`` is not a
+        column of ``data``.
+
+    References
+    ----------
+    Chin, W. W. (1998). The partial least squares approach to structural equation modeling.
+    In G. A. Marcoulides (Ed.), *Modern methods for business research* (pp. 295-336).
+    Erlbaum. Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2022). *A primer on
+    partial least squares structural equation modeling* (3rd ed.), ch. 5. SmartPLS: a separate
+    two-construct model; seminr: ``estimate_pls`` on that model.
+    """
+    from workbench.errors import InputError
+    from workbench.pls.estimation import estimate_pls
+
+    spec = result.specification
+    if construct not in spec.constructs or spec.measurement[construct] == "reflective":
+        formative = [c for c in spec.constructs if spec.measurement[c] != "reflective"]
+        raise InputError(
+            f"Redundancy analysis needs a formative construct of the model; '{construct}' is "
+            "not one.",
+            hint="Formative constructs of this model: " + (", ".join(formative) or "none") + ".",
+        )
+    if global_item not in data.columns:
+        raise InputError(
+            f"The global item '{global_item}' for the redundancy analysis of '{construct}' is "
+            "not a column of the data.",
+            column=global_item,
+            hint="Name the column holding the single question about the construct as a whole.",
+        )
+    target = f"{construct}__global"
+    syntax = (
+        f"{construct} <~ {' + '.join(spec.items[construct])}\n"
+        f"{target} =~ {global_item}\n{target} ~ {construct}"
+    )
+    fit = estimate_pls(
+        data,
+        syntax,
+        inner_weighting=result.inner_weighting,
+        missing=result.data.missing,  # type: ignore[arg-type]
+    )
+    path = float(fit.paths["estimate"].iloc[0])
+    return {
+        "construct": construct,
+        "global_item": global_item,
+        "path": path,
+        "r2": float(fit.r2.loc[target, "r2"]),
+        "n": fit.n,
+    }

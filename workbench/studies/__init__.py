@@ -747,6 +747,13 @@ PLS_SEM = Study(
             "",
             "the outcome the findings speak of; empty means the model's final construct",
         ),
+        Param(
+            "redundancy",
+            "list",
+            [],
+            "redundancy analyses of formative constructs, as CONSTRUCT=GLOBAL_ITEM (a column "
+            "asking for the construct as a whole), e.g. [quality=qual_global]",
+        ),
         SHEET,
     ),
     default_runs=(
@@ -757,6 +764,12 @@ PLS_SEM = Study(
             {
                 "paths": _CORP_REP_EXTENDED,
                 "formative": ["quality", "performance", "csr", "attractiveness"],
+                "redundancy": [
+                    "quality=qual_global",
+                    "performance=perf_global",
+                    "csr=csor_global",
+                    "attractiveness=attr_global",
+                ],
             },
         ),
         DefaultRun("data/mobi.csv", "data/mobi.codebook.yaml", {"paths": _ECSI}),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.intake.data import SurveyData
-from workbench.pls import PLSResult, estimate_pls, specify_model
+from workbench.pls import PLSResult, estimate_pls, redundancy_analysis, specify_model
 from workbench.presentation.report import traffic_light
 from workbench.results import Result, jsonable
 
@@ -45,9 +45,25 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         paths=params.get("paths") or "",
         formative=list(params.get("formative") or []),
     )
-    prepared = prepare_data(
-        survey.frame, specify_model(syntax), missing=params.get("missing") or "mean"
-    )
+    spec = specify_model(syntax)
+    prepared = prepare_data(survey.frame, spec, missing=params.get("missing") or "mean")
+    for entry in params.get("redundancy") or []:
+        construct, item = _construct_and_item(entry)
+        if spec.measurement.get(construct) != "composite":
+            raise InputError(
+                f"Redundancy analysis of '{construct}': it is not a formative construct of the "
+                "model.",
+                hint="Formative constructs: "
+                + (", ".join(c for c, m in spec.measurement.items() if m == "composite") or "none")
+                + ".",
+            )
+        if item not in survey.frame.columns:
+            raise InputError(
+                f"The global item '{item}' for the redundancy analysis of '{construct}' is not "
+                "a column of the data.",
+                file=survey.path,
+                column=item,
+            )
     return int(prepared.n)
 
 
@@ -200,6 +216,7 @@ class PLSStudy(Result):
     target: str
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
+    redundancy: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths_table()
@@ -282,6 +299,14 @@ class PLSStudy(Result):
         t = self.fit.outer_vif()
         t = t[t["construct"].isin(self.formative)].set_index(["construct", "item"])[["vif"]]
         t["check"] = [traffic_light(vif_light(v)) for v in t["vif"]]
+        return t
+
+    def redundancy_table(self) -> pd.DataFrame | None:
+        """Redundancy analyses of formative constructs with their light (path >= 0.708)."""
+        if self.redundancy is None:
+            return None
+        t = self.redundancy.copy()
+        t["check"] = [traffic_light(_band(v, v >= LOADING_GOOD, False)) for v in t["path"]]
         return t
 
     # ------------------------------------------------------------------ structural
@@ -384,6 +409,9 @@ class PLSStudy(Result):
                 "outer": {r.item: r.vif for r in vif_outer.itertuples(index=False)},
                 "inner": inner.to_dict(),
             },
+            "redundancy": None
+            if self.redundancy is None
+            else self.redundancy.drop(columns="construct", errors="ignore").to_dict(orient="index"),
             "fit": {
                 "srmr": model_fit.loc["srmr", "estimated"],
                 "d_uls": model_fit.loc["d_uls", "estimated"],
@@ -483,6 +511,14 @@ def _findings(s: PLSStudy) -> list[str]:
         if len(over):
             pairs = [f"{r[0]}/{r[1]} ({r[2]:.2f})" for r in over.itertuples(index=False)]
             problems.append("HTMT at or above 0.85 for " + ", ".join(pairs))
+    red = s.redundancy_table()
+    if red is not None:
+        weak = [c for c in red.index if red.loc[c, "path"] < LOADING_GOOD]
+        if weak:
+            problems.append(
+                "redundancy path below 0.708 (convergent validity in doubt) for "
+                + ", ".join(map(s.label, weak))
+            )
     vif = s.outer_vif_table()
     if vif is not None:
         bad = [item for (c, item), v in vif["vif"].items() if v >= VIF_MAX]
@@ -499,6 +535,17 @@ def _findings(s: PLSStudy) -> list[str]:
     return out
 
 
+def _construct_and_item(entry: str) -> tuple[str, str]:
+    """``"quality=qual_global"`` -> ``("quality", "qual_global")``."""
+    construct, sep, item = (part.strip() for part in entry.partition("="))
+    if not sep or not construct or not item:
+        raise InputError(
+            f"Cannot read '{entry}' in `redundancy`: write CONSTRUCT=GLOBAL_ITEM.",
+            hint="E.g. --param 'redundancy=[quality=qual_global, csr=csor_global]'.",
+        )
+    return construct, item
+
+
 def analyse(
     survey: SurveyData,
     *,
@@ -509,6 +556,7 @@ def analyse(
     inner_weighting: str = "path",
     missing: str = "mean",
     target: str = "",
+    redundancy: list[str] | None = None,
     sheet: str = "",
     **_: Any,
 ) -> PLSStudy:
@@ -534,6 +582,13 @@ def analyse(
         )
     chosen = target or final_target(fit)
     warnings = [*survey.warnings, *fit.warnings]
+    red = None
+    if redundancy:
+        rows = [
+            redundancy_analysis(fit, survey.frame, *_construct_and_item(entry))
+            for entry in redundancy
+        ]
+        red = pd.DataFrame(rows).set_index("construct")
     parameters = {
         "model": model,
         "paths": paths,
@@ -542,6 +597,7 @@ def analyse(
         "inner_weighting": inner_weighting,
         "missing": missing,
         "target": target,
+        "redundancy": list(redundancy or []),
         "sheet": sheet,
     }
     study = PLSStudy(
@@ -552,5 +608,6 @@ def analyse(
         target=chosen,
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
+        redundancy=red,
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
