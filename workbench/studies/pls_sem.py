@@ -581,7 +581,18 @@ def analyse(
             hint="Endogenous constructs: " + ", ".join(spec.endogenous) + ".",
         )
     chosen = target or final_target(fit)
-    warnings = [*survey.warnings, *fit.warnings]
+    # the codebook's single-item note speaks of factor models; in PLS a single item is a
+    # composite of itself, which deserves its own note (only for the constructs the model uses)
+    warnings = [w for w in survey.warnings if "has a single item" not in w]
+    for c in spec.constructs:
+        if len(spec.items[c]) == 1:
+            warnings.append(
+                f"Construct '{c}' is measured by a single item ({spec.items[c][0]}): its "
+                "reliability cannot be assessed (it is taken as 1) and its measurement error "
+                "stays in the paths; Hair et al. advise single items only for concrete, "
+                "unambiguous attributes."
+            )
+    warnings += list(fit.warnings)
     red = None
     if redundancy:
         rows = [
