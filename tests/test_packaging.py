@@ -2,7 +2,7 @@
 
 pyproject.toml holds compatible ranges (for people who pip-install the package into their own
 environment), environment.yml the same ranges for conda, and requirements/*.lock the exact,
-hashed versions that ``make report``/``make test``/``make lab`` and CI install.
+hashed versions that ``make report``/``make test``/``make lab``/``make docs`` and CI install.
 """
 
 from __future__ import annotations
@@ -119,7 +119,12 @@ def test_environment_yml_uses_the_same_ranges_as_pyproject():
 
 LOCKS = ROOT / "requirements"
 # which extras of pyproject.toml each lock file installs (see the Makefile's `lock` target)
-LOCK_EXTRAS = {"base.lock": ["dev"], "test.lock": ["dev", "spark"], "lab.lock": ["dev", "lab"]}
+LOCK_EXTRAS = {
+    "base.lock": ["dev"],
+    "test.lock": ["dev", "spark"],
+    "lab.lock": ["dev", "lab"],
+    "docs.lock": ["dev", "docs"],
+}
 # the machines the project supports; markers in the universal lock are evaluated for each
 ENVIRONMENTS = [
     {
@@ -185,7 +190,7 @@ def test_lock_satisfies_pyproject(lock, environment):
         assert locked[normalise(req.name)] in req.specifier, f"{lock}: {req}"
 
 
-@pytest.mark.parametrize("lock", ["test.lock", "lab.lock"])
+@pytest.mark.parametrize("lock", sorted(set(LOCK_EXTRAS) - {"base.lock"}))
 def test_the_lock_files_agree_on_every_shared_package(lock):
     environment = ENVIRONMENTS[0]
     base, other = pins("base.lock", environment), pins(lock, environment)

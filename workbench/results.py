@@ -1,7 +1,7 @@
 """A small base for result objects: ``to_frame()``, ``summary()``, ``to_dict()``.
 
-Results are frozen dataclasses. Subclasses implement :meth:`to_frame` (the
-main tidy table) and may override :meth:`summary` and :meth:`to_dict`; the
+Results are frozen dataclasses. Subclasses implement :meth:`Result.to_frame` (the
+main tidy table) and may override :meth:`Result.summary` and :meth:`Result.to_dict`; the
 base supplies an HTML representation for notebooks that escapes every string.
 """
 
