@@ -1,6 +1,7 @@
 """Intake: codebooks, data files into frames, screening of the answers.
 
-Modules: :mod:`~workbench.intake.codebook`, :mod:`~workbench.intake.data`, :mod:`~workbench.intake.screening`.
+Modules: :mod:`~workbench.intake.codebook`, :mod:`~workbench.intake.data`, :mod:`~workbench.intake.screening`,
+:mod:`~workbench.intake.missingness`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from workbench.intake.data import (
     read_table,
     require_respondents,
 )
+from workbench.intake.missingness import (
+    EMConvergenceWarning,
+    EMMoments,
+    LittleMCARTest,
+    MissingDiagnosis,
+    diagnose_missing,
+    estimate_em_moments,
+    little_mcar_test,
+)
 from workbench.intake.screening import (
     ScreeningResult,
     screen_items,
@@ -29,13 +39,20 @@ from workbench.intake.screening import (
 __all__ = [
     "Codebook",
     "Construct",
+    "EMConvergenceWarning",
+    "EMMoments",
+    "LittleMCARTest",
+    "MissingDiagnosis",
     "Scale",
     "ScreeningResult",
     "SurveyData",
     "Table",
     "complete_cases",
     "csv_delimiter",
+    "diagnose_missing",
+    "estimate_em_moments",
     "file_sha256",
+    "little_mcar_test",
     "load_codebook",
     "load_survey",
     "read_table",
