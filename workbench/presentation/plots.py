@@ -448,6 +448,56 @@ def correlation_heatmap(
     return ax
 
 
+def missing_pattern_chart(diagnosis: Any, *, top: int = 20):
+    """Missing-data patterns as naniar's ``gg_miss_upset`` / VIM's ``aggr`` draw them
+    (matplotlib); returns the figure.
+
+    Tiles: one row per pattern (the ``top`` most frequent, from
+    :attr:`~workbench.intake.missingness.MissingDiagnosis.pattern_matrix`), one column per item,
+    dark where the answer is missing. Right: respondents per pattern. Top: missing answers per
+    item. The title says how many respondents the patterns left out hold.
+    """
+    import matplotlib.pyplot as plt
+
+    setup_matplotlib()
+    patterns = diagnosis.patterns.iloc[:top]
+    matrix = diagnosis.pattern_matrix.loc[patterns.index]
+    items = list(matrix.columns)
+    missing = 1 - matrix.to_numpy(dtype=float)
+    width = min(16.0, 2.5 + 0.22 * len(items))
+    height = 2.2 + 0.28 * len(patterns)
+    fig = plt.figure(figsize=(width + 2.0, height))
+    grid = fig.add_gridspec(
+        2, 2, width_ratios=(width, 2.0), height_ratios=(1.0, max(height - 1.0, 1.0)),
+        wspace=0.03, hspace=0.05,
+    )  # fmt: skip
+    tiles = fig.add_subplot(grid[1, 0])
+    tiles.imshow(missing, cmap="Greys", vmin=-0.15, vmax=1.15, aspect="auto")
+    tiles.set_xticks(range(len(items)), items, rotation=90, fontsize=7)
+    tiles.set_yticks(
+        range(len(patterns)),
+        [f"{int(n)} missing" for n in patterns["n_missing"]],
+        fontsize=7,
+    )
+    tiles.set_xlabel("item (dark: not answered)")
+    bars = fig.add_subplot(grid[1, 1], sharey=tiles)
+    bars.barh(range(len(patterns)), patterns["respondents"], color="#2b5d8a")
+    for i, n in enumerate(patterns["respondents"]):
+        bars.text(n, i, f" {int(n)}", va="center", fontsize=7)
+    bars.tick_params(axis="y", left=False, labelleft=False)
+    bars.set_xlabel("respondents")
+    per_item = fig.add_subplot(grid[0, 0], sharex=tiles)
+    per_item.bar(range(len(items)), diagnosis.items.loc[items, "n_missing"], color="#e69500")
+    per_item.tick_params(axis="x", bottom=False, labelbottom=False)
+    per_item.set_ylabel("missing", fontsize=8)
+    left_out = int(diagnosis.patterns["respondents"].iloc[top:].sum())
+    title = f"Missing-data patterns: the {len(patterns)} most frequent of {len(diagnosis.patterns)}"
+    if left_out:
+        title += f" ({left_out} respondents in the others)"
+    per_item.set_title(title, fontsize=10)
+    return fig
+
+
 def loadings_heatmap(
     loadings: pd.DataFrame, *, labels: Sequence[str] | None = None, cutoff: float = 0.30, ax=None
 ):

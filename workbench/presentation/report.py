@@ -518,6 +518,13 @@ def show(obj: Any, *, empty: str | None = None, max_rows: int = MAX_TABLE_ROWS) 
         display(HTML(str(obj)))
 
 
+def show_text(text: str) -> None:
+    """Display a sentence (e.g. a recommendation) as a paragraph; the text is escaped."""
+    from IPython.display import HTML, display
+
+    display(HTML(f"<p>{esc(text)}</p>"))
+
+
 def _rows_note(n_rows: int, max_rows: int) -> str:
     if n_rows <= max_rows:
         return ""

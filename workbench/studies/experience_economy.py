@@ -19,6 +19,7 @@ from scipy import stats
 from workbench.drivers.mediation import importance_performance
 from workbench.errors import InputError
 from workbench.intake.data import SurveyData
+from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.measurement.scales import reliability, score_scales
 from workbench.presentation.report import format_p
 from workbench.results import Result, jsonable
@@ -52,6 +53,7 @@ class ExperienceStudy(Result):
     n_structural: int
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
+    missing_diagnosis: MissingDiagnosis | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths_table()
@@ -223,6 +225,9 @@ class ExperienceStudy(Result):
             "consistency": None if self.consistency is None else self.consistency.to_dict(),
             "ipa": None if self.ipa is None else self.ipa.to_dict(),
         }
+        out["missing_diagnosis"] = (
+            None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
+        )
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -432,6 +437,7 @@ def analyse(
         n_structural=int(fit.n),
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
+        missing_diagnosis=diagnose_missing(survey, items, groups=group or None),
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
 

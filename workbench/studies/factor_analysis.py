@@ -16,6 +16,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.intake.data import SurveyData, complete_cases, require_respondents
+from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.intake.screening import ScreeningResult, screen_items
 from workbench.measurement import factors
 from workbench.measurement.scales import ReliabilityResult, reliability
@@ -82,6 +83,7 @@ class FactorAnalysisStudy(Result):
     replication: pd.DataFrame | None
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
+    missing_diagnosis: MissingDiagnosis | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.reliability_table()
@@ -271,6 +273,9 @@ class FactorAnalysisStudy(Result):
             }
         if self.replication is not None:
             out["replication"] = self.replication.reset_index().to_dict(orient="records")
+        out["missing_diagnosis"] = (
+            None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
+        )
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -610,6 +615,7 @@ def analyse(
         replication=replication_table,
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
+        missing_diagnosis=diagnose_missing(survey),
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
 

@@ -21,6 +21,7 @@ from workbench.drivers import regression as drv
 from workbench.errors import InputError
 from workbench.intake.codebook import NO_CODEBOOK_NOTE
 from workbench.intake.data import SurveyData, load_survey
+from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.measurement.scales import factor_scores, score_scales
 from workbench.presentation.report import format_p, traffic_light
 from workbench.results import Result, jsonable
@@ -252,6 +253,7 @@ class LoyaltyDriversStudy(Result):
     missing_report: dict[str, Any]
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
+    missing_diagnosis: MissingDiagnosis | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.model.coefficients
@@ -397,6 +399,9 @@ class LoyaltyDriversStudy(Result):
                 "skipped": self.segments.skipped,
             },
         }
+        out["missing_diagnosis"] = (
+            None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
+        )
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -568,8 +573,22 @@ def analyse(
         },
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
+        missing_diagnosis=_diagnosis(survey, names, by),
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
+
+
+def _diagnosis(survey: SurveyData, names: list[str], by: str) -> MissingDiagnosis:
+    """The missing-data diagnosis of the variables the models use: the items of the named
+    constructs and the numeric plain columns, by the segment column when there is one."""
+    cb = survey.codebook
+    columns: list[str] = []
+    for name in dict.fromkeys(names):
+        if name in cb.constructs:
+            columns += list(cb.constructs[name].items)
+        elif name != by and pd.api.types.is_numeric_dtype(survey.frame[name]):
+            columns.append(name)
+    return diagnose_missing(survey, list(dict.fromkeys(columns)), groups=by or None)
 
 
 def _pct(v: float, r2: float) -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.intake.data import SurveyData
+from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.pls import PLSResult, estimate_pls, redundancy_analysis, specify_model
 from workbench.presentation.report import traffic_light
 from workbench.results import Result, jsonable
@@ -217,6 +218,7 @@ class PLSStudy(Result):
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
     redundancy: pd.DataFrame | None = None
+    missing_diagnosis: MissingDiagnosis | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths_table()
@@ -419,6 +421,9 @@ class PLSStudy(Result):
                 "saturated": model_fit["saturated"].to_dict(),
             },
         }
+        out["missing_diagnosis"] = (
+            None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
+        )
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -620,5 +625,8 @@ def analyse(
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
         redundancy=red,
+        missing_diagnosis=diagnose_missing(
+            survey, list(dict.fromkeys(i for c in spec.constructs for i in spec.items[c]))
+        ),
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
