@@ -144,6 +144,9 @@ def test_notebook_runs_end_to_end(tmp_path, monkeypatch):
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["study"] == "experience-economy"
     assert results["sem"]["indirect"]
+    diagnosis = results["missing_diagnosis"]  # by the invariance group
+    assert diagnosis["little_mcar"]["df"] > 0 and diagnosis["groups"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Key findings" in html and "drives" in html
+    assert "Missing answers" in html and "Little" in html
     assert html.count("Plotly.newPlot") >= 3  # path diagram, surface, IPA

@@ -63,6 +63,9 @@ def test_results_json_carries_every_contract_key(bfi_study):
     }  # fmt: skip
     assert "agreeableness=~A1" in res["cfa"]["std_loadings"]
     assert set(res["cfa"]["htmt"]) == set(bfi_study.survey.codebook.constructs)
+    diagnosis = res["missing_diagnosis"]  # screening: missing answers over the 25 items
+    assert diagnosis["n_items"] == 25 and diagnosis["little_mcar"]["df"] > 0
+    assert diagnosis["complete_cases"] < diagnosis["n_respondents"] == 2800
 
 
 def test_bfi_replication_matches_psych_within_issue_tolerances(bfi_study):

@@ -207,8 +207,10 @@ def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, monkeypatch):
     assert results["study"] == "loyalty-drivers"
     assert results["mediation"]["mediator"] == "satisfaction"
     assert results["moderation"]["moderator"] == "tier"
+    assert results["missing_diagnosis"]["n_respondents"] == 300
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Key findings" in html and "strongest lever" in html
+    assert "Missing answers" in html and "Little" in html
     assert html.count("Plotly.newPlot") >= 4  # importance, IPA, residuals, slopes, segments
     assert "from workbench" not in html  # no code in the manager's report
     # no emoji: they are drawn as empty boxes where no emoji font is installed

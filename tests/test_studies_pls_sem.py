@@ -165,7 +165,11 @@ def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, reports):
     assert results["study"] == "pls-sem"
     assert results["pls"]["estimator"] == "plsc" and results["pls"]["converged"] is True
     assert results["pls"]["target"] == "loyalty"
+    diagnosis = results["missing_diagnosis"]  # the screening every survey study shows
+    assert diagnosis["n_respondents"] == 250 and diagnosis["complete_cases"] == 250
+    assert diagnosis["little_mcar"]["df"] == 0  # complete data: nothing to test
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Key findings" in html and "Discriminant validity" in html
+    assert "Missing answers" in html and "Little" in html
     assert "Estimated with consistent PLS (PLSc" in html  # the report says which was used
     assert "from workbench" not in html
