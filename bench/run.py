@@ -421,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     print("R:", "found" if r_available else "not installed: ratios against R are skipped")
     with tempfile.TemporaryDirectory() as tmp:
         rows = cases(args.repeat, Path(tmp))
+        from pls import pls_cases  # PLS-SEM (bench/pls.py)
+
+        rows.extend(pls_cases(args.repeat, measure, on_row=lambda r: print(_line(r), flush=True)))
         if not args.quick:
             rows.extend(runner_cases(Path(tmp), min(args.repeat, 3)))
             rows.append(member_case(Path(tmp)))

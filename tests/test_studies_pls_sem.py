@@ -101,7 +101,7 @@ def test_findings_name_the_target_and_the_measurement_problems(runs):
     assert "no missing answers" in ecsi.findings[0]
     assert "11 missing answer(s) replaced by item means" in runs["corp_rep"].findings[0]
     assert "of the variance in Customer loyalty" in text
-    assert "AVE below 0.50" in text and "HTMT at or above 0.85" in text
+    assert "AVE below 0.50" in text and "HTMT (or its upper bound) at or above 0.85" in text
     lights = ecsi.loadings_table()["loading check"]
     assert {str(v) for v in lights if v} <= {"green", "amber", "red"}
     assert "amber" in {str(v) for v in lights}  # e.g. CUEX3 loads below 0.708
@@ -173,3 +173,63 @@ def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, reports):
     assert "Missing answers" in html and "Little" in html
     assert "Estimated with consistent PLS (PLSc" in html  # the report says which was used
     assert "from workbench" not in html
+
+
+def test_inference_prediction_and_ipma_fill_the_contract_keys(runs):
+    res = runs["corp_rep"].results()
+    path = res["paths"]["likeability->loyalty"]
+    assert path["ci_low"] < path["estimate"] < path["ci_high"] and path["p"] < 0.05
+    assert path["boot_se"] > 0 and path["t"] == pytest.approx(path["estimate"] / path["boot_se"])
+    assert res["pls"]["bootstrap"]["n_boot"] == 5000 and res["pls"]["bootstrap"]["n_failed"] == 0
+    chain = res["indirect"]["likeability->satisfaction->loyalty"]
+    p = res["paths"]
+    assert chain["estimate"] == pytest.approx(
+        p["likeability->satisfaction"]["estimate"] * p["satisfaction->loyalty"]["estimate"]
+    )
+    assert res["mediation"]["likeability->satisfaction->loyalty"]["type"] == (
+        "complementary partial mediation"
+    )
+    assert set(res["loadings_ci"]["loyalty"]["cusl_1"]) == {"boot_se", "ci_low", "ci_high"}
+    assert set(res["weights_ci"]["competence"]) == {"comp_1", "comp_2", "comp_3"}
+    pair = res["htmt"]["competence"]["likeability"]
+    assert pair["ci_low"] < pair["estimate"] < pair["upper_one_sided"] < pair["ci_high"] + 1e-12
+    assert set(res["predict"]["cusl_1"]) == {"pls_rmse", "pls_mae", "lm_rmse", "lm_mae",
+                                             "q2_predict"}  # fmt: skip
+    assert set(res["cvpat"]) >= {"IA", "LM"}
+    assert res["ipma"]["target"] == "loyalty"
+    assert 0 <= res["ipma"]["constructs"]["likeability"]["performance"] <= 100
+    # importance = unstandardized total effect; its ranking follows the standardized one here
+    imp = res["ipma"]["constructs"]
+    assert imp["likeability"]["importance"] > imp["competence"]["importance"]
+
+
+def test_groups_interactions_and_higher_order_models_run_through_the_study(corp):
+    grouped = pls_sem.analyse(
+        corp, paths=SIMPLE, group="servicetype", permutations=200, bootstrap=200
+    ).results()
+    assert set(grouped["micom"]) == {"competence", "likeability", "satisfaction", "loyalty"}
+    mga = grouped["mga"]["satisfaction->loyalty"]
+    assert {"estimate_1", "estimate_2", "diff", "p_permutation", "p_henseler"} <= set(mga)
+    moderated = pls_sem.analyse(corp, paths=SIMPLE + " + likeability:satisfaction", bootstrap=300)
+    res = moderated.results()
+    assert res["pls"]["model_kind"] == "interaction" and res["interactions"]
+    slopes = moderated.slopes_table()
+    assert list(slopes["moderator_at"]) == ["-1 SD", "mean", "+1 SD"]
+    assert (slopes["ci_low"] < slopes["slope"]).all() and (
+        slopes["slope"] < slopes["ci_high"]
+    ).all()
+    hoc = pls_sem.analyse(
+        corp,
+        model="competence =~ comp_1 + comp_2 + comp_3; likeability =~ like_1 + like_2 + like_3;"
+        " reputation =~ competence + likeability; satisfaction =~ cusa;"
+        " loyalty =~ cusl_1 + cusl_2 + cusl_3; satisfaction ~ reputation;"
+        " loyalty ~ reputation + satisfaction",
+        bootstrap=200,
+    ).results()
+    assert hoc["pls"]["model_kind"] == "higher_order" and hoc["higher_order"]
+    assert "ipma" not in hoc  # IPMA is for models without interactions or HOCs
+
+
+SIMPLE = (
+    "satisfaction ~ competence + likeability; loyalty ~ competence + likeability + satisfaction"
+)

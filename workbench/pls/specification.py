@@ -167,9 +167,10 @@ def specify_model(
     InputError
         Naming the construct or item: a statement that is not ``=~``, ``<~`` or ``~``; a
         construct with no items; an item in two constructs; a formative construct with one
-        item; a construct used as an item (higher-order constructs are not supported); a path
-        naming an unknown construct; a cycle in the structural model; a construct with no path;
-        a model without paths.
+        item; a construct used as an item (a higher-order construct: estimate it with
+        :func:`~workbench.pls.estimate_higher_order`); an interaction term ``X:M`` (estimate it
+        with :func:`~workbench.pls.estimate_interaction`); a path naming an unknown construct; a
+        cycle in the structural model; a construct with no path; a model without paths.
 
     Notes
     -----
@@ -318,9 +319,10 @@ def _check_name(
     )
     if "*" in name:
         raise InputError(
-            f"'{name}'{where}: labels, fixed values and interaction terms ('*') are not "
-            "supported in a PLS model.",
-            hint="Write plain names: 'A =~ x1 + x2', 'Y ~ A + B'.",
+            f"'{name}'{where}: labels, fixed values and interaction terms written with '*' are "
+            "not supported in a PLS model.",
+            hint="Write plain names: 'A =~ x1 + x2', 'Y ~ A + B'; an interaction term is "
+            "written 'Y ~ X + M + X:M' (workbench.pls.estimate_interaction).",
         )
     if not name or not _NAME.match(name):
         raise InputError(
@@ -382,8 +384,10 @@ def _build(
         if item in blocks:
             raise InputError(
                 f"Construct '{item}' is used as an item of construct '{construct}'; "
-                "higher-order constructs are not supported yet.",
-                hint=f"Measure '{construct}' by items (columns of the data).",
+                "higher-order constructs are not supported in a plain PLS model.",
+                hint=f"Estimate it with workbench.pls.estimate_higher_order(data, model) "
+                "(hoc_method='two_stage' or 'repeated_indicators'), or measure "
+                f"'{construct}' by items (columns of the data).",
             )
     if not path_list:
         raise InputError(
@@ -394,6 +398,13 @@ def _build(
     paths: list[tuple[str, str]] = []
     for source, target in path_list:
         for name in (source, target):
+            if name not in blocks and _is_interaction_term(name, blocks):
+                raise InputError(
+                    f"The path {source} -> {target} has the interaction term '{name}', which a "
+                    "plain PLS model does not estimate.",
+                    hint="Estimate it with workbench.pls.estimate_interaction(data, model, "
+                    "interaction_method='two_stage' | 'orthogonal' | 'product_indicator').",
+                )
             if name not in blocks:
                 item_note = f" ('{name}' is an item of '{owner[name]}')" if name in owner else ""
                 raise InputError(
@@ -433,6 +444,13 @@ def _build(
         endogenous=tuple(c for c in constructs if c in targets),
         syntax=syntax or _write_syntax(constructs, item_map, kinds, tuple(paths)),
     )
+
+
+def _is_interaction_term(name: str, constructs: Iterable[str]) -> bool:
+    """Whether ``name`` is an interaction term ``X:M`` of two constructs (lavaan's ``:``)."""
+    parts = name.split(":")
+    known = set(constructs)
+    return len(parts) == 2 and all(part in known for part in parts)
 
 
 def _find_cycle(constructs: Sequence[str], paths: Sequence[tuple[str, str]]) -> list[str]:

@@ -754,6 +754,71 @@ PLS_SEM = Study(
             "redundancy analyses of formative constructs, as CONSTRUCT=GLOBAL_ITEM (a column "
             "asking for the construct as a whole), e.g. [quality=qual_global]",
         ),
+        Param(
+            "interaction_method",
+            "choice",
+            "two_stage",
+            "moderation terms X:M in the paths: two_stage (product of stage-1 construct "
+            "scores, seminr's default), orthogonal (residual-centred indicator products) or "
+            "product_indicator",
+            choices=("two_stage", "orthogonal", "product_indicator"),
+        ),
+        Param(
+            "hoc_method",
+            "choice",
+            "two_stage",
+            "higher-order constructs (a construct measured by constructs in `model`): the "
+            "disjoint two-stage approach or repeated indicators",
+            choices=("two_stage", "repeated_indicators"),
+        ),
+        Param(
+            "group",
+            "str",
+            "",
+            "a column of groups to compare: MICOM (measurement invariance of composites) and "
+            "multigroup analysis of every path",
+        ),
+        Param(
+            "permutations",
+            "int",
+            1000,
+            "permutations for MICOM and the permutation test of group differences",
+            minimum=100,
+            maximum=MAX_BOOTSTRAP,
+        ),
+        Param(
+            "bootstrap",
+            "int",
+            5000,
+            "bootstrap resamples for every interval and test (seminr's and SmartPLS's 5,000)",
+            minimum=100,
+            maximum=MAX_BOOTSTRAP,
+        ),
+        Param(
+            "ci",
+            "float",
+            0.95,
+            "confidence level of the bootstrap intervals",
+            minimum=0.5,
+            maximum=0.999,
+        ),
+        SEED,
+        Param(
+            "predict_folds",
+            "int",
+            10,
+            "PLSpredict: folds of the cross-validation (Shmueli et al. 2019 use 10)",
+            minimum=2,
+            maximum=100,
+        ),
+        Param(
+            "predict_repeats",
+            "int",
+            10,
+            "PLSpredict: repetitions with new random folds",
+            minimum=1,
+            maximum=1000,
+        ),
         SHEET,
     ),
     default_runs=(

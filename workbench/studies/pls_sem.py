@@ -21,7 +21,22 @@ import pandas as pd
 from workbench.errors import InputError
 from workbench.intake.data import SurveyData
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
-from workbench.pls import PLSResult, estimate_pls, redundancy_analysis, specify_model
+from workbench.pls import (
+    PLSResult,
+    bootstrap_pls,
+    bootstrap_rows,
+    compare_groups,
+    cvpat,
+    estimate_higher_order,
+    estimate_interaction,
+    estimate_pls,
+    ipma,
+    predict_pls,
+    redundancy_analysis,
+    specify_higher_order_model,
+    specify_interaction_model,
+    specify_model,
+)
 from workbench.presentation.report import traffic_light
 from workbench.results import Result, jsonable
 
@@ -46,8 +61,27 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         paths=params.get("paths") or "",
         formative=list(params.get("formative") or []),
     )
+    if model_kind(syntax) != "plain":
+        # interaction terms and higher-order constructs: the model is checked here, the data
+        # when the stages are estimated
+        _specify(syntax, params.get("hoc_method") or "two_stage")
+        if params.get("group"):
+            raise InputError(
+                "Group comparisons (MICOM, multigroup analysis) are made for models without "
+                "interaction terms or higher-order constructs.",
+                hint="Compare the groups on the main-effects model, or drop `group`.",
+            )
+        return survey.n
     spec = specify_model(syntax)
     prepared = prepare_data(survey.frame, spec, missing=params.get("missing") or "mean")
+    group = params.get("group") or ""
+    if group and group not in survey.frame.columns:
+        raise InputError(
+            f"The group column '{group}' is not in the data.",
+            file=survey.path,
+            column=group,
+            hint="Name the column that holds each respondent's group (e.g. servicetype).",
+        )
     for entry in params.get("redundancy") or []:
         construct, item = _construct_and_item(entry)
         if spec.measurement.get(construct) != "composite":
@@ -148,6 +182,38 @@ def final_target(result: PLSResult) -> str:
     return (ends or list(spec.endogenous))[-1]
 
 
+def model_kind(syntax: str) -> str:
+    """``"higher_order"`` when a construct is measured by constructs, ``"interaction"`` when a
+    path has an interaction term ``X:M``, otherwise ``"plain"``."""
+    statements = [
+        s.split("#", 1)[0].strip() for line in syntax.splitlines() for s in line.split(";")
+    ]
+    blocks: dict[str, list[str]] = {}
+    interaction = False
+    for stmt in filter(None, statements):
+        for op in ("=~", "<~"):
+            if op in stmt:
+                lhs, rhs = stmt.split(op, 1)
+                blocks[lhs.strip()] = [t.strip() for t in rhs.split("+")]
+                break
+        else:
+            if "~" in stmt and ":" in stmt.split("~", 1)[1]:
+                interaction = True
+    if any(t in blocks for terms in blocks.values() for t in terms):
+        return "higher_order"
+    return "interaction" if interaction else "plain"
+
+
+def _specify(syntax: str, hoc_method: str) -> Any:
+    """Validate the model the way it will be estimated (raises InputError)."""
+    kind = model_kind(syntax)
+    if kind == "higher_order":
+        return specify_higher_order_model(syntax, hoc_method=hoc_method)  # type: ignore[arg-type]
+    if kind == "interaction":
+        return specify_interaction_model(syntax)
+    return specify_model(syntax)
+
+
 # ----------------------------------------------------------------------------- lights
 def _band(value: float, green: bool, amber: bool) -> str:
     if value is None or not math.isfinite(value):
@@ -218,6 +284,13 @@ class PLSStudy(Result):
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
     redundancy: pd.DataFrame | None = None
+    kind: str = "plain"
+    extension: Any = None
+    importance: Any = None
+    groups: Any = None
+    boot: Any = None
+    prediction: Any = None
+    cvpat: Any = None
     missing_diagnosis: MissingDiagnosis | None = None
 
     def to_frame(self) -> pd.DataFrame:
@@ -245,6 +318,28 @@ class PLSStudy(Result):
         return [c for c in spec.constructs if spec.measurement[c] != "reflective"]
 
     # ------------------------------------------------------------------ measurement
+    # ------------------------------------------------------------------ bootstrap
+    def boot_rows(self, kind: str) -> pd.DataFrame:
+        """Bootstrap rows of one kind (``path``, ``loading``, ``weight``, ``r2``, ``indirect``,
+        ``total``, ``htmt``, ``slope``), indexed by name: estimate, boot_se, t, p, ci_low,
+        ci_high (percentile) and bca_low, bca_high. Empty when the run has none."""
+        boot = self.boot
+        if boot is None:
+            return pd.DataFrame()
+        if hasattr(boot, "of"):
+            try:
+                return boot.of(kind)
+            except ValueError:
+                return pd.DataFrame()
+        table = boot.table
+        rows = table[[str(i).startswith(f"{kind}:") for i in table.index]].copy()
+        rows.index = [str(i)[len(kind) + 1 :] for i in rows.index]
+        return rows
+
+    @property
+    def ci_text(self) -> str:
+        return f"{self.parameters.get('ci', 0.95):.0%}"
+
     def loadings_table(self) -> pd.DataFrame:
         """Every indicator: its construct, loading (with light), weight."""
         spec = self.fit.specification
@@ -264,7 +359,14 @@ class PLSStudy(Result):
                         else "",
                     }
                 )
-        return pd.DataFrame(rows).set_index(["construct", "item"])
+        t = pd.DataFrame(rows).set_index(["construct", "item"])
+        loadings, weights = self.boot_rows("loading"), self.boot_rows("weight")
+        if len(loadings):
+            keys = [f"{c}:{i}" for c, i in t.index]
+            t["loading ci_low"] = loadings["ci_low"].reindex(keys).to_numpy()
+            t["loading ci_high"] = loadings["ci_high"].reindex(keys).to_numpy()
+            t["weight p"] = weights["p"].reindex(keys).to_numpy()
+        return t
 
     def reliability_table(self) -> pd.DataFrame:
         """alpha, rho_A, rho_C and AVE of the reflective constructs, each with its light."""
@@ -287,7 +389,22 @@ class PLSStudy(Result):
             for b in names[k + 1 :]
         ]
         t = pd.DataFrame(rows, columns=["construct A", "construct B", "htmt"])
-        t["check"] = [traffic_light(htmt_light(v)) for v in t["htmt"]]
+        boot = self.boot_rows("htmt")
+        if len(boot):
+            keys = [f"{a}<->{b}" for a, b in zip(t["construct A"], t["construct B"], strict=True)]
+            t["ci_low"] = boot["ci_low"].reindex(keys).to_numpy()
+            t["ci_high"] = boot["ci_high"].reindex(keys).to_numpy()
+            if hasattr(self.boot, "htmt_test"):
+                # one-sided upper bound at the run's level: HTMT significantly below the
+                # threshold (Franke & Sarstedt 2019), as seminr and SmartPLS test it
+                alpha = 1 - float(self.parameters.get("ci", 0.95))
+                upper = self.boot.htmt_test(HTMT_STRICT, alpha=alpha)["upper"]
+                t["upper (one-sided)"] = upper.reindex(keys).to_numpy()
+            # judged by the upper bound, with the point estimate where no interval exists
+            judged = t.get("upper (one-sided)", t["ci_high"]).fillna(t["htmt"])
+        else:
+            judged = t["htmt"]
+        t["check"] = [traffic_light(htmt_light(v)) for v in judged]
         return t
 
     def htmt_matrix(self) -> pd.DataFrame:
@@ -321,11 +438,73 @@ class PLSStudy(Result):
         t["effect size"] = [f2_label(v) for v in t["f2"]]
         t["vif"] = vif.reindex(t.index)
         t["collinearity"] = [traffic_light(vif_light(v)) for v in t["vif"]]
+        boot = self.boot_rows("path")
+        if len(boot):
+            for col in ("boot_se", "t", "p", "ci_low", "ci_high"):
+                t[col] = boot[col].reindex(t.index)
         return t
 
     def r2_table(self) -> pd.DataFrame:
         t = self.fit.r2.copy()
         t["reading"] = [r2_label(v) for v in t["r2"]]
+        boot = self.boot_rows("r2")
+        if len(boot):
+            t["ci_low"] = boot["ci_low"].reindex(t.index)
+            t["ci_high"] = boot["ci_high"].reindex(t.index)
+        return t
+
+    def mediation_table(self) -> pd.DataFrame | None:
+        """Every specific indirect effect with its bootstrap CI, the direct effect, VAF and
+        Zhao, Lynch & Chen's (2010) type of mediation (judged by the intervals)."""
+        ind = self.boot_rows("indirect")
+        if not len(ind):
+            return None
+        paths = self.paths_table()
+        total = self.boot_rows("total")
+        rows = []
+        for chain, r in ind.iterrows():
+            nodes = str(chain).split("->")
+            x, y = nodes[0], nodes[-1]
+            direct = paths.loc[f"{x}->{y}"] if f"{x}->{y}" in paths.index else None
+            indirect_sig = not (r["ci_low"] <= 0 <= r["ci_high"])
+            direct_sig = direct is not None and not (direct["ci_low"] <= 0 <= direct["ci_high"])
+            tot = total["estimate"].get(f"{x}->{y}", np.nan) if len(total) else np.nan
+            rows.append(
+                {
+                    "chain": chain,
+                    "indirect": r["estimate"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "direct": np.nan if direct is None else direct["estimate"],
+                    "direct p": np.nan if direct is None else direct["p"],
+                    "total": tot,
+                    "vaf": r["estimate"] / tot if tot and np.isfinite(tot) else np.nan,
+                    "type": _zhao_type(
+                        indirect_sig,
+                        direct_sig,
+                        r["estimate"] * (0 if direct is None else direct["estimate"]),
+                    ),
+                }
+            )
+        return pd.DataFrame(rows).set_index("chain")
+
+    def predict_table(self) -> pd.DataFrame | None:
+        """PLSpredict per indicator: RMSE and MAE of PLS and the linear benchmark, Q²predict."""
+        return None if self.prediction is None else self.prediction.items
+
+    def predict_construct_table(self) -> pd.DataFrame | None:
+        return None if self.prediction is None else self.prediction.constructs
+
+    def cvpat_table(self) -> pd.DataFrame | None:
+        return None if self.cvpat is None else self.cvpat.table
+
+    def total_effects_table(self) -> pd.DataFrame:
+        """Total effects with their bootstrap intervals."""
+        t = self.total_effects()
+        boot = self.boot_rows("total")
+        if len(boot):
+            for col in ("boot_se", "p", "ci_low", "ci_high"):
+                t[col] = boot[col].reindex(t.index)
         return t
 
     def total_effects(self) -> pd.DataFrame:
@@ -347,6 +526,85 @@ class PLSStudy(Result):
     def fit_table(self) -> pd.DataFrame:
         return self.fit.model_fit()
 
+    # ------------------------------------------------------------------ extensions
+    def interaction_table(self) -> pd.DataFrame | None:
+        """Interaction paths with the main effects they moderate (two-stage etc.)."""
+        ext = self.extension
+        inter = getattr(ext, "interaction", ext) if self.kind == "higher_order" else ext
+        return None if inter is None else inter.interactions
+
+    def slopes_table(self) -> pd.DataFrame | None:
+        """Simple slopes of each moderated predictor at moderator -1 SD, mean, +1 SD."""
+        ext = self.extension
+        inter = getattr(ext, "interaction", ext) if self.kind == "higher_order" else ext
+        if inter is None:
+            return None
+        t = inter.slopes.copy()
+        boot = self.boot_rows("slope")
+        if len(boot):
+            tags = {"-1 SD": "-1SD", "mean": "mean", "+1 SD": "+1SD"}
+            keys = [
+                f"{r.iv}->{r.target}|{r.moderator}={tags.get(str(r.moderator_at), r.moderator_at)}"
+                for r in t.itertuples(index=False)
+            ]
+            t["ci_low"] = boot["ci_low"].reindex(keys).to_numpy()
+            t["ci_high"] = boot["ci_high"].reindex(keys).to_numpy()
+        return t
+
+    def slopes_figure(self):
+        from workbench.presentation.plots import simple_slopes_chart
+
+        slopes = self.slopes_table()
+        ext = self.extension
+        inter = getattr(ext, "interaction", ext) if self.kind == "higher_order" else ext
+        if slopes is None or inter is None or not len(slopes):
+            return None
+        first = slopes.iloc[0]
+        lines = inter.slope_plot
+        lines = lines[lines["interaction"] == first["interaction"]].rename(
+            columns={"iv_value": "x", "moderator_at": "level"}
+        )
+        return simple_slopes_chart(
+            lines, x=str(first["iv"]), y=str(first["target"]), moderator=str(first["moderator"])
+        )
+
+    def higher_order_table(self) -> pd.DataFrame | None:
+        """How each higher-order construct is measured by its lower-order constructs."""
+        return self.extension.hoc_measurement if self.kind == "higher_order" else None
+
+    def ipma_table(self) -> pd.DataFrame | None:
+        """Importance (total effect on the target) and performance (0-100) per construct."""
+        return None if self.importance is None else self.importance.constructs
+
+    def ipma_indicator_table(self) -> pd.DataFrame | None:
+        return None if self.importance is None else self.importance.indicators
+
+    def ipma_figure(self):
+        """The importance-performance map (priority map) at construct level."""
+        from workbench.presentation.plots import ipa_chart
+
+        table = self.ipma_table()
+        if table is None or not len(table):
+            return None
+        t = table.copy()
+        t.index = [self.label(c) for c in t.index]
+        t["quadrant"] = t["quadrant"].replace({"priority": "fix first"})
+        t["importance"] = t["importance"] * 100
+        return ipa_chart(
+            t,
+            importance_cut=float(t["importance"].mean()),
+            performance_cut=float(t["performance"].mean()),
+        ).update_layout(
+            yaxis_title=f"importance (unstandardized total effect on {self.target}, x100)",
+            xaxis_title="performance (0-100, from the codebook's scale)",
+        )
+
+    def micom_table(self) -> pd.DataFrame | None:
+        return None if self.groups is None else self.groups.micom.table
+
+    def mga_table(self) -> pd.DataFrame | None:
+        return None if self.groups is None else self.groups.mga.table
+
     # ------------------------------------------------------------------ figures
     def path_figure(self):
         from workbench.presentation.plots import path_diagram
@@ -357,8 +615,8 @@ class PLSStudy(Result):
                 "lhs": t["target"],
                 "rhs": t["source"],
                 "std": t["estimate"],
-                # without a bootstrap there are no p-values: every arrow is drawn solid
-                "p": 0.0,
+                # significance from the bootstrap (solid and bold when p < .05)
+                "p": t["p"] if "p" in t else 0.0,
             }
         )
         return path_diagram(
@@ -396,11 +654,29 @@ class PLSStudy(Result):
                 "target": self.target,
             },
             "paths": {
-                k: {"estimate": row["estimate"], "f2": row["f2"]} for k, row in paths.iterrows()
+                k: {
+                    key: row.get(key)
+                    for key in ("estimate", "boot_se", "t", "p", "ci_low", "ci_high", "f2")
+                }
+                for k, row in paths.iterrows()
             },
             "total_effects": {
-                k: {"estimate": v} for k, v in self.total_effects()["estimate"].items()
+                k: {key: row.get(key) for key in ("estimate", "boot_se", "ci_low", "ci_high")}
+                for k, row in self.total_effects_table().iterrows()
             },
+            "indirect": {
+                k: {key: row.get(key) for key in ("estimate", "boot_se", "ci_low", "ci_high")}
+                for k, row in self.boot_rows("indirect").iterrows()
+            },
+            "total_indirect": {
+                k: {key: row.get(key) for key in ("estimate", "boot_se", "ci_low", "ci_high")}
+                for k, row in self.boot_rows("total_indirect").iterrows()
+            },
+            "mediation": None
+            if self.mediation_table() is None
+            else self.mediation_table().to_dict(orient="index"),  # type: ignore[union-attr]
+            "loadings_ci": _nested_ci(self.boot_rows("loading")),
+            "weights_ci": _nested_ci(self.boot_rows("weight")),
             "r2": base["r2"],
             "loadings": base["loadings"],
             "weights": base["weights"],
@@ -421,6 +697,70 @@ class PLSStudy(Result):
                 "saturated": model_fit["saturated"].to_dict(),
             },
         }
+        out["pls"]["model_kind"] = self.kind
+        if self.boot is not None:
+            out["pls"]["bootstrap"] = {
+                "n_boot": self.boot.n_boot,
+                "n_failed": self.boot.n_failed,
+                "seed": self.boot.seed,
+                "ci": self.parameters.get("ci"),
+                "interval": "percentile (BCa in the tables of results)",
+            }
+            out["r2"] = {
+                c: {**v, **{k: self.r2_table().loc[c].get(k) for k in ("ci_low", "ci_high")}}
+                for c, v in out["r2"].items()
+            }
+        if self.prediction is not None:
+            out.update({k: v for k, v in self.prediction.to_dict().items() if k != "warnings"})
+        if self.cvpat is not None:
+            cv = self.cvpat.to_dict()
+            out["cvpat"] = {
+                **cv["cvpat"],
+                **{k: cv[k] for k in ("alternative", "n_boot", "seed") if k in cv},
+            }
+        if self.importance is not None:
+            out["ipma"] = {
+                "target": self.target,
+                "constructs": self.importance.constructs[["importance", "performance"]].to_dict(
+                    orient="index"
+                ),
+                "indicators": self.importance.indicators[["importance", "performance"]].to_dict(
+                    orient="index"
+                ),
+            }
+        inter = self.interaction_table()
+        if inter is not None:
+            out["interactions"] = inter.drop(columns=["interaction"], errors="ignore").to_dict(
+                orient="index"
+            )
+            out["simple_slopes"] = self.slopes_table().to_dict(orient="records")  # type: ignore[union-attr]
+        hoc = self.higher_order_table()
+        if hoc is not None:
+            out["higher_order"] = hoc.to_dict(orient="records")
+        if self.groups is not None:
+            micom = self.groups.micom.table
+            out["micom"] = {
+                f"{r['construct']}"
+                + (
+                    ""
+                    if len(self.groups.micom.groups) == 2
+                    else f" ({r['group_a']} vs {r['group_b']})"
+                ): {k: v for k, v in r.items() if k != "construct"}
+                for r in micom.to_dict(orient="records")
+            }
+            out["mga"] = {
+                f"{r['path']}"
+                + (
+                    ""
+                    if len(self.groups.mga.groups) == 2
+                    else f" ({r['group_a']} vs {r['group_b']})"
+                ): {
+                    f"estimate_{r['group_a']}": r["estimate_a"],
+                    f"estimate_{r['group_b']}": r["estimate_b"],
+                    **{k: v for k, v in r.items() if k not in ("path", "estimate_a", "estimate_b")},
+                }
+                for r in self.groups.mga.table.to_dict(orient="records")
+            }
         out["missing_diagnosis"] = (
             None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
         )
@@ -435,12 +775,37 @@ class PLSStudy(Result):
         }
 
 
+def _zhao_type(indirect_significant: bool, direct_significant: bool, product: float) -> str:
+    """Zhao, Lynch & Chen's (2010) mediation types (Hair et al. 2022, ch. 7)."""
+    if indirect_significant and direct_significant:
+        return "complementary partial mediation" if product > 0 else "competitive partial mediation"
+    if indirect_significant:
+        return "indirect-only (full) mediation"
+    if direct_significant:
+        return "direct-only (no mediation)"
+    return "no effect"
+
+
+def _nested_ci(rows: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """``{construct: {item: {boot_se, ci_low, ci_high}}}`` from bootstrap rows named
+    ``construct:item``."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name, row in rows.iterrows():
+        construct, _, item = str(name).partition(":")
+        out.setdefault(construct, {})[item] = {
+            k: row[k] for k in ("boot_se", "ci_low", "ci_high") if k in row
+        }
+    return out
+
+
 def _nested_htmt(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
     """``{A: {B: {estimate, ...}}}`` from the HTMT table (one entry per pair)."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for row in table.to_dict(orient="records"):
         entry = {k: v for k, v in row.items() if k not in ("construct A", "construct B", "check")}
         entry["estimate"] = entry.pop("htmt")
+        if "upper (one-sided)" in entry:
+            entry["upper_one_sided"] = entry.pop("upper (one-sided)")
         out.setdefault(row["construct A"], {})[row["construct B"]] = entry
     return out
 
@@ -474,14 +839,46 @@ def _findings(s: PLSStudy) -> list[str]:
         f"The model explains {r2:.0%} of the variance in {s.label(target)} "
         f"(R² = {r2:.2f}, {r2_label(r2)} by Hair et al.'s rule of thumb)."
     )
-    total = s.total_effects()
+    total = s.total_effects_table()
     on_target = total[total["target"] == target].sort_values("estimate", key=np.abs)
     if len(on_target):
         top = on_target.iloc[::-1].head(3)
-        parts = [f"{s.label(r.source)} ({r.estimate:.2f})" for r in top.itertuples()]
+        parts = []
+        for r in top.itertuples():
+            text = f"{s.label(r.source)} ({r.estimate:.2f}"
+            if "ci_low" in total and np.isfinite(r.ci_low):
+                sure = "" if r.ci_low > 0 or r.ci_high < 0 else "; interval includes zero"
+                text += f", {s.ci_text} CI {r.ci_low:.2f} to {r.ci_high:.2f}{sure}"
+            parts.append(text + ")")
         out.append(
             f"Strongest total effects on {s.label(target)} (direct and through other "
             f"constructs, standardized): {', '.join(parts)}."
+        )
+    paths = s.paths_table()
+    if "ci_low" in paths:
+        null = paths[(paths["ci_low"] <= 0) & (paths["ci_high"] >= 0)]
+        if len(null):
+            out.append(
+                f"{len(null)} of {len(paths)} paths are not significant (their {s.ci_text} "
+                f"bootstrap interval includes zero; {s.boot.n_boot:,} resamples): "
+                + ", ".join(
+                    f"{a} -> {b}" for a, b in zip(null["source"], null["target"], strict=True)
+                )
+                + "."
+            )
+    if s.prediction is not None and target in s.prediction.constructs.index:
+        row = s.prediction.constructs.loc[target]
+        power = {
+            "high": "high predictive power (PLS beats the linear benchmark on every item)",
+            "medium": "medium predictive power (PLS beats the linear benchmark on most items)",
+            "low": "low predictive power (PLS beats the linear benchmark on a minority of items)",
+            "none": "no predictive power beyond a linear benchmark",
+        }.get(str(row["predictive_power"]), str(row["predictive_power"]))
+        out.append(
+            f"Out of sample (PLSpredict, {s.prediction.n_folds} folds x {s.prediction.n_reps} "
+            f"repetitions), the model predicts {s.label(target)}'s items with Q²predict "
+            f"{row['q2_predict']:.2f} ({'better' if row['q2_predict'] > 0 else 'no better'} than "
+            f"the training mean): {power} (Shmueli et al. 2019)."
         )
     problems: list[str] = []
     if s.reflective:
@@ -512,10 +909,23 @@ def _findings(s: PLSStudy) -> list[str]:
                 + ")"
             )
         ht = s.htmt_table()
-        over = ht[ht["htmt"] >= HTMT_STRICT]
+        over = ht[[str(c) != "green" for c in ht["check"]]]
         if len(over):
-            pairs = [f"{r[0]}/{r[1]} ({r[2]:.2f})" for r in over.itertuples(index=False)]
-            problems.append("HTMT at or above 0.85 for " + ", ".join(pairs))
+            pairs = [
+                f"{a}/{b} ({h:.2f}"
+                + (f", upper bound {u:.2f}" if "ci_high" in ht and np.isfinite(u) else "")
+                + ")"
+                for a, b, h, u in zip(
+                    over["construct A"],
+                    over["construct B"],
+                    over["htmt"],
+                    over["upper (one-sided)"]
+                    if "upper (one-sided)" in over
+                    else over.get("ci_high", over["htmt"]),
+                    strict=True,
+                )
+            ]
+            problems.append("HTMT (or its upper bound) at or above 0.85 for " + ", ".join(pairs))
     red = s.redundancy_table()
     if red is not None:
         weak = [c for c in red.index if red.loc[c, "path"] < LOADING_GOOD]
@@ -562,6 +972,15 @@ def analyse(
     missing: str = "mean",
     target: str = "",
     redundancy: list[str] | None = None,
+    interaction_method: str = "two_stage",
+    hoc_method: str = "two_stage",
+    group: str = "",
+    permutations: int = 1000,
+    bootstrap: int = 5000,
+    ci: float = 0.95,
+    seed: int = 2026,
+    predict_folds: int = 10,
+    predict_repeats: int = 10,
     sheet: str = "",
     **_: Any,
 ) -> PLSStudy:
@@ -569,17 +988,39 @@ def analyse(
 
     The codebook's missing codes are already missing in ``survey``; ``missing`` then decides
     between mean replacement (seminr's and SmartPLS's default, counted in the report) and
-    listwise deletion, once, for every estimate.
+    listwise deletion, once, for every estimate. A model with interaction terms ``X:M`` is
+    estimated by :func:`~workbench.pls.estimate_interaction` (``interaction_method``), one with
+    higher-order constructs by :func:`~workbench.pls.estimate_higher_order` (``hoc_method``);
+    the assessment then reads the final stage.
     """
     syntax = build_model(survey, model=model, paths=paths, formative=formative)
-    spec = specify_model(syntax)
-    fit = estimate_pls(
-        survey.frame,
-        spec,
-        estimator=estimator,  # type: ignore[arg-type]
-        inner_weighting=inner_weighting,  # type: ignore[arg-type]
-        missing=missing,  # type: ignore[arg-type]
-    )
+    kind = model_kind(syntax)
+    common: dict[str, Any] = {
+        "estimator": estimator,
+        "inner_weighting": inner_weighting,
+        "missing": missing,
+    }
+    extension: Any = None
+    if kind == "higher_order":
+        extension = estimate_higher_order(
+            survey.frame,
+            syntax,
+            hoc_method=hoc_method,  # type: ignore[arg-type]
+            interaction_method=interaction_method,  # type: ignore[arg-type]
+            **common,
+        )
+        fit = extension.result
+    elif kind == "interaction":
+        extension = estimate_interaction(
+            survey.frame,
+            syntax,
+            interaction_method=interaction_method,  # type: ignore[arg-type]
+            **common,
+        )
+        fit = extension.result
+    else:
+        fit = estimate_pls(survey.frame, specify_model(syntax), **common)
+    spec = fit.specification
     if target and target not in spec.endogenous:
         raise InputError(
             f"The target '{target}' is not an endogenous construct of the model.",
@@ -590,7 +1031,7 @@ def analyse(
     # composite of itself, which deserves its own note (only for the constructs the model uses)
     warnings = [w for w in survey.warnings if "has a single item" not in w]
     for c in spec.constructs:
-        if len(spec.items[c]) == 1:
+        if len(spec.items[c]) == 1 and c in survey.codebook.constructs:
             warnings.append(
                 f"Construct '{c}' is measured by a single item ({spec.items[c][0]}): its "
                 "reliability cannot be assessed (it is taken as 1) and its measurement error "
@@ -598,6 +1039,31 @@ def analyse(
                 "unambiguous attributes."
             )
     warnings += list(fit.warnings)
+    if extension is not None:
+        warnings += [w for w in extension.warnings if w not in warnings]
+    boot: Any
+    if kind == "plain":
+        boot = bootstrap_pls(
+            survey.frame, spec, n_boot=bootstrap, seed=seed, ci=ci, f_squared=False, **common
+        )
+    else:
+        procedure = extension.procedure
+        boot = bootstrap_rows(
+            procedure.statistic(extension.first_order_data()),
+            fit.n,
+            procedure.vector_labels,
+            n_boot=bootstrap,
+            seed=seed,
+            ci=ci,
+        )
+    warnings += [w for w in boot.warnings if w not in warnings]
+    prediction = cv = None
+    if kind == "plain" and estimator == "pls":
+        prediction = predict_pls(
+            survey.frame, spec, n_folds=predict_folds, n_reps=predict_repeats, seed=seed, **common
+        )
+        cv = cvpat(prediction, seed=seed)
+        warnings += [f"PLSpredict: {w}" for w in prediction.warnings if w not in warnings]
     red = None
     if redundancy:
         rows = [
@@ -605,6 +1071,29 @@ def analyse(
             for entry in redundancy
         ]
         red = pd.DataFrame(rows).set_index("construct")
+    importance = None
+    if kind == "plain":
+        cb = survey.codebook
+        importance = ipma(fit, chosen, scale=cb.scale if cb.given else None)
+        warnings += [f"IPMA: {w}" for w in importance.warnings]
+    groups = None
+    if group:
+        if kind != "plain":
+            raise InputError(
+                "Group comparisons (MICOM, multigroup analysis) are made for models without "
+                "interaction terms or higher-order constructs.",
+                hint="Compare the groups on the main-effects model, or drop `group`.",
+            )
+        groups = compare_groups(
+            survey.frame,
+            spec,
+            group=group,
+            n_perm=permutations,
+            n_boot=bootstrap,
+            seed=seed,
+            **common,
+        )
+        warnings += [f"Groups: {w}" for w in groups.warnings]
     parameters = {
         "model": model,
         "paths": paths,
@@ -614,6 +1103,15 @@ def analyse(
         "missing": missing,
         "target": target,
         "redundancy": list(redundancy or []),
+        "interaction_method": interaction_method,
+        "hoc_method": hoc_method,
+        "group": group,
+        "permutations": permutations,
+        "bootstrap": bootstrap,
+        "ci": ci,
+        "seed": seed,
+        "predict_folds": predict_folds,
+        "predict_repeats": predict_repeats,
         "sheet": sheet,
     }
     study = PLSStudy(
@@ -625,8 +1123,20 @@ def analyse(
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
         redundancy=red,
+        kind=kind,
+        extension=extension,
+        importance=importance,
+        groups=groups,
+        boot=boot,
+        prediction=prediction,
+        cvpat=cv,
         missing_diagnosis=diagnose_missing(
-            survey, list(dict.fromkeys(i for c in spec.constructs for i in spec.items[c]))
+            survey,
+            list(
+                dict.fromkeys(
+                    i for c in spec.constructs for i in spec.items[c] if i in survey.frame.columns
+                )
+            ),
         ),
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
