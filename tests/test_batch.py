@@ -346,3 +346,14 @@ def test_the_default_limit_refuses_an_id_column_as_by(tmp_path, reports, small_d
     code, _, err = run_main([*batch_args(small_data), "--by", "respondent_id"])
     assert code == 2
     assert f"limit of {batch.MAX_RUNS}" in err and "an id column" in err
+
+
+def test_split_by_a_labelled_stata_column_names_the_runs_by_their_labels(tmp_path):
+    import pyreadstat
+
+    frame = pd.DataFrame({"tier": [1.0, 2.0, 1.0], "TR1": [5.0, 6.0, 7.0]})
+    path = tmp_path / "s.dta"
+    pyreadstat.write_dta(frame, path, variable_value_labels={"tier": {1: "gold", 2: "basic"}})
+    files = split_by(path, "tier", tmp_path / "out")
+    assert list(files) == ["gold", "basic"]
+    assert pd.read_csv(files["gold"])["TR1"].tolist() == [5.0, 7.0]

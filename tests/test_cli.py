@@ -450,3 +450,11 @@ def test_notebook_is_committed_without_outputs(path):
         if cell.cell_type == "code":
             assert cell.outputs == [], f"{path.name} has outputs"
             assert cell.execution_count is None, f"{path.name} has execution counts"
+
+
+def test_a_parameter_given_twice_is_refused_not_overwritten():
+    from workbench.errors import InputError
+    from workbench.studies import parse_param_args
+
+    with pytest.raises(InputError, match="'n_factors' is given twice"):
+        parse_param_args(["n_factors=3", "n_factors=4"])

@@ -324,3 +324,10 @@ def test_template_codebooks_load_cleanly_with_bilingual_labels(codebook):
 def test_shipped_codebooks_are_all_found():
     names = {p.name for p in SHIPPED_CODEBOOKS}
     assert {"loyalty_survey.codebook.yaml", "corp_rep.codebook.yaml"} <= names
+
+
+def test_the_id_column_listed_as_an_item_is_refused():
+    raw = dict(VALID, constructs={**VALID["constructs"], "extra": ["respondent_id", "X1"]})
+    cb = Codebook.from_dict(raw)
+    with pytest.raises(InputError, match="id column 'respondent_id' is also listed as an item"):
+        cb.check_columns(["respondent_id", *cb.items])

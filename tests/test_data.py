@@ -648,3 +648,38 @@ def test_a_parquet_column_name_given_twice_is_refused_in_one_line(tmp_path):
     pq.write_table(table, path)
     err = _refused(path, "'TR1' is given twice \\(columns 1 and 2\\)")
     assert "ArrowInvalid" not in err.message
+
+
+def test_a_sheet_named_for_a_csv_file_is_refused(tmp_path, codebook):
+    path = tmp_path / "s.csv"
+    path.write_text("id,TR1\n1,5\n", encoding="utf-8")
+    err = _refused(path, "not a workbook", sheet="Sheet9")
+    assert "Leave out --param sheet" in err.hint
+
+
+@pytest.mark.parametrize("address", ["https://example.org/survey.csv", "s3://bucket/x.csv"])
+def test_a_web_address_as_data_is_refused_in_one_line(address):
+    with pytest.raises(InputError, match="web address"):
+        read_table(address)
+
+
+def test_a_symbolic_link_loop_is_named_as_such(tmp_path):
+    import os
+
+    loop = tmp_path / "loop.csv"
+    os.symlink(loop, loop)
+    with pytest.raises(InputError, match="symbolic link that leads nowhere"):
+        read_table(loop)
+
+
+def test_a_header_without_rows_and_decimal_commas_are_named(tmp_path, codebook, messy_frame):
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(messy_frame.columns) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="header but no data rows"):
+        load_survey(empty, codebook)
+    comma = tmp_path / "comma.csv"
+    comma.write_text("id;TR1;TR2\n1;3,5;4\n2;4,5;5\n", encoding="utf-8")
+    cb = Codebook.from_dict({"scale": {"min": 1, "max": 7}, "constructs": {"t": ["TR1", "TR2"]}})
+    with pytest.raises(InputError) as info:
+        load_survey(comma, cb)
+    assert "decimal comma" in info.value.hint

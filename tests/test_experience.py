@@ -234,6 +234,8 @@ def test_parse_paths_validates_names(survey):
         parse_paths("memory ~~ ; loyalty <- ((", cb)
     with pytest.raises(InputError, match="in `paths` as a structural path"):
         parse_paths("loyalty <- memory", cb)
+    with pytest.raises(InputError, match=r"go round in a circle \(loyalty -> memory -> loyalty\)"):
+        parse_paths("memory ~ loyalty; loyalty ~ memory", cb)
 
 
 def test_structural_model_matches_lavaan(structural):

@@ -269,6 +269,13 @@ def test_error_missing_group_column():
         measurement_invariance(_two_group_data(1), TWO, "venue")
 
 
+def test_error_group_column_empty_in_every_row():
+    data = _two_group_data(1)
+    data["site"] = np.nan
+    with pytest.raises(InputError, match="'site' is empty in every row"):
+        measurement_invariance(data, TWO, "site")
+
+
 def test_error_single_group():
     data = _two_group_data(1)
     data["site"] = "north"

@@ -542,3 +542,18 @@ def test_simulated_trust_by_tier_moderation_has_truth_sign(truth):
     )
     assert np.sign(inter["estimate"]) == np.sign(t["interaction"])
     assert inter["p"] < 0.05
+
+
+def test_an_id_column_as_segment_is_named_as_such():
+    import numpy as np
+    import pandas as pd
+
+    from workbench.drivers.mediation import compare_segments
+    from workbench.errors import InputError
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"loyalty": rng.normal(size=60), "trust": rng.normal(size=60)})
+    df["respondent_id"] = range(60)
+    with pytest.raises(InputError, match="looks like an id") as info:
+        compare_segments(df, "loyalty", ["trust"], "respondent_id")
+    assert "grouping column" in info.value.hint

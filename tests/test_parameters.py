@@ -108,3 +108,18 @@ def test_a_relative_file_parameter_is_the_callers_file_not_the_projects(tmp_path
             },
         )
     assert seen["members"] == str(tmp_path / "data" / "loyalty_members.csv")
+
+
+def test_a_file_parameter_that_does_not_exist_is_named_before_any_kernel(
+    tmp_path, reports, monkeypatch
+):
+    from helpers import DATA
+
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", str(DATA / "bfi.csv"),
+         "--codebook", str(DATA / "bfi.codebook.yaml"), "--param", "replication=nope.json"]
+    )  # fmt: skip
+    assert code == 2 and "--param replication was not found" in err
+    assert str(tmp_path / "nope.json") in err and "Traceback" not in err
+    assert not reports.exists() or not any(reports.rglob("*"))

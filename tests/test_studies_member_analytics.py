@@ -147,9 +147,9 @@ def test_kpis_and_cohorts_are_labelled_by_their_month(study):
 @pytest.mark.parametrize(
     ("rows", "params", "match"),
     [
-        ("A,2024-03-01,10\nB,2024-03-01,12\n", {}, "Every transaction is dated 2024-03-01"),
+        ("".join(f"M{i},2024-03-01,10\n" for i in range(12)), {}, "Every transaction is dated"),
         (
-            "A,2024-01-01,10\nB,2024-02-01,12\nA,2024-06-30,8\n",
+            "".join(f"M{i},2024-01-01,10\nM{i},2024-06-30,8\n" for i in range(12)),
             {"holdout_days": 365},
             "holdout_days=365 reaches back .* the log covers 181 days",
         ),
@@ -176,3 +176,12 @@ def test_a_date_given_as_member_column_is_diagnosed_in_the_spend_model_message()
     with pytest.raises(InputError, match="Only 0 of 30 members have repeat") as info:
         clv.fit_gamma_gamma(summary)
     assert "member id column is the right one" in info.value.hint
+
+
+def test_a_log_with_too_few_members_names_the_file_and_the_id_column(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("member_id,date,amount\nA,2024-01-05,10\nA,2024-05-05,12\n", encoding="utf-8")
+    tx = member_analytics.load(str(path), {})
+    with pytest.raises(InputError, match="holds 1 member\\(s\\)") as info:
+        member_analytics.analyse(tx)
+    assert info.value.file == str(path) and "member_col" in info.value.hint

@@ -203,3 +203,33 @@ def test_a_blank_treated_cell_names_the_members_file_and_row():
     assert (err.file, err.column, err.row, err.value) == ("members.csv", "treated", 3, None)
     assert "'nan'" not in err.message
     assert _as_flag(pd.Series(["Yes", "1.0", "false"]), "t").tolist() == [True, True, False]
+
+
+def test_a_treated_column_and_a_treated_file_together_are_refused_as_two_sources(tmp_path):
+    ids = tmp_path / "treated.csv"
+    ids.write_text("member_id\n1\n2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="Two sources say who was exposed") as info:
+        analyse(
+            str(DATA / "programme_transactions.csv"),
+            None,
+            launch_date="2025-01-01",
+            members=str(DATA / "programme_members.csv"),
+            treated_file=str(ids),
+        )
+    assert "treated_col=''" in info.value.hint
+
+
+def test_nps_answers_that_never_reach_promoter_range_are_flagged(tmp_path):
+    nps = pd.read_csv(DATA / "programme_nps.csv")
+    nps["recommend"] = (nps["recommend"] / 2).round().clip(0, 5)
+    path = tmp_path / "nps.csv"
+    nps.to_csv(path, index=False)
+    s = analyse(
+        str(DATA / "programme_transactions.csv"),
+        None,
+        launch_date="2025-01-01",
+        members=str(DATA / "programme_members.csv"),
+        nps_file=str(path),
+        refunds="net",
+    )
+    assert any("go no higher than 5" in w for w in s.warnings)

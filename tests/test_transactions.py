@@ -640,3 +640,11 @@ def test_load_xlsx_same_as_csv(tmp_path, basic):
     tx = load_transactions(path)
     pd.testing.assert_frame_equal(kpi_panel(tx), kpi_panel(basic))
     assert tx.table.schema()["date"].is_date()
+
+
+def test_ids_written_as_606_and_606_0_are_refused_not_counted_twice(tmp_path):
+    path = _write(
+        tmp_path, "member_id,date,amount\n606,2024-01-05,10\n606.0,2024-02-05,12\n7,2024-01-06,3\n"
+    )
+    err = _raises(path, "written with a decimal part")
+    assert (err.column, err.row, err.value) == ("member_id", 2, "606.0")

@@ -473,6 +473,20 @@ def load_transactions(
             f"Fill in the {std.replace('_', ' ')} of every transaction or remove those rows.",
             raw="{col} IS NULL OR trim(CAST({col} AS VARCHAR)) = ''",
         )
+    # ids written both as whole numbers and with a decimal part (606 and 606.0, from an export
+    # that turned some cells into floats) would count one member twice
+    both_forms = con.con.execute(
+        "SELECT count(*) FILTER (WHERE regexp_full_match(member_id, '[0-9]+')) > 0 AND "
+        "count(*) FILTER (WHERE regexp_full_match(member_id, '[0-9]+\\.0+')) > 0 FROM _wb_parsed"
+    ).fetchall()[0][0]
+    if both_forms:
+        check(
+            "regexp_full_match(member_id, '[0-9]+\\.0+')",
+            "member_id",
+            "{count} member id(s) are written with a decimal part (e.g. 606.0) while others are "
+            "whole numbers (606): the same member would count twice.",
+            "Write every id the same way (export the id column as text or as whole numbers).",
+        )
     check(
         "date IS NULL",
         "date",

@@ -1315,10 +1315,19 @@ def compare_segments(
             f"have fewer than {minimum} complete rows (drivers + controls + 10) and were skipped."
         )
     if len(kept) < 2:
+        id_like = len(order) > 0.5 * len(frame)
         raise InputError(
-            f"Fewer than two segments of '{by}' have at least {minimum} complete rows.",
+            f"Fewer than two segments of '{by}' have at least {minimum} complete rows"
+            + (
+                f": it has {len(order)} distinct values in {len(frame)} rows, so it looks like "
+                "an id rather than a grouping."
+                if id_like
+                else "."
+            ),
             column=by,
-            hint="Merge small segments, or use fewer drivers.",
+            hint="Name a grouping column (e.g. tier, channel) as `by`."
+            if id_like
+            else "Merge small segments, or use fewer drivers.",
         )
     frame = frame[seg_series.isin(kept)]
     n = len(frame)

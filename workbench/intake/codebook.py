@@ -169,6 +169,15 @@ class Codebook:
         """
         columns = [str(c) for c in columns]
         present = set(columns)
+        if self.id is not None and self.id in self.items:
+            raise InputError(
+                f"The codebook's id column '{self.id}' is also listed as an item of construct "
+                f"'{self.construct_of(self.id)}'.",
+                file=self.path or file,
+                column=self.id,
+                hint="Remove it from the construct: an id identifies respondents, it is not an "
+                "answer.",
+            )
         missing = [item for item in self.items if item not in present]
         if self.id is not None and self.id not in present:
             raise InputError(

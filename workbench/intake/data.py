@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,7 +130,20 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
         File not found, an unsupported extension, an unreadable file, a duplicate
         column name, a ragged CSV row, or an unnamed sheet of a multi-sheet workbook.
     """
+    if "://" in str(path) or re.match(r"^(https?|ftp|s3|gs):/", str(path)):
+        raise InputError(
+            "The data is a web address; only files on this machine are read.",
+            file=str(path),
+            hint="Download the file and give its path (a report must name the exact bytes it "
+            "analysed, with their SHA-256).",
+        )
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise InputError(
+            "The data path is a symbolic link that leads nowhere (a missing target or a loop).",
+            file=str(path),
+            hint="Give the path of the file itself.",
+        )
     if not path.exists():
         raise InputError(
             "Data file not found.", file=str(path), hint="Check the path given with --data."
@@ -150,6 +164,12 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
             f"Unsupported file type '{path.suffix or '(none)'}'.",
             file=str(path),
             hint="Save the data as CSV, XLSX, SPSS .sav, Stata .dta or Parquet.",
+        )
+    if sheet and kind != "excel":
+        raise InputError(
+            f"A sheet ('{sheet}') was named, but the data file is not a workbook.",
+            file=str(path),
+            hint="Leave out --param sheet for CSV, SPSS, Stata and Parquet files.",
         )
     try:
         if kind == "csv":
@@ -532,6 +552,12 @@ def load_survey(
     table = read_table(data, sheet=sheet or None)
     frame = table.frame
     file = table.path
+    if frame.empty:
+        raise InputError(
+            "The data file has a header but no data rows.",
+            file=file,
+            hint="Export the responses again (or check that the right file was given).",
+        )
     cb.check_columns(frame.columns, file=file)
 
     prepared = frame.copy()
@@ -586,7 +612,18 @@ def load_survey(
                     column=item,
                     row=row,
                     value=_plain(values.iloc[row - 1]),
-                    hint="Fix the value, declare it in `missing_codes` if it means 'no answer', "
+                    hint=(
+                        "The column carries value labels ("
+                        + ", ".join(
+                            f"{_plain(k)} = {v!r}"
+                            for k, v in list(table.value_labels[item].items())[:4]
+                        )
+                        + ", ...): its codes are not the codebook's scale; recode them, or "
+                        "correct the codebook's `scale`. "
+                        if table.value_labels.get(item)
+                        else ""
+                    )
+                    + "Fix the value, declare it in `missing_codes` if it means 'no answer', "
                     "or correct the codebook's `scale`.",
                 )
         if values.isna().all():
@@ -635,7 +672,13 @@ def _numeric_item(series: pd.Series, *, file: str, column: str) -> pd.Series:
             column=column,
             row=row,
             value=str(text.iloc[row - 1]),
-            hint="Recode text answers as numbers; if it means 'no answer', leave the cell empty "
+            hint=(
+                "The values look like numbers written with a decimal comma (3,5): save the "
+                "file with decimal points, or as XLSX. "
+                if text[bad].str.fullmatch(r"[+-]?[0-9]+,[0-9]+").mean() > 0.5
+                else ""
+            )
+            + "Recode text answers as numbers; if it means 'no answer', leave the cell empty "
             "or use a numeric code listed in the codebook's `missing_codes`.",
         )
     return num.astype(float)

@@ -157,8 +157,8 @@ def split_by(path: str | Path, column: str, folder: str | Path) -> dict[str, Pat
     Returns
     -------
     dict
-        The original value (as text) -> the file holding its rows, in order of
-        first appearance. File names are :func:`slugify`-ed values.
+        The original value (as text; its value label for SPSS and Stata files) -> the file
+        holding its rows, in order of first appearance. File names are :func:`slugify`-ed.
 
     Raises
     ------
@@ -191,7 +191,11 @@ def split_by(path: str | Path, column: str, folder: str | Path) -> dict[str, Pat
         frame.columns = [str(c).strip() for c in frame.columns]
     else:
         frame = table.frame
-    key = frame[column].map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v))
+    # SPSS/Stata value labels name the groups (1 -> 'gold'): runs are named by the label
+    labels = dict(table.value_labels.get(column) or {}) if table.encoding is None else {}
+    key = frame[column].map(
+        lambda v: None if pd.isna(v) or str(v).strip() == "" else str(labels.get(v, v))
+    )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
@@ -243,6 +247,8 @@ def expand_grid(spec: Any) -> list[dict[str, Any]]:
                 )
             sets.append({str(k): v for k, v in entry.items()})
     else:
+        if spec is None:
+            raise InputError("The grid file is empty: there is nothing to run.", hint=hint)
         raise InputError(f"The grid must be a list or a mapping, not {spec!r}.", hint=hint)
     if not sets:
         raise InputError("The grid is empty: there is nothing to run.", hint=hint)
@@ -389,6 +395,11 @@ def run_batch(
             "parameter set.",
         )
     base = dict(params or {})
+    if jobs is not None and jobs < 1:
+        raise InputError(
+            f"--jobs must be at least 1, not {jobs}.",
+            hint="Leave it out for min(2, the machine's cores).",
+        )
     limit = MAX_RUNS if max_runs is None else max_runs
     if limit < 1:
         raise InputError(f"--max-runs must be at least 1, not {limit}.")
@@ -528,8 +539,13 @@ def _execute(
             client = Client(scheduler, timeout="30s")
         # (a non-Dask peer can make the protocol decoder ask for absurd memory)
         except (ValueError, OSError, TimeoutError, MemoryError) as exc:
+            why = (
+                "the peer does not answer in Dask's protocol"
+                if isinstance(exc, (MemoryError, ValueError))
+                else str(exc) or type(exc).__name__
+            )
             raise InputError(
-                f"Could not connect to the Dask scheduler at {scheduler!r}: {exc}",
+                f"Could not connect to the Dask scheduler at {scheduler!r}: {why}.",
                 hint="Check the address (e.g. tcp://host:8786) and that the scheduler runs, "
                 "or leave out --scheduler to run on this machine's cores.",
             ) from None

@@ -119,6 +119,13 @@ def _os_error_message(exc: OSError) -> str:
     import errno
 
     where = f" '{exc.filename}'" if exc.filename else ""
+    if not where:  # e.g. a full disk while a notebook or report was written
+        try:
+            from workbench.runner.engine import reports_root
+
+            where = f" (while writing under '{reports_root()}' or the --out folder)"
+        except Exception:  # the reports root itself is the problem: nothing more to name
+            where = ""
     reason = exc.strerror or str(exc)
     hints = {
         errno.ENOSPC: "Free some disk space (or choose --out on another disk) and run again.",

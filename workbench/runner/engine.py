@@ -14,12 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError, StudyFailed, WorkbenchError
-from workbench.studies import PROJECT_ROOT, STUDIES, Study, get_study
+from workbench.studies import PROJECT_ROOT, STUDIES, Study, get_study, project_path
 
 
 def reports_root() -> Path:
-    """Where runs go: ``$WORKBENCH_REPORTS`` or ``reports/`` in the project."""
-    return Path(os.environ.get("WORKBENCH_REPORTS", PROJECT_ROOT / "reports"))
+    """Where runs go: ``$WORKBENCH_REPORTS`` or ``reports/`` in the project.
+
+    Raises :class:`InputError` when ``WORKBENCH_REPORTS`` names a file."""
+    env = os.environ.get("WORKBENCH_REPORTS")
+    root = Path(env) if env else PROJECT_ROOT / "reports"
+    if root.exists() and not root.is_dir():
+        raise InputError(
+            f"The reports folder {'set by WORKBENCH_REPORTS ' if env else ''}is a file.",
+            file=str(root),
+            hint="Point WORKBENCH_REPORTS at a folder (or unset it to use reports/)."
+            if env
+            else "Move the file named 'reports' out of the project.",
+        )
+    return root
 
 
 def in_reports_root(folder: Path) -> bool:
@@ -108,7 +120,13 @@ def claim_folder(base: Path, out: str | Path | None, *, what: str = "report") ->
         try:
             path.mkdir(parents=True)
         except FileExistsError:
-            if not path.is_dir() or any(path.iterdir()):
+            if not path.is_dir():
+                raise InputError(
+                    "--out names an existing file, not a folder.",
+                    file=str(path),
+                    hint="Give a new folder name for the run.",
+                ) from None
+            if any(path.iterdir()):
                 raise taken(path) from None
         if not mark(path):  # another run claimed the same empty folder a moment earlier
             raise taken(path)
@@ -170,6 +188,14 @@ def run_study(
         )
         for name, value in values.items()
     }
+    for name, value in values.items():
+        if spec.param(name).kind == "path" and value and not project_path(value).exists():
+            raise InputError(
+                f"The file given as --param {name} was not found.",
+                file=str(Path(value).absolute()),
+                hint=f"{name}: {spec.param(name).help}. Check the path (relative paths are read "
+                "from the folder the command runs in).",
+            )
     data_path = str(Path(data).resolve()) if Path(data).exists() else data
     codebook_path = (
         str(Path(codebook).resolve()) if codebook and Path(codebook).exists() else codebook

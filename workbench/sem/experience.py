@@ -592,7 +592,47 @@ def parse_paths(paths: str, codebook: Codebook) -> list[tuple[str, str, list[str
             "The paths contain no regression ('y ~ x').",
             hint="Write e.g. 'memory ~ education + esthetics; loyalty ~ memory'.",
         )
+    cycle = _path_cycle(
+        [(t.split("*")[-1].strip(), lhs) for lhs, op, ts in out if op == "~" for t in ts]
+    )
+    if cycle:
+        raise InputError(
+            "The paths go round in a circle (" + " -> ".join(cycle) + "): a construct would "
+            "cause itself, and indirect effects are then undefined.",
+            hint="Remove one of the paths in the circle; the study estimates recursive models "
+            "(every path points forward).",
+        )
     return out
+
+
+def _path_cycle(edges: list[tuple[str, str]]) -> list[str]:
+    """A cycle among ``(source, target)`` edges as a list of names (first repeated), or []."""
+    successors: dict[str, list[str]] = {}
+    for a, b in edges:
+        successors.setdefault(a, []).append(b)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in successors.get(node, []):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in list(successors):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []
 
 
 def _synonym_hint(name: str, codebook: Codebook) -> str:

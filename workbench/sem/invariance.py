@@ -730,7 +730,13 @@ def measurement_invariance(
         )
     notes: list[str] = []
     labels = data[group]
-    no_group = labels.isna()
+    no_group = labels.isna() | (labels.astype("string").str.strip() == "").fillna(False)
+    if no_group.all():
+        raise InputError(
+            f"The group column '{group}' is empty in every row.",
+            column=str(group),
+            hint="Check the export of that column, or choose another grouping column.",
+        )
     if no_group.any():
         notes.append(f"{int(no_group.sum())} row(s) with a missing '{group}' were dropped.")
     frame, prep_notes = _prepare_data(data.loc[~no_group], items, 0, min_rows=1)

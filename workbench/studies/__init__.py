@@ -227,6 +227,12 @@ def parse_param_args(pairs: list[str]) -> dict[str, Any]:
                 f"Parameter '{pair}' is not of the form KEY=VALUE.",
                 hint="Write e.g. --param n_factors=5 or --param drivers=[trust,value].",
             )
+        if key in out:
+            raise InputError(
+                f"Parameter '{key}' is given twice (--param {key}=...).",
+                hint="Give each parameter once; a list parameter takes a YAML list, e.g. "
+                "--param 'drivers=[trust, value]'.",
+            )
         # strict YAML: 1e9 is a number, yes/no/on/off stay text, dates stay text (checked by
         # the parameter's own type), duplicate keys and aliases are refused
         out[key] = (

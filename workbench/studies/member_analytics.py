@@ -277,6 +277,14 @@ def _require_history(tx: txn.Transactions, holdout_days: int) -> None:
     """The log must span time, and the CLV holdout must leave purchases before it."""
     first, last = pd.Timestamp(tx.first_date), pd.Timestamp(tx.last_date)
     span = (last - first).days
+    if tx.n_members < 10:
+        raise InputError(
+            f"The transaction log holds {tx.n_members} member(s); cohorts, CLV and churn "
+            "models need at least 10.",
+            file=tx.path,
+            column="member_id",
+            hint="Check the member id column (--param member_col) or give the whole log.",
+        )
     if span == 0:
         raise InputError(
             f"Every transaction is dated {first.date()}: cohorts, CLV and churn need "

@@ -466,6 +466,15 @@ def comparison_groups(
 
     treated = None
     source = ""
+    if treated_file and members_df is not None and treated_col in members_df.columns:
+        raise InputError(
+            f"Two sources say who was exposed: the members file's column '{treated_col}' and "
+            f"the treated file '{treated_file}'.",
+            file=members,
+            column=treated_col,
+            hint="Keep one: pass --param treated_col='' to use the treated file, or leave out "
+            "treated_file to use the column.",
+        )
     if treated_file:
         table = read_table(project_path(treated_file))
         ids = _ids_as_text(table.frame.iloc[:, 0].dropna()).str.strip()
@@ -613,6 +622,13 @@ def analyse(
     nps_table = nps_segments = change = None
     if nps_file:
         nps = read_nps(project_path(nps_file), nps_col)
+        top = nps[nps_col].max()
+        if len(nps) >= 30 and top <= 6:
+            warnings.append(
+                f"The NPS answers in '{nps_col}' go no higher than {top:g}, so nobody counts as a "
+                "promoter (9-10) and NPS is low by construction: check that the question used "
+                "the 0-10 scale (a 1-5 or 1-7 rating is not an NPS question)."
+            )
         nps["period"] = nps["date"].dt.to_period("Q").astype(str)
         nps_table = ev.nps_by(nps, nps_col, "period")
         if treated is not None:
