@@ -7,7 +7,9 @@ chi2 within 0.1%, unstandardized and standardized paths within 0.005.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,288 @@ def test_notebook_runs_end_to_end(tmp_path, monkeypatch):
     assert "Key findings" in html and "drives" in html
     assert "Missing answers" in html and "Little" in html
     assert html.count("Plotly.newPlot") >= 3  # path diagram, surface, IPA
+
+
+# =========================================================================== method=pls
+REALM_PATHS = (
+    "memory ~ education + entertainment + esthetics + escapism\n"
+    "satisfaction ~ memory\n"
+    "loyalty ~ satisfaction"
+)
+
+
+@pytest.fixture(scope="module")
+def pls_study(survey):
+    return analyse(
+        survey,
+        method="pls",
+        group="channel",
+        channels=["online_experience", "offline_experience"],
+        bootstrap=200,
+        seed=7,
+    )
+
+
+def _independent_pls_fit(survey, paths: str):
+    """The same model written out by hand from the codebook and estimated directly."""
+    from workbench.pls import estimate_pls
+
+    cb = survey.codebook
+    names = ["education", "entertainment", "esthetics", "escapism", "memory", "satisfaction"]
+    blocks = [f"{c} =~ {' + '.join(cb.constructs[c].items)}" for c in [*names, "loyalty"]]
+    return estimate_pls(survey.frame, "\n".join([*blocks, paths]), missing="listwise")
+
+
+def test_pls_paths_and_r2_equal_estimate_pls_exactly(survey, pls_study):
+    fit = _independent_pls_fit(survey, REALM_PATHS)
+    table = pls_study.paths_table()
+    assert len(table) == len(fit.paths) == 6
+    for row in table.itertuples(index=False):
+        expected = fit.paths.loc[f"{row.predictor}->{row.outcome}", "estimate"]
+        assert row.estimate == expected  # the same algorithm on the same rows: bit for bit
+        assert row.std == row.estimate  # PLS paths are standardized
+    assert (
+        pls_study.n_structural
+        == fit.n
+        == survey.frame[
+            [i for c in fit.specification.constructs for i in fit.specification.items[c]]
+        ]
+        .dropna()
+        .shape[0]
+    )
+    assert pls_study.r2_table()["r2"].to_dict() == fit.r2["r2"].to_dict()
+    assert pls_study.measurement_table()[["alpha", "rho_a", "rho_c", "ave"]].equals(
+        fit.reliability().loc[
+            pls_study.measurement_table().index, ["alpha", "rho_a", "rho_c", "ave"]
+        ]
+    )
+
+
+def test_pls_standard_errors_and_intervals_come_from_the_bootstrap(pls_study):
+    boot = pls_study.boot.of("path")
+    table = pls_study.paths_table()
+    assert pls_study.boot.n_boot == 200 and pls_study.boot.seed == 7
+    for row in table.itertuples(index=False):
+        b = boot.loc[f"{row.predictor}->{row.outcome}"]
+        assert row.se == row.std_se == b["boot_se"] > 0
+        assert (row.std_ci_low, row.std_ci_high, row.p) == (b["ci_low"], b["ci_high"], b["p"])
+        assert row.std_ci_low < row.estimate < row.std_ci_high
+    r2 = pls_study.r2_table()
+    assert (r2["ci_low"] < r2["r2"]).all() and (r2["r2"] < r2["ci_high"]).all()
+
+
+def test_pls_bootstrap_is_reproducible_from_its_seed(survey):
+    def run(seed):
+        return analyse(survey, method="pls", compare_models=False, bootstrap=100, seed=seed)
+
+    a, b, c = run(11), run(11), run(12)
+    assert a.paths_table()["se"].tolist() == b.paths_table()["se"].tolist()
+    assert a.paths_table()["se"].tolist() != c.paths_table()["se"].tolist()
+    assert a.paths_table()["estimate"].tolist() == c.paths_table()["estimate"].tolist()
+
+
+def test_pls_indirect_effects_are_products_of_their_paths(pls_study):
+    b = {
+        (r.predictor, r.outcome): r.estimate
+        for r in pls_study.paths_table().itertuples(index=False)
+    }
+    ind = pls_study.indirect.set_index("chain")
+    chains = ind[ind["kind"] == "indirect"]
+    assert len(chains) == 9  # 4 realms x 2 outcomes downstream of memory, + memory->...->loyalty
+    for chain, row in chains.iterrows():
+        nodes = chain.split("->")
+        product = math.prod(b[(x, y)] for x, y in itertools.pairwise(nodes))
+        assert row["estimate"] == pytest.approx(product, rel=1e-12)
+        assert row["std_all"] == row["estimate"]
+        assert row["ci_low"] < row["estimate"] < row["ci_high"]
+        assert row["method"] == "percentile bootstrap" and row["se"] > 0
+    # one chain per pair here: total indirect = the chain; no direct path, so total = indirect
+    e_m, m_s, s_l = (
+        b[("esthetics", "memory")],
+        b[("memory", "satisfaction")],
+        b[("satisfaction", "loyalty")],
+    )
+    for suffix in (" (total indirect)", " (total)"):
+        assert ind.loc[f"esthetics->loyalty{suffix}", "estimate"] == pytest.approx(
+            e_m * m_s * s_l, rel=1e-12
+        )
+    assert set(ind["kind"]) == {"indirect", "total_indirect", "total"}
+
+
+def test_pls_indirect_totals_add_direct_and_indirect_paths(survey):
+    s = analyse(
+        survey,
+        method="pls",
+        paths="memory ~ esthetics; loyalty ~ memory + esthetics",
+        compare_models=False,
+        bootstrap=100,
+    )
+    b = {(r.predictor, r.outcome): r.estimate for r in s.paths_table().itertuples(index=False)}
+    ind = s.indirect.set_index("chain")["estimate"]
+    chain = b[("esthetics", "memory")] * b[("memory", "loyalty")]
+    assert ind["esthetics->memory->loyalty"] == pytest.approx(chain, rel=1e-12)
+    assert ind["esthetics->loyalty (total indirect)"] == pytest.approx(chain, rel=1e-12)
+    assert ind["esthetics->loyalty (total)"] == pytest.approx(
+        chain + b[("esthetics", "loyalty")], rel=1e-12
+    )
+    # the realm importance is the PLS total effect
+    assert s.importance["esthetics"] == pytest.approx(ind["esthetics->loyalty (total)"])
+
+
+def test_pls_realm_importance_is_the_total_effect_on_the_outcome(pls_study):
+    b = {
+        (r.predictor, r.outcome): r.estimate
+        for r in pls_study.paths_table().itertuples(index=False)
+    }
+    downstream = b[("memory", "satisfaction")] * b[("satisfaction", "loyalty")]
+    for realm in ("education", "entertainment", "esthetics", "escapism"):
+        assert pls_study.importance[realm] == pytest.approx(b[(realm, "memory")] * downstream)
+    assert pls_study.importance.idxmax() == "esthetics"  # the simulated truth, as under ML
+    assert pls_study.ipa is not None
+    assert set(pls_study.ipa.table.index) == set(pls_study.importance.index)
+
+
+def test_pls_results_json_keeps_the_contract_keys(pls_study):
+    res = pls_study.results()
+    json.dumps(res, allow_nan=False)
+    sem_ = res["sem"]
+    assert sem_["method"] == "pls"
+    assert {"srmr", "d_uls", "d_g"} <= set(sem_["fit"])
+    assert {"srmr", "d_uls", "d_g"} == set(sem_["fit"]["saturated"])
+    assert sem_["fit"]["srmr"] == pytest.approx(
+        pls_study.structural.model_fit().loc["srmr", "estimated"]
+    )
+    path = sem_["paths"]["memory~esthetics"]
+    assert {"estimate", "se", "p", "std", "ci_low", "ci_high"} <= set(path)
+    assert path["estimate"] == path["std"]
+    assert path["se"] == pls_study.boot.of("path").loc["esthetics->memory", "boot_se"]
+    assert set(sem_["r2"]) == {"memory", "satisfaction", "loyalty"}
+    assert all(isinstance(v, float) for v in sem_["r2"].values())
+    chain = sem_["indirect"]["esthetics->memory->satisfaction->loyalty"]
+    assert {"estimate", "ci_low", "ci_high"} <= set(chain)
+    assert "esthetics->loyalty (total)" in sem_["indirect"]
+    assert sem_["bootstrap"] == {
+        "n_boot": 200,
+        "n_failed": 0,
+        "seed": 7,
+        "ci": 0.95,
+        "interval": "percentile (BCa in bca_low, bca_high)",
+    }
+    assert sem_["pls"]["estimator"] == "pls" and sem_["pls"]["converged"] is True
+    m = res["measurement"]
+    assert m["method"] == "pls"
+    assert {"alpha", "rho_a", "rho_c", "ave"} <= set(m["constructs"]["esthetics"])
+    assert m["htmt"]["esthetics"]["memory"] == pytest.approx(
+        pls_study.structural.htmt().loc["esthetics", "memory"]
+    )
+    # the covariance-based analyses are kept, as ML CFAs
+    for model in res["model_comparison"].values():
+        assert {"chi2", "df", "cfi", "bic"} <= set(model)
+    assert set(res["invariance"]) >= {"configural", "metric", "scalar"}
+    assert res["realms"]["esthetics"]["importance"] == pytest.approx(
+        pls_study.importance["esthetics"]
+    )
+
+
+def test_pls_keeps_the_ml_comparison_and_invariance_unchanged(study, pls_study):
+    # both are ML CFAs of the realms' items on the same rows, whatever the structural estimator
+    assert pls_study.comparison.equals(study.comparison)
+    assert pls_study.invariance.table.equals(study.invariance.table)
+
+
+def test_the_report_says_which_estimator_was_used(study, pls_study):
+    first = pls_study.findings[0]
+    assert "PLS-SEM" in first and "not by maximum-likelihood SEM" in first
+    assert "200 bootstrap resamples (seed 7)" in first and "SRMR" in first
+    assert any("maximum-likelihood CFAs" in f for f in pls_study.findings)
+    assert "method=pls" in pls_study.method_note and "Mode A" in pls_study.method_note
+    assert pls_study.headline()["estimator"].startswith("PLS-SEM")
+    assert "method=ml" in study.method_note and "maximum-likelihood SEM" in study.method_note
+
+
+def test_pls_with_mean_replacement_keeps_every_respondent(survey):
+    s = analyse(survey, method="pls", missing="mean", compare_models=False, bootstrap=100)
+    report = s.missing_report
+    assert s.n_structural == survey.n == report["n_used"]
+    assert report["treatment"] == "mean" and sum(report["replaced"].values()) > 0
+    assert f"{sum(report['replaced'].values())} missing answer(s) replaced" in s.findings[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "missing", "works"),
+    [
+        ("pls", "fiml", "method=pls: missing=listwise or mean"),
+        ("ml", "mean", "method=ml: missing=listwise or fiml"),
+    ],
+)
+def test_a_missing_treatment_the_method_cannot_use_is_refused(survey, method, missing, works):
+    with pytest.raises(
+        InputError, match=f"missing={missing} cannot be used with method={method}"
+    ) as info:
+        analyse(survey, method=method, missing=missing, bootstrap=100)
+    assert works in info.value.hint
+
+
+def test_fiml_with_pls_stops_the_command_with_exit_2(tmp_path, monkeypatch):
+    from helpers import run_main
+
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    code, _, err = run_main([
+        "run", "experience-economy", "--data", str(DATA / "loyalty_survey.csv"),
+        "--codebook", str(DATA / "loyalty_survey.codebook.yaml"),
+        "--param", "method=pls", "--param", "missing=fiml",
+    ])  # fmt: skip
+    assert code == 2 and "Traceback" not in err
+    assert "missing=fiml cannot be used with method=pls" in err
+    assert "method=pls: missing=listwise or mean" in err
+    assert not (tmp_path / "reports").exists()  # refused before any kernel or folder
+
+
+def test_pls_paths_may_carry_labels_but_not_covariances(survey):
+    s = analyse(
+        survey,
+        method="pls",
+        paths="memory ~ a*esthetics + education; loyalty ~ memory",
+        compare_models=False,
+        bootstrap=100,
+    )
+    pairs = set(zip(s.paths_table()["outcome"], s.paths_table()["predictor"], strict=True))
+    assert pairs == {("memory", "esthetics"), ("memory", "education"), ("loyalty", "memory")}
+    with pytest.raises(InputError, match="residual covariance"):
+        analyse(
+            survey,
+            method="pls",
+            paths="memory ~ esthetics; loyalty ~ memory; memory ~~ loyalty",
+            compare_models=False,
+            bootstrap=100,
+        )
+    with pytest.raises(InputError, match="fixes a path to a number"):
+        analyse(survey, method="pls", paths="loyalty ~ 0*memory + esthetics", bootstrap=100)
+
+
+def test_notebook_runs_end_to_end_with_pls(tmp_path, monkeypatch):
+    from workbench.runner import cli
+
+    lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "small.csv"
+    data.write_text("\n".join(lines[:401]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    out = tmp_path / "run"
+    code = cli.main([
+        "run", "experience-economy", "--data", str(data),
+        "--codebook", str(DATA / "loyalty_survey.codebook.yaml"),
+        "--param", "method=pls", "--param", "bootstrap=100", "--param", "group=channel",
+        "--out", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["parameters"]["method"] == "pls"
+    assert results["sem"]["method"] == "pls" and results["measurement"]["method"] == "pls"
+    assert results["sem"]["indirect"] and results["sem"]["bootstrap"]["n_boot"] == 100
+    assert results["headline"]["estimator"].startswith("PLS-SEM")
+    assert results["n_used"] == results["sem"]["fit"]["n"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Key findings" in html and "estimated by PLS-SEM" in html
+    assert "Estimator: PLS-SEM (method=pls" in html
+    assert "rho_a" in html and "d_uls" in html
+    assert html.count("Plotly.newPlot") >= 2  # path diagram, IPA

@@ -446,11 +446,12 @@ LOYALTY_DRIVERS = Study(
 EXPERIENCE_ECONOMY = Study(
     name="experience-economy",
     title="Experience economy: the four realms, memory, satisfaction and loyalty",
-    description="Pine & Gilmore's four realms as a structural model: measurement, competing "
-    "models, paths and indirect effects, invariance across groups, cross-channel consistency.",
+    description="Pine & Gilmore's four realms as a structural model (ML SEM or PLS-SEM): "
+    "measurement, competing models, paths and indirect effects, invariance across groups, "
+    "cross-channel consistency.",
     notebook="experience-economy.ipynb",
-    codebook_why="the CFA and SEM model the realms, memory, satisfaction and loyalty as latent "
-    "constructs measured by their items",
+    codebook_why="the CFA and SEM (or the PLS path model) treat the realms, memory, "
+    "satisfaction and loyalty as constructs measured by their items",
     params=(
         Param(
             "paths",
@@ -458,6 +459,16 @@ EXPERIENCE_ECONOMY = Study(
             "",
             "structural part in lavaan syntax (e.g. 'memory ~ education + esthetics; loyalty ~ "
             "memory'); empty means realms -> memory -> satisfaction -> loyalty",
+        ),
+        Param(
+            "method",
+            "choice",
+            "ml",
+            "estimator of the structural model: ml (covariance-based SEM by maximum "
+            "likelihood, latent constructs) or pls (PLS-SEM of the same paths between "
+            "reflective Mode A composites, SEs, p and 95% percentile CIs of paths, R² and "
+            "indirect effects from the bootstrap); model comparison and invariance stay ML CFAs",
+            choices=("ml", "pls"),
         ),
         Param(
             "compare_models",
@@ -483,7 +494,8 @@ EXPERIENCE_ECONOMY = Study(
             "bootstrap",
             "int",
             1000,
-            "bootstrap resamples for indirect effects",
+            "bootstrap resamples for the indirect effects (ml), or for every path, R² and "
+            "indirect effect (pls)",
             minimum=100,
             maximum=MAX_BOOTSTRAP,
         ),
@@ -493,11 +505,13 @@ EXPERIENCE_ECONOMY = Study(
             "missing",
             "choice",
             "listwise",
-            "listwise deletion, or fiml (full-information maximum likelihood, as lavaan "
-            "missing='ml')",
-            choices=("listwise", "fiml"),
+            "listwise deletion (either method); fiml (full-information maximum likelihood, as "
+            "lavaan missing='ml'; method=ml only); mean (item-mean replacement, SmartPLS's "
+            "default, counted in the report; method=pls only)",
+            choices=("listwise", "fiml", "mean"),
         ),
     ),
+    preflight="workbench.studies.experience_economy:preflight",
     default_runs=(
         DefaultRun(
             "data/loyalty_survey.csv",

@@ -5,12 +5,36 @@ competing measurement models of the realms, estimates the structural model with
 bootstrapped indirect effects, tests measurement invariance across a group,
 analyses cross-channel consistency by response surfaces and ranks the realms
 for managers. The notebook only displays the :class:`ExperienceStudy`.
+
+Two estimators of the structural model (parameter ``method``):
+
+``ml`` (default)
+    Covariance-based SEM by maximum likelihood (lavaan conventions): a CFA of every
+    construct, the SEM with latent constructs, indirect effects by a percentile bootstrap
+    (listwise) or the delta method (FIML).
+``pls``
+    PLS-SEM (:mod:`workbench.pls`): the same structural paths between reflective (Mode A)
+    composites of the codebook's constructs, path weighting, estimated by
+    :func:`workbench.pls.bootstrap_pls` with the study's ``bootstrap`` resamples and
+    ``seed``; standard errors, p values and 95% percentile intervals of the paths, R² and
+    the indirect effects (specific chains, total indirect and total effects) come from that
+    bootstrap. The measurement section shows the PLS reliability (alpha, rho_A, rho_C, AVE)
+    and HTMT instead of the CFA's. The competing-models comparison and the invariance tests
+    are covariance-based by nature: they stay ML CFAs of the realms' items (listwise), which
+    test the measurement structure and do not depend on the structural estimator. Missing
+    answers: ``listwise`` or ``mean`` (item-mean replacement, SmartPLS's default); ``fiml``
+    is maximum likelihood and is refused.
+
+``results.json`` keeps one contract for both: ``sem {method, fit, paths {"lhs~rhs":
+{estimate, se, p, std}}, r2, indirect {"x->m->y": {estimate, ci_low, ci_high}}}``; see
+:meth:`ExperienceStudy.results` for what each key holds under ``pls``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import re
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,9 +42,10 @@ from scipy import stats
 
 from workbench.drivers.mediation import importance_performance
 from workbench.errors import InputError
-from workbench.intake.data import SurveyData
+from workbench.intake.data import SurveyData, load_survey
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.measurement.scales import reliability, score_scales
+from workbench.pls import PLSBootstrap, PLSResult, bootstrap_pls, specify_model
 from workbench.presentation.report import format_p
 from workbench.results import Result, jsonable
 from workbench.sem import experience as xp
@@ -28,11 +53,206 @@ from workbench.sem import model as sem
 from workbench.sem.bootstrap import bootstrap_sem, indirect_effects_syntax
 from workbench.sem.invariance import measurement_invariance
 from workbench.studies import require_codebook
+from workbench.studies.pls_sem import SRMR_MAX, build_model
+
+Method = Literal["ml", "pls"]
+#: the estimators of the structural model
+METHODS: tuple[str, ...] = ("ml", "pls")
+StudyMissing = Literal["listwise", "fiml", "mean"]
+#: the missing-data treatments each estimator takes
+MISSING_BY_METHOD: dict[str, tuple[str, ...]] = {
+    "ml": ("listwise", "fiml"),
+    "pls": ("listwise", "mean"),
+}
+#: confidence level of the PLS bootstrap intervals
+PLS_CI = 0.95
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def check_method(method: str, missing: str, *, file: str | None = None) -> None:
+    """Refuse an unknown estimator or a missing-data treatment it does not take.
+
+    Parameters
+    ----------
+    method : str
+        ``"ml"`` or ``"pls"``.
+    missing : str
+        ``"listwise"``, ``"fiml"`` (ML only) or ``"mean"`` (PLS only).
+    file : str, optional
+        The data file, for the message.
+
+    Raises
+    ------
+    InputError
+        An unknown ``method``, or a ``missing`` the method cannot use (e.g. ``fiml`` with
+        ``pls``: full-information maximum likelihood has no PLS counterpart); the hint lists
+        the combinations that work.
+
+    Examples
+    --------
+    >>> check_method("pls", "mean")
+    >>> check_method("pls", "fiml")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: missing=fiml cannot be used with method=pls: ...
+    """
+    works = "; ".join(f"method={m}: missing={' or '.join(v)}" for m, v in MISSING_BY_METHOD.items())
+    if method not in MISSING_BY_METHOD:
+        raise InputError(
+            f"Unknown method '{method}' for the experience-economy study.",
+            file=file,
+            hint=f"Use method={' or method='.join(METHODS)} ({works}).",
+        )
+    if missing not in MISSING_BY_METHOD[method]:
+        why = {
+            "fiml": "full-information maximum likelihood is a likelihood method of "
+            "covariance-based SEM, and PLS-SEM has no likelihood",
+            "mean": "item-mean replacement is a PLS-SEM convention (SmartPLS, seminr); "
+            "ML SEM uses listwise deletion or FIML instead",
+        }.get(missing, "it is not a missing-data treatment of this study")
+        raise InputError(
+            f"missing={missing} cannot be used with method={method}: {why}.",
+            file=file,
+            hint=f"What works: {works}.",
+        )
+
+
+def pls_model(survey: SurveyData, paths: str) -> str:
+    """The PLS path model of the study: reflective blocks of the constructs in ``paths``.
+
+    Parameters
+    ----------
+    survey : SurveyData
+        Loaded with its codebook, whose constructs' items form the measurement blocks.
+    paths : str
+        The study's structural paths in lavaan syntax (e.g.
+        :func:`workbench.sem.experience.default_structural_paths`). Labels (``y ~ a*x``) are
+        dropped: every path is estimated.
+
+    Returns
+    -------
+    str
+        lavaan syntax as :func:`workbench.pls.specify_model` reads it: ``C =~ items`` for
+        each construct of the paths (a reflective construct, estimated as a Mode A
+        composite by the PLS algorithm), then the paths ``Y ~ X1 + X2``. Built by
+        :func:`workbench.studies.pls_sem.build_model`, as the ``pls-sem`` study does.
+
+    Raises
+    ------
+    InputError
+        What :func:`workbench.sem.experience.parse_paths` refuses (unknown construct, ...);
+        also residual covariances (``~~``), defined parameters (``:=``) and paths fixed to a
+        number (``y ~ 0*x``), which have no PLS-SEM counterpart.
+
+    Notes
+    -----
+    With the ``pls`` estimator of :func:`workbench.pls.estimate_pls`, a construct written
+    ``=~`` is a composite whose outer weights are updated in Mode A (each weight the
+    covariance of the item with the inner proxy), SmartPLS's default for reflective
+    measurement; the paths link the composites.
+
+    References
+    ----------
+    Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2022). *A primer on partial
+    least squares structural equation modeling (PLS-SEM)* (3rd ed.). Sage.
+    R: ``seminr::constructs(composite("memory", multi_items("ME", 1:3), weights = mode_A),
+    ...)`` with ``seminr::relationships(paths(from = ..., to = ...))``.
+
+    Examples
+    --------
+    >>> from workbench.intake.data import load_survey
+    >>> s = load_survey("data/loyalty_survey.csv", "data/loyalty_survey.codebook.yaml")
+    >>> print(pls_model(s, "satisfaction ~ a*memory; loyalty ~ satisfaction"))
+    satisfaction =~ SA1 + SA2 + SA3
+    memory =~ ME1 + ME2 + ME3
+    loyalty =~ RI1 + RI2 + RI3
+    satisfaction ~ memory
+    loyalty ~ satisfaction
+    """
+    statements = []
+    for lhs, op, terms in xp.parse_paths(paths, survey.codebook):
+        if op == "~~":
+            raise InputError(
+                f"'{lhs} ~~ {' + '.join(terms)}' is a residual covariance, which PLS-SEM does "
+                "not estimate (method=pls).",
+                hint="Leave the covariance out, or use method=ml.",
+            )
+        if op == ":=":
+            raise InputError(
+                f"The defined parameter '{lhs} := {terms[0]}' cannot be estimated with method=pls.",
+                hint="Leave it out: with method=pls every specific indirect effect and each "
+                "total effect is reported with its bootstrap interval anyway.",
+            )
+        names = []
+        for term in terms:
+            label, _, name = term.rpartition("*")
+            if _NUMBER.match(label.strip()):
+                raise InputError(
+                    f"'{lhs} ~ {term}' fixes a path to a number, which PLS-SEM does not do "
+                    "(method=pls).",
+                    hint="Leave the path out of `paths` to fix it to zero, or use method=ml.",
+                )
+            names.append(name.strip())
+        statements.append(f"{lhs} ~ {' + '.join(names)}")
+    return build_model(survey, paths="; ".join(statements))
+
+
+def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
+    """Check the inputs before a kernel starts: estimator and missing-data treatment, survey,
+    structural paths (and, with ``method=pls``, the PLS model). Returns the rows read."""
+    check_method(params.get("method") or "ml", params.get("missing") or "listwise", file=str(data))
+    survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
+    require_codebook(survey, "experience-economy")
+    structural = (params.get("paths") or "").strip() or xp.default_structural_paths(survey.codebook)
+    if (params.get("method") or "ml") == "pls":
+        specify_model(pls_model(survey, structural))
+    else:
+        xp.parse_paths(structural, survey.codebook)
+    return survey.n
 
 
 @dataclasses.dataclass(frozen=True)
 class ExperienceStudy(Result):
-    """Everything the experience-economy report shows."""
+    """Everything the experience-economy report shows.
+
+    Attributes
+    ----------
+    survey : SurveyData
+        The survey analysed.
+    parameters : dict
+        The study's parameters as run.
+    realms : dict
+        Realm role -> the codebook's construct name.
+    constructs : dict
+        Construct -> items, for every construct of the model and every realm.
+    paths : str
+        The structural part (lavaan syntax) estimated.
+    measurement : SEMResult or PLSResult
+        ``ml``: the CFA of every multi-item construct; ``pls``: the PLS fit (its
+        measurement model).
+    reliability : ReliabilityResult or pandas.DataFrame
+        ``ml``: alpha and omega per construct; ``pls``: the PLS reliability table (alpha,
+        rho_a, rho_c, ave).
+    realm_table : pandas.DataFrame
+        Mean, performance, alpha and omega of each realm (descriptive, either method).
+    comparison : pandas.DataFrame or None
+        The competing measurement models of the realms (ML CFAs under either method).
+    structural : SEMResult or PLSResult
+        The structural model.
+    boot : BootstrapResult, PLSBootstrap or None
+        The bootstrap (``None`` under FIML).
+    indirect : pandas.DataFrame
+        Indirect chains and totals: ``name, chain, kind, estimate, ci_low, ci_high, std_all,
+        method`` (``pls`` adds ``se``).
+    invariance, consistency, ipa
+        Invariance across ``group`` (ML), the response surface, importance-performance.
+    importance : pandas.Series
+        Each realm's standardized total effect on the outcome.
+    n_structural : int
+        Respondents the structural model used.
+    method : {"ml", "pls"}
+        The estimator of the structural model.
+    """
 
     survey: SurveyData
     parameters: dict[str, Any]
@@ -54,9 +274,15 @@ class ExperienceStudy(Result):
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
     missing_diagnosis: MissingDiagnosis | None = None
+    method: Method = "ml"
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths_table()
+
+    @property
+    def is_pls(self) -> bool:
+        """Whether the structural model was estimated by PLS-SEM."""
+        return self.method == "pls"
 
     @property
     def n_used(self) -> int:
@@ -64,6 +290,8 @@ class ExperienceStudy(Result):
 
     @property
     def missing_report(self) -> dict[str, Any]:
+        if self.is_pls:
+            return dict(self.structural.data.report())
         return {
             "treatment": self.parameters["missing"],
             "n_total": self.survey.n,
@@ -74,9 +302,67 @@ class ExperienceStudy(Result):
     def label(self, name: str) -> str:
         return self.survey.codebook.label(name)
 
+    @property
+    def method_note(self) -> str:
+        """One paragraph saying which estimator, missing-data treatment and inference were used."""
+        p = self.parameters
+        if not self.is_pls:
+            inference = (
+                "indirect effects with delta-method (normal-theory) intervals"
+                if p["missing"] == "fiml"
+                else f"indirect effects with a percentile bootstrap of {p['bootstrap']:,} "
+                f"resamples (seed {p['seed']})"
+            )
+            treatment = (
+                "full-information maximum likelihood (every respondent with an answer)"
+                if p["missing"] == "fiml"
+                else "listwise deletion"
+            )
+            return (
+                "Estimator: maximum-likelihood SEM (method=ml; covariance-based, lavaan "
+                f"conventions), latent constructs measured by their items; {treatment}, "
+                f"n = {self.n_structural}; {inference}."
+            )
+        fit = self.structural
+        text = (
+            "Estimator: PLS-SEM (method=pls; partial least squares path modelling as SmartPLS "
+            "and seminr): each construct is a reflective, Mode A composite of its standardized "
+            f"items, {fit.inner_weighting} weighting; {_pls_missing_text(fit)}, n = {fit.n}. "
+            "Standard errors, p values and 95% percentile intervals of the paths, R² and the "
+            f"indirect effects come from a bootstrap of {self.boot.n_boot:,} resamples "
+            f"(seed {self.boot.seed})."
+        )
+        ml_parts = [
+            name
+            for name, present in (
+                ("competing measurement models", self.comparison is not None),
+                ("invariance tests", self.invariance is not None),
+            )
+            if present
+        ]
+        if ml_parts:
+            text += (
+                f" The {' and the '.join(ml_parts)} are covariance-based: they remain "
+                "maximum-likelihood CFAs of the realms' items (listwise), which do not depend "
+                "on the structural estimator."
+            )
+        return text
+
     # ------------------------------------------------------------------ tables
     def measurement_table(self) -> pd.DataFrame:
-        """Reliability and convergent validity per construct."""
+        """Reliability and convergent validity per construct.
+
+        ``ml``: ``n_items, n, alpha, omega_total`` (item-level), ``composite_reliability`` and
+        ``ave`` from the CFA. ``pls``: ``n_items, n, alpha, rho_a, rho_c, ave`` of the
+        composites (standardized alpha; SmartPLS's and seminr's conventions).
+        """
+        if self.is_pls:
+            fit = self.structural
+            t = self.reliability.copy()
+            t.insert(0, "n", fit.n)
+            t.insert(0, "n_items", [len(fit.specification.items[c]) for c in t.index])
+            t.insert(0, "label", [self.label(c) for c in t.index])
+            return t
         t = self.reliability.table[["n_items", "n", "alpha", "omega_total"]].copy()
         t["composite_reliability"] = self.measurement.composite_reliability().reindex(t.index)
         t["ave"] = self.measurement.ave().reindex(t.index)
@@ -84,13 +370,48 @@ class ExperienceStudy(Result):
         return t
 
     def measurement_fit_table(self) -> pd.DataFrame:
+        """Fit of the measurement model: the CFA's (``ml``), or SRMR, d_ULS and d_G of the
+        saturated PLS model, whose constructs all correlate freely (``pls``)."""
+        if self.is_pls:
+            return _pls_fit_frame(self.structural, "saturated")
         return _fit_frame(self.measurement.fit)
 
     def structural_fit_table(self) -> pd.DataFrame:
+        """Fit of the structural model: ML fit indices, or SRMR, d_ULS and d_G of the
+        estimated PLS model."""
+        if self.is_pls:
+            return _pls_fit_frame(self.structural, "estimated")
         return _fit_frame(self.structural.fit)
 
+    def htmt_table(self) -> pd.DataFrame:
+        """HTMT between the constructs (from the CFA's items, or the PLS model's)."""
+        return self.measurement.htmt()
+
     def paths_table(self) -> pd.DataFrame:
-        """Structural paths: unstandardized and standardized, with SEs, p and bootstrap CIs."""
+        """Structural paths: unstandardized and standardized, with SEs, p and bootstrap CIs.
+
+        With ``pls`` the paths are standardized by construction: ``estimate`` and ``std`` are
+        the PLS path coefficient, ``se`` and ``std_se`` its bootstrap SE, ``p`` the bootstrap
+        p value (two-sided, t = estimate / SE), ``std_ci_low``/``std_ci_high`` the 95%
+        percentile interval, and ``t`` is added.
+        """
+        if self.is_pls:
+            fit = self.structural
+            boot = self.boot.of("path").reindex(fit.paths.index)
+            return pd.DataFrame(
+                {
+                    "outcome": fit.paths["target"],
+                    "predictor": fit.paths["source"],
+                    "estimate": fit.paths["estimate"],
+                    "se": boot["boot_se"],
+                    "p": boot["p"],
+                    "std": fit.paths["estimate"],
+                    "std_se": boot["boot_se"],
+                    "std_ci_low": boot["ci_low"],
+                    "std_ci_high": boot["ci_high"],
+                    "t": boot["t"],
+                }
+            ).reset_index(drop=True)
         est = self.structural.estimates
         rows = est[est["op"] == "~"].copy()
         out = rows[["lhs", "rhs", "estimate", "se", "p", "std_all", "std_se"]].rename(
@@ -104,12 +425,24 @@ class ExperienceStudy(Result):
             out["std_ci_high"] = [t.loc[k, "std_ci_high"] for k in keys]
         return out.reset_index(drop=True)
 
+    def _r2(self) -> dict[str, float]:
+        if self.is_pls:
+            return {str(k): float(v) for k, v in self.structural.r2["r2"].items()}
+        return dict(self.structural.r2)
+
     def r2_table(self) -> pd.DataFrame:
+        """R² of each endogenous construct (``pls`` adds adjusted R² and bootstrap CIs)."""
         latent = set(self.constructs)
-        r2 = {k: v for k, v in self.structural.r2.items() if k in latent}
-        return pd.DataFrame(
+        r2 = {k: v for k, v in self._r2().items() if k in latent}
+        t = pd.DataFrame(
             {"label": [self.label(k) for k in r2], "r2": list(r2.values())}, index=list(r2)
         )
+        if self.is_pls:
+            boot = self.boot.of("r2").reindex(t.index)
+            t["adj_r2"] = self.structural.r2["adj_r2"].reindex(t.index)
+            t["ci_low"] = boot["ci_low"]
+            t["ci_high"] = boot["ci_high"]
+        return t
 
     def invariance_table(self) -> pd.DataFrame | None:
         return None if self.invariance is None else self.invariance.table
@@ -132,7 +465,7 @@ class ExperienceStudy(Result):
         t = self.paths_table()
         return path_diagram(
             t.rename(columns={"outcome": "lhs", "predictor": "rhs"}),
-            r2=self.structural.r2,
+            r2=self._r2(),
             labels={c: self.label(c) for c in self.constructs},
         )
 
@@ -162,30 +495,63 @@ class ExperienceStudy(Result):
 
     # ------------------------------------------------------------------ results.json
     def results(self) -> dict[str, Any]:
-        f = self.structural.fit
+        """The study's ``results.json`` keys.
+
+        Both methods: ``sem {method, fit, paths {"lhs~rhs": {estimate, se, p, std, std_se}},
+        r2 {construct: value}, indirect {"x->m->y" | "x->y (total indirect)" | "x->y (total)":
+        {estimate, ci_low, ci_high, std, kind, method}}, syntax, bootstrap {n_boot, n_failed,
+        seed}}``, ``measurement {fit, constructs, htmt}``, ``model_comparison``,
+        ``invariance``, ``realms``, ``consistency``, ``ipa``, ``missing_diagnosis``.
+
+        With ``method = "pls"`` (``sem.method``): ``estimate`` = ``std`` = the standardized
+        PLS path, ``se`` = ``std_se`` = its bootstrap SE, ``p`` the bootstrap p, plus ``t``,
+        ``ci_low``, ``ci_high`` (95% percentile) and ``bca_low``, ``bca_high``;
+        ``fit {srmr, d_uls, d_g, saturated {srmr, d_uls, d_g}, n}`` (the estimated and the
+        saturated model, as SmartPLS reports them); ``r2_detail {Y: {r2, adj_r2, ci_low,
+        ci_high}}``; the indirect entries add ``se``, ``bca_low``, ``bca_high``;
+        ``sem.pls {estimator, mode, inner_weighting, iterations, converged, syntax}`` and
+        ``sem.bootstrap.ci``. ``measurement`` then holds ``method: "pls"``, ``fit`` of the
+        saturated model, ``constructs {c: {n_items, n, alpha, rho_a, rho_c, ave}}``,
+        ``htmt`` and ``loadings {construct: {item: loading}}``. ``model_comparison`` and
+        ``invariance`` are ML CFAs under either method.
+        """
         paths = {}
         for row in self.paths_table().itertuples(index=False):
-            paths[f"{row.outcome}~{row.predictor}"] = {
+            entry = {
                 "estimate": row.estimate,
                 "se": row.se,
                 "p": row.p,
                 "std": row.std,
                 "std_se": row.std_se,
             }
-        indirect = {
-            r.chain: {
-                "estimate": r.estimate,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-                "std": r.std_all,
-                "kind": r.kind,
-                "method": r.method,
+            if self.is_pls:
+                key = f"{row.predictor}->{row.outcome}"
+                boot = self.boot.of("path").loc[key]
+                entry.update(
+                    t=row.t,
+                    ci_low=row.std_ci_low,
+                    ci_high=row.std_ci_high,
+                    bca_low=boot["bca_low"],
+                    bca_high=boot["bca_high"],
+                )
+            paths[f"{row.outcome}~{row.predictor}"] = entry
+        indirect = {}
+        for r in self.indirect.to_dict(orient="records"):
+            entry = {
+                "estimate": r["estimate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "std": r["std_all"],
+                "kind": r["kind"],
+                "method": r["method"],
             }
-            for r in self.indirect.itertuples(index=False)
-        }
+            if self.is_pls:
+                entry.update({k: r[k] for k in ("se", "bca_low", "bca_high")})
+            indirect[r["chain"]] = entry
         out: dict[str, Any] = {
             "sem": {
-                "fit": {k: f[k] for k in sem.FIT_KEYS},
+                "method": self.method,
+                "fit": self._sem_fit(),
                 "paths": paths,
                 "r2": self.r2_table()["r2"].to_dict(),
                 "indirect": indirect,
@@ -198,16 +564,7 @@ class ExperienceStudy(Result):
                     "seed": self.boot.seed,
                 },
             },
-            "measurement": {
-                "fit": {
-                    k: self.measurement.fit[k]
-                    for k in ("chi2", "df", "cfi", "tli", "rmsea", "srmr")
-                },
-                "constructs": self.measurement_table()
-                .drop(columns="label")
-                .to_dict(orient="index"),
-                "htmt": self.measurement.htmt().to_dict(orient="index"),
-            },
+            "measurement": self._measurement_results(),
             "model_comparison": None
             if self.comparison is None
             else self.comparison.to_dict(orient="index"),
@@ -225,19 +582,98 @@ class ExperienceStudy(Result):
             "consistency": None if self.consistency is None else self.consistency.to_dict(),
             "ipa": None if self.ipa is None else self.ipa.to_dict(),
         }
+        if self.is_pls:
+            fit = self.structural
+            out["sem"]["bootstrap"]["ci"] = PLS_CI
+            out["sem"]["bootstrap"]["interval"] = "percentile (BCa in bca_low, bca_high)"
+            out["sem"]["r2_detail"] = self.r2_table().drop(columns="label").to_dict(orient="index")
+            out["sem"]["pls"] = {
+                "estimator": fit.estimator,
+                "mode": "A (reflective constructs as composites)",
+                "inner_weighting": fit.inner_weighting,
+                "iterations": fit.iterations,
+                "converged": fit.converged,
+                "syntax": fit.specification.syntax,
+            }
         out["missing_diagnosis"] = (
             None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
         )
         return jsonable(out)
 
+    def _sem_fit(self) -> dict[str, Any]:
+        if not self.is_pls:
+            f = self.structural.fit
+            return {k: f[k] for k in sem.FIT_KEYS}
+        table = self.structural.model_fit()
+        return {
+            **{k: table.loc[k, "estimated"] for k in ("srmr", "d_uls", "d_g")},
+            "saturated": {k: table.loc[k, "saturated"] for k in ("srmr", "d_uls", "d_g")},
+            "n": self.structural.n,
+        }
+
+    def _measurement_results(self) -> dict[str, Any]:
+        if not self.is_pls:
+            return {
+                "fit": {
+                    k: self.measurement.fit[k]
+                    for k in ("chi2", "df", "cfi", "tli", "rmsea", "srmr")
+                },
+                "constructs": self.measurement_table()
+                .drop(columns="label")
+                .to_dict(orient="index"),
+                "htmt": self.measurement.htmt().to_dict(orient="index"),
+            }
+        fit = self.structural
+        spec = fit.specification
+        return {
+            "method": "pls",
+            "fit": self.measurement_fit_table()["value"].drop("n").to_dict(),
+            "constructs": self.measurement_table().drop(columns="label").to_dict(orient="index"),
+            "htmt": self.htmt_table().to_dict(orient="index"),
+            "loadings": {
+                c: {i: fit.outer_loadings.loc[i, c] for i in spec.items[c]} for c in spec.constructs
+            },
+        }
+
     def headline(self) -> dict[str, Any]:
-        f = self.structural.fit
         top = self.importance.idxmax() if len(self.importance) else ""
+        strongest = f"{top} ({self.importance.max():.2f})" if top else ""
+        if self.is_pls:
+            srmr = self.structural.model_fit().loc["srmr", "estimated"]
+            return {
+                "n": self.n_structural,
+                "estimator": f"PLS-SEM (Mode A, {self.structural.inner_weighting} weighting)",
+                "SRMR": f"{srmr:.3f}",
+                "strongest realm": strongest,
+            }
+        f = self.structural.fit
         return {
             "n": self.n_structural,
             "SEM CFI / RMSEA": f"{f['cfi']:.3f} / {f['rmsea']:.3f}",
-            "strongest realm": f"{top} ({self.importance.max():.2f})" if top else "",
+            "strongest realm": strongest,
         }
+
+
+def _pls_missing_text(fit: PLSResult) -> str:
+    """How the PLS data were completed, for a sentence of the report."""
+    report = fit.data.report()
+    if report["treatment"] == "mean":
+        replaced = sum(report["replaced"].values())
+        return (
+            f"{replaced} missing answer(s) replaced by the item's mean (missing=mean)"
+            if replaced
+            else "no missing answers to replace (missing=mean)"
+        )
+    return f"listwise deletion, {report['n_dropped']} respondent(s) with a missing answer left out"
+
+
+def _pls_fit_frame(fit: PLSResult, model: str) -> pd.DataFrame:
+    """``n``, SRMR, d_ULS and d_G of the ``saturated`` or ``estimated`` PLS model."""
+    table = fit.model_fit()
+    keys = ("srmr", "d_uls", "d_g")
+    return pd.DataFrame(
+        {"value": [fit.n, *(table.loc[k, model] for k in keys)]}, index=["n", *keys]
+    )
 
 
 def _fit_frame(f: dict[str, Any]) -> pd.DataFrame:
@@ -270,33 +706,135 @@ def _delta_method_indirect(fit: Any, chains: dict[str, str], ci: float) -> pd.Da
     return pd.DataFrame(rows)
 
 
+def _pls_indirect(boot: PLSBootstrap) -> pd.DataFrame:
+    """The PLS bootstrap's indirect effects in the study's layout: every specific chain, then
+    for each (x, y) pair with a chain its total indirect and total effect, as the ML study
+    defines them (``"x->y (total indirect)"``, ``"x->y (total)"``)."""
+    columns = ["name", "chain", "kind", "estimate", "se", "ci_low", "ci_high", "std_all"]
+    columns += ["bca_low", "bca_high", "method"]
+    frames = []
+    chains = boot.of("indirect")
+    pairs = boot.of("total_indirect")
+    for kind, rows, suffix in (
+        ("indirect", chains, ""),
+        ("total_indirect", pairs, " (total indirect)"),
+        ("total", boot.of("total").reindex(pairs.index), " (total)"),
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "name": [f"{kind}:{name}" for name in rows.index],
+                    "chain": [f"{name}{suffix}" for name in rows.index],
+                    "kind": kind,
+                    "estimate": rows["estimate"].to_numpy(),
+                    "se": rows["boot_se"].to_numpy(),
+                    "ci_low": rows["ci_low"].to_numpy(),
+                    "ci_high": rows["ci_high"].to_numpy(),
+                    # PLS effects are standardized: the estimate is the standardized effect
+                    "std_all": rows["estimate"].to_numpy(),
+                    "bca_low": rows["bca_low"].to_numpy(),
+                    "bca_high": rows["bca_high"].to_numpy(),
+                    "method": "percentile bootstrap",
+                },
+                columns=columns,
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pls_importance(boot: PLSBootstrap, realms: list[str], outcome: str) -> pd.Series:
+    """Each realm's total effect on the outcome in the PLS model (0 without a path)."""
+    total = boot.of("total")["estimate"]
+    return pd.Series(
+        [float(total.get(f"{r}->{outcome}", 0.0)) for r in realms],
+        index=list(realms),
+        name="total_effect",
+        dtype=float,
+    )
+
+
 def analyse(
     survey: SurveyData,
     *,
     paths: str = "",
+    method: Method = "ml",
     compare_models: bool = True,
     group: str = "",
     channels: list[str] | None = None,
     outcome: str = "loyalty",
     bootstrap: int = 1000,
     seed: int = 2026,
-    missing: sem.Missing = "listwise",
+    missing: StudyMissing = "listwise",
     sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> ExperienceStudy:
-    """Run the experience-economy study (parameters as ``workbench list``)."""
+    """Run the experience-economy study (parameters as ``workbench list``).
+
+    Parameters
+    ----------
+    survey : SurveyData
+        The survey, loaded with its codebook.
+    paths : str
+        Structural paths in lavaan syntax; empty means realms -> memory -> satisfaction ->
+        loyalty (:func:`workbench.sem.experience.default_structural_paths`).
+    method : {"ml", "pls"}
+        ``"ml"``: covariance-based SEM by maximum likelihood. ``"pls"``: PLS-SEM of the same
+        paths between reflective (Mode A) composites, with bootstrap inference (see the
+        module docstring).
+    compare_models : bool
+        Compare the competing measurement models of the realms (ML CFAs, either method).
+    group : str
+        Column for the measurement-invariance tests (ML CFAs, either method).
+    channels : list of str, optional
+        ``[online, offline]`` constructs for the cross-channel consistency analysis.
+    outcome : str
+        Final outcome of the realms' importance and the consistency analysis.
+    bootstrap : int
+        Resamples of the bootstrap (indirect effects under ``ml``; every path, R² and
+        indirect effect under ``pls``).
+    seed : int
+        Seed of the bootstrap.
+    missing : {"listwise", "fiml", "mean"}
+        ``ml`` takes ``listwise`` or ``fiml``; ``pls`` takes ``listwise`` or ``mean``
+        (item-mean replacement). The ML analyses of a ``pls`` run (model comparison,
+        invariance) use listwise deletion.
+    sheet : str
+        The worksheet the survey was read from (recorded only).
+
+    Returns
+    -------
+    ExperienceStudy
+
+    Raises
+    ------
+    InputError
+        No codebook; an unknown ``method`` or a ``missing`` it does not take (before any
+        estimation); bad ``paths``, ``outcome``, ``group`` or ``channels``.
+    """
     require_codebook(survey, "experience-economy")
+    check_method(method, missing, file=survey.path)
+    pls = method == "pls"
     cb = survey.codebook
     channels = list(channels or [])
     warnings: list[str] = []
     realms = xp.resolve_constructs(cb, xp.REALMS)
     structural = paths.strip() or xp.default_structural_paths(cb)
-    model = xp.full_model(cb, structural)
     parsed = xp.parse_paths(structural, cb)
-    mentioned = {lhs for lhs, _, _ in parsed} | {t for _, _, terms in parsed for t in terms}
+    if pls:
+        spec = specify_model(pls_model(survey, structural))
+        mentioned = set(spec.constructs)
+    else:
+        model = xp.full_model(cb, structural)
+        mentioned = {lhs for lhs, _, _ in parsed} | {t for _, _, terms in parsed for t in terms}
     used = [c for c in cb.constructs if c in mentioned or c in realms.values()]
     constructs = {c: list(cb.constructs[c].items) for c in used}
     single = [c for c, items in constructs.items() if len(items) < 2]
-    if single:
+    if single and pls:
+        warnings.append(
+            f"Single-item construct(s) {', '.join(single)}: a composite of one item, whose "
+            "reliability cannot be assessed (it is taken as 1) and whose measurement error "
+            "stays in the paths."
+        )
+    elif single:
         warnings.append(
             f"Single-item construct(s) {', '.join(single)} enter the SEM with one indicator "
             "(no measurement error can be estimated for them)."
@@ -310,15 +848,46 @@ def analyse(
             file=survey.path,
             hint="Pass --param outcome=NAME.",
         )
-
-    # measurement: CFA of every construct in the model, reliability, validity
-    multi = {c: v for c, v in constructs.items() if len(v) >= 2}
-    measurement = sem.fit_cfa(data[[i for v in multi.values() for i in v]], multi, missing=missing)
-    warnings += [f"Measurement model: {w}" for w in measurement.warnings]
-    rel = reliability(data, multi, missing="listwise")
-    warnings += [w for w in rel.warnings if w not in warnings]
+    # the covariance-based analyses: FIML or listwise (a PLS run's ML analyses are listwise)
+    ml_missing: sem.Missing = "fiml" if missing == "fiml" else "listwise"
     realm_names = [realms[r] for r in xp.REALMS]
     realm_table = xp.realm_table(frame, cb, realm_names)
+
+    measurement: Any
+    rel: Any
+    boot: Any = None
+    fit: Any
+    if pls:
+        # measurement and structural model in one PLS fit, inferred by the bootstrap
+        boot = bootstrap_pls(
+            frame,
+            spec,
+            estimator="pls",
+            inner_weighting="path",
+            missing="mean" if missing == "mean" else "listwise",
+            n_boot=bootstrap,
+            seed=seed,
+            ci=PLS_CI,
+        )
+        fit = measurement = boot.fit
+        rel = fit.reliability()
+        indirect = _pls_indirect(boot)
+        warnings += [f"PLS-SEM: {w}" for w in boot.warnings if w not in warnings]
+        outside = [r for r in realm_names if r not in mentioned]
+        if outside:
+            warnings.append(
+                f"Realm(s) {', '.join(outside)} are not in the paths, so the PLS model (and "
+                "its measurement assessment) leaves them out."
+            )
+    else:
+        # measurement: CFA of every construct in the model, reliability, validity
+        multi = {c: v for c, v in constructs.items() if len(v) >= 2}
+        measurement = sem.fit_cfa(
+            data[[i for v in multi.values() for i in v]], multi, missing=ml_missing
+        )
+        warnings += [f"Measurement model: {w}" for w in measurement.warnings]
+        rel = reliability(data, multi, missing="listwise")
+        warnings += [w for w in rel.warnings if w not in warnings]
 
     # competing measurement models of the realms (same items, same rows)
     comparison = None
@@ -328,35 +897,35 @@ def analyse(
         realm_data = data[realm_items] if missing == "fiml" else data[realm_items].dropna()
         syntaxes = xp.competing_models(realm_constructs, realm_names)
         fits = {
-            name: sem.fit_sem(realm_data, syn, missing=missing) for name, syn in syntaxes.items()
+            name: sem.fit_sem(realm_data, syn, missing=ml_missing) for name, syn in syntaxes.items()
         }
         comparison = xp.compare_models(fits, nested=xp.DEFAULT_NESTED)
-        for name, fit in fits.items():
-            warnings += [f"{name}: {w}" for w in fit.warnings if "dropped" not in w]
+        for name, model_fit in fits.items():
+            warnings += [f"{name}: {w}" for w in model_fit.warnings if "dropped" not in w]
 
-    # structural model with indirect effects
-    syntax, chains = indirect_effects_syntax(model)
-    boot = None
-    if missing == "fiml":
-        fit = sem.fit_sem(data, syntax, missing="fiml")
-        indirect = _delta_method_indirect(fit, chains, 0.95)
-        warnings.append(
-            "Under FIML the indirect effects carry delta-method (normal-theory) intervals; the "
-            "bootstrap is available with missing=listwise."
-        )
-    else:
-        boot = bootstrap_sem(data, syntax, n_boot=bootstrap, seed=seed, chains=chains)
-        fit = boot.fit_result
-        d = boot.defined
-        indirect = d.assign(method="percentile bootstrap")[
-            ["name", "chain", "kind", "estimate", "ci_low", "ci_high", "std_all", "method"]
-        ]
-        if boot.n_failed:
+    # structural model with indirect effects (a PLS run estimated it with the measurement)
+    if not pls:
+        syntax, chains = indirect_effects_syntax(model)
+        if missing == "fiml":
+            fit = sem.fit_sem(data, syntax, missing="fiml")
+            indirect = _delta_method_indirect(fit, chains, 0.95)
             warnings.append(
-                f"{boot.n_failed} of {boot.n_boot} bootstrap resamples did not converge and "
-                "were dropped (as lavaan does)."
+                "Under FIML the indirect effects carry delta-method (normal-theory) intervals; "
+                "the bootstrap is available with missing=listwise."
             )
-    warnings += [f"Structural model: {w}" for w in fit.warnings if w not in warnings]
+        else:
+            boot = bootstrap_sem(data, syntax, n_boot=bootstrap, seed=seed, chains=chains)
+            fit = boot.fit_result
+            d = boot.defined
+            indirect = d.assign(method="percentile bootstrap")[
+                ["name", "chain", "kind", "estimate", "ci_low", "ci_high", "std_all", "method"]
+            ]
+            if boot.n_failed:
+                warnings.append(
+                    f"{boot.n_failed} of {boot.n_boot} bootstrap resamples did not converge and "
+                    "were dropped (as lavaan does)."
+                )
+        warnings += [f"Structural model: {w}" for w in fit.warnings if w not in warnings]
 
     # invariance of the realms' measurement across groups
     inv = None
@@ -394,11 +963,13 @@ def analyse(
 
     # importance-performance of the realms
     in_model = [r for r in realm_names if r in mentioned]
-    importance = (
-        xp.realm_importance(fit, in_model, outcome)
-        if outcome in mentioned and in_model
-        else pd.Series(dtype=float)
-    )
+    importance = pd.Series(dtype=float)
+    if outcome in mentioned and in_model:
+        importance = (
+            _pls_importance(boot, in_model, outcome)
+            if pls
+            else xp.realm_importance(fit, in_model, outcome)
+        )
     ipa = None
     if len(importance) and cb.scale is not None:
         ipa = importance_performance(
@@ -412,6 +983,7 @@ def analyse(
         survey=survey,
         parameters={
             "paths": paths,
+            "method": method,
             "compare_models": compare_models,
             "group": group,
             "channels": channels,
@@ -438,6 +1010,7 @@ def analyse(
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
         missing_diagnosis=diagnose_missing(survey, items, groups=group or None),
+        method=method,
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
 
@@ -445,19 +1018,23 @@ def analyse(
 def _findings(s: ExperienceStudy) -> list[str]:
     lab = s.label
     out = []
-    f = s.structural.fit
-    verdict = (
-        "fits well"
-        if f["cfi"] >= 0.95 and f["rmsea"] <= 0.06 and f["srmr"] <= 0.08
-        else "fits acceptably"
-        if f["cfi"] >= 0.90 and f["rmsea"] <= 0.08
-        else "fits poorly"
-    )
-    out.append(
-        f"The experience model {verdict} (n = {f['n']}): CFI {f['cfi']:.3f}, TLI "
-        f"{f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
-        f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
-    )
+    if s.is_pls:
+        out.append(_pls_fit_finding(s))
+    else:
+        f = s.structural.fit
+        verdict = (
+            "fits well"
+            if f["cfi"] >= 0.95 and f["rmsea"] <= 0.06 and f["srmr"] <= 0.08
+            else "fits acceptably"
+            if f["cfi"] >= 0.90 and f["rmsea"] <= 0.08
+            else "fits poorly"
+        )
+        out.append(
+            f"The experience model {verdict} (n = {f['n']}): CFI {f['cfi']:.3f}, TLI "
+            f"{f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
+            f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
+        )
+    r2_of = s._r2()
     paths = s.paths_table()
     realm_names = [s.realms[r] for r in xp.REALMS]
     for target in dict.fromkeys(paths["outcome"]):
@@ -465,7 +1042,7 @@ def _findings(s: ExperienceStudy) -> list[str]:
         if len(part) >= 2:
             top = part.sort_values("std", ascending=False).iloc[0]
             ns = part[part["p"] >= 0.05]["predictor"].tolist()
-            r2 = s.structural.r2.get(target)
+            r2 = r2_of.get(target, np.nan)
             out.append(
                 f"{lab(top.predictor)} is the realm that drives {lab(target)} most "
                 f"(standardized path {top['std']:.2f}); the four realms explain "
@@ -484,7 +1061,8 @@ def _findings(s: ExperienceStudy) -> list[str]:
     if s.comparison is not None:
         c = s.comparison
         best = c["bic"].idxmin()
-        text = f"Of the competing measurement models, '{best}' has the lowest BIC."
+        kind = " (maximum-likelihood CFAs, whatever the structural estimator)" if s.is_pls else ""
+        text = f"Of the competing measurement models{kind}, '{best}' has the lowest BIC."
         for name, row in c.iterrows():
             if "delta_p" in c and pd.notna(row.get("delta_p")):
                 worse = row["delta_p"] < 0.05
@@ -495,7 +1073,10 @@ def _findings(s: ExperienceStudy) -> list[str]:
                 )
         out.append(text)
     if s.invariance is not None:
-        out.append(f"Measurement across {s.parameters['group']} groups: {s.invariance.verdict}")
+        how = " (maximum-likelihood CFAs of the realms)" if s.is_pls else ""
+        out.append(
+            f"Measurement across {s.parameters['group']} groups{how}: {s.invariance.verdict}"
+        )
     if s.consistency is not None:
         sd = s.consistency.to_dict()["surface"]
         a4 = sd["a4"]
@@ -533,3 +1114,21 @@ def _findings(s: ExperienceStudy) -> list[str]:
             + "."
         )
     return out
+
+
+def _pls_fit_finding(s: ExperienceStudy) -> str:
+    """The first finding of a PLS run: the estimator, the data it used, SRMR with its caveat."""
+    fit = s.structural
+    srmr = float(fit.model_fit().loc["srmr", "estimated"])
+    reading = (
+        f"below {SRMR_MAX:.2f}, commonly read as good fit"
+        if srmr < SRMR_MAX
+        else f"at or above {SRMR_MAX:.2f}, commonly read as misfit"
+    )
+    return (
+        "The model was estimated by PLS-SEM (method=pls: reflective constructs as Mode A "
+        f"composites, {fit.inner_weighting} weighting), not by maximum-likelihood SEM, on "
+        f"n = {fit.n} ({_pls_missing_text(fit)}); SEs, p values and 95% intervals come from "
+        f"{s.boot.n_boot:,} bootstrap resamples (seed {s.boot.seed}). SRMR {srmr:.3f} "
+        f"({reading}; PLS fit measures are to be read with caution, Hair et al. 2022)."
+    )
