@@ -37,7 +37,6 @@ KEY_PACKAGES = (
     "scipy",
     "statsmodels",
     "scikit-learn",
-    "factor_analyzer",
     "semopy",
     "matplotlib",
     "plotly",
