@@ -540,11 +540,19 @@ def _prepare(
         )
     launch = pd.Timestamp(launch_date)
     if launch < pd.Timestamp(periods[0]) or launch > pd.Timestamp(periods[-1]):
+        last = pd.Timestamp(periods[-1]).date()
         raise InputError(
-            "the launch date is outside the panel's periods",
+            "the launch date is outside the panel's periods"
+            + (
+                f" (it falls after the start of the last period, {last}: no period would "
+                "begin at or after the launch to measure an effect in)"
+                if launch > pd.Timestamp(periods[-1])
+                else ""
+            ),
             value=str(launch.date()),
             hint=f"use a launch date between {pd.Timestamp(periods[0]).date()} and "
-            f"{pd.Timestamp(periods[-1]).date()}, or extend the panel",
+            f"{last} (launches are placed in the period that starts on or before them), or "
+            "extend the panel",
         )
     i0 = int(np.searchsorted(periods, np.datetime64(launch), side="right") - 1)
     if i0 < 1:
