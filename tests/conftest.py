@@ -32,3 +32,21 @@ def mobi(shared_reference: Path):
     import pandas as pd
 
     return pd.read_csv(shared_reference / "pls" / "mobi.csv")
+
+
+@pytest.fixture(scope="module")
+def corp_rep(shared_reference: Path):
+    """Hair et al.'s ``corp_rep`` as stored (344 respondents; -99 = no answer)."""
+    import pandas as pd
+
+    return pd.read_csv(shared_reference / "data" / "corp_rep.csv")
+
+
+@pytest.fixture(scope="module")
+def corp_rep_survey():
+    """``data/corp_rep.csv`` read through its codebook (-99 -> missing: cusa, cusl_1-3, 11
+    cells), as :func:`workbench.intake.load_survey` returns it."""
+    from workbench.intake import load_survey
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    return load_survey(data / "corp_rep.csv", data / "corp_rep.codebook.yaml")

@@ -65,3 +65,27 @@ WRITE_RESULTS = (
     "{'study': 'tiny-ok', 'label': label, 'data_file': data, 'started': '2026-01-01T00:00:00'}))\n"
     "print('tiny study ran')"
 )
+
+
+# ---------------------------------------------------------------- PLS-SEM models of corp_rep
+#: The measurement of the antecedents of loyalty (CUSL) in Hair et al.'s (2022) extended
+#: corporate-reputation model: quality, performance, social responsibility and attractiveness
+#: (formative) and competence, likeability and satisfaction (reflective).
+CORP_REP_ANTECEDENTS = """
+QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
+PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
+CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
+ATTR <~ attr_1 + attr_2 + attr_3
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+"""
+#: The extended corporate-reputation model (8 constructs, 31 items; Hair et al. 2022, ch. 5).
+CORP_REP_EXTENDED = (
+    CORP_REP_ANTECEDENTS
+    + """CUSL =~ cusl_1 + cusl_2 + cusl_3
+COMP + LIKE ~ QUAL + PERF + CSOR + ATTR
+CUSA ~ COMP + LIKE
+CUSL ~ COMP + LIKE + CUSA
+"""
+)

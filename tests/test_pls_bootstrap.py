@@ -36,6 +36,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import CORP_REP_EXTENDED
 from scipy import stats
 
 from workbench.errors import InputError
@@ -58,20 +59,6 @@ MOBI_SIMPLE = (
     "Value =~ PERV1 + PERV2; Satisfaction =~ CUSA1 + CUSA2 + CUSA3; "
     "Satisfaction ~ Image + Expectation + Value"
 )
-CORP_REP_EXTENDED = """
-QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-COMP ~ QUAL + PERF + CSOR + ATTR
-LIKE ~ QUAL + PERF + CSOR + ATTR
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
-"""
 OURS_B = 5000
 
 # seminr boot_report_*.csv (V_3_6_0), mobi-simple, nboot = 500, seed = 123:
@@ -154,11 +141,6 @@ def mean_tolerance(draws: np.ndarray, b_reference: int) -> float:
 @pytest.fixture(scope="module")
 def mobi_boot(mobi) -> PLSBootstrap:
     return bootstrap_pls(mobi, MOBI_SIMPLE, n_boot=OURS_B, seed=20260115)
-
-
-@pytest.fixture(scope="module")
-def corp_rep(shared_reference) -> pd.DataFrame:
-    return pd.read_csv(shared_reference / "data" / "corp_rep.csv")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ formula; the group estimates against the model estimated in each group.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,11 +20,9 @@ import pytest
 from scipy import stats
 
 from workbench.errors import InputError
-from workbench.intake import load_survey
 from workbench.pls import compare_groups, estimate_pls, micom, multigroup_analysis
 from workbench.pls.groups import _henseler_p
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 MOBI_SIMPLE = (
     "Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5; Expectation =~ CUEX1 + CUEX2 + CUEX3; "
     "Value =~ PERV1 + PERV2; Satisfaction =~ CUSA1 + CUSA2 + CUSA3; "
@@ -176,9 +173,9 @@ def test_henseler_p_value_equals_seminr_double_sum_formula():
     np.testing.assert_allclose(_henseler_p(a, b), brute, atol=1e-15)
 
 
-def test_parametric_and_welch_tests_follow_keil_and_sarstedt_formulas(survey):
+def test_parametric_and_welch_tests_follow_keil_and_sarstedt_formulas(corp_rep_survey):
     result = multigroup_analysis(
-        survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=20, n_boot=100, seed=8
+        corp_rep_survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=20, n_boot=100, seed=8
     )
     n1, n2 = result.n["1"], result.n["2"]
     assert (n1, n2) == (125, 219)
@@ -196,14 +193,9 @@ def test_parametric_and_welch_tests_follow_keil_and_sarstedt_formulas(survey):
 # ============================================================================ corp_rep by service type
 
 
-@pytest.fixture(scope="module")
-def survey():
-    return load_survey(DATA / "corp_rep.csv", DATA / "corp_rep.codebook.yaml")
-
-
-def test_group_estimates_are_the_model_estimated_in_each_group(survey):
+def test_group_estimates_are_the_model_estimated_in_each_group(corp_rep_survey):
     result = compare_groups(
-        survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=30, n_boot=30, seed=9
+        corp_rep_survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=30, n_boot=30, seed=9
     )
     mga = result.mga
     assert mga.groups == ("1", "2")
@@ -219,20 +211,24 @@ def test_group_estimates_are_the_model_estimated_in_each_group(survey):
     assert set(out["micom"]["CUSL"]) >= {"c", "p_c", "mean_diff", "invariance"}
 
 
-def test_the_same_seed_gives_the_same_results_and_an_unseeded_run_reports_its_seed(survey):
+def test_the_same_seed_gives_the_same_results_and_an_unseeded_run_reports_its_seed(corp_rep_survey):
     kwargs = {"group": "servicetype", "n_perm": 25, "n_boot": 25}
-    first = compare_groups(survey.frame, CORP_REP_SIMPLE, seed=12, **kwargs)
-    second = compare_groups(survey.frame, CORP_REP_SIMPLE, seed=12, **kwargs)
+    first = compare_groups(corp_rep_survey.frame, CORP_REP_SIMPLE, seed=12, **kwargs)
+    second = compare_groups(corp_rep_survey.frame, CORP_REP_SIMPLE, seed=12, **kwargs)
     pd.testing.assert_frame_equal(first.mga.table, second.mga.table)
     pd.testing.assert_frame_equal(first.micom.table, second.micom.table)
-    unseeded = micom(survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=25)
-    again = micom(survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=25, seed=unseeded.seed)
+    unseeded = micom(corp_rep_survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=25)
+    again = micom(
+        corp_rep_survey.frame, CORP_REP_SIMPLE, group="servicetype", n_perm=25, seed=unseeded.seed
+    )
     pd.testing.assert_frame_equal(unseeded.table, again.table)
     assert f"seed {unseeded.seed}" in unseeded.summary()
 
 
-def test_more_than_two_groups_are_compared_pairwise_and_said_so(survey):
-    result = micom(survey.frame, CORP_REP_SIMPLE, group="serviceprovider", n_perm=20, seed=1)
+def test_more_than_two_groups_are_compared_pairwise_and_said_so(corp_rep_survey):
+    result = micom(
+        corp_rep_survey.frame, CORP_REP_SIMPLE, group="serviceprovider", n_perm=20, seed=1
+    )
     pairs = set(zip(result.table["group_a"], result.table["group_b"], strict=True))
     assert pairs == {("1", "2"), ("1", "3"), ("1", "4"), ("2", "3"), ("2", "4"), ("3", "4")}
     assert any("every pair is compared (6 comparisons)" in w for w in result.warnings)
@@ -242,8 +238,8 @@ def test_more_than_two_groups_are_compared_pairwise_and_said_so(survey):
 # ============================================================================ bad input
 
 
-def test_a_group_smaller_than_the_number_of_indicators_is_refused_naming_it(survey):
-    data = survey.frame.copy()
+def test_a_group_smaller_than_the_number_of_indicators_is_refused_naming_it(corp_rep_survey):
+    data = corp_rep_survey.frame.copy()
     data.loc[data.index[:5], "servicetype"] = 3
     with pytest.raises(InputError) as info:
         micom(data, CORP_REP_SIMPLE, group="servicetype", n_perm=10)
@@ -252,19 +248,19 @@ def test_a_group_smaller_than_the_number_of_indicators_is_refused_naming_it(surv
     )
 
 
-def test_a_group_column_with_one_group_is_refused(survey):
-    data = survey.frame.assign(servicetype=2)
+def test_a_group_column_with_one_group_is_refused(corp_rep_survey):
+    data = corp_rep_survey.frame.assign(servicetype=2)
     with pytest.raises(InputError, match="fewer than two groups \\(every respondent is in '2'\\)"):
         multigroup_analysis(data, CORP_REP_SIMPLE, group="servicetype", n_perm=10, n_boot=10)
 
 
-def test_an_unknown_group_column_is_refused_with_close_names(survey):
+def test_an_unknown_group_column_is_refused_with_close_names(corp_rep_survey):
     with pytest.raises(InputError, match="Did you mean 'servicetype'"):
-        micom(survey.frame, CORP_REP_SIMPLE, group="service_type", n_perm=10)
+        micom(corp_rep_survey.frame, CORP_REP_SIMPLE, group="service_type", n_perm=10)
 
 
-def test_an_item_constant_within_a_group_breaks_configural_invariance(survey):
-    data = survey.frame.copy()
+def test_an_item_constant_within_a_group_breaks_configural_invariance(corp_rep_survey):
+    data = corp_rep_survey.frame.copy()
     data.loc[data["servicetype"] == 1, "comp_2"] = 4
     with pytest.raises(
         InputError, match="'comp_2' has the same answer for every respondent of group '1'"
@@ -272,9 +268,16 @@ def test_an_item_constant_within_a_group_breaks_configural_invariance(survey):
         micom(data, CORP_REP_SIMPLE, group="servicetype", n_perm=10)
 
 
-def test_respondents_without_a_group_are_left_out_and_counted(survey):
-    data = survey.frame.copy()
+def test_respondents_without_a_group_are_left_out_and_counted(corp_rep_survey):
+    data = corp_rep_survey.frame.copy()
     data.loc[data.index[:4], "servicetype"] = np.nan
     result = micom(data, CORP_REP_SIMPLE, group="servicetype", n_perm=10, seed=2)
     assert sum(result.n.values()) == 340
     assert any("4 respondent(s) without a value in 'servicetype'" in w for w in result.warnings)
+
+
+def test_group_comparisons_check_the_stopping_settings(corp_rep_survey):
+    from workbench.pls import micom
+
+    with pytest.raises(ValueError, match="max_iter=0"):
+        micom(corp_rep_survey.frame, CORP_REP_SIMPLE, group="servicetype", max_iter=0)

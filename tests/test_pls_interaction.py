@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import CORP_REP_ANTECEDENTS
 
 from workbench.errors import InputError
-from workbench.intake import load_survey
 from workbench.pls import (
     InteractionProcedure,
     estimate_interaction,
@@ -41,23 +40,17 @@ from workbench.pls import (
     standardize,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 SEMINR_TOL = 1e-5
 
-CORP_REP_MODERATED = """
-QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-SC   =~ switch_1 + switch_2 + switch_3 + switch_4
+CORP_REP_MODERATED = (
+    CORP_REP_ANTECEDENTS
+    + """SC   =~ switch_1 + switch_2 + switch_3 + switch_4
 CUSL =~ cusl_1 + cusl_2 + cusl_3
 COMP + LIKE ~ QUAL + PERF + CSOR + ATTR
 CUSA ~ COMP + LIKE
 CUSL ~ COMP + LIKE + CUSA + SC + CUSA:SC
 """
+)
 MOBI_MODERATED = """
 Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
 Expectation  =~ CUEX1 + CUEX2 + CUEX3
@@ -69,12 +62,6 @@ Satisfaction ~ Image + Expectation + Value + Image:Expectation
 
 def relative_gaps(got: dict, want: dict, tol: float = SEMINR_TOL) -> list[str]:
     return [f"{k}: {got[k]!r} vs {v!r}" for k, v in want.items() if abs(got[k] - v) > tol * abs(v)]
-
-
-@pytest.fixture(scope="module")
-def corp_rep() -> pd.DataFrame:
-    """corp_rep read through its codebook: -99 becomes missing (cusa, cusl_1-3: 11 cells)."""
-    return load_survey(DATA / "corp_rep.csv", DATA / "corp_rep.codebook.yaml").frame
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +89,9 @@ SIMULATED = "X =~ x1 + x2; M =~ m1 + m2; Y =~ y1 + y2; Y ~ X + M + X:M"
 # ============================================================================ references
 
 
-def test_two_stage_f_squared_of_every_path_matches_seminr_interaction_fixture(corp_rep):
+def test_two_stage_f_squared_of_every_path_matches_seminr_interaction_fixture(corp_rep_survey):
     """interaction_fsquare.csv: 13 f² values, and NA for the main effects CUSA, SC -> CUSL."""
-    fit = estimate_interaction(corp_rep, CORP_REP_MODERATED, missing="mean")
+    fit = estimate_interaction(corp_rep_survey.frame, CORP_REP_MODERATED, missing="mean")
     f2 = fit.f_squared()["f2"].to_dict()
     want = {
         "QUAL->COMP": 0.14417825990824, "QUAL->LIKE": 0.0937302468115985,

@@ -11,45 +11,24 @@ mean 0-100 score, 100 for a respondent who gave the best answer everywhere.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import CORP_REP_EXTENDED
 
 from workbench.errors import InputError
-from workbench.intake import load_survey
 from workbench.pls import estimate_pls, ipma
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-CORP_REP_EXTENDED = """
-QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-COMP + LIKE ~ QUAL + PERF + CSOR + ATTR
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
-"""
+
+@pytest.fixture(scope="module")
+def fit(corp_rep_survey):
+    return estimate_pls(corp_rep_survey.frame, CORP_REP_EXTENDED)
 
 
 @pytest.fixture(scope="module")
-def survey():
-    return load_survey(DATA / "corp_rep.csv", DATA / "corp_rep.codebook.yaml")
-
-
-@pytest.fixture(scope="module")
-def fit(survey):
-    return estimate_pls(survey.frame, CORP_REP_EXTENDED)
-
-
-@pytest.fixture(scope="module")
-def cusl_map(fit, survey):
-    return ipma(fit, "CUSL", scale=survey.codebook.scale)
+def cusl_map(fit, corp_rep_survey):
+    return ipma(fit, "CUSL", scale=corp_rep_survey.codebook.scale)
 
 
 def test_importance_is_the_unstandardized_total_effect_of_ols_on_rescaled_scores(fit, cusl_map):
@@ -93,11 +72,13 @@ def test_indicator_importance_is_its_rescaled_weight_times_its_construct_importa
     assert "cusl_1" not in items.index  # the target's own items are not drivers
 
 
-def test_a_respondent_at_the_scale_maximum_everywhere_scores_100_and_at_the_minimum_0(survey):
-    items = [c for c in survey.frame.columns if c[:4] in ("qual", "perf", "csor", "attr")]
+def test_a_respondent_at_the_scale_maximum_everywhere_scores_100_and_at_the_minimum_0(
+    corp_rep_survey,
+):
+    items = [c for c in corp_rep_survey.frame.columns if c[:4] in ("qual", "perf", "csor", "attr")]
     items += ["comp_1", "comp_2", "comp_3", "like_1", "like_2", "like_3", "cusa"]
     items += ["cusl_1", "cusl_2", "cusl_3"]
-    frame = survey.frame[items].copy()
+    frame = corp_rep_survey.frame[items].copy()
     extremes = pd.DataFrame([[7.0] * len(items), [1.0] * len(items)], columns=items)
     frame = pd.concat([frame, extremes], ignore_index=True)
     fit = estimate_pls(frame, CORP_REP_EXTENDED)

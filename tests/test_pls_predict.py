@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from helpers import CORP_REP_EXTENDED
 from scipy import stats
 
 from workbench.errors import InputError
@@ -37,20 +38,6 @@ from workbench.pls import (
     specify_model,
 )
 
-CORP_REP_EXTENDED = """
-QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-COMP ~ QUAL + PERF + CSOR + ATTR
-LIKE ~ QUAL + PERF + CSOR + ATTR
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
-"""
 ITEMS = ["comp_1", "comp_2", "comp_3", "like_1", "like_2", "like_3", "cusa"]
 ITEMS += ["cusl_1", "cusl_2", "cusl_3"]
 # rows of predict_pls_{DA,EA}.csv: summary()'s PLS_in_sample (RMSE, MAE), PLS_out_of_sample,
@@ -103,11 +90,6 @@ SEMINR_EA = [
 ]  # fmt: skip
 
 TINY = "X =~ x1 + x2; M =~ m1 + m2; Y =~ y1 + y2; M ~ X; Y ~ X + M"
-
-
-@pytest.fixture(scope="module")
-def corp_rep(shared_reference) -> pd.DataFrame:
-    return pd.read_csv(shared_reference / "data" / "corp_rep.csv")
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,13 @@ so the path equals the multiple correlation of that regression.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import statsmodels.api as sm
 
 from workbench.errors import InputError
-from workbench.intake.data import load_survey
 from workbench.pls import estimate_pls, redundancy_analysis
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 MODEL = (
     "quality <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8\n"
     "competence =~ comp_1 + comp_2 + comp_3\ncompetence ~ quality"
@@ -25,8 +21,8 @@ MODEL = (
 
 
 @pytest.fixture(scope="module")
-def corp():
-    return load_survey(DATA / "corp_rep.csv", DATA / "corp_rep.codebook.yaml").frame
+def corp(corp_rep_survey):
+    return corp_rep_survey.frame
 
 
 def test_the_redundancy_path_is_the_multiple_correlation_with_the_global_item(corp):

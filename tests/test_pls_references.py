@@ -43,11 +43,10 @@ defining properties.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import CORP_REP_EXTENDED
 
 from workbench.pls import estimate_pls
 
@@ -73,19 +72,6 @@ Value        ~ Expectation + Quality
 Satisfaction ~ Image + Expectation + Quality + Value
 Complaints   ~ Satisfaction
 Loyalty      ~ Image + Satisfaction + Complaints
-"""
-CORP_REP_EXTENDED = """
-QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-COMP + LIKE ~ QUAL + PERF + CSOR + ATTR
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
 """
 MOBI_ITEMS = [
     "IMAG1", "IMAG2", "IMAG3", "IMAG4", "IMAG5", "CUEX1", "CUEX2", "CUEX3", "PERV1", "PERV2",
@@ -195,13 +181,12 @@ def test_plsc_with_path_weighting_gives_seminr_consistent_loadings_ave_and_rho_a
 
 
 def test_mode_b_factor_weighting_and_a_coarse_stop_criterion_match_seminr_on_corp_rep(
-    shared_reference: Path,
+    corp_rep: pd.DataFrame,
 ):
     """missing_cases_paths.csv 'Original Est.': stopCriterion = 1 (tol 0.1) stops after the
     second update, so this also checks that the iteration and its stopping rule are seminr's."""
-    raw = pd.read_csv(shared_reference / "data" / "corp_rep.csv")
     fit = estimate_pls(
-        raw, CORP_REP_EXTENDED, inner_weighting="factor", missing_codes=[-99], tol=0.1
+        corp_rep, CORP_REP_EXTENDED, inner_weighting="factor", missing_codes=[-99], tol=0.1
     )
     assert_relative(
         paths(fit),

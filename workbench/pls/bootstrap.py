@@ -70,7 +70,7 @@ from scipy import special, stats
 
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
-from workbench.pls.data import Missing, PLSData, prepare_data
+from workbench.pls.data import Missing, PLSData, _prepared
 from workbench.pls.estimation import (
     Estimator,
     InnerWeighting,
@@ -1360,11 +1360,7 @@ def bootstrap_pls(
     _check_common(n_boot, ci, block_size)
     workers = _workers(n_jobs)
     spec = specify_model(model)
-    prepared = (
-        data
-        if isinstance(data, PLSData)
-        else prepare_data(data, spec, missing=missing, missing_codes=missing_codes)
-    )
+    prepared = _prepared(data, spec, missing=missing, missing_codes=missing_codes)
     fit = estimate_pls(
         prepared,
         spec,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -234,6 +234,27 @@ def prepare_data(
         missing_codes_replaced=code_counts,
         warnings=tuple(notes),
     )
+
+
+def _prepared(
+    data: pd.DataFrame | PLSData,
+    model: PLSModel,
+    *,
+    missing: Missing,
+    missing_codes: Sequence[float],
+) -> PLSData:
+    """``data`` ready for ``model``: prepared by :func:`prepare_data` unless it is a
+    :class:`PLSData` already (then ``missing`` and ``missing_codes`` are not used), with the
+    items in model order."""
+    prepared = (
+        data
+        if isinstance(data, PLSData)
+        else prepare_data(data, model, missing=missing, missing_codes=missing_codes)
+    )
+    items = list(model.all_items)
+    if list(prepared.frame.columns) != items:
+        prepared = dataclasses.replace(prepared, frame=prepared.frame.loc[:, items])
+    return prepared
 
 
 def standardize(x: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -29,7 +30,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
-from workbench.pls.data import Missing, PLSData, prepare_data
+from workbench.pls.data import Missing, PLSData, _prepared
 from workbench.pls.specification import PLSModel, specify_model
 from workbench.results import Result, jsonable, with_warnings
 from workbench.validation import check_choice
@@ -388,6 +389,13 @@ def _rho_a(w: np.ndarray, S: np.ndarray) -> float:
 # ----------------------------------------------------------------------------
 
 
+def _assessment() -> types.ModuleType:
+    """:mod:`workbench.pls.assessment`, imported when first used (it imports this module)."""
+    from workbench.pls import assessment
+
+    return assessment
+
+
 @dataclasses.dataclass(frozen=True)
 class PLSResult(Result):
     """An estimated PLS path model.
@@ -495,57 +503,39 @@ class PLSResult(Result):
     # ------------------------------------------------------------------ assessment
     def reliability(self) -> pd.DataFrame:
         """alpha, rho_A, rho_C and AVE per construct (:func:`~workbench.pls.reliability`)."""
-        from workbench.pls.assessment import reliability
-
-        return reliability(self)
+        return _assessment().reliability(self)
 
     def htmt(self) -> pd.DataFrame:
         """HTMT of the reflective constructs (:func:`~workbench.pls.htmt`)."""
-        from workbench.pls.assessment import htmt
-
-        return htmt(self)
+        return _assessment().htmt(self)
 
     def htmt2(self) -> pd.DataFrame:
         """HTMT2, the geometric-mean variant (:func:`~workbench.pls.htmt2`)."""
-        from workbench.pls.assessment import htmt2
-
-        return htmt2(self)
+        return _assessment().htmt2(self)
 
     def fornell_larcker(self) -> pd.DataFrame:
         """Fornell-Larcker table (:func:`~workbench.pls.fornell_larcker`)."""
-        from workbench.pls.assessment import fornell_larcker
-
-        return fornell_larcker(self)
+        return _assessment().fornell_larcker(self)
 
     def cross_loadings(self) -> pd.DataFrame:
         """Correlations of every item with every construct score."""
-        from workbench.pls.assessment import cross_loadings
-
-        return cross_loadings(self)
+        return _assessment().cross_loadings(self)
 
     def outer_vif(self) -> pd.DataFrame:
         """VIF of the items within their construct (:func:`~workbench.pls.outer_vif`)."""
-        from workbench.pls.assessment import outer_vif
-
-        return outer_vif(self)
+        return _assessment().outer_vif(self)
 
     def inner_vif(self) -> pd.DataFrame:
         """VIF of each endogenous construct's predictors (:func:`~workbench.pls.inner_vif`)."""
-        from workbench.pls.assessment import inner_vif
-
-        return inner_vif(self)
+        return _assessment().inner_vif(self)
 
     def f_squared(self) -> pd.DataFrame:
         """Effect size f² of every path (:func:`~workbench.pls.f_squared`)."""
-        from workbench.pls.assessment import f_squared
-
-        return f_squared(self)
+        return _assessment().f_squared(self)
 
     def model_fit(self) -> pd.DataFrame:
         """SRMR, d_ULS and d_G (:func:`~workbench.pls.model_fit`)."""
-        from workbench.pls.assessment import model_fit
-
-        return model_fit(self)
+        return _assessment().model_fit(self)
 
     # ------------------------------------------------------------------ output
     def summary(self) -> str:
@@ -717,30 +707,14 @@ def estimate_pls(
     """
     check_choice("estimator", estimator, ESTIMATORS)
     check_choice("inner_weighting", inner_weighting, INNER_WEIGHTINGS)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter={max_iter!r} is not valid: use a positive whole number")
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
-        raise ValueError(f"tol={tol!r} is not valid: use a positive number, e.g. 1e-7")
+    _check_stopping(max_iter, tol)
     spec = specify_model(model)
-    prepared = (
-        data
-        if isinstance(data, PLSData)
-        else prepare_data(data, spec, missing=missing, missing_codes=missing_codes)
-    )
-    if list(prepared.frame.columns) != list(spec.all_items):
-        prepared = dataclasses.replace(prepared, frame=prepared.frame.loc[:, list(spec.all_items)])
+    prepared = _prepared(data, spec, missing=missing, missing_codes=missing_codes)
     plan = PLSPlan.from_model(spec)
     z = prepared.standardized()
     S = (z.T @ z) / (len(z) - 1)
     np.fill_diagonal(S, 1.0)
-    for j in np.flatnonzero(plan.mode_b):
-        _check_not_collinear(
-            S[plan.block_grids[j]],
-            [plan.items[i] for i in plan.blocks[j]],
-            f"The items of formative construct '{plan.constructs[j]}'",
-            "Mode B weights are a regression on the items: drop one of the collinear items or "
-            "measure the construct reflectively ('=~').",
-        )
+    _check_formative(S, plan)
     try:
         with single_threaded_blas():
             core = fit_correlation(
@@ -757,15 +731,7 @@ def estimate_pls(
             hint="Two items of a formative (Mode B) construct, or two predictors of a "
             "construct, are perfectly collinear: drop one of them.",
         ) from exc
-    for j in plan.endogenous:
-        P = plan.predecessors[j]
-        _check_not_collinear(
-            core.construct_correlations[plan.predecessor_grids[j]],
-            [plan.constructs[i] for i in P],
-            f"The predictors of '{plan.constructs[j]}'",
-            "Its paths are a regression on these constructs: drop one of the collinear "
-            "predictors from the structural model.",
-        )
+    _check_predictors(core, plan)
     notes = list(prepared.warnings) + _admissibility(core, plan, estimator)
     if not core.converged:
         message = (
@@ -832,6 +798,45 @@ def _result(
         plan=plan,
         core=core,
     )
+
+
+def _check_stopping(max_iter: int, tol: float) -> None:
+    """ValueError unless ``max_iter`` is a positive whole number and ``tol`` a positive number."""
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter={max_iter!r} is not valid: use a positive whole number")
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
+        raise ValueError(f"tol={tol!r} is not valid: use a positive number, e.g. 1e-7")
+
+
+_MODE_B_HINT = (
+    "Mode B weights are a regression on the items: drop one of the collinear items or measure "
+    "the construct reflectively ('=~')."
+)
+
+
+def _check_formative(S: np.ndarray, plan: PLSPlan, hint: str = _MODE_B_HINT) -> None:
+    """InputError naming the pair when the items of a formative (Mode B) construct are
+    perfectly collinear; ``S`` is the correlation matrix of ``plan.items``."""
+    for j in np.flatnonzero(plan.mode_b):
+        _check_not_collinear(
+            S[plan.block_grids[j]],
+            [plan.items[i] for i in plan.blocks[j]],
+            f"The items of formative construct '{plan.constructs[j]}'",
+            hint,
+        )
+
+
+def _check_predictors(core: PLSCore, plan: PLSPlan) -> None:
+    """InputError naming the pair when the predictors of an endogenous construct are
+    perfectly collinear in the fit ``core``."""
+    for j in plan.endogenous:
+        _check_not_collinear(
+            core.construct_correlations[plan.predecessor_grids[j]],
+            [plan.constructs[i] for i in plan.predecessors[j]],
+            f"The predictors of '{plan.constructs[j]}'",
+            "Its paths are a regression on these constructs: drop one of the collinear "
+            "predictors from the structural model.",
+        )
 
 
 def _check_not_collinear(R: np.ndarray, names: list[str], what: str, hint: str) -> None:

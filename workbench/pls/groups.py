@@ -27,7 +27,7 @@ from scipy import stats
 
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
-from workbench.pls.data import Missing, PLSData, prepare_data, standardize
+from workbench.pls.data import Missing, PLSData, _prepared, standardize
 from workbench.pls.estimation import (
     ESTIMATORS,
     INNER_WEIGHTINGS,
@@ -36,6 +36,7 @@ from workbench.pls.estimation import (
     PLSCore,
     PLSPlan,
     PLSResult,
+    _check_stopping,
     estimate_pls,
     fit_standardized,
 )
@@ -544,6 +545,7 @@ def _setup(
 ) -> _Setup:
     check_choice("estimator", estimator, ESTIMATORS)
     check_choice("inner_weighting", inner_weighting, INNER_WEIGHTINGS)
+    _check_stopping(max_iter, tol)
     for name, value, low in (("n_perm", n_perm, 1), ("n_boot", n_boot, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}={value!r} is not valid: use a whole number >= {low}")
@@ -570,11 +572,10 @@ def _setup(
             "of the group comparison."
         )
     kept = data.loc[~unassigned.to_numpy()]
-    prepared = prepare_data(kept, spec, missing=missing, missing_codes=missing_codes)
+    prepared = _prepared(kept, spec, missing=missing, missing_codes=missing_codes)
     notes += list(prepared.warnings)
     plan = PLSPlan.from_model(spec)
-    frame = prepared.frame.loc[:, list(plan.items)]
-    prepared = dataclasses.replace(prepared, frame=frame)
+    frame = prepared.frame
     values = kept.iloc[:, columns.index(group)].loc[frame.index]
     order = list(pd.unique(values.sort_values(kind="stable")))
     labels = tuple(str(v) for v in order)

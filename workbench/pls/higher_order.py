@@ -39,7 +39,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
-from workbench.pls.data import Missing, PLSData, prepare_data, standardize
+from workbench.pls.data import Missing, PLSData, _prepared, standardize
 from workbench.pls.estimation import (
     ESTIMATORS,
     INNER_WEIGHTINGS,
@@ -50,7 +50,9 @@ from workbench.pls.estimation import (
     PLSPlan,
     PLSResult,
     _admissibility,
-    _check_not_collinear,
+    _check_formative,
+    _check_predictors,
+    _check_stopping,
     _correlation,
     _result,
     fit_correlation,
@@ -771,10 +773,7 @@ def estimate_higher_order(
     >>> list(fit.hoc_measurement["loc"]), fit.paths.index.tolist()
     (['A', 'B'], ['G->Y'])
     """
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter={max_iter!r} is not valid: use a positive whole number")
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
-        raise ValueError(f"tol={tol!r} is not valid: use a positive number, e.g. 1e-7")
+    _check_stopping(max_iter, tol)
     procedure = HigherOrderProcedure.from_model(
         model,
         hoc_method=hoc_method,
@@ -785,14 +784,9 @@ def estimate_higher_order(
         tol=tol,
     )
     spec = procedure.model
-    prepared = (
-        data
-        if isinstance(data, PLSData)
-        else prepare_data(
-            data, spec.first_order_model(), missing=missing, missing_codes=missing_codes
-        )
+    prepared = _prepared(
+        data, spec.first_order_model(), missing=missing, missing_codes=missing_codes
     )
-    prepared = dataclasses.replace(prepared, frame=prepared.frame.loc[:, list(procedure.items)])
     notes = list(prepared.warnings)
     first_result = None
     try:
@@ -863,14 +857,12 @@ def _fit_last(procedure: HigherOrderProcedure, prepared: PLSData, notes: list[st
     plan = procedure.plan
     z = prepared.standardized()
     S = _correlation(z)
-    for j in np.flatnonzero(plan.mode_b):
-        _check_not_collinear(
-            S[plan.block_grids[j]],
-            [plan.items[i] for i in plan.blocks[j]],
-            f"The items of formative construct '{plan.constructs[j]}'",
-            "Mode B weights are a regression on the items: drop one of the collinear items "
-            "(or lower-order constructs) or use '=~'.",
-        )
+    _check_formative(
+        S,
+        plan,
+        "Mode B weights are a regression on the items: drop one of the collinear items "
+        "(or lower-order constructs) or use '=~'.",
+    )
     try:
         with single_threaded_blas():
             core = fit_correlation(
@@ -886,15 +878,7 @@ def _fit_last(procedure: HigherOrderProcedure, prepared: PLSData, notes: list[st
             f"The last stage of the higher-order model cannot be estimated ({exc}).",
             hint="Two predictors of a construct are perfectly collinear: drop one of them.",
         ) from exc
-    for j in plan.endogenous:
-        P = plan.predecessors[j]
-        _check_not_collinear(
-            core.construct_correlations[plan.predecessor_grids[j]],
-            [plan.constructs[i] for i in P],
-            f"The predictors of '{plan.constructs[j]}'",
-            "Its paths are a regression on these constructs: drop one of the collinear "
-            "predictors from the structural model.",
-        )
+    _check_predictors(core, plan)
     if not core.converged:
         message = _convergence_note("the last stage", procedure.max_iter, procedure.tol)
         warnings.warn(message, PLSConvergenceWarning, stacklevel=3)

@@ -45,7 +45,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
-from workbench.pls.data import Missing, PLSData, prepare_data, standardize
+from workbench.pls.data import Missing, PLSData, _prepared, standardize
 from workbench.pls.estimation import (
     ESTIMATORS,
     INNER_WEIGHTINGS,
@@ -56,7 +56,9 @@ from workbench.pls.estimation import (
     PLSPlan,
     PLSResult,
     _admissibility,
-    _check_not_collinear,
+    _check_formative,
+    _check_predictors,
+    _check_stopping,
     _correlation,
     _result,
     fit_correlation,
@@ -839,10 +841,7 @@ def estimate_interaction(
     >>> fit.slopes["slope"].is_monotonic_increasing  # the effect of X grows with M
     True
     """
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter={max_iter!r} is not valid: use a positive whole number")
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
-        raise ValueError(f"tol={tol!r} is not valid: use a positive number, e.g. 1e-7")
+    _check_stopping(max_iter, tol)
     procedure = InteractionProcedure.from_model(
         model,
         interaction_method=interaction_method,
@@ -851,12 +850,7 @@ def estimate_interaction(
         max_iter=max_iter,
         tol=tol,
     )
-    base = procedure.model.base
-    prepared = (
-        data
-        if isinstance(data, PLSData)
-        else prepare_data(data, base, missing=missing, missing_codes=missing_codes)
-    )
+    prepared = _prepared(data, procedure.model.base, missing=missing, missing_codes=missing_codes)
     return _fit_interaction(procedure, prepared, stacklevel=3)
 
 
@@ -872,16 +866,8 @@ def _fit_interaction(
     frame = prepared.frame.loc[:, items]
     prepared = dataclasses.replace(prepared, frame=frame)
     z = prepared.standardized()
-    base_plan, plan = procedure.base_plan, procedure.plan
-    for j in np.flatnonzero(base_plan.mode_b):
-        idx = base_plan.blocks[j]
-        _check_not_collinear(
-            _correlation(z[:, idx]),
-            [base_plan.items[i] for i in idx],
-            f"The items of formative construct '{base_plan.constructs[j]}'",
-            "Mode B weights are a regression on the items: drop one of the collinear items "
-            "or measure the construct reflectively ('=~').",
-        )
+    plan = procedure.plan
+    _check_formative(_correlation(z), procedure.base_plan)
     try:
         with single_threaded_blas():
             fitted = procedure.fit(z)
@@ -892,15 +878,7 @@ def _fit_interaction(
             "perfectly collinear: drop one of them.",
         ) from exc
     core = fitted.core
-    for j in plan.endogenous:
-        P = plan.predecessors[j]
-        _check_not_collinear(
-            core.construct_correlations[plan.predecessor_grids[j]],
-            [plan.constructs[i] for i in P],
-            f"The predictors of '{plan.constructs[j]}'",
-            "Its paths are a regression on these constructs: drop one of the collinear "
-            "predictors from the structural model.",
-        )
+    _check_predictors(core, plan)
     extra_items = list(plan.items[len(items) :])
     frame2 = pd.concat(
         [frame, pd.DataFrame(fitted.interaction_data, index=frame.index, columns=extra_items)],

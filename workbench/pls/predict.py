@@ -33,7 +33,7 @@ from scipy import stats
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
 from workbench.pls.bootstrap import block_generator
-from workbench.pls.data import Missing, PLSData, _numeric, prepare_data
+from workbench.pls.data import Missing, PLSData, _numeric, _prepared
 from workbench.pls.estimation import (
     Estimator,
     InnerWeighting,
@@ -585,11 +585,7 @@ def predict_pls(
             "leave-one-out"
         )
     spec = specify_model(model)
-    prepared = (
-        data
-        if isinstance(data, PLSData)
-        else prepare_data(data, spec, missing=missing, missing_codes=missing_codes)
-    )
+    prepared = _prepared(data, spec, missing=missing, missing_codes=missing_codes)
     fit = estimate_pls(
         prepared,
         spec,
