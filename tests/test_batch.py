@@ -24,8 +24,9 @@ from workbench.runner.batch import expand_grid, run_batch, slugify, split_by
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 CODEBOOK = DATA / "loyalty_survey.codebook.yaml"
-FAST = ["--param", "pa_iterations=10", "--param", "cfa=false"]
-FAST_PARAMS = {"pa_iterations": 10, "cfa": False}
+# listwise: the small 'offline' segment must fail for too few complete respondents
+FAST = ["--param", "pa_iterations=10", "--param", "cfa=false", "--param", "missing=listwise"]
+FAST_PARAMS = {"pa_iterations": 10, "cfa": False, "missing": "listwise"}
 
 
 def batch_args(data: Path) -> list[str]:

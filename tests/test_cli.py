@@ -100,7 +100,7 @@ def test_results_json_has_every_common_key(fa_run, small_data):
     assert Path(res["data_file"]).resolve() == small_data.resolve()
     assert res["data_sha256"] == sha256(small_data)
     assert isinstance(res["n_used"], int) and 0 < res["n_used"] <= N_SMALL
-    assert res["missing"]["treatment"] == "listwise"
+    assert res["missing"]["treatment"] == "fiml"  # the default: every respondent with an answer
     assert res["missing"]["n_total"] == N_SMALL
     assert isinstance(res["warnings"], list) and all(isinstance(w, str) for w in res["warnings"])
     assert {"python", "pandas", "numpy", "papermill"} <= set(res["versions"])
@@ -132,7 +132,7 @@ def test_report_html_embeds_plotly_and_loads_nothing_external(fa_run):
 def test_executed_notebook_keeps_code_and_records_parameters(fa_run, small_data):
     nb = nbformat.read(fa_run["dir"] / "notebook.ipynb", as_version=4)
     params = nb.metadata["papermill"]["parameters"]
-    assert params["missing"] == "listwise" and params["seed"] == 2026
+    assert params["missing"] == "fiml" and params["seed"] == 2026
     assert Path(params["data"]).resolve() == small_data.resolve()
     sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "load_survey(" in sources
@@ -306,7 +306,7 @@ def test_close_parameter_name_is_suggested(reports, small_data):
     ("pair", "expected"),
     [
         ("ci=abc", "must be a number, not 'abc'"),
-        ("missing=mean", "must be one of listwise, pairwise, not 'mean'"),
+        ("missing=mean", "must be one of listwise, pairwise, fiml, not 'mean'"),
         ("seed=1.5", "must be a whole number, not 1.5"),
         ("straightline_min_items=1", "must be at least 2"),
         ("ci", "is not of the form KEY=VALUE"),

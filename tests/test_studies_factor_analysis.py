@@ -4,6 +4,9 @@ Golden values: ``tests/reference/expected_shared.json`` (R 4.2.2, psych 2.2.9, l
 semTools 0.5-6). Tolerances are the issue's: KMO and Bartlett 1e-6 relative; alpha and omega
 1e-3; loadings 0.01 after matching factor order and sign; EFA RMSEA/TLI 0.005; CFA chi2 0.1%,
 CFI/TLI/RMSEA/SRMR 0.002, RMSEA CI 0.005, standardized loadings 0.005, CR/AVE/HTMT 0.01.
+Those references are complete-case (listwise) results, so the runs compared with them say
+``missing="listwise"``; the default treatment (``fiml``) is compared with lavaan's
+``missing = "ml"`` and psych on the EM matrix (``tests/reference/r_fiml_cfa.json``, 1e-6).
 """
 
 from __future__ import annotations
@@ -24,22 +27,40 @@ from workbench.studies.factor_analysis import align_factors, analyse, map_factor
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 EXPECTED = json.loads((ROOT / "tests/reference/expected_shared.json").read_text())
+FIML_REF = json.loads((ROOT / "tests/reference/r_fiml_cfa.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def bfi_study():
+    # psych's reference values are complete-case results, as the bfi default run states
     survey = load_survey(DATA / "bfi.csv", DATA / "bfi.codebook.yaml")
     return analyse(
-        survey, n_factors=5, replication=str(DATA / "bfi.psych_reference.json"), pa_iterations=20
+        survey,
+        n_factors=5,
+        missing="listwise",
+        replication=str(DATA / "bfi.psych_reference.json"),
+        pa_iterations=20,
     )
 
 
 @pytest.fixture(scope="module")
 def hs_study():
+    # lavaan's reference is the complete-data ML fit (its SRMR has no mean structure)
     survey = load_survey(
         DATA / "holzinger_swineford_1939.csv", DATA / "holzinger_swineford_1939.codebook.yaml"
     )
-    return analyse(survey, pa_iterations=20)
+    return analyse(survey, missing="listwise", pa_iterations=20)
+
+
+@pytest.fixture(scope="module")
+def loyalty_survey():
+    return load_survey(DATA / "loyalty_survey.csv", DATA / "loyalty_survey.codebook.yaml")
+
+
+@pytest.fixture(scope="module")
+def loyalty_default(loyalty_survey):
+    """The default run on the shipped survey (missing=fiml)."""
+    return analyse(loyalty_survey, pa_iterations=20)
 
 
 def test_results_json_carries_every_contract_key(bfi_study):
@@ -144,7 +165,14 @@ def test_split_half_is_reproducible_and_uses_disjoint_halves():
 
 def test_polychoric_option_factors_the_polychoric_matrix():
     survey = load_survey(DATA / "bfi.csv", DATA / "bfi.codebook.yaml")
-    s = analyse(survey, n_factors=5, correlation="polychoric", cfa=False, pa_iterations=10)
+    s = analyse(
+        survey,
+        n_factors=5,
+        correlation="polychoric",
+        missing="listwise",  # psych's values below are complete-case values
+        cfa=False,
+        pa_iterations=10,
+    )
     assert s.polychoric is not None
     # reverse-coded A1 (7 - x) flips the sign of psych's raw-item value on complete cases
     assert s.polychoric.corr.loc["A1", "A2"] == pytest.approx(0.4211, abs=1e-3)
@@ -168,10 +196,9 @@ def test_a_cfa_that_cannot_be_fitted_becomes_a_warning_not_a_crash():
     assert s.results()["cfa"] is None
 
 
-def test_loyalty_survey_recovers_the_designed_structure():
-    survey = load_survey(DATA / "loyalty_survey.csv", DATA / "loyalty_survey.codebook.yaml")
-    s = analyse(survey, pa_iterations=20)
-    assert s.n_factors_chosen == len(survey.codebook.constructs)
+def test_loyalty_survey_recovers_the_designed_structure(loyalty_default, loyalty_survey):
+    s = loyalty_default
+    assert s.n_factors_chosen == len(loyalty_survey.codebook.constructs)
     assert not s.factor_map["shares_factor"].any()
     assert s.cfa.fit["cfi"] > 0.95
     assert any("TR3" in f for f in s.findings)
@@ -194,10 +221,21 @@ def test_factor_map_flags_stray_items_and_constructs_that_share_a_factor():
 
 
 def test_study_parameters_match_the_issue_contract():
-    names = {p.name for p in get_study("factor-analysis").params}
+    study = get_study("factor-analysis")
+    names = {p.name for p in study.params}
     assert names >= {
         "n_factors", "method", "rotation", "missing", "correlation", "cfa", "split_half", "seed"
     }  # fmt: skip
+    missing = study.param("missing")
+    assert missing.default == "fiml"
+    assert set(missing.choices) == {"listwise", "pairwise", "fiml"}
+
+
+def test_default_runs_compared_with_r_complete_cases_state_listwise():
+    runs = get_study("factor-analysis").default_runs
+    replications = [r for r in runs if r.params.get("replication")]
+    assert replications and all(r.params["missing"] == "listwise" for r in replications)
+    assert all("missing" not in r.params for r in runs if not r.params.get("replication"))
 
 
 def test_three_respondents_stop_with_a_clear_message_not_a_linear_algebra_error(tmp_path):
@@ -209,8 +247,10 @@ def test_three_respondents_stop_with_a_clear_message_not_a_linear_algebra_error(
         analyse(survey, pa_iterations=10)
 
 
-@pytest.mark.parametrize("missing", ["listwise", "pairwise"])
-def test_the_item_correlation_matrix_is_computed_once_per_run(monkeypatch, missing):
+@pytest.mark.parametrize(
+    ("missing", "how"), [("listwise", "listwise"), ("pairwise", "pairwise"), ("fiml", "em")]
+)
+def test_the_item_correlation_matrix_is_computed_once_per_run(monkeypatch, missing, how):
     """KMO, Bartlett, parallel analysis, MAP, Kaiser and the EFA share one matrix."""
     from workbench.measurement import factors
 
@@ -226,5 +266,114 @@ def test_the_item_correlation_matrix_is_computed_once_per_run(monkeypatch, missi
         DATA / "holzinger_swineford_1939.csv", DATA / "holzinger_swineford_1939.codebook.yaml"
     )
     study = analyse(survey, pa_iterations=10, missing=missing, cfa=False)
-    assert calls == [missing]
+    assert calls == [how]
     assert study.efa.loadings.shape[1] >= 1
+
+
+def test_fiml_estimates_the_em_moments_once_for_factor_analysis_and_reliability(
+    monkeypatch, loyalty_survey
+):
+    from workbench.measurement import factors, scales
+
+    calls = []
+    real = factors.estimate_em_moments
+
+    def counted(*args, **kwargs):
+        calls.append(args[0].shape)
+        return real(*args, **kwargs)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("reliability estimated the EM moments again")
+
+    monkeypatch.setattr(factors, "estimate_em_moments", counted)
+    monkeypatch.setattr(scales, "estimate_em_moments", refused)
+    study = analyse(loyalty_survey, pa_iterations=10, cfa=False)
+    assert calls == [(800, 44)]
+    assert study.reliability.missing == "em"
+
+
+# --------------------------------------------------------------------------- missing=fiml
+
+
+def test_default_run_keeps_all_800_respondents_in_the_fiml_cfa_and_says_so(loyalty_default):
+    s = loyalty_default
+    assert s.parameters["missing"] == "fiml"
+    assert s.cfa.missing == "fiml" and s.cfa.n == 800  # listwise kept 479
+    report = s.missing_report
+    assert (report["treatment"], report["n_total"], report["n_used"]) == ("fiml", 800, 800)
+    assert report["analyses"]["cfa"]["n"] == 800
+    assert report["analyses"]["factor_analysis"]["n"] == 800
+    assert set(report["analyses"]["reliability"]["n"].values()) == {800}
+    assert "FIML" in s.cfa_note and "n = 800" in s.cfa_note
+    sentence = next(f for f in s.findings if f.startswith("Missing answers"))
+    assert "all 800 respondents" in sentence and "EM correlations of 800" in sentence
+    table = s.missing_table()
+    assert table["n"].tolist() == [800, "800", 800]
+    assert s.headline()["CFA respondents"] == 800
+    json.dumps(s.results(), allow_nan=False)
+
+
+def test_default_run_cfa_is_lavaans_fiml_fit(loyalty_default):
+    ref = FIML_REF["loyalty"]["fit"]
+    fit = loyalty_default.cfa.fit
+    for ours, theirs in [("chi2", "chisq"), ("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea")]:
+        assert fit[ours] == pytest.approx(ref[theirs], rel=0, abs=1e-6), theirs
+    assert fit["df"] == ref["df"]
+
+
+def test_default_run_factors_and_reliability_come_from_the_em_matrix(loyalty_default):
+    ref = FIML_REF["loyalty"]["psych"]
+    s = loyalty_default
+    assert s.item_correlations.missing == "em" and s.item_correlations.n_obs == 800
+    np.testing.assert_allclose(
+        s.item_correlations.r, np.array(FIML_REF["loyalty"]["em"]["cor"]), rtol=0, atol=1e-6
+    )
+    assert s.kmo.overall == pytest.approx(ref["kmo_overall"], rel=1e-6)
+    assert s.bartlett.chi2 == pytest.approx(ref["bartlett"]["chi2"], rel=1e-6)
+    assert s.efa.n_obs == s.parallel.n_obs == 800
+    for name, values in ref["reliability"].items():
+        assert s.reliability.table.loc[name, "alpha"] == pytest.approx(
+            values["raw_alpha"], abs=1e-6
+        )
+        assert s.reliability.table.loc[name, "omega_total"] == pytest.approx(
+            values["omega_total"], abs=1e-6
+        )
+    # a FIML fit has no modification indices here: the report says why instead of failing
+    assert s.modification_table() is None and "FIML" in s.modification_note
+    assert s.htmt_table() is not None
+
+
+def test_listwise_stays_available_and_uses_the_complete_cases(loyalty_survey):
+    s = analyse(loyalty_survey, missing="listwise", pa_iterations=10)
+    assert s.cfa.n == s.efa.n_obs == s.n_used == 479
+    assert s.missing_report["analyses"]["cfa"]["n"] == 479
+    assert any("listwise deletion" in f for f in s.findings)
+    assert s.modification_table() is not None
+
+
+def test_polychoric_with_fiml_falls_back_to_pairwise_polychoric_with_a_warning(loyalty_survey):
+    s = analyse(loyalty_survey, correlation="polychoric", cfa=False, pa_iterations=10)
+    assert s.polychoric is not None and s.item_correlations is None
+    assert any(w.startswith("Polychoric correlations have no EM") for w in s.warnings)
+    assert s.missing_report["analyses"]["factor_analysis"]["method"].startswith("pairwise")
+    assert s.reliability.missing == "em"
+
+
+def test_an_unknown_missing_treatment_is_refused(loyalty_survey):
+    with pytest.raises(ValueError, match="fiml, listwise, pairwise"):
+        analyse(loyalty_survey, missing="mean", pa_iterations=10)
+
+
+def test_a_codebook_with_fewer_than_three_items_is_named(tmp_path):
+    from workbench.errors import InputError
+    from workbench.intake.codebook import Codebook
+    from workbench.intake.data import load_survey
+    from workbench.studies.factor_analysis import analyse
+
+    path = tmp_path / "s.csv"
+    path.write_text("TR1,SA1\n" + "".join(f"{i % 7 + 1},{(i * 3) % 7 + 1}\n" for i in range(40)))
+    cb = Codebook.from_dict(
+        {"scale": {"min": 1, "max": 7}, "constructs": {"t": ["TR1"], "s": ["SA1"]}}
+    )
+    with pytest.raises(InputError, match="lists 2 item\\(s\\) \\(TR1, SA1\\); a factor analysis"):
+        analyse(load_survey(path, cb))

@@ -9,7 +9,9 @@ One public function per method, each returning a labelled, frozen result:
 
 Every function takes either raw item data (a DataFrame of numeric items) or a precomputed
 correlation matrix (``corr=``, a DataFrame labelled with the items, plus ``n_obs=`` where a
-sample size is needed). The numbers follow R ``psych`` 2.2.9 and ``GPArotation``; the golden
+sample size is needed). With incomplete data the correlations are computed listwise, pairwise
+or (``missing="em"``) as the maximum-likelihood estimates of the saturated normal model by EM,
+the matrix behind FIML (see :func:`item_correlations`). The numbers follow R ``psych`` 2.2.9 and ``GPArotation``; the golden
 tests in ``tests/test_factors.py`` pin them against ``tests/reference/psych_factors.R``.
 """
 
@@ -26,6 +28,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from workbench.errors import InputError
+from workbench.intake.missingness import EMMoments, estimate_em_moments
 from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
 from workbench.validation import check_choice
@@ -46,12 +49,12 @@ __all__ = [
     "parallel_analysis",
 ]
 
-Missing = Literal["listwise", "pairwise"]
+Missing = Literal["listwise", "pairwise", "em"]
 Method = Literal["minres", "ml", "pa"]
 Rotation = Literal["none", "varimax", "promax", "oblimin", "quartimin", "geomin"]
 Reduced = Literal["fa1", "smc"]
 
-_MISSING = ("listwise", "pairwise")
+_MISSING = ("listwise", "pairwise", "em")
 _METHODS = ("minres", "ml", "pa")
 _ROTATIONS = ("none", "varimax", "promax", "oblimin", "quartimin", "geomin")
 _OBLIQUE = ("promax", "oblimin", "quartimin", "geomin")
@@ -81,12 +84,16 @@ class ItemCorrelations:
     items : tuple of str
         Item names, in the order of ``r``.
     n_obs : int or None
-        Respondents behind ``r`` (listwise: complete rows; pairwise: as each statistic's
-        documentation says).
+        Respondents behind ``r`` (listwise: complete rows; pairwise and em: respondents with
+        at least one answer, as each statistic's documentation says).
     missing : str or None
-        ``"listwise"`` or ``"pairwise"`` (None when built from a given matrix).
+        ``"listwise"``, ``"pairwise"`` or ``"em"`` (None when built from a given matrix).
     eigenvalues : numpy.ndarray
         Eigenvalues of ``r``, largest first (computed once, by the singularity check).
+    moments : EMMoments or None
+        With ``missing="em"``: the EM means and covariances ``r`` was computed from
+        (:func:`~workbench.intake.missingness.estimate_em_moments`), for reuse (e.g. by
+        :func:`~workbench.measurement.scales.reliability`) and for their warnings.
     """
 
     r: np.ndarray
@@ -94,6 +101,7 @@ class ItemCorrelations:
     n_obs: int | None
     missing: str | None
     eigenvalues: np.ndarray
+    moments: EMMoments | None = dataclasses.field(default=None, repr=False)
 
 
 _Corr = ItemCorrelations  # the internal name of the same thing
@@ -108,12 +116,44 @@ def item_correlations(
     ----------
     data : pandas.DataFrame
         Numeric item responses, one column per item (NaN for missing answers).
-    missing : {"listwise", "pairwise"}, keyword-only
-        Complete respondents only, or every available pair of answers.
+    missing : {"listwise", "pairwise", "em"}, keyword-only
+        ``"listwise"``: complete respondents only. ``"pairwise"``: every available pair of
+        answers. ``"em"``: the maximum-likelihood correlations of the saturated multivariate
+        normal model, estimated by EM from every respondent with at least one answer (the
+        unrestricted model of FIML; lavaan's ``lavCor(x, missing = "ml")``).
 
     Returns
     -------
     ItemCorrelations
+        With ``missing="em"`` its ``moments`` hold the EM means and covariances.
+
+    Raises
+    ------
+    InputError
+        Fewer than 3 items, a non-numeric or constant item, too few respondents (fewer than
+        items + 2; with ``"pairwise"`` or ``"em"`` also fewer than 3 answering some pair of
+        items), or a singular correlation matrix.
+
+    Notes
+    -----
+    ``missing="em"``: with :math:`\\hat\\Sigma` the EM estimate
+    (:func:`~workbench.intake.missingness.estimate_em_moments`, divisor :math:`n`),
+    :math:`r_{ij} = \\hat\\sigma_{ij} / \\sqrt{\\hat\\sigma_{ii}\\hat\\sigma_{jj}}`. Under
+    missing at random and multivariate normality these are consistent, where listwise and
+    pairwise correlations need missing completely at random (Enders 2010, ch. 4). ``n_obs`` is
+    the number of respondents with at least one answer: every statistic that needs a sample
+    size (Bartlett's test, parallel analysis, the EFA's chi-square, RMSEA, TLI and BIC) then
+    treats the matrix as if it came from that many complete respondents, which follows
+    psych's convention for a given matrix (``fa(r, n.obs = n)``, ``cortest.bartlett(r, n)``,
+    ``fa.parallel(r, n.obs = n)``). It overstates the information when many answers are
+    missing; the EM correlations themselves do not depend on it.
+
+    References
+    ----------
+    Enders, C. K. (2010). *Applied Missing Data Analysis*, ch. 4 (the EM algorithm) and 5.
+    Guilford. Dempster, A. P., Laird, N. M., & Rubin, D. B. (1977). Maximum likelihood from
+    incomplete data via the EM algorithm. *JRSS B*, 39, 1-38.
+    R: ``lavaan::lavCor(x, missing = "ml")`` (matched to 1e-6 in ``tests/test_fiml.py``).
 
     Examples
     --------
@@ -122,6 +162,9 @@ def item_correlations(
     >>> c = item_correlations(bfi)
     >>> c.n_obs, len(c.items), kaiser_count(corr=c)
     (2632, 10, 2)
+    >>> em = item_correlations(bfi, missing="em")
+    >>> em.n_obs, em.moments.converged, kaiser_count(corr=em)
+    (2800, True, 2)
     """
     check_choice("missing", missing, _MISSING)
     return _correlation_from_data(data, missing)
@@ -193,6 +236,8 @@ def _correlation_from_data(data: pd.DataFrame | np.ndarray, missing: str) -> _Co
         # pairwise are the same, so both take the one-pass numpy path.
         return _complete_correlation(x, col_sums, items, missing)
     x = np.where(np.isfinite(x), x, np.nan)  # inf counts as missing, as NaN
+    if missing == "em":
+        return _em_correlation(x, items)
     if missing == "listwise":
         x = x[~np.isnan(x).any(axis=1)]
         return _complete_correlation(x, x.sum(axis=0), items, missing)
@@ -224,6 +269,40 @@ def _correlation_from_data(data: pd.DataFrame | np.ndarray, missing: str) -> _Co
             hint="drop one of the two items or use missing='listwise'.",
         )
     return _finish_correlation(r, items, n, missing)
+
+
+def _em_correlation(x: np.ndarray, items: tuple[str, ...]) -> _Corr:
+    """Correlations of the EM (saturated-model ML) covariance of every respondent with an answer."""
+    x = x[~np.isnan(x).all(axis=1)]
+    n, p = x.shape
+    ok = ~np.isnan(x)
+    counts = ok.T.astype(float) @ ok.astype(float)
+    if n < p + 2:
+        raise InputError(
+            f"Only {n} respondents answered any of the {p} items; factor analysis needs more "
+            f"respondents than items (at least {p + 2}).",
+            hint="drop items or collect more responses.",
+        )
+    if counts.min() < 3:
+        i, j = np.unravel_index(np.argmin(counts), counts.shape)
+        raise InputError(
+            f"Too few respondents for the EM correlations: {int(counts.min())} answered both "
+            f"'{items[i]}' and '{items[j]}' ({n} respondents with an answer, {p} items).",
+            hint="drop the sparsely answered items or collect more responses.",
+        )
+    for k in range(p):
+        values = x[ok[:, k], k]
+        if np.all(values == values[0]):
+            raise InputError(
+                "Item has the same value for every respondent who answered it.",
+                column=items[k],
+                value=float(values[0]),
+                hint="drop this item before factoring.",
+            )
+    moments = estimate_em_moments(pd.DataFrame(x, columns=list(items)))
+    sd = np.sqrt(np.diag(moments.cov.to_numpy()))
+    r = moments.cov.to_numpy() / np.outer(sd, sd)
+    return dataclasses.replace(_finish_correlation(r, items, moments.n, "em"), moments=moments)
 
 
 def _complete_correlation(
@@ -385,8 +464,9 @@ def kmo(
         Numeric item responses, one column per item. Give ``data`` or ``corr``.
     corr : pandas.DataFrame, optional
         A correlation matrix labelled with the items.
-    missing : {"listwise", "pairwise"}
-        How correlations are computed from ``data`` with missing values.
+    missing : {"listwise", "pairwise", "em"}
+        How correlations are computed from ``data`` with missing values
+        (see :func:`item_correlations`).
 
     Returns
     -------
@@ -494,9 +574,10 @@ def bartlett_sphericity(
         A correlation matrix labelled with the items.
     n_obs : int, optional
         Respondents behind ``corr`` (required with ``corr``).
-    missing : {"listwise", "pairwise"}
-        How correlations are computed from ``data``. With pairwise correlations ``n_obs`` is
-        the number of respondents with at least one answer (as psych uses ``nrow``).
+    missing : {"listwise", "pairwise", "em"}
+        How correlations are computed from ``data`` (see :func:`item_correlations`). With
+        pairwise or EM correlations ``n_obs`` is the number of respondents with at least one
+        answer (as psych uses ``nrow``, or ``n`` for a given matrix).
 
     Returns
     -------
@@ -715,8 +796,8 @@ def parallel_analysis(
         Diagonal of the reduced correlation matrix: ``"fa1"`` the communalities of a
         one-factor minres solution (psych ``fa.parallel(fa = "fa")`` default, ``SMC = FALSE``),
         ``"smc"`` squared multiple correlations (psych ``SMC = TRUE``).
-    missing : {"listwise", "pairwise"}
-        How correlations are computed from ``data``.
+    missing : {"listwise", "pairwise", "em"}
+        How correlations are computed from ``data`` (see :func:`item_correlations`).
 
     Returns
     -------
@@ -888,8 +969,8 @@ def map_test(
         A correlation matrix labelled with the items.
     max_factors : int
         Largest number of components tried (psych ``VSS(n = 8)``); at most ``p - 1``.
-    missing : {"listwise", "pairwise"}
-        How correlations are computed from ``data``.
+    missing : {"listwise", "pairwise", "em"}
+        How correlations are computed from ``data`` (see :func:`item_correlations`).
 
     Returns
     -------
@@ -962,8 +1043,8 @@ def kaiser_count(
         Numeric item responses. Give ``data`` or ``corr``.
     corr : pandas.DataFrame, optional
         A correlation matrix labelled with the items.
-    missing : {"listwise", "pairwise"}
-        How correlations are computed from ``data``.
+    missing : {"listwise", "pairwise", "em"}
+        How correlations are computed from ``data`` (see :func:`item_correlations`).
 
     Returns
     -------
@@ -1580,8 +1661,8 @@ def efa(
         the fit statistics.
     n_obs : int, optional
         Respondents behind ``corr``.
-    missing : {"listwise", "pairwise"}
-        How correlations are computed from ``data``.
+    missing : {"listwise", "pairwise", "em"}
+        How correlations are computed from ``data`` (see :func:`item_correlations`).
     cross_loading_threshold : float
         An item cross-loads when ``|loading| >= cross_loading_threshold`` on more than one
         factor.
@@ -1638,8 +1719,9 @@ def efa(
     :math:`\\mathrm{RMSEA} = \\sqrt{\\max(\\chi^2/(df\\,n) - 1/(n-1), 0)}` with a 90% CI from the
     noncentral chi-square, :math:`\\mathrm{TLI} = (M_0 - F/df)/(M_0 - 1/\\nu)` with
     :math:`M_0 = -2\\ln|R|/(p(p-1))` and :math:`\\nu` the chi2 multiplier, and
-    :math:`\\mathrm{BIC} = \\chi^2 - df \\ln n`. With ``missing="pairwise"`` ``n`` is the number
-    of respondents with any answer (psych uses ``nrow``).
+    :math:`\\mathrm{BIC} = \\chi^2 - df \\ln n`. With ``missing="pairwise"`` or ``"em"`` ``n``
+    is the number of respondents with any answer (psych uses ``nrow``, and ``n.obs`` for a
+    given matrix).
 
     *Heywood cases* (communality >= 1, or a uniqueness, in the loadings or in the optimiser's
     parameters, within .001 of the .005 lower bound where the optimiser stopped) are listed

@@ -9,6 +9,10 @@ and :func:`item_total_statistics` reproduce ``psych::alpha``, and
 Items are expected to be reverse-coded already (see :mod:`workbench.intake.data`);
 nothing here reverses an item, but a negatively correlating item is reported
 in the result's warnings.
+
+Incomplete data: listwise, pairwise, or ``missing="em"``, where the item covariances are
+the maximum-likelihood (EM) estimates of the saturated normal model (Enders 2003), the
+matrix behind FIML; nothing is imputed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import InputError
+from workbench.intake.missingness import EMMoments, estimate_em_moments
 from workbench.measurement.factors import efa
 from workbench.results import Result, jsonable, with_warnings
 from workbench.validation import check_choice, check_ci
@@ -38,8 +43,13 @@ __all__ = [
     "score_scales",
 ]
 
-Missing = Literal["listwise", "pairwise"]
-_MISSING = ("listwise", "pairwise")
+Missing = Literal["listwise", "pairwise", "em"]
+_MISSING = ("listwise", "pairwise", "em")
+_TREATMENT = {
+    "listwise": "listwise deletion",
+    "pairwise": "pairwise deletion",
+    "em": "EM (maximum-likelihood) covariances",
+}
 _METHODS = ("mean", "sum")
 #: minres keeps every uniqueness in [0.005, 1] (as psych::fa does).
 _UNIQUENESS_BOUND = 0.005
@@ -91,13 +101,18 @@ def _check_respondents(n: int, what: str, *, minimum: int = 3) -> None:
         )
 
 
-def _covariance(x: pd.DataFrame, missing: str) -> tuple[np.ndarray, int]:
+def _covariance(
+    x: pd.DataFrame, missing: str, moments: EMMoments | None = None
+) -> tuple[np.ndarray, int]:
     """Item covariance matrix and the n it rests on.
 
     ``listwise``: complete cases. ``pairwise``: each covariance from the rows
     that answered both items (R's ``cov(x, use = "pairwise")``, psych's default);
     ``n`` is then the number of respondents with at least one answered item.
+    ``em``: :func:`_em_covariance`.
     """
+    if missing == "em":
+        return _em_covariance(x, moments)
     if missing == "listwise":
         complete = x.dropna()
         n = len(complete)
@@ -109,6 +124,60 @@ def _covariance(x: pd.DataFrame, missing: str) -> tuple[np.ndarray, int]:
     _check_respondents(n_min, f"every pair of items {list(map(str, x.columns))}")
     cov = x.cov(min_periods=1).to_numpy()
     return cov, int(answered.any(axis=1).sum())
+
+
+def _em_covariance(x: pd.DataFrame, moments: EMMoments | None = None) -> tuple[np.ndarray, int]:
+    """EM (saturated-model ML) covariances of the items, and the respondents with an answer.
+
+    The block of ``moments`` when it covers the items (a joint EM over more items: the others
+    act as auxiliary variables), else an EM over these items alone. An item with fewer than
+    two distinct answers gets zero variance and covariances (as listwise deletion gives a
+    constant item), so the callers report it the same way.
+    """
+    answered = x.notna().to_numpy()
+    joint = answered.T.astype(float) @ answered.astype(float)
+    _check_respondents(int(joint.min()), f"every pair of items {list(map(str, x.columns))}")
+    n = int(answered.any(axis=1).sum())
+    names = [str(c) for c in x.columns]
+    varying = [i for i, c in enumerate(x.columns) if x[c].nunique(dropna=True) > 1]
+    cov = np.zeros((len(names), len(names)))
+    if varying:
+        use = [names[i] for i in varying]
+        if moments is not None and set(use) <= set(map(str, moments.cov.index)):
+            block = moments.cov.loc[use, use].to_numpy()
+        else:
+            block = estimate_em_moments(x.iloc[:, varying]).cov.to_numpy()
+        cov[np.ix_(varying, varying)] = block
+    return cov, n
+
+
+def _em_means(x: pd.DataFrame, moments: EMMoments | None) -> pd.Series:
+    """EM means of the items that vary (the answered mean of the others)."""
+    varying = [c for c in x.columns if x[c].nunique(dropna=True) > 1]
+    out = x.mean()
+    if not varying:
+        return out
+    use = [str(c) for c in varying]
+    if moments is not None and set(use) <= set(map(str, moments.mean.index)):
+        em = moments.mean.loc[use]
+    else:
+        em = estimate_em_moments(x[varying]).mean
+    out.loc[varying] = em.to_numpy()
+    return out
+
+
+def _joint_moments(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> EMMoments | None:
+    """One EM over every varying item of the multi-item constructs (None if there are none)."""
+    items = list(dict.fromkeys(c for cols in constructs.values() if len(cols) > 1 for c in cols))
+    x = _numeric_items(data[items]) if items else pd.DataFrame()
+    varying = [c for c in x.columns if x[c].nunique(dropna=True) > 1]
+    if len(varying) < 2:
+        return None
+    sub = x[varying]
+    answered = sub.notna().to_numpy()
+    joint = answered.T.astype(float) @ answered.astype(float)
+    _check_respondents(int(joint.min()), f"every pair of items {list(map(str, varying))}")
+    return estimate_em_moments(sub)
 
 
 def _cov2cor(cov: np.ndarray) -> np.ndarray:
@@ -353,9 +422,16 @@ class AlphaResult(Result):
         return text
 
 
-def _alpha_parts(x: pd.DataFrame, *, ci: float, missing: str, label: str) -> AlphaResult:
+def _alpha_parts(
+    x: pd.DataFrame,
+    *,
+    ci: float,
+    missing: str,
+    label: str,
+    moments: EMMoments | None = None,
+) -> AlphaResult:
     k = x.shape[1]
-    cov, n = _covariance(x, missing)
+    cov, n = _covariance(x, missing, moments)
     cor = _cov2cor(cov)
     alpha = _alpha_from_cov(cov)
     avg_r = _average_r(cor)
@@ -393,7 +469,7 @@ def cronbach_alpha(
     items: pd.DataFrame,
     *,
     ci: float = 0.95,
-    missing: Literal["listwise", "pairwise"] = "listwise",
+    missing: Missing = "listwise",
 ) -> AlphaResult:
     """Cronbach's alpha with its Feldt confidence interval.
 
@@ -403,10 +479,13 @@ def cronbach_alpha(
         One column per item of the scale (at least two), already reverse-coded.
     ci : float
         Confidence level of the interval, default 0.95.
-    missing : {"listwise", "pairwise"}
+    missing : {"listwise", "pairwise", "em"}
         ``"listwise"`` (default) uses the respondents who answered every item.
         ``"pairwise"`` computes each covariance from the respondents who
         answered both items, which is psych's default (``use = "pairwise"``).
+        ``"em"`` uses the maximum-likelihood covariances of the saturated
+        normal model, estimated by EM from every respondent with at least one
+        answer (Enders 2003; lavaan's ``lavCor(x, missing = "ml", output = "cov")``).
 
     Returns
     -------
@@ -449,10 +528,22 @@ def cronbach_alpha(
     counts the respondents who answered at least one item (the same unless a
     row is entirely empty).
 
+    With ``missing="em"``, :math:`C` is the EM estimate and :math:`R` its
+    correlations; alpha does not depend on the divisor. The Feldt interval
+    then treats :math:`C` as if it came from ``n`` complete respondents (``n``:
+    respondents with at least one answer), which is too narrow when many
+    answers are missing; Enders (2003) bootstraps instead. The R equivalent is
+    ``psych::alpha(lavCor(x, missing = "ml", output = "cov"))`` (alpha from a
+    given covariance matrix).
+
     References
     ----------
     Cronbach, L. J. (1951). Coefficient alpha and the internal structure of
     tests. *Psychometrika*, 16(3), 297-334.
+
+    Enders, C. K. (2003). Using the expectation maximization algorithm to
+    estimate coefficient alpha for scales with item-level missing data.
+    *Psychological Methods*, 8(3), 322-337.
 
     Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference
     for coefficient alpha. *Applied Psychological Measurement*, 11(1), 93-103.
@@ -506,7 +597,7 @@ def _r_drop(cov: np.ndarray, columns: pd.Index) -> pd.Series:
 def item_total_statistics(
     items: pd.DataFrame,
     *,
-    missing: Literal["listwise", "pairwise"] = "listwise",
+    missing: Missing = "listwise",
 ) -> pd.DataFrame:
     """Per-item statistics: n, mean, sd, corrected item-total r, alpha if deleted.
 
@@ -514,11 +605,13 @@ def item_total_statistics(
     ----------
     items : pandas.DataFrame
         One column per item of the scale (at least two), already reverse-coded.
-    missing : {"listwise", "pairwise"}
+    missing : {"listwise", "pairwise", "em"}
         As in :func:`cronbach_alpha`. Listwise: every column is computed on
         the complete cases. Pairwise: ``n``, ``mean`` and ``sd`` use every
         answer to the item, and the correlations the pairwise covariances
-        (psych's default).
+        (psych's default). EM: ``n`` counts the item's answers, ``mean`` and
+        ``sd`` are the EM estimates (divisor: respondents with an answer), and
+        the correlations come from the EM covariances.
 
     Returns
     -------
@@ -576,19 +669,25 @@ def item_total_statistics(
     return _item_total(x, missing)
 
 
-def _item_total(x: pd.DataFrame, missing: str) -> pd.DataFrame:
-    cov, _ = _covariance(x, missing)
+def _item_total(x: pd.DataFrame, missing: str, moments: EMMoments | None = None) -> pd.DataFrame:
+    cov, _ = _covariance(x, missing, moments)
     base = x.dropna() if missing == "listwise" else x
     k = x.shape[1]
     alpha_drop = []
     for i in range(k):
         keep = [j for j in range(k) if j != i]
         alpha_drop.append(_alpha_from_cov(cov[np.ix_(keep, keep)]) if k > 2 else math.nan)
+    mean, sd = base.mean(), base.std(ddof=1)
+    if missing == "em":
+        em_mean = _em_means(x, moments)
+        varying = np.diag(cov) > 0
+        mean = mean.where(~varying, em_mean)
+        sd = sd.where(~varying, pd.Series(np.sqrt(np.diag(cov)), index=x.columns))
     out = pd.DataFrame(
         {
             "n": base.notna().sum().astype(int),
-            "mean": base.mean(),
-            "sd": base.std(ddof=1),
+            "mean": mean,
+            "sd": sd,
             "r_drop": _r_drop(cov, x.columns),
             "alpha_if_deleted": alpha_drop,
         },
@@ -687,14 +786,16 @@ def _fit_one_factor(cor: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, An
     return loadings, uniq, fit
 
 
-def _omega_parts(x: pd.DataFrame, *, missing: str, label: str) -> OmegaResult:
+def _omega_parts(
+    x: pd.DataFrame, *, missing: str, label: str, moments: EMMoments | None = None
+) -> OmegaResult:
     k = x.shape[1]
     if k < 3:
         raise InputError(
             f"Omega total from a one-factor model needs at least three items; {label} has {k}.",
             hint="Report alpha (or the inter-item correlation) for two-item scales.",
         )
-    cov, n = _covariance(x, missing)
+    cov, n = _covariance(x, missing, moments)
     if n < k:
         raise InputError(
             f"Omega total for {label} needs more respondents than items ({n} respondents, "
@@ -746,7 +847,7 @@ def _omega_parts(x: pd.DataFrame, *, missing: str, label: str) -> OmegaResult:
 def omega_total(
     items: pd.DataFrame,
     *,
-    missing: Literal["listwise", "pairwise"] = "listwise",
+    missing: Missing = "listwise",
 ) -> OmegaResult:
     """McDonald's omega total from a one-factor minres solution.
 
@@ -754,8 +855,10 @@ def omega_total(
     ----------
     items : pandas.DataFrame
         One column per item of the scale (at least three), already reverse-coded.
-    missing : {"listwise", "pairwise"}
-        How the item correlations are computed, as in :func:`cronbach_alpha`.
+    missing : {"listwise", "pairwise", "em"}
+        How the item correlations are computed, as in :func:`cronbach_alpha`
+        (``"em"``: the correlations of the EM covariances; R: ``psych::fa`` of
+        ``lavCor(x, missing = "ml")`` with ``n.obs`` the respondents with an answer).
 
     Returns
     -------
@@ -859,7 +962,7 @@ class ReliabilityResult(Result):
     ci : float
         Confidence level of the alpha interval.
     missing : str
-        ``"listwise"`` or ``"pairwise"``.
+        ``"listwise"``, ``"pairwise"`` or ``"em"``.
     alphas, omegas : dict
         The per-construct :class:`AlphaResult` and :class:`OmegaResult`
         (where they exist) for drill-down.
@@ -891,7 +994,8 @@ class ReliabilityResult(Result):
     def summary(self) -> str:
         pct = f"{100 * self.ci:g}%"
         text = (
-            f"Reliability ({self.missing} deletion; alpha CI: {pct} Feldt; omega total: "
+            f"Reliability ({_TREATMENT.get(self.missing, self.missing)}; alpha CI: {pct} Feldt; "
+            "omega total: "
             "one-factor minres)\n\n"
             + self.table.round(3).to_string()
             + "\n\nItem-total statistics\n\n"
@@ -905,8 +1009,9 @@ def reliability(
     data: pd.DataFrame,
     constructs: Mapping[str, Sequence[str]],
     *,
-    missing: Literal["listwise", "pairwise"] = "listwise",
+    missing: Missing = "listwise",
     ci: float = 0.95,
+    moments: EMMoments | None = None,
 ) -> ReliabilityResult:
     """Alpha, omega total, score descriptives and item-total statistics per construct.
 
@@ -916,13 +1021,23 @@ def reliability(
         One row per respondent, one column per item, already reverse-coded.
     constructs : dict of str to list of str
         Construct name -> its item columns.
-    missing : {"listwise", "pairwise"}
+    missing : {"listwise", "pairwise", "em"}
         ``"listwise"`` (default): each construct uses the respondents who
         answered all of *its* items (so ``n`` can differ between constructs).
         ``"pairwise"``: covariances from all pairs of answers (psych's
         default), and the score is the mean of the answered items.
+        ``"em"``: covariances from one EM estimate of the saturated normal
+        model of every item of every multi-item construct (each construct's
+        block; the other items act as auxiliary variables), ``n`` the
+        respondents with at least one answer to the construct; the score is
+        the mean of the answered items, as with ``"pairwise"``.
     ci : float
         Confidence level of the Feldt interval of alpha, default 0.95.
+    moments : EMMoments, optional
+        With ``missing="em"``: EM estimates already computed over (at least) the
+        constructs' items, e.g. :attr:`ItemCorrelations.moments
+        <workbench.measurement.factors.ItemCorrelations>` of the same respondents; they
+        are used instead of a new EM.
 
     Returns
     -------
@@ -955,14 +1070,19 @@ def reliability(
 
     ``mean`` and ``sd`` describe the construct's mean score over the same
     respondents (complete cases under listwise deletion; every respondent
-    with an answer, scored on the answered items, under pairwise deletion, as
-    ``psych::alpha(x)$total$mean``).
+    with an answer, scored on the answered items, under pairwise deletion and
+    EM, as ``psych::alpha(x)$total$mean``).
+
+    With ``missing="em"`` the alpha interval is Feldt's with ``n`` the
+    respondents with an answer to the construct (see :func:`cronbach_alpha`).
 
     References
     ----------
     See :func:`cronbach_alpha`, :func:`omega_total` and
     :func:`item_total_statistics`. R: ``psych::alpha`` and ``psych::omega``
-    per scale.
+    per scale. Enders, C. K. (2003), *Psychological Methods*, 8(3), 322-337,
+    and Enders, C. K. (2010). *Applied Missing Data Analysis*, ch. 4-5
+    (EM; auxiliary variables). Guilford.
 
     Examples
     --------
@@ -986,6 +1106,10 @@ def reliability(
     check_ci(ci)
     check_choice("missing", missing, _MISSING)
     _check_constructs(data, constructs)
+    if missing == "em" and moments is None:
+        moments = _joint_moments(data, constructs)
+    elif missing != "em":
+        moments = None
     rows: dict[str, dict[str, Any]] = {}
     item_tables = []
     alphas: dict[str, AlphaResult] = {}
@@ -1013,7 +1137,7 @@ def reliability(
             )
             rows[name] = row
             continue
-        a = _alpha_parts(x, ci=ci, missing=missing, label=name)
+        a = _alpha_parts(x, ci=ci, missing=missing, label=name, moments=moments)
         alphas[name] = a
         notes += a.warnings
         row.update(
@@ -1023,7 +1147,7 @@ def reliability(
             alpha_ci_high=a.ci_high,
             std_alpha=a.std_alpha,
         )
-        it = _item_total(x, missing)
+        it = _item_total(x, missing, moments)
         item_tables.append(it.assign(construct=name).reset_index())
         if k < 3:
             notes.append(
@@ -1037,7 +1161,7 @@ def reliability(
         elif not np.isfinite(a.std_alpha):
             notes.append(f"{name}: omega total is NaN because an item has no variance.")
         else:
-            om = _omega_parts(x, missing=missing, label=name)
+            om = _omega_parts(x, missing=missing, label=name, moments=moments)
             omegas[name] = om
             row["omega_total"] = om.omega_total
             # alpha's warning already names negatively correlating items; don't repeat it

@@ -148,8 +148,18 @@ class SEMResult(Result):
         return ave(self)
 
     def htmt(self, *, mean: HTMTMean = "geometric") -> pd.DataFrame:
-        """HTMT of the measurement part on the data used (see :func:`htmt`)."""
+        """HTMT of the measurement part on the data used (see :func:`htmt`).
+
+        For a FIML fit the correlations are those of the EM covariance matrix
+        (``sample_cov``), as semTools ``htmt(model, data, missing = "ml")``.
+        """
         constructs = _first_order(self)
+        if self.missing == "fiml":
+            if mean not in _HTMT_MEANS:
+                raise ValueError(f"mean must be one of {_HTMT_MEANS}, got {mean!r}")
+            cov = self.sample_cov
+            sd = np.sqrt(np.diag(cov.to_numpy()))
+            return _htmt_table(cov / np.outer(sd, sd), constructs, mean)
         return htmt(self.data, constructs, mean=mean)
 
     def fornell_larcker(self) -> pd.DataFrame:
@@ -340,11 +350,15 @@ def _prepare_data(
                 hint="Drop the item from the model or check its recoding.",
             )
     if n <= (max(npar, p) if min_rows is None else min_rows - 1):
+        rows = "complete rows" if listwise else "rows with an answer"
         raise InputError(
-            f"Only {n} complete rows for a model with {p} observed variables and {npar} free "
-            "parameters.",
-            hint="Collect more responses, use fewer items/constructs, or check the missing codes "
-            "(listwise deletion keeps only rows complete on every model item).",
+            f"Only {n} {rows} for a model with {p} observed variables and {npar} free parameters.",
+            hint="Collect more responses, use fewer items/constructs, or check the missing codes"
+            + (
+                " (listwise deletion keeps only rows complete on every model item)."
+                if listwise
+                else "."
+            ),
         )
     return complete, notes
 
@@ -654,27 +668,127 @@ def _missing_patterns(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _fiml_loglik(
-    sigma: np.ndarray, mu: np.ndarray, patterns: list, grad: bool = False
+    sigma: np.ndarray, mu: np.ndarray, moments: _PatternMoments, grad: bool = False
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Casewise normal loglikelihood; with grad, its derivatives wrt Sigma and mu."""
+    """Casewise normal loglikelihood; with grad, its derivatives wrt Sigma and mu.
+
+    One inversion of :math:`\\Sigma` serves every pattern: with :math:`K = \\Sigma^{-1}`
+    and a pattern's missing items :math:`m`, :math:`U = K_{\\cdot m}`, :math:`W = K_{mm}^{-1}`,
+    the inverse of the observed block, embedded in p x p, is :math:`K - U W U'` and
+    :math:`\\log|\\Sigma_{oo}| = \\log|\\Sigma| + \\log|K_{mm}|` (partitioned inverse). The
+    sums over patterns of :math:`K D_j K` (:math:`D_j` the pattern's centred cross-products)
+    collapse to one product with :math:`\\sum_j D_j`, so each incomplete pattern costs
+    :math:`O(p^2 |m|)` instead of a :math:`p \\times p` inversion.
+    """
     p = sigma.shape[0]
-    ll = 0.0
-    g_sigma = np.zeros((p, p))
-    g_mu = np.zeros(p)
-    for obs, values in patterns:
-        n_k = values.shape[0]
-        s = sigma[np.ix_(obs, obs)]
-        sign, logdet = np.linalg.slogdet(s)
-        if sign <= 0:
-            return -np.inf, g_sigma, g_mu
-        inv = np.linalg.inv(s)
-        dev = values - mu[obs]
-        cross = dev.T @ dev
-        ll -= 0.5 * (n_k * (obs.size * math.log(2 * math.pi) + logdet) + np.sum(inv * cross))
+    mo = moments
+    fail = -np.inf, np.zeros((p, p)), np.zeros(p)
+    sign, logdet = np.linalg.slogdet(sigma)
+    if sign == 0 or (sign < 0 and mo.n_complete > 0):  # complete rows see all of Sigma
+        return fail
+    K = np.linalg.inv(sigma)
+    K = (K + K.T) / 2
+    # sum over patterns of the centred cross-products and centred sums
+    a_mu = mo.sums_by_mask * mu[None, :]
+    d_total = mo.cross - a_mu - a_mu.T + mo.pair_counts * np.outer(mu, mu)
+    dev_total = mo.sums - mo.item_counts * mu
+    logdet_sum = logdet * mo.n
+    quad = float(np.sum(K * d_total))
+    if grad:
+        nkn = mo.n * K
+        p_sum = np.zeros((p, p))
+        q_sum = np.zeros((p, p))
+        g_mu = K @ dev_total
+    for miss, counts, sums, masks, cross in mo.groups:
+        U = np.swapaxes(K[:, miss], 0, 1)  # (J, p, r)
+        kmm = K[miss[:, :, None], miss[:, None, :]]
+        s_kmm, logdet_kmm = np.linalg.slogdet(kmm)
+        if np.any(s_kmm * sign <= 0):  # an observed block is not positive definite
+            return fail
+        W = np.linalg.inv(kmm)
+        m = masks * mu[None, :]
+        ut = np.swapaxes(U, 1, 2)  # (J, r, p)
+        um = (ut @ m[:, :, None])[:, :, 0]
+        us = (ut @ sums[:, :, None])[:, :, 0]
+        V = (
+            cross @ U
+            - sums[:, :, None] * um[:, None, :]
+            - m[:, :, None] * us[:, None, :]
+            + counts[:, None, None] * m[:, :, None] * um[:, None, :]
+        )  # D_j U_j
+        utv = ut @ V
+        logdet_sum += float(counts @ logdet_kmm)
+        quad -= float(np.sum(W * np.swapaxes(utv, 1, 2)))
         if grad:
-            g_sigma[np.ix_(obs, obs)] -= 0.5 * (n_k * inv - inv @ cross @ inv)
-            g_mu[obs] += inv @ dev.sum(axis=0)
+            uw = U @ W
+            nkn -= _sum_outer(uw * counts[:, None, None], U)
+            p_sum += _sum_outer(uw, V)
+            q_sum += _sum_outer(uw @ utv, uw)
+            dev = sums - counts[:, None] * m
+            g_mu -= (uw @ (ut @ dev[:, :, None]))[:, :, 0].sum(axis=0)
+    ll = -0.5 * (mo.n_values * math.log(2 * math.pi) + logdet_sum + quad)
+    if not grad:
+        return ll, np.zeros((p, p)), np.zeros(p)
+    pk = p_sum @ K
+    sandwich = K @ d_total @ K - pk - pk.T + q_sum
+    g_sigma = -0.5 * (nkn - sandwich)
     return ll, g_sigma, g_mu
+
+
+def _sum_outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum_j a_j b_j'`` for stacks of p x r matrices, as one matrix product."""
+    p = a.shape[1]
+    return np.swapaxes(a, 0, 1).reshape(p, -1) @ np.swapaxes(b, 0, 1).reshape(p, -1).T
+
+
+@dataclasses.dataclass(frozen=True)
+class _PatternMoments:
+    """The data's sufficient statistics for the casewise likelihood, computed once.
+
+    Totals over all rows (observed values only) and, for the incomplete patterns grouped
+    by how many items they miss, each pattern's missing items, count, sums, 0/1 mask and
+    cross-products (zero outside its observed items).
+    """
+
+    n: float  # rows
+    n_complete: float  # rows with every item observed
+    n_values: float  # observed values
+    sums: np.ndarray  # (p,) sum of the observed values of each item
+    item_counts: np.ndarray  # (p,) rows observing each item
+    cross: np.ndarray  # (p, p) sum of the observed cross-products
+    sums_by_mask: np.ndarray  # (p, p): sum_j sums_j mask_j'
+    pair_counts: np.ndarray  # (p, p) rows observing both items
+    groups: tuple[tuple[np.ndarray, ...], ...]  # (missing (J, r), counts, sums, masks, cross)
+
+
+def _pattern_moments(patterns: list, p: int) -> _PatternMoments:
+    """Sufficient statistics of the patterns of :func:`_missing_patterns`."""
+    masks = np.zeros((len(patterns), p))
+    counts = np.zeros(len(patterns))
+    sums = np.zeros((len(patterns), p))
+    cross = np.zeros((len(patterns), p, p))
+    for j, (obs, values) in enumerate(patterns):
+        masks[j, obs] = 1.0
+        counts[j] = values.shape[0]
+        sums[j, obs] = values.sum(axis=0)
+        cross[j][np.ix_(obs, obs)] = values.T @ values
+    n_missing = p - masks.sum(axis=1).astype(int)
+    groups = []
+    for r in np.unique(n_missing[n_missing > 0]):
+        sel = np.flatnonzero(n_missing == r)
+        miss = np.array([np.flatnonzero(masks[j] == 0) for j in sel], dtype=int)
+        groups.append((miss, counts[sel], sums[sel], masks[sel], cross[sel]))
+    return _PatternMoments(
+        n=float(counts.sum()),
+        n_complete=float(counts[n_missing == 0].sum()),
+        n_values=float(counts @ masks.sum(axis=1)),
+        sums=sums.sum(axis=0),
+        item_counts=counts @ masks,
+        cross=cross.sum(axis=0),
+        sums_by_mask=sums.T @ masks,
+        pair_counts=(masks * counts[:, None]).T @ masks,
+        groups=tuple(groups),
+    )
 
 
 def _em_saturated(
@@ -712,16 +826,20 @@ def _em_saturated(
 def _fiml_fit(sem: Any, x0: np.ndarray, patterns: list) -> tuple[np.ndarray, bool, np.ndarray]:
     """Maximize the FIML loglikelihood over (structural parameters, intercepts).
 
-    Newton steps with a numerical Hessian of the analytic gradient, started at the
-    ML solution for the EM covariance. Returns (estimates, converged, Hessian of -logL).
+    Quasi-Newton steps from the ML solution for the EM covariance: the step matrix is the
+    complete-data expected information (analytic and cheap; with few missing answers close
+    to the Hessian), replaced by a numerical Hessian of the analytic gradient when progress
+    is slow. The numerical Hessian at the optimum gives the observed-information standard
+    errors. Returns (estimates, converged, Hessian of -logL).
     """
     q = len(sem.param_vals)
     n = sum(v.shape[0] for _, v in patterns)
+    moments = _pattern_moments(patterns, x0.size - q)
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         sem.update_matrices(x[:q])
         sigma = _sigma_parts(sem)[0]
-        ll, g_sigma, g_mu = _fiml_loglik(sigma, x[q:], patterns, grad=True)
+        ll, g_sigma, g_mu = _fiml_loglik(sigma, x[q:], moments, grad=True)
         if not np.isfinite(ll):
             return np.inf, np.zeros_like(x)
         derivs = _sigma_derivatives(sem, sem.mx_diffs)
@@ -738,15 +856,24 @@ def _fiml_fit(sem: Any, x0: np.ndarray, patterns: list) -> tuple[np.ndarray, boo
             h[:, k] = (objective(xp)[1] - objective(xm)[1]) / (2 * step)
         return (h + h.T) / 2
 
+    def expected(x: np.ndarray) -> np.ndarray:
+        sem.update_matrices(x[:q])
+        sigma = _sigma_parts(sem)[0]
+        derivs = _sigma_derivatives(sem, sem.mx_diffs)
+        h = np.zeros((x.size, x.size))
+        h[:q, :q] = n * _unit_information(sigma, derivs)
+        h[q:, q:] = n * np.linalg.inv(sigma)
+        return h
+
     x = x0.copy()
     f, g = objective(x)
     converged = False
-    h = hessian(x)
+    h = expected(x)
     for it in range(100):
         if np.max(np.abs(g)) / n < 1e-10:
             converged = True
             break
-        if it and it % 4 == 0:  # the Hessian changes little near the optimum: refresh rarely
+        if it and it % 20 == 0:  # slow progress (much missing information): exact Newton
             h = hessian(x)
         try:
             direction = -np.linalg.solve(h, g)
@@ -779,8 +906,9 @@ def _fit_indices_fiml(
     q: int,
 ) -> dict[str, Any]:
     n, p = x.shape
-    logl = _fiml_loglik(sigma, mu, patterns)[0]
-    logl_h1 = _fiml_loglik(s_h1, mu_h1, patterns)[0]
+    moments = _pattern_moments(patterns, p)
+    logl = _fiml_loglik(sigma, mu, moments)[0]
+    logl_h1 = _fiml_loglik(s_h1, mu_h1, moments)[0]
     # Independence baseline: each variable's own ML mean and variance (the likelihood factorizes).
     logl_b = 0.0
     for j in range(p):
@@ -1616,8 +1744,15 @@ def htmt(
         raise ValueError(f"mean must be one of {_HTMT_MEANS}, got {mean!r}")
     items = [i for its in constructs.values() for i in its]
     frame, _ = _prepare_data(data, list(dict.fromkeys(items)), 0, min_rows=3)
-    r = np.abs(frame.corr().to_numpy())
-    pos = {c: k for k, c in enumerate(frame.columns)}
+    return _htmt_table(frame.corr(), constructs, mean)
+
+
+def _htmt_table(
+    corr: pd.DataFrame, constructs: Mapping[str, Sequence[str]], mean: str
+) -> pd.DataFrame:
+    """HTMT from a correlation matrix labelled with the items."""
+    r = np.abs(corr.to_numpy())
+    pos = {c: k for k, c in enumerate(corr.columns)}
     names = list(constructs)
 
     def avg(a: Sequence[str], b: Sequence[str], same: bool) -> float:

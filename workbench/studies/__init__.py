@@ -289,7 +289,17 @@ FACTOR_ANALYSIS = Study(
             "EFA rotation; oblique ones (promax, oblimin, quartimin, geomin) let factors correlate",
             choices=("none", "varimax", "promax", "oblimin", "quartimin", "geomin"),
         ),
-        MISSING,
+        Param(
+            "missing",
+            "choice",
+            "fiml",
+            "missing answers: fiml keeps every respondent with an answer (CFA by full-"
+            "information maximum likelihood as lavaan missing='ml'; KMO, Bartlett, parallel "
+            "analysis, EFA, alpha and omega from the EM maximum-likelihood correlations); "
+            "listwise analyses the respondents who answered every item (as R's complete-case "
+            "results); pairwise uses every available pair of answers. Nothing is imputed",
+            choices=("listwise", "pairwise", "fiml"),
+        ),
         Param(
             "correlation",
             "choice",
@@ -343,7 +353,12 @@ FACTOR_ANALYSIS = Study(
         DefaultRun(
             "data/bfi.csv",
             "data/bfi.codebook.yaml",
-            {"n_factors": 5, "replication": "data/bfi.psych_reference.json"},
+            # psych's reference values are complete-case (listwise) results
+            {
+                "n_factors": 5,
+                "missing": "listwise",
+                "replication": "data/bfi.psych_reference.json",
+            },
         ),
     ),
 )

@@ -3,6 +3,12 @@ reliability, CFA-based validity, and (optionally) a replication check against R.
 
 :func:`analyse` computes everything the notebook shows and returns a
 :class:`FactorAnalysisStudy`; the notebook only displays it.
+
+Missing answers (the ``missing`` parameter): ``fiml`` (the default) keeps every respondent
+who answered at least one item: the CFA by full-information maximum likelihood, and KMO,
+Bartlett, parallel analysis, MAP, Kaiser, the EFA and reliability from the EM (saturated-model
+ML) correlations and covariances. ``listwise`` (how R's complete-case results are reproduced)
+and ``pairwise`` stay available. Nothing is ever imputed.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from workbench.results import Result, jsonable
 from workbench.sem import model as sem
 from workbench.studies import require_codebook
 
+#: the study's missing-data treatments (the registry's choices), default first
+MISSING = ("fiml", "listwise", "pairwise")
 ALPHA_GOOD = 0.70
 R_DROP_WEAK = 0.30
 KMO_MIN = 0.60
@@ -54,12 +62,20 @@ class FactorAnalysisStudy(Result):
     cfa
         :class:`~workbench.sem.model.SEMResult` of the codebook's measurement model
         (``None`` when ``cfa=False`` or fewer than two multi-item constructs).
+    missing_report
+        The ``missing`` block of results.json: ``treatment``, ``n_total``, ``n_used``
+        (respondents with at least one answer under fiml and pairwise, complete cases under
+        listwise), ``n_dropped`` and ``analyses`` (per analysis: its method and n).
     correlation_used
         ``pearson`` or ``polychoric``; ``polychoric`` holds its result.
     split
         ``None`` or ``{"seed", "n_efa", "n_cfa"}`` when ``split_half`` is on.
     replication
         Our values beside the reference values, when a reference file is given.
+    item_correlations
+        The :class:`~workbench.measurement.factors.ItemCorrelations` every factor-analysis
+        step used (Pearson; with ``missing=fiml`` the EM correlations and their ``moments``);
+        ``None`` with polychoric correlations.
     """
 
     survey: SurveyData
@@ -84,6 +100,7 @@ class FactorAnalysisStudy(Result):
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
     missing_diagnosis: MissingDiagnosis | None = None
+    item_correlations: factors.ItemCorrelations | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.reliability_table()
@@ -93,6 +110,18 @@ class FactorAnalysisStudy(Result):
         return int(self.missing_report["n_used"])
 
     # ------------------------------------------------------------------ tables
+    def missing_table(self) -> pd.DataFrame:
+        """Per analysis: how missing answers were treated and how many respondents it used."""
+        rows = [
+            (
+                _ANALYSIS_LABELS.get(name, name),
+                block["method"],
+                block["n"] if isinstance(block["n"], int) else _n_range(block["n"]),
+            )
+            for name, block in self.missing_report["analyses"].items()
+        ]
+        return pd.DataFrame(rows, columns=["analysis", "treatment", "n"]).set_index("analysis")
+
     def reliability_table(self) -> pd.DataFrame:
         """Per construct: label, items, n, alpha with CI, omega total, CR, AVE, mean, sd."""
         cb = self.survey.codebook
@@ -175,7 +204,23 @@ class FactorAnalysisStudy(Result):
         return None if self.cfa is None else self.cfa.residual_correlations(top=top)
 
     def modification_table(self, top: int = 10) -> pd.DataFrame | None:
-        return None if self.cfa is None else self.cfa.modification_indices(top=top)
+        """Largest modification indices; ``None`` without a CFA or for a FIML CFA
+        (implemented for complete-data ML only; see :attr:`modification_note`)."""
+        if self.cfa is None or self.cfa.missing == "fiml":
+            return None
+        return self.cfa.modification_indices(top=top)
+
+    @property
+    def modification_note(self) -> str:
+        """Why the modification-index table is empty, when it is."""
+        if self.cfa is None:
+            return "No CFA in this run."
+        if self.cfa.missing == "fiml":
+            return (
+                "Modification indices are computed for complete-data ML only; this CFA was "
+                "fitted by FIML. Rerun with missing=listwise to see them (on complete cases)."
+            )
+        return "No modification index to show."
 
     def cfa_fit_table(self) -> pd.DataFrame | None:
         if self.cfa is None:
@@ -288,6 +333,8 @@ class FactorAnalysisStudy(Result):
             out["alpha range"] = f"{table['alpha'].min():.2f}–{table['alpha'].max():.2f}"
         if self.cfa is not None:
             out["CFA CFI / RMSEA"] = f"{self.cfa.fit['cfi']:.3f} / {self.cfa.fit['rmsea']:.3f}"
+            out["CFA respondents"] = self.cfa.n
+        out["missing answers"] = _TREATMENT_WORDS[self.parameters["missing"]]
         return out
 
     # ------------------------------------------------------------------ figures
@@ -325,11 +372,37 @@ class FactorAnalysisStudy(Result):
         from workbench.presentation.plots import correlation_heatmap, figure_labels
 
         cb = self.survey.codebook
-        items = list(cb.items)
-        corr = self.polychoric.corr if self.polychoric is not None else self.survey.items.corr()
+        ic = self.item_correlations
+        if self.polychoric is not None:
+            corr = self.polychoric.corr
+        elif ic is not None:
+            corr = pd.DataFrame(ic.r, index=list(ic.items), columns=list(ic.items))
+        else:
+            corr = self.survey.items.corr()
+        items = [i for i in cb.items if i in corr.index]
         labels, _ = figure_labels(items, [_item_label(cb, i) for i in items])
-        title = f"Item correlations ({self.parameters['correlation']})"
+        how = "EM" if ic is not None and ic.missing == "em" else (ic.missing if ic else "")
+        title = f"Item correlations ({self.parameters['correlation']}{', ' + how if how else ''})"
         return correlation_heatmap(corr.loc[items, items], labels=labels, title=title)
+
+
+_TREATMENT_WORDS = {
+    "fiml": "FIML (CFA) and EM correlations (EFA, reliability)",
+    "listwise": "listwise deletion",
+    "pairwise": "pairwise deletion",
+}
+
+
+_ANALYSIS_LABELS = {
+    "factor_analysis": "KMO, Bartlett, parallel analysis, MAP, Kaiser, EFA",
+    "reliability": "Reliability (alpha, omega; n per construct)",
+    "cfa": "CFA",
+}
+
+
+def _n_range(values: dict[str, int]) -> str:
+    low, high = min(values.values()), max(values.values())
+    return str(low) if low == high else f"{low}–{high}"
 
 
 def _item_label(cb, item: str) -> str:
@@ -403,7 +476,7 @@ def analyse(
     n_factors: int | str = "auto",
     method: str = "minres",
     rotation: str = "oblimin",
-    missing: str = "listwise",
+    missing: str = "fiml",
     correlation: str = "pearson",
     cfa: bool = True,
     split_half: bool = False,
@@ -417,15 +490,67 @@ def analyse(
     """Run the factor-analysis study on a prepared survey.
 
     Parameters mirror the study's parameters (see ``workbench list``).
+
+    Notes
+    -----
+    ``missing`` chooses one treatment for every analysis, and the report and the
+    ``missing`` block of results.json say how many respondents each one used:
+
+    * ``fiml`` (default): every respondent who answered at least one item. The CFA is
+      fitted by full-information maximum likelihood (Arbuckle 1996; lavaan
+      ``cfa(..., missing = "ml")``). KMO, Bartlett's test, parallel analysis, MAP, the
+      Kaiser count and the EFA start from one EM estimate of the saturated normal model's
+      correlations (lavaan ``lavCor(x, missing = "ml")``), computed once; tests that need
+      a sample size use the respondents with at least one answer, as psych's
+      ``fa(r, n.obs = n)`` for a given matrix. Alpha and omega come from the same EM
+      covariances (Enders 2003), their Feldt interval with that n. Polychoric
+      correlations have no EM version here: with ``correlation=polychoric`` the factor
+      analysis falls back to pairwise polychoric correlations, with a warning.
+    * ``listwise``: the respondents who answered every item, for everything (how R's
+      complete-case results are reproduced).
+    * ``pairwise``: every available pair of answers for correlations and reliability; the
+      CFA on complete cases.
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete
+    data. In G. A. Marcoulides & R. E. Schumacker (Eds.), *Advanced structural equation
+    modeling*. Erlbaum. Enders, C. K. (2010). *Applied Missing Data Analysis*. Guilford.
+    Enders, C. K. (2003). Using the EM algorithm to estimate coefficient alpha for scales
+    with item-level missing data. *Psychological Methods*, 8(3), 322-337.
     """
     require_codebook(survey, "factor-analysis")
+    if len(survey.codebook.items) < 3:
+        raise InputError(
+            f"The codebook lists {len(survey.codebook.items)} item(s) "
+            f"({', '.join(survey.codebook.items)}); a factor analysis needs at least 3.",
+            file=survey.codebook.path,
+            hint="List the questionnaire's items under their constructs in the codebook.",
+        )
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {', '.join(MISSING)}, not {missing!r}")
+    fiml = missing == "fiml"
     cb = survey.codebook
     warnings: list[str] = []
     screening = screen_items(survey, straightline_min_items=straightline_min_items)
     screening.require_distinct_items(survey.path)
     warnings += list(screening.warnings)
     items = survey.items
-    _, missing_report = complete_cases(items, missing=missing)  # type: ignore[arg-type]
+    if fiml:
+        n_answered = int(items.notna().any(axis=1).sum())
+        missing_report: dict[str, Any] = {
+            "treatment": "fiml",
+            "n_total": len(items),
+            "n_used": n_answered,
+            "n_dropped": len(items) - n_answered,
+        }
+        if n_answered < len(items):
+            warnings.append(
+                f"{len(items) - n_answered} of {len(items)} respondents answered none of the "
+                "items; they carry no information and are left out of every analysis."
+            )
+    else:
+        _, missing_report = complete_cases(items, missing=missing)  # type: ignore[arg-type]
     # omega fits a one-factor model per construct: its correlation matrix needs more
     # respondents than items (fewer gave a raw LinAlgError), and alpha's CI needs a few more
     largest = max(len(c.items) for c in cb.constructs.values())
@@ -437,10 +562,12 @@ def analyse(
         missing=missing,
     )
 
-    # listwise: one analytic sample (respondents who answered every item) for every analysis
-    rel_data = items.dropna() if missing == "listwise" else items
-    rel = reliability(rel_data, cb.construct_items, missing=missing, ci=ci)  # type: ignore[arg-type]
-    warnings += [w for w in rel.warnings if w not in warnings]
+    rel: ReliabilityResult | None = None
+    if not fiml:
+        # listwise: one analytic sample (respondents who answered every item) for everything
+        rel_data = items.dropna() if missing == "listwise" else items
+        rel = reliability(rel_data, cb.construct_items, missing=missing, ci=ci)  # type: ignore[arg-type]
+        warnings += [w for w in rel.warnings if w not in warnings]
 
     # constant items break every correlation-based method: leave them out, and say so
     fa_items = [i for i in cb.items if i not in screening.constant_items]
@@ -463,6 +590,8 @@ def analyse(
                 f"{len(data) - len(efa_data)} of {len(data)} respondents miss at least one item "
                 "and are left out of the factor analysis (listwise deletion; nothing is imputed)."
             )
+    elif fiml:
+        efa_data = data[data.notna().any(axis=1)]
     else:
         efa_data = data
     require_respondents(
@@ -474,22 +603,42 @@ def analyse(
     )
 
     poly = None
-    corr = None
+    item_corr: factors.ItemCorrelations | None = None
     if correlation == "polychoric":
         from workbench.measurement.polychoric import polychoric_matrix
 
-        poly = polychoric_matrix(efa_data, missing=missing)  # type: ignore[arg-type]
+        poly_missing = "pairwise" if fiml else missing
+        if fiml:
+            warnings.append(
+                "Polychoric correlations have no EM (FIML) estimate here, so KMO, Bartlett's "
+                "test, parallel analysis and the EFA use pairwise polychoric correlations "
+                "(every available pair of answers, as psych::polychoric); reliability (EM) and "
+                "the CFA (FIML) still use every respondent with an answer."
+            )
+        poly = polychoric_matrix(efa_data, missing=poly_missing)  # type: ignore[arg-type]
         warnings += list(poly.warnings)
-        corr = poly.corr
-    elif correlation != "pearson":
+        source: dict[str, Any] = {"corr": poly.corr, "n_obs": len(efa_data)}
+    elif correlation == "pearson":
+        # the item correlations are computed once and passed to every step below
+        item_corr = factors.item_correlations(efa_data, missing="em" if fiml else missing)
+        source = {"corr": item_corr}
+        if item_corr.moments is not None:
+            warnings += [f"EM correlations: {w}" for w in item_corr.moments.warnings]
+    else:
         raise ValueError(f"correlation must be 'pearson' or 'polychoric', not {correlation!r}")
+    n_factor_analysis = item_corr.n_obs if item_corr is not None else len(efa_data)
 
-    # the item correlations are computed once and passed to every step below
-    source: dict[str, Any] = (
-        {"corr": corr, "n_obs": len(efa_data)}
-        if corr is not None
-        else {"corr": factors.item_correlations(efa_data, missing=missing)}
-    )
+    if rel is None:  # fiml: the EM covariances of the EFA's respondents, when they are all
+        same_rows = item_corr is not None and not split_half
+        rel = reliability(
+            items,
+            cb.construct_items,
+            missing="em",
+            ci=ci,
+            moments=item_corr.moments if same_rows and item_corr is not None else None,
+        )
+        warnings += [w for w in rel.warnings if w not in warnings]
+
     corr_only = {k: v for k, v in source.items() if k != "n_obs"}
     kmo = factors.kmo(**corr_only)
     bart = factors.bartlett_sphericity(**source)
@@ -537,9 +686,12 @@ def analyse(
     elif len(multi) < 1:
         cfa_note = "No construct has two or more items, so no CFA was fitted."
     else:
-        cfa_input = cfa_data[[i for v in multi.values() for i in v]].dropna()
+        cfa_input = cfa_data[[i for v in multi.values() for i in v]]
         try:
-            cfa_res = sem.fit_cfa(cfa_input, multi)
+            if fiml:  # every respondent with at least one answer (fit_sem drops the others)
+                cfa_res = sem.fit_cfa(cfa_input, multi, missing="fiml")
+            else:
+                cfa_res = sem.fit_cfa(cfa_input.dropna(), multi)
         except InputError as exc:
             cfa_res = None
             cfa_note = f"The CFA could not be fitted: {exc.problem}"
@@ -549,9 +701,14 @@ def analyse(
             )
     if cfa_res is not None:
         single = [k for k in cb.construct_items if k not in multi]
+        estimation = (
+            "full-information maximum likelihood (FIML, lavaan's missing = 'ml'; every "
+            f"respondent who answered at least one of its items: n = {cfa_res.n})"
+            if fiml
+            else f"maximum likelihood (listwise complete cases: n = {cfa_res.n})"
+        )
         cfa_note = (
-            f"CFA (maximum likelihood, listwise complete cases n = {cfa_res.n}) of "
-            f"{len(multi)} correlated constructs"
+            f"CFA by {estimation} of {len(multi)} correlated constructs"
             + (f"; single-item constructs left out: {', '.join(single)}" if single else "")
             + (f"; fitted on the other random half (seed {seed})" if split_half else "")
             + "."
@@ -562,6 +719,13 @@ def analyse(
                 "ordinal CFA (WLSMV) is not available yet."
             )
         warnings += [f"CFA: {w}" for w in cfa_res.warnings]
+    missing_report["analyses"] = _analyses_used(
+        missing,
+        correlation=correlation,
+        n_factor_analysis=int(n_factor_analysis or 0),
+        rel=rel,
+        cfa=cfa_res,
+    )
 
     replication_table = None
     if replication:
@@ -616,8 +780,49 @@ def analyse(
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
         missing_diagnosis=diagnose_missing(survey),
+        item_correlations=item_corr,
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
+
+
+def _analyses_used(
+    missing: str,
+    *,
+    correlation: str,
+    n_factor_analysis: int,
+    rel: ReliabilityResult,
+    cfa: Any,
+) -> dict[str, dict[str, Any]]:
+    """The ``analyses`` of the missing block: per analysis, its treatment and its n."""
+    fiml = missing == "fiml"
+    if correlation == "polychoric":
+        fa_method = "pairwise polychoric correlations" if fiml else f"{missing} polychoric"
+    else:
+        fa_method = {
+            "fiml": "EM (maximum-likelihood) correlations of every respondent with an answer",
+            "listwise": "listwise deletion (complete cases)",
+            "pairwise": "pairwise correlations (every available pair of answers)",
+        }[missing]
+    rel_method = {
+        "fiml": "EM (maximum-likelihood) covariances",
+        "listwise": "listwise deletion (complete cases)",
+        "pairwise": "pairwise covariances",
+    }[missing]
+    out: dict[str, dict[str, Any]] = {
+        "factor_analysis": {"method": fa_method, "n": n_factor_analysis},
+        "reliability": {
+            "method": rel_method,
+            "n": {str(k): int(v) for k, v in rel.table["n"].items()},
+        },
+    }
+    if cfa is not None:
+        out["cfa"] = {
+            "method": "FIML (every respondent with an answer)"
+            if cfa.missing == "fiml"
+            else "maximum likelihood on complete cases",
+            "n": int(cfa.n),
+        }
+    return out
 
 
 # --------------------------------------------------------------------------- replication
@@ -648,7 +853,14 @@ def replication_comparison(
             file=str(file),
             hint="Check --param replication=PATH or leave it empty.",
         )
-    ref = json.loads(file.read_text(encoding="utf-8"))
+    try:
+        ref = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"The replication reference file is not JSON ({exc}).",
+            file=str(file),
+            hint="Give the JSON file of R reference values (e.g. data/bfi.psych_reference.json).",
+        ) from exc
     rows: list[tuple[str, float, float]] = []
     if "kmo_overall" in ref:
         rows.append(("KMO overall", kmo.overall, ref["kmo_overall"]))
@@ -706,6 +918,51 @@ def align_factors(loadings: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFra
 
 
 # --------------------------------------------------------------------------- findings
+def _missing_finding(s: FactorAnalysisStudy) -> str:
+    """One sentence: the treatment of missing answers and the n of each analysis."""
+    report = s.missing_report
+    used = report["analyses"]
+    n_fa = used["factor_analysis"]["n"]
+    n_rel = _n_range(used["reliability"]["n"]) if used["reliability"]["n"] else "–"
+    cfa = used.get("cfa")
+    total = report["n_total"]
+    treatment = report["treatment"]
+    if treatment == "fiml":
+        every = "the" if s.split else "all"
+        half = " in its random half" if s.split else ""
+        text = (
+            "Missing answers were handled by maximum likelihood, keeping the sample and "
+            "imputing nothing: "
+            + (
+                f"the CFA used {every} {cfa['n']} respondents with an answer{half} (FIML); "
+                if cfa is not None
+                else ""
+            )
+            + f"KMO, Bartlett's test, parallel analysis and the EFA used the EM correlations "
+            f"of {n_fa} respondents{' (the other half)' if s.split else ''}; alpha and omega "
+            f"the EM covariances (n = {n_rel})."
+        )
+        if s.parameters["correlation"] == "polychoric":
+            text = text.replace(
+                "the EM correlations of", "pairwise polychoric correlations (no EM version) of"
+            )
+        return text
+    if treatment == "listwise":
+        return (
+            f"Missing answers were handled by listwise deletion: the analyses used the "
+            f"respondents who answered every item (factor analysis n = {n_fa}, reliability "
+            f"n = {n_rel}"
+            + (f", CFA n = {cfa['n']}" if cfa is not None else "")
+            + f", of {total}); missing=fiml would keep every respondent with an answer."
+        )
+    return (
+        f"Missing answers were handled by pairwise deletion: correlations and reliability used "
+        f"every available pair of answers (n = {n_fa} respondents with an answer)"
+        + (f"; the CFA used the {cfa['n']} complete cases" if cfa is not None else "")
+        + "."
+    )
+
+
 def _findings(s: FactorAnalysisStudy) -> list[str]:
     cb = s.survey.codebook
     out = []
@@ -715,6 +972,7 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
         f"{s.screening.n_respondents} respondents answered {n_items} items measuring "
         f"{len(cb.constructs)} constructs; {complete} answered every item."
     )
+    out.append(_missing_finding(s))
     # factor structure
     fm = s.factor_map
     multi = [k for k, v in cb.construct_items.items() if len(v) >= 2]
