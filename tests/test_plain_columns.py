@@ -81,6 +81,7 @@ def test_list_says_whether_each_study_requires_allows_or_ignores_a_codebook(caps
         "experience-economy": ("required", " --codebook FILE "),
         "member-analytics": ("not used", " --data FILE [--param"),
         "programme-evaluation": ("optional", " [--codebook FILE] "),
+        "pls-sem": ("optional", " [--codebook FILE] "),
     }
     assert set(expected) == set(STUDIES)
     for name, (use, usage) in expected.items():
