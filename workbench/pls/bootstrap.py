@@ -27,8 +27,9 @@ and intervals as :func:`bootstrap_pls`:
     with repeats; the jackknife: length ``n - 1``; the full sample: ``numpy.arange(n)``), it
     returns the 1-d float vector of estimates, always in the order of ``labels``. It must
     depend on the rows only (no other randomness). A resample *fails* when ``fit`` raises
-    :class:`ResampleFailure` (its message is the reason counted), :class:`numpy.linalg.
-    LinAlgError` ("singular matrix") or :class:`FloatingPointError`, or returns a vector with
+    :class:`ResampleFailure` (its message is the reason counted),
+    :class:`numpy.linalg.LinAlgError` ("singular matrix") or :class:`FloatingPointError`, or
+    returns a vector with
     a NaN or infinity ("non-finite estimate"). Failed resamples are counted by reason, dropped
     and reported in the result's warnings, never silently.
 ``fit_block(rows) -> numpy.ndarray`` (optional)
