@@ -89,3 +89,33 @@ CUSA ~ COMP + LIKE
 CUSL ~ COMP + LIKE + CUSA
 """
 )
+
+
+# Holzinger & Swineford's three-factor model (lavaan's example), used by the CFA/SEM tests
+HS_CONSTRUCTS = {
+    "visual": ["x1", "x2", "x3"],
+    "textual": ["x4", "x5", "x6"],
+    "speed": ["x7", "x8", "x9"],
+}
+# lavaan fitMeasures() name -> our fit key
+LAVAAN_FIT_KEYS = {
+    "chisq": "chi2",
+    "df": "df",
+    "pvalue": "p",
+    "cfi": "cfi",
+    "tli": "tli",
+    "rmsea": "rmsea",
+    "rmsea.ci.lower": "rmsea_ci_low",
+    "rmsea.ci.upper": "rmsea_ci_high",
+    "rmsea.pvalue": "rmsea_p",
+    "srmr": "srmr",
+    "aic": "aic",
+    "bic": "bic",
+    "bic2": "bic2",
+    "logl": "logl",
+    "unrestricted.logl": "logl_h1",
+    "npar": "npar",
+    "ntotal": "n",
+    "baseline.chisq": "baseline_chi2",
+    "baseline.df": "baseline_df",
+}

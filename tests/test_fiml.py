@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import HS_CONSTRUCTS
+from helpers import LAVAAN_FIT_KEYS as FIT_KEYS
 
 from workbench.intake.data import load_survey
 from workbench.measurement import factors
@@ -44,34 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 REF_DIR = ROOT / "tests" / "reference"
 REF = json.loads((REF_DIR / "r_fiml_cfa.json").read_text(encoding="utf-8"))
-HS_CONSTRUCTS = {
-    "visual": ["x1", "x2", "x3"],
-    "textual": ["x4", "x5", "x6"],
-    "speed": ["x7", "x8", "x9"],
-}
 CASES = ["holzinger_mcar", "holzinger_mar", "loyalty"]
-# lavaan fitMeasures() name -> our fit key
-FIT_KEYS = {
-    "chisq": "chi2",
-    "df": "df",
-    "pvalue": "p",
-    "cfi": "cfi",
-    "tli": "tli",
-    "rmsea": "rmsea",
-    "rmsea.ci.lower": "rmsea_ci_low",
-    "rmsea.ci.upper": "rmsea_ci_high",
-    "rmsea.pvalue": "rmsea_p",
-    "srmr": "srmr",
-    "aic": "aic",
-    "bic": "bic",
-    "bic2": "bic2",
-    "logl": "logl",
-    "unrestricted.logl": "logl_h1",
-    "npar": "npar",
-    "ntotal": "n",
-    "baseline.chisq": "baseline_chi2",
-    "baseline.df": "baseline_df",
-}
 
 
 @pytest.fixture(scope="module")

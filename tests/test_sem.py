@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import HS_CONSTRUCTS
+from helpers import LAVAAN_FIT_KEYS as FIT_KEYS
 
 from workbench.errors import InputError
 from workbench.sem.model import (
@@ -35,33 +37,6 @@ from workbench.sem.model import (
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
-HS_CONSTRUCTS = {
-    "visual": ["x1", "x2", "x3"],
-    "textual": ["x4", "x5", "x6"],
-    "speed": ["x7", "x8", "x9"],
-}
-# lavaan fitMeasures() name -> our fit key
-FIT_KEYS = {
-    "chisq": "chi2",
-    "df": "df",
-    "pvalue": "p",
-    "cfi": "cfi",
-    "tli": "tli",
-    "rmsea": "rmsea",
-    "rmsea.ci.lower": "rmsea_ci_low",
-    "rmsea.ci.upper": "rmsea_ci_high",
-    "rmsea.pvalue": "rmsea_p",
-    "srmr": "srmr",
-    "aic": "aic",
-    "bic": "bic",
-    "bic2": "bic2",
-    "logl": "logl",
-    "unrestricted.logl": "logl_h1",
-    "npar": "npar",
-    "ntotal": "n",
-    "baseline.chisq": "baseline_chi2",
-    "baseline.df": "baseline_df",
-}
 
 
 @pytest.fixture(scope="module")
