@@ -1,7 +1,8 @@
 """Intake: codebooks, data files into frames, screening of the answers.
 
 Modules: :mod:`~workbench.intake.codebook`, :mod:`~workbench.intake.data`, :mod:`~workbench.intake.screening`,
-:mod:`~workbench.intake.missingness`.
+:mod:`~workbench.intake.missingness`,
+:mod:`~workbench.intake.imputation`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from workbench.intake.data import (
     load_survey,
     read_table,
     require_respondents,
+)
+from workbench.intake.imputation import (
+    PooledEstimates,
+    impute_pmm,
+    pool_estimates,
+    pool_fits,
 )
 from workbench.intake.missingness import (
     EMConvergenceWarning,
@@ -43,6 +50,7 @@ __all__ = [
     "EMMoments",
     "LittleMCARTest",
     "MissingDiagnosis",
+    "PooledEstimates",
     "Scale",
     "ScreeningResult",
     "SurveyData",
@@ -52,9 +60,12 @@ __all__ = [
     "diagnose_missing",
     "estimate_em_moments",
     "file_sha256",
+    "impute_pmm",
     "little_mcar_test",
     "load_codebook",
     "load_survey",
+    "pool_estimates",
+    "pool_fits",
     "read_table",
     "require_respondents",
     "screen_items",
