@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.intake.data import file_sha256, read_table
+from workbench.intake.data import file_sha256, ids_as_text, read_table
 from workbench.results import Result
 from workbench.validation import check_choice
 
@@ -1423,7 +1423,7 @@ def read_tier_history(path: str | Path) -> pd.DataFrame:
             "columns: " + ", ".join(map(str, frame.columns)) + ".",
         )
     ids = frame["member_id"]
-    ids = (ids.astype("Int64") if ids.dtype.kind == "f" else ids).astype("string").str.strip()
+    ids = ids_as_text(ids).str.strip()
     dates = pd.to_datetime(
         frame["date"].astype("string").str.strip(), errors="coerce", format="ISO8601"
     )

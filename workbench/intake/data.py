@@ -93,6 +93,12 @@ def _spss_user_missing(frame: pd.DataFrame, meta: Any) -> tuple[pd.DataFrame, li
     ]
 
 
+def ids_as_text(ids: pd.Series) -> pd.Series:
+    """Ids (member, respondent) as nullable text, to match ids read as text in another file;
+    ids read as floats (1.0, e.g. from a workbook) keep their integer spelling (1)."""
+    return (ids.astype("Int64") if ids.dtype.kind == "f" else ids).astype("string")
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes (the data's fingerprint in every report)."""
     digest = hashlib.sha256()

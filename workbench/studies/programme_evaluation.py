@@ -379,15 +379,9 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     return n
 
 
-def _ids_as_text(ids: pd.Series) -> pd.Series:
-    """Member ids as text, to match the transaction log's; ids read as floats (1.0) keep
-    their integer spelling."""
-    return (ids.astype("Int64") if ids.dtype.kind == "f" else ids).astype(str)
-
-
 def read_nps(path: Path, nps_col: str) -> pd.DataFrame:
     """An NPS file (``member_id``, ``date``, the 0-10 answer) checked cell by cell."""
-    from workbench.intake.data import read_table
+    from workbench.intake.data import ids_as_text, read_table
 
     frame = read_table(path).frame
     for col in ("member_id", "date", nps_col):
@@ -417,7 +411,7 @@ def read_nps(path: Path, nps_col: str) -> pd.DataFrame:
                 hint="Correct or remove those rows.",
             )
     return pd.DataFrame(
-        {"member_id": _ids_as_text(frame["member_id"]), "date": dates, nps_col: score},
+        {"member_id": ids_as_text(frame["member_id"]).astype(str), "date": dates, nps_col: score},
         index=frame.index,
     )
 
@@ -462,7 +456,7 @@ def comparison_groups(
     unless ``treated_col`` is set empty (the before/after design is then asked for), and a
     treatment source that marks nobody, or everybody, is an error too.
     """
-    from workbench.intake.data import read_table
+    from workbench.intake.data import ids_as_text, read_table
 
     treated = None
     source = ""
@@ -477,7 +471,7 @@ def comparison_groups(
         )
     if treated_file:
         table = read_table(project_path(treated_file))
-        ids = _ids_as_text(table.frame.iloc[:, 0].dropna()).str.strip()
+        ids = ids_as_text(table.frame.iloc[:, 0].dropna()).astype(str).str.strip()
         all_ids = frame["member_id"].astype(str).unique()
         treated = pd.Series(np.isin(all_ids, ids.to_numpy()), index=all_ids)
         source = f"the treated file '{treated_file}'"
