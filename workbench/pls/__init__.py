@@ -23,6 +23,7 @@ and multigroup analysis).
 from __future__ import annotations
 
 from workbench.pls.assessment import (
+    check_redundancy,
     cross_loadings,
     f_squared,
     fornell_larcker,
@@ -129,6 +130,7 @@ __all__ = [
     "block_generator",
     "bootstrap_pls",
     "bootstrap_rows",
+    "check_redundancy",
     "compare_groups",
     "cross_loadings",
     "cvpat",

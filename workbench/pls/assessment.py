@@ -11,14 +11,17 @@ criteria ch. 6.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
 
 from workbench.pls.estimation import PLSPlan, PLSResult, fit_correlation
+from workbench.pls.specification import PLSModel
 
 __all__ = [
+    "check_redundancy",
     "cross_loadings",
     "f_squared",
     "fornell_larcker",
@@ -485,24 +488,10 @@ def redundancy_analysis(
     partial least squares structural equation modeling* (3rd ed.), ch. 5. SmartPLS: a separate
     two-construct model; seminr: ``estimate_pls`` on that model.
     """
-    from workbench.errors import InputError
     from workbench.pls.estimation import estimate_pls
 
     spec = result.specification
-    if construct not in spec.constructs or spec.measurement[construct] == "reflective":
-        formative = [c for c in spec.constructs if spec.measurement[c] != "reflective"]
-        raise InputError(
-            f"Redundancy analysis needs a formative construct of the model; '{construct}' is "
-            "not one.",
-            hint="Formative constructs of this model: " + (", ".join(formative) or "none") + ".",
-        )
-    if global_item not in data.columns:
-        raise InputError(
-            f"The global item '{global_item}' for the redundancy analysis of '{construct}' is "
-            "not a column of the data.",
-            column=global_item,
-            hint="Name the column holding the single question about the construct as a whole.",
-        )
+    check_redundancy(spec, data.columns, construct, global_item)
     target = f"{construct}__global"
     syntax = (
         f"{construct} <~ {' + '.join(spec.items[construct])}\n"
@@ -522,3 +511,35 @@ def redundancy_analysis(
         "r2": float(fit.r2.loc[target, "r2"]),
         "n": fit.n,
     }
+
+
+def check_redundancy(
+    spec: PLSModel,
+    columns: Iterable[str],
+    construct: str,
+    global_item: str,
+    *,
+    file: str | None = None,
+) -> None:
+    """Raise :class:`~workbench.errors.InputError` unless a redundancy analysis of
+    ``construct`` against ``global_item`` can be run: the construct must be a formative
+    construct of ``spec`` and the global item a column of the data (checked before any fit).
+    """
+    from workbench.errors import InputError
+
+    if construct not in spec.constructs or spec.measurement[construct] == "reflective":
+        formative = [c for c in spec.constructs if spec.measurement[c] != "reflective"]
+        raise InputError(
+            f"Redundancy analysis needs a formative construct of the model; '{construct}' is "
+            "not one.",
+            hint=f"'{construct}' is not a formative construct here; formative constructs of "
+            "this model: " + (", ".join(formative) or "none") + ".",
+        )
+    if global_item not in {str(c) for c in columns}:
+        raise InputError(
+            f"The global item '{global_item}' for the redundancy analysis of '{construct}' is "
+            "not a column of the data.",
+            file=file,
+            column=global_item,
+            hint="Name the column holding the single question about the construct as a whole.",
+        )

@@ -25,6 +25,7 @@ from workbench.pls import (
     PLSResult,
     bootstrap_pls,
     bootstrap_rows,
+    check_redundancy,
     compare_groups,
     cvpat,
     estimate_higher_order,
@@ -66,11 +67,7 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         # when the stages are estimated
         _specify(syntax, params.get("hoc_method") or "two_stage")
         if params.get("group"):
-            raise InputError(
-                "Group comparisons (MICOM, multigroup analysis) are made for models without "
-                "interaction terms or higher-order constructs.",
-                hint="Compare the groups on the main-effects model, or drop `group`.",
-            )
+            raise _no_groups_for(model_kind(syntax))
         return survey.n
     spec = specify_model(syntax)
     prepared = prepare_data(survey.frame, spec, missing=params.get("missing") or "mean")
@@ -83,22 +80,7 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
             hint="Name the column that holds each respondent's group (e.g. servicetype).",
         )
     for entry in params.get("redundancy") or []:
-        construct, item = _construct_and_item(entry)
-        if spec.measurement.get(construct) != "composite":
-            raise InputError(
-                f"Redundancy analysis of '{construct}': it is not a formative construct of the "
-                "model.",
-                hint="Formative constructs: "
-                + (", ".join(c for c, m in spec.measurement.items() if m == "composite") or "none")
-                + ".",
-            )
-        if item not in survey.frame.columns:
-            raise InputError(
-                f"The global item '{item}' for the redundancy analysis of '{construct}' is not "
-                "a column of the data.",
-                file=survey.path,
-                column=item,
-            )
+        check_redundancy(spec, survey.frame.columns, *_construct_and_item(entry), file=survey.path)
     return int(prepared.n)
 
 
@@ -142,9 +124,7 @@ def build_model(
             hint="Constructs of the codebook: " + ", ".join(survey.codebook.constructs) + ".",
         )
     cb = survey.codebook
-    statements = [s.strip() for line in paths.splitlines() for s in line.split(";")]
-    statements = [s.split("#", 1)[0].strip() for s in statements]
-    statements = [s for s in statements if s]
+    statements = _statements(paths)
     used: list[str] = []
     for stmt in statements:
         if "=~" in stmt or "<~" in stmt or "~" not in stmt:
@@ -185,12 +165,9 @@ def final_target(result: PLSResult) -> str:
 def model_kind(syntax: str) -> str:
     """``"higher_order"`` when a construct is measured by constructs, ``"interaction"`` when a
     path has an interaction term ``X:M``, otherwise ``"plain"``."""
-    statements = [
-        s.split("#", 1)[0].strip() for line in syntax.splitlines() for s in line.split(";")
-    ]
     blocks: dict[str, list[str]] = {}
     interaction = False
-    for stmt in filter(None, statements):
+    for stmt in _statements(syntax):
         for op in ("=~", "<~"):
             if op in stmt:
                 lhs, rhs = stmt.split(op, 1)
@@ -202,6 +179,22 @@ def model_kind(syntax: str) -> str:
     if any(t in blocks for terms in blocks.values() for t in terms):
         return "higher_order"
     return "interaction" if interaction else "plain"
+
+
+def _no_groups_for(kind: str) -> InputError:
+    """The refusal of a group comparison for a model with interactions or HOCs."""
+    what = "higher-order constructs" if kind == "higher_order" else "interaction terms"
+    return InputError(
+        "Group comparisons (MICOM, multigroup analysis) are made for models without "
+        f"interaction terms or higher-order constructs; this model has {what}.",
+        hint="Compare the groups on the main-effects model, or drop `group`.",
+    )
+
+
+def _statements(text: str) -> list[str]:
+    """The statements of lavaan-style text: split at new lines and ';', comments dropped."""
+    parts = (s.split("#", 1)[0].strip() for line in text.splitlines() for s in line.split(";"))
+    return [s for s in parts if s]
 
 
 def _specify(syntax: str, hoc_method: str) -> Any:
@@ -527,16 +520,21 @@ class PLSStudy(Result):
         return self.fit.model_fit()
 
     # ------------------------------------------------------------------ extensions
+    @property
+    def interaction(self) -> Any:
+        """The moderated fit (an InteractionResult), also inside a higher-order model; None
+        without interaction terms."""
+        ext = self.extension
+        return getattr(ext, "interaction", None) if self.kind == "higher_order" else ext
+
     def interaction_table(self) -> pd.DataFrame | None:
         """Interaction paths with the main effects they moderate (two-stage etc.)."""
-        ext = self.extension
-        inter = getattr(ext, "interaction", ext) if self.kind == "higher_order" else ext
+        inter = self.interaction
         return None if inter is None else inter.interactions
 
     def slopes_table(self) -> pd.DataFrame | None:
         """Simple slopes of each moderated predictor at moderator -1 SD, mean, +1 SD."""
-        ext = self.extension
-        inter = getattr(ext, "interaction", ext) if self.kind == "higher_order" else ext
+        inter = self.interaction
         if inter is None:
             return None
         t = inter.slopes.copy()
@@ -555,8 +553,7 @@ class PLSStudy(Result):
         from workbench.presentation.plots import simple_slopes_chart
 
         slopes = self.slopes_table()
-        ext = self.extension
-        inter = getattr(ext, "interaction", ext) if self.kind == "higher_order" else ext
+        inter = self.interaction
         if slopes is None or inter is None or not len(slopes):
             return None
         first = slopes.iloc[0]
@@ -1079,11 +1076,7 @@ def analyse(
     groups = None
     if group:
         if kind != "plain":
-            raise InputError(
-                "Group comparisons (MICOM, multigroup analysis) are made for models without "
-                "interaction terms or higher-order constructs.",
-                hint="Compare the groups on the main-effects model, or drop `group`.",
-            )
+            raise _no_groups_for(kind)
         groups = compare_groups(
             survey.frame,
             spec,
