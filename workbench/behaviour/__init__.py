@@ -1,10 +1,19 @@
 """Members' behaviour: transactions (Ibis/DuckDB), CLV, churn, programme evaluation.
 
-Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`.
+Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`, :mod:`~workbench.behaviour.points` (points ledgers), :mod:`~workbench.behaviour.breakage` (redemption triangles, chain ladder, survival), :mod:`~workbench.behaviour.liability` (IFRS 15).
 """
 
 from __future__ import annotations
 
+from workbench.behaviour.breakage import (
+    ChainLadderResult,
+    RedemptionSurvival,
+    RedemptionTriangle,
+    breakage_by_expiry,
+    chain_ladder,
+    redemption_survival,
+    redemption_triangle,
+)
 from workbench.behaviour.churn import (
     ChurnResult,
     churn_features,
@@ -38,6 +47,21 @@ from workbench.behaviour.evaluation import (
     nps_by,
     nps_change,
 )
+from workbench.behaviour.liability import (
+    LiabilityRollforward,
+    PointsAllocation,
+    allocate_points,
+    liability_rollforward,
+    points_revenue,
+)
+from workbench.behaviour.points import (
+    LEDGER_TYPES,
+    PointsLedger,
+    ledger_from_transactions,
+    ledger_kpis,
+    read_points_ledger,
+    validate_ledger,
+)
 from workbench.behaviour.transactions import (
     DEFAULT_SEGMENTS,
     Transactions,
@@ -55,17 +79,27 @@ from workbench.behaviour.transactions import (
 
 __all__ = [
     "DEFAULT_SEGMENTS",
+    "LEDGER_TYPES",
     "NPS",
     "BGNBDResult",
     "CLVResult",
+    "ChainLadderResult",
     "ChurnResult",
     "DiDResult",
     "EventStudyResult",
     "GammaGammaResult",
     "ITSResult",
+    "LiabilityRollforward",
     "LoyaltyMatrix",
     "NPSChange",
+    "PointsAllocation",
+    "PointsLedger",
+    "RedemptionSurvival",
+    "RedemptionTriangle",
     "Transactions",
+    "allocate_points",
+    "breakage_by_expiry",
+    "chain_ladder",
     "churn_features",
     "churn_model",
     "clv_analysis",
@@ -79,12 +113,19 @@ __all__ = [
     "holdout_check",
     "interrupted_time_series",
     "kpi_panel",
+    "ledger_from_transactions",
+    "ledger_kpis",
+    "liability_rollforward",
     "load_transactions",
     "loyalty_matrix",
     "member_period_panel",
     "net_promoter_score",
     "nps_by",
     "nps_change",
+    "points_revenue",
+    "read_points_ledger",
+    "redemption_survival",
+    "redemption_triangle",
     "rfm_scores",
     "rfm_segment_summary",
     "rfm_segments",
@@ -93,4 +134,5 @@ __all__ = [
     "segment_definitions",
     "tier_migration",
     "tier_mix",
+    "validate_ledger",
 ]
