@@ -15,7 +15,7 @@ from helpers import ROOT
 PACKAGE = ROOT / "workbench"
 SUBPACKAGES = {
     "intake", "measurement", "sem", "drivers", "behaviour", "presentation", "studies", "runner",
-    "simulate", "pls",
+    "simulate", "pls", "segmentation",
 }  # fmt: skip
 GROUND = {"errors", "results", "resampling", "safeyaml", "numerics", "validation"}
 
