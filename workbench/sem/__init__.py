@@ -1,6 +1,6 @@
 """Structural equation models: CFA/SEM (lavaan conventions), bootstrap, invariance, the experience-economy model.
 
-Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`.
+Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_stats`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ from workbench.sem.model import (
     modification_indices,
     residual_correlations,
 )
+from workbench.sem.ordinal import OrdinalCFAResult, fit_ordinal_cfa
+from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_statistics
+from workbench.sem.regression import FIMLRegression, regression_fiml
 
 __all__ = [
     "DEFAULT_NESTED",
@@ -57,7 +60,10 @@ __all__ = [
     "SECOND_ORDER",
     "SYNONYMS",
     "AbsoluteDifference",
+    "FIMLRegression",
     "InvarianceResult",
+    "OrdinalCFAResult",
+    "OrdinalSampleStats",
     "ResponseSurface",
     "SEMBootstrap",
     "SEMResult",
@@ -70,6 +76,7 @@ __all__ = [
     "composite_reliability",
     "default_structural_paths",
     "fit_cfa",
+    "fit_ordinal_cfa",
     "fit_sem",
     "fornell_larcker",
     "full_model",
@@ -77,9 +84,11 @@ __all__ = [
     "indirect_effects_syntax",
     "measurement_invariance",
     "modification_indices",
+    "ordinal_sample_statistics",
     "parse_paths",
     "realm_importance",
     "realm_table",
+    "regression_fiml",
     "residual_correlations",
     "resolve_constructs",
     "response_surface",

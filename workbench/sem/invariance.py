@@ -16,7 +16,9 @@ plain verdict using the cut-offs of Cheung & Rensvold (2002) and Chen (2007).
 The estimation is done here (Fisher scoring on a global parameter vector
 mapped into each group's matrices), not by semopy, which has no multi-group
 models; the single-group helpers of :mod:`workbench.sem.model` supply the data
-checks, the model syntax and the RMSEA interval.
+checks, the model syntax, the RMSEA interval and, for incomplete data
+(``missing="fiml"``, lavaan ``missing = "ml"``), the casewise likelihood and the
+EM saturated model of each group.
 """
 
 from __future__ import annotations
@@ -32,16 +34,29 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import InputError
+from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
-from workbench.sem.model import _indices, _prepare_data, _trace_products, cfa_syntax
+from workbench.sem.model import (
+    _fiml_chain_information,
+    _fiml_expected_information,
+    _fiml_loglik,
+    _fiml_saturated,
+    _indices,
+    _missing_patterns,
+    _pattern_moments,
+    _PatternMoments,
+    _prepare_data,
+    _trace_products,
+    cfa_syntax,
+)
 
 __all__ = ["InvarianceResult", "measurement_invariance"]
 
 Level = Literal["configural", "metric", "scalar"]
-Missing = Literal["listwise"]
+Missing = Literal["listwise", "fiml"]
 
 _LEVELS: tuple[Level, ...] = ("configural", "metric", "scalar")
-_MISSING = ("listwise",)
+_MISSING = ("listwise", "fiml")
 _TABLE_COLUMNS = [
     "chi2",
     "df",
@@ -112,7 +127,8 @@ class InvarianceResult(Result):
         categories of a categorical column). The first is the reference group
         whose latent means are fixed to 0 in the scalar model.
     n_per_group : dict
-        Complete rows used per group.
+        Rows used per group: complete rows (listwise), or rows with at least one
+        answered item (FIML).
     constructs : dict
         The measurement model, construct -> items.
     syntax : str
@@ -123,6 +139,8 @@ class InvarianceResult(Result):
         Small groups, dropped rows, non-convergence, Heywood cases.
     seconds : float
         Wall time of all fits.
+    missing : str
+        ``"listwise"`` or ``"fiml"``.
     """
 
     table: pd.DataFrame
@@ -138,6 +156,7 @@ class InvarianceResult(Result):
     cutoffs: dict[str, float]
     warning_messages: tuple[str, ...] = ()
     seconds: float = 0.0
+    missing: str = "listwise"
 
     def to_frame(self) -> pd.DataFrame:
         """The comparison table, one row per level (see ``table``)."""
@@ -158,7 +177,7 @@ class InvarianceResult(Result):
         sizes = ", ".join(f"{g} {n}" for g, n in self.n_per_group.items())
         lines = [
             f"Measurement invariance across '{self.group}' ({len(self.group_levels)} groups: "
-            f"{sizes})",
+            f"{sizes})" + ("; FIML (every answered item used)" if self.missing == "fiml" else ""),
             "",
             self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"),
             "",
@@ -448,6 +467,198 @@ def _fit_statistics(spec: _Spec, x: np.ndarray, sample: _Sample) -> dict[str, fl
     return _indices(chi2, df, chi2_b, df_b, n, logl, logl_h1, npar, srmr, n_groups=n_groups)
 
 
+# ----------------------------------------------------------------------------
+# Incomplete data: full-information ML per group (lavaan missing = "ml")
+# ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _GroupFIML:
+    """One group's incomplete data and its saturated (h1) and independence (baseline) fits."""
+
+    patterns: list
+    moments: _PatternMoments
+    n: int
+    mu_h1: np.ndarray  # EM mean
+    sigma_h1: np.ndarray  # EM covariance
+    logl_h1: float
+    logl_baseline: float  # each item's own mean and variance (the likelihood factorizes)
+    h1_converged: bool = True
+
+
+def _group_fiml(values: np.ndarray) -> _GroupFIML:
+    patterns = _missing_patterns(values)
+    mu, sigma, logl_h1, _, h1_converged = _fiml_saturated(patterns, values)
+    logl_b = 0.0
+    for j in range(values.shape[1]):
+        col = values[:, j][~np.isnan(values[:, j])]
+        logl_b -= 0.5 * col.size * (math.log(2 * math.pi) + math.log(col.var()) + 1)
+    return _GroupFIML(
+        patterns,
+        _pattern_moments(patterns, values.shape[1]),
+        values.shape[0],
+        mu,
+        sigma,
+        logl_h1,
+        logl_b,
+        h1_converged,
+    )
+
+
+def _fiml_gradient(
+    spec: _Spec, x: np.ndarray, groups: Sequence[_GroupFIML]
+) -> tuple[float, np.ndarray]:
+    """The multi-group casewise loglikelihood and its gradient in the global parameters."""
+    total = 0.0
+    grad = np.zeros(spec.npar)
+    for g, data in enumerate(groups):
+        sigma, mu = _implied(spec, x, g)
+        ll, g_sigma, g_mu = _fiml_loglik(sigma, mu, data.moments, grad=True)
+        if not np.isfinite(ll):
+            return -np.inf, grad
+        idx, ds, dm = _derivatives(spec, x, g)
+        np.add.at(grad, idx, np.einsum("ij,kij->k", g_sigma, ds) + dm @ g_mu)
+        total += ll
+    return total, grad
+
+
+def _fiml_information(spec: _Spec, x: np.ndarray, groups: Sequence[_GroupFIML]) -> np.ndarray:
+    """Expected information of the incomplete data (lavaan's h1.information = "structured")."""
+    info = np.zeros((spec.npar, spec.npar))
+    for g, data in enumerate(groups):
+        sigma, _ = _implied(spec, x, g)
+        idx, ds, dm = _derivatives(spec, x, g)
+        info[np.ix_(idx, idx)] += _fiml_expected_information(data.patterns, sigma, ds, dm)
+    return info
+
+
+def _second_derivative_term(
+    spec: _Spec, x: np.ndarray, g: int, g_sigma: np.ndarray, g_mu: np.ndarray
+) -> np.ndarray:
+    """:math:`\\sum_s (\\partial l/\\partial s)\\,\\partial^2 s/\\partial x\\partial x'` over
+    the group's implied moments s, for its slots (the part of the Hessian that the
+    Gauss-Newton term :math:`\\Delta' H_{sat} \\Delta` misses).
+
+    With :math:`G` the loglikelihood's derivative wrt :math:`\\Sigma` and :math:`g_\\mu` wrt
+    :math:`\\mu`, for :math:`\\Sigma = \\Lambda\\Psi\\Lambda' + \\Theta`, :math:`\\mu = \\nu +
+    \\Lambda\\alpha`: (:math:`\\lambda_{ij}, \\lambda_{kl}`): :math:`2G_{ik}\\Psi_{jl}`;
+    (:math:`\\lambda_{ij}, \\psi_{kl}`): :math:`2(G\\Lambda S_{kl})_{ij}` with :math:`S_{kl}`
+    the symmetric unit matrix; (:math:`\\lambda_{ij}, \\alpha_a`): :math:`g_{\\mu,i}` if
+    :math:`a = j`; every other pair is linear.
+    """
+    lam, _, psi, _, _ = _matrices(spec, x, g)
+    slots = spec.slots[g]
+    out = np.zeros((len(slots), len(slots)))
+    gl = g_sigma @ lam
+    loads = [(r, i, j) for r, (kind, i, j, _) in enumerate(slots) if kind == "lam"]
+    covs = [(r, i, j) for r, (kind, i, j, _) in enumerate(slots) if kind == "psi"]
+    means = [(r, i) for r, (kind, i, _, _) in enumerate(slots) if kind == "alpha"]
+    for r1, i, j in loads:
+        for r2, k, c in loads:  # loading of item k on factor c
+            out[r1, r2] = 2.0 * g_sigma[i, k] * psi[j, c]
+        for r2, a, b in covs:  # (co)variance of factors a and b
+            if a == b:
+                value = 2.0 * gl[i, a] * (a == j)
+            else:
+                value = 2.0 * (gl[i, a] * (b == j) + gl[i, b] * (a == j))
+            out[r1, r2] = out[r2, r1] = value
+        for r2, a in means:
+            if a == j:
+                out[r1, r2] = out[r2, r1] = g_mu[i]
+    return out
+
+
+def _fiml_observed_information(
+    spec: _Spec, x: np.ndarray, groups: Sequence[_GroupFIML]
+) -> np.ndarray:
+    """Minus the Hessian of the multi-group FIML loglikelihood (analytic).
+
+    Per group, the saturated model's observed information carried to the parameters,
+    :math:`\\Delta'(-H_{sat})\\Delta`, minus the second-derivative term
+    (:func:`_second_derivative_term`); lavaan's ``information = "observed"``.
+    """
+    info = np.zeros((spec.npar, spec.npar))
+    for g, data in enumerate(groups):
+        sigma, mu = _implied(spec, x, g)
+        _, g_sigma, g_mu = _fiml_loglik(sigma, mu, data.moments, grad=True)
+        idx, ds, dm = _derivatives(spec, x, g)
+        block = _fiml_chain_information(data.patterns, mu, sigma, ds, dm, observed=True)
+        block -= _second_derivative_term(spec, x, g, g_sigma, g_mu)
+        info[np.ix_(idx, idx)] += block
+    return (info + info.T) / 2
+
+
+def _estimate_fiml(
+    spec: _Spec, x: np.ndarray, groups: Sequence[_GroupFIML], max_iter: int = 100
+) -> tuple[np.ndarray, bool]:
+    """Maximize the multi-group FIML loglikelihood from a start near the optimum.
+
+    Newton steps with the analytic observed information; Fisher scoring (the expected
+    information of the incomplete data) where the Hessian is not negative definite, with
+    step halving. Converged when the largest gradient element per row is below 1e-10.
+    """
+    n = sum(d.n for d in groups)
+    ll, grad = _fiml_gradient(spec, x, groups)
+    converged = False
+    for _ in range(max_iter):
+        if np.max(np.abs(grad)) / n < 1e-10:
+            converged = True
+            break
+        step = None
+        for info_of in (_fiml_observed_information, _fiml_information):
+            try:
+                cand = np.linalg.solve(info_of(spec, x, groups), grad)
+            except np.linalg.LinAlgError:
+                continue
+            if cand @ grad > 0:
+                step = cand
+                break
+        if step is None:
+            break
+        t = 1.0
+        while t > 1e-10:
+            ll_new, grad_new = _fiml_gradient(spec, x + t * step, groups)
+            if ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        else:
+            break
+        x, ll, grad = x + t * step, ll_new, grad_new
+    if not converged:
+        converged = bool(np.max(np.abs(grad)) / n < 1e-7)
+    return x, converged
+
+
+def _fit_statistics_fiml(
+    spec: _Spec, x: np.ndarray, groups: Sequence[_GroupFIML]
+) -> dict[str, float]:
+    """lavaan's fit measures of a multi-group FIML fit.
+
+    chi2 = 2 (logL_h1 - logL) against the groups' EM saturated models; the baseline has a
+    free mean and variance for every item in every group (lavaan's independence model for
+    missing = "ml"); SRMR compares the EM moments with the model's, mean residuals included,
+    weighted by n_g / N as for complete data.
+    """
+    p, n_groups = spec.p, spec.n_groups
+    n = sum(d.n for d in groups)
+    logl = logl_h1 = logl_b = srmr = 0.0
+    low = np.tril_indices(p)
+    for g, data in enumerate(groups):
+        sigma, mu = _implied(spec, x, g)
+        logl += _fiml_loglik(sigma, mu, data.moments)[0]
+        logl_h1 += data.logl_h1
+        logl_b += data.logl_baseline
+        sd = 1.0 / np.sqrt(np.diag(data.sigma_h1))
+        resid = (data.sigma_h1 - sigma) * np.outer(sd, sd)
+        total = float(np.sum(resid[low] ** 2)) + float(np.sum(((data.mu_h1 - mu) * sd) ** 2))
+        srmr += data.n / n * math.sqrt(total / (p * (p + 1) / 2 + p))
+    chi2 = max(2 * (logl_h1 - logl), 0.0)
+    chi2_b = 2 * (logl_h1 - logl_b)
+    df = n_groups * (p * (p + 1) // 2 + p) - spec.npar
+    df_b = n_groups * p * (p - 1) // 2
+    return _indices(chi2, df, chi2_b, df_b, n, logl, logl_h1, spec.npar, srmr, n_groups=n_groups)
+
+
 def _estimates_table(
     spec: _Spec,
     x: np.ndarray,
@@ -575,6 +786,29 @@ def _configural_verdict(fit: Mapping[str, float]) -> tuple[str, bool]:
     )
 
 
+def _check_coverage(values: np.ndarray, items: list[str], name: str, group: str) -> None:
+    """FIML needs every item answered, and every pair answered together, in every group."""
+    seen = ~np.isnan(values)
+    together = seen.T.astype(float) @ seen.astype(float)
+    empty = np.flatnonzero(np.diag(together) == 0)
+    never = np.argwhere(together == 0) if not empty.size else np.array([[empty[0]] * 2])
+    if never.size:
+        i, j = sorted(never[0])
+        what = (
+            f"Item '{items[i]}' has no answers"
+            if i == j
+            else f"Items '{items[i]}' and '{items[j]}' are never answered together"
+        )
+        raise InputError(
+            f"{what} in group '{name}' of '{group}', so the group's covariances cannot be "
+            "estimated.",
+            column=items[j],
+            value=name,
+            hint="Drop the item from the model, merge the group with another one, or check "
+            "the item's missing codes.",
+        )
+
+
 # ----------------------------------------------------------------------------
 # Public function
 # ----------------------------------------------------------------------------
@@ -606,8 +840,11 @@ def measurement_invariance(
     levels : sequence of {"configural", "metric", "scalar"}
         Which models to fit (always including ``"configural"``); they are
         fitted in this order and each is compared with the one before it.
-    missing : {"listwise"}
-        Rows with a missing item are dropped (lavaan's default).
+    missing : {"listwise", "fiml"}
+        ``"listwise"``: rows with a missing item are dropped (lavaan's default).
+        ``"fiml"``: full-information ML, every row with at least one answered
+        item is used (lavaan ``missing = "ml"``); rows missing every item are
+        dropped and counted in the warnings.
     delta_cfi, delta_rmsea : float
         Cut-offs of the verdicts: a step fails when the change in CFI is at
         most ``delta_cfi`` and the change in RMSEA at least ``delta_rmsea``.
@@ -623,8 +860,10 @@ def measurement_invariance(
         For unknown ``levels`` or ``missing``.
     InputError
         If the group column is missing, has a single level, or a level with
-        fewer than (items + 5) complete rows; if an item is missing, not
-        numeric, or constant within a group.
+        fewer than (items + 5) complete rows (FIML: rows with an answer); if an
+        item is missing, not numeric, or constant within a group; with FIML,
+        if an item has no answers in a group or two items are never answered
+        together there.
 
     Notes
     -----
@@ -656,6 +895,25 @@ def measurement_invariance(
     multi-group loglikelihood. The chi-square difference test is
     :math:`\\Delta\\chi^2` on :math:`\\Delta df` degrees of freedom.
 
+    With ``missing="fiml"`` (lavaan ``cfa(..., group = g, missing = "ml")``)
+    the multi-group casewise loglikelihood
+    :math:`\\sum_g\\sum_{i \\in g}\\log\\phi(y_{i,o};\\mu_{g,o},\\Sigma_{g,oo})`
+    over each row's answered items :math:`o` is maximized by Newton steps with
+    the analytic Hessian (Fisher scoring with the expected information of the
+    incomplete data where the Hessian is not definite), from the ML fit to
+    each group's EM means and covariances. Standard errors come from the
+    observed information (the analytic Hessian), lavaan 0.6's default for
+    ``missing = "ml"``.
+    :math:`\\chi^2 = 2(\\log L_1 - \\log L)` against the groups' saturated
+    models fitted by EM; the baseline model has a free mean and variance for
+    every item in every group (lavaan's independence model for
+    ``missing = "ml"``), so :math:`\\chi^2_B = 2(\\log L_1 - \\log L_B)` with
+    :math:`\\log L_B` the items' separate normal loglikelihoods, :math:`df_B =
+    G\\,p(p-1)/2`; CFI, TLI, RMSEA (with :math:`N` the rows used) and the
+    chi-square difference tests (:math:`\\Delta\\chi^2 = 2\\Delta\\log L`, as
+    lavaan's ``lavTestLRT()`` of ``missing = "ml"`` fits) then follow as above;
+    SRMR compares each group's EM moments with the model's.
+
     Verdicts: a step fails when :math:`\\Delta CFI \\le -0.010` together
     with :math:`\\Delta RMSEA \\ge 0.015` (Chen, 2007; Cheung & Rensvold,
     2002); it is called doubtful, and not counted as holding, when only one
@@ -675,8 +933,12 @@ def measurement_invariance(
 
     Rosseel, Y. (2012). lavaan: An R package for structural equation modeling.
     Journal of Statistical Software, 48(2). R: ``lavaan::cfa(model, data,
-    group = "g", group.equal = c("loadings", "intercepts"))`` and
+    group = "g", group.equal = c("loadings", "intercepts"))`` (with
+    ``missing = "ml"`` for FIML), ``lavTestLRT()``, and
     ``semTools::measurementInvariance`` (deprecated).
+
+    Enders, C. K. (2010). Applied missing data analysis. Guilford (ch. 4-5:
+    FIML).
 
     Examples
     --------
@@ -739,7 +1001,11 @@ def measurement_invariance(
         )
     if no_group.any():
         notes.append(f"{int(no_group.sum())} row(s) with a missing '{group}' were dropped.")
-    frame, prep_notes = _prepare_data(data.loc[~no_group], items, 0, min_rows=1)
+    fiml = missing == "fiml"
+    if fiml:
+        frame, prep_notes = _prepare_data(data.loc[~no_group], items, 0, min_rows=1, listwise=False)
+    else:
+        frame, prep_notes = _prepare_data(data.loc[~no_group], items, 0, min_rows=1)
     notes += prep_notes
     labels = labels.loc[frame.index]
     if isinstance(labels.dtype, pd.CategoricalDtype):
@@ -756,37 +1022,53 @@ def measurement_invariance(
             "the missing codes of the items.",
         )
     means, covs, ns = [], [], []
+    groups_fiml: list[_GroupFIML] = []
+    rows_word = "rows with an answer" if fiml else "complete rows"
     for value, name in zip(order, group_levels, strict=True):
         sub = frame.loc[labels == value]
         if len(sub) < p + 5:
             raise InputError(
-                f"Group '{name}' of '{group}' has only {len(sub)} complete rows; a multi-group "
+                f"Group '{name}' of '{group}' has only {len(sub)} {rows_word}; a multi-group "
                 f"CFA of {p} items needs at least {p + 5} in every group.",
                 column=str(group),
                 value=name,
                 hint="Merge small groups (e.g. recode rare levels into 'other'), drop the group, "
                 "or use fewer items.",
             )
+        if fiml:
+            _check_coverage(sub.to_numpy(dtype=float), items, name, str(group))
         for item in items:
             if sub[item].nunique() <= 1:
                 raise InputError(
                     f"Item '{item}' is constant within group '{name}' of '{group}', so its "
                     "variance cannot be modelled in that group.",
                     column=item,
-                    value=sub[item].iloc[0],
+                    value=sub[item].dropna().iloc[0],
                     hint="Drop the item from the model, merge the group with another one, or "
                     "check the item's recoding.",
                 )
         values = sub.to_numpy(dtype=float)
-        means.append(values.mean(axis=0))
-        covs.append(np.cov(values, rowvar=False, bias=True))
+        if fiml:
+            with single_threaded_blas():
+                group_data = _group_fiml(values)
+            groups_fiml.append(group_data)
+            if not group_data.h1_converged:
+                notes.append(
+                    f"The EM estimates of group '{name}''s means and covariances (the saturated "
+                    "model) did not converge: chi-square, CFI, TLI and RMSEA are not reliable."
+                )
+            means.append(group_data.mu_h1)  # the EM moments give the starting values
+            covs.append(group_data.sigma_h1)
+        else:
+            means.append(values.mean(axis=0))
+            covs.append(np.cov(values, rowvar=False, bias=True))
         ns.append(len(sub))
     sample = _Sample(means, covs, np.array(ns, dtype=float))
     n_per_group = dict(zip(group_levels, (int(v) for v in ns), strict=True))
     small = [f"'{g}' ({n})" for g, n in n_per_group.items() if n < _MIN_GROUP_ROWS]
     if small:
         notes.append(
-            f"Small group(s): {', '.join(small)} complete rows (fewer than {_MIN_GROUP_ROWS}); "
+            f"Small group(s): {', '.join(small)} {rows_word} (fewer than {_MIN_GROUP_ROWS}); "
             "estimates are unstable and the chi-square test may be inflated."
         )
 
@@ -802,16 +1084,37 @@ def measurement_invariance(
                 key = (kind, i, j, g)
                 if key in previous_x and not spec.shared[k]:
                     x0[k] = previous_x[key]
-        x, converged = _estimate(spec, x0, sample)
-        if not converged:
-            x, converged = _estimate(spec, _start_values(spec, items, cons, sample), sample)
-        _, info = _gradient_information(spec, x, sample)
+        if fiml:
+            # from the ML fit to the groups' EM moments to the FIML optimum; observed
+            # information (lavaan's default for missing = "ml") for the standard errors
+            with single_threaded_blas():  # small matrices: BLAS threads only add contention
+                x, _ = _estimate(spec, x0, sample)
+                x, converged = _estimate_fiml(spec, x, groups_fiml)
+                if not converged:
+                    x, _ = _estimate(spec, _start_values(spec, items, cons, sample), sample)
+                    x, converged = _estimate_fiml(spec, x, groups_fiml)
+                total_info = _fiml_observed_information(spec, x, groups_fiml)
+        else:
+            x, converged = _estimate(spec, x0, sample)
+            if not converged:
+                x, converged = _estimate(spec, _start_values(spec, items, cons, sample), sample)
+            _, info = _gradient_information(spec, x, sample)
+            total_info = sample.n * info
         try:
-            vcov = np.linalg.inv(sample.n * info)
+            vcov = np.linalg.inv(total_info)
         except np.linalg.LinAlgError:
             vcov = np.full((spec.npar, spec.npar), np.nan)
             notes.append(f"The {level} model's information matrix is singular: no standard errors.")
-        fit = _fit_statistics(spec, x, sample)
+        if fiml and np.any(np.diag(vcov) <= 0):
+            vcov = np.full((spec.npar, spec.npar), np.nan)
+            notes.append(
+                f"The {level} model's observed information is not positive definite (the fit "
+                "is not at a maximum, or the model is not identified): no standard errors."
+            )
+        if fiml:
+            fit = _fit_statistics_fiml(spec, x, groups_fiml)
+        else:
+            fit = _fit_statistics(spec, x, sample)
         fit["converged"] = converged
         fits[level] = fit
         if not converged:
@@ -894,4 +1197,5 @@ def measurement_invariance(
         cutoffs={"delta_cfi": float(delta_cfi), "delta_rmsea": float(delta_rmsea)},
         warning_messages=tuple(notes),
         seconds=time.perf_counter() - start,
+        missing=missing,
     )

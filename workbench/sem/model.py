@@ -8,7 +8,8 @@ from the expected information, standardized (``std.all``) estimates with
 delta-method standard errors, modification indices, and the semTools measures of
 reliability and validity (composite reliability, AVE, HTMT, Fornell-Larcker).
 Incomplete data: listwise deletion, or FIML (lavaan ``missing = "ml"``) computed
-here (casewise likelihood, EM saturated model, observed-information SEs).
+here (casewise likelihood, EM saturated model, observed-information SEs, modification
+indices from the expected information of the incomplete data).
 
 The public functions are :func:`fit_sem`, :func:`fit_cfa`, :func:`cfa_syntax`,
 :func:`htmt`, :func:`composite_reliability`, :func:`ave`, :func:`fornell_larcker`,
@@ -792,9 +793,12 @@ def _pattern_moments(patterns: list, p: int) -> _PatternMoments:
 
 
 def _em_saturated(
-    patterns: list, x: np.ndarray, max_iter: int = 5000
+    patterns: list, x: np.ndarray, max_iter: int = 5000, tol: float = 1e-11
 ) -> tuple[np.ndarray, np.ndarray]:
-    """ML mean vector and covariance matrix of incomplete normal data by EM (lavaan's h1)."""
+    """ML mean vector and covariance matrix of incomplete normal data by EM (lavaan's h1).
+
+    Stops when no mean or covariance changes by more than ``tol`` in an iteration.
+    """
     n, p = x.shape
     mu = np.nanmean(x, axis=0)
     sigma = np.diag(np.nanvar(x, axis=0))
@@ -816,11 +820,208 @@ def _em_saturated(
             t2 += full.T @ full
         mu_new = t1 / n
         sigma_new = t2 / n - np.outer(mu_new, mu_new)
-        done = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma))) < 1e-11
+        done = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma))) < tol
         mu, sigma = mu_new, sigma_new
         if done:
             break
     return mu, sigma
+
+
+def _vech_pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each non-duplicated element of a p x p symmetric matrix.
+
+    The order of the saturated model's covariance parameters, ``np.tril_indices(p)``:
+    (0,0), (1,0), (1,1), (2,0), ...
+    """
+    rows, cols = np.tril_indices(p)
+    return rows, cols
+
+
+def _duplication(p: int) -> np.ndarray:
+    """Duplication matrix D (p*p x p(p+1)/2): vec(S) = D vech(S) in :func:`_vech_pairs` order."""
+    rows, cols = _vech_pairs(p)
+    d = np.zeros((p * p, rows.size))
+    k = np.arange(rows.size)
+    d[rows * p + cols, k] = 1.0
+    d[cols * p + rows, k] = 1.0
+    return d
+
+
+def _vech_gradient(g_sigma: np.ndarray) -> np.ndarray:
+    """Gradient wrt vech(Sigma) from the matrix derivative of :func:`_fiml_loglik`."""
+    rows, cols = _vech_pairs(g_sigma.shape[0])
+    return np.where(rows == cols, g_sigma[rows, cols], g_sigma[rows, cols] + g_sigma[cols, rows])
+
+
+def _pattern_kronecker(
+    patterns: list, mu: np.ndarray, sigma: np.ndarray, *, observed: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The casewise loglikelihood's information in (mu, vec Sigma), summed over rows.
+
+    Returns (mu block, mu x vec Sigma block, vec Sigma x vec Sigma block), the last two over
+    all p*p entries of Sigma (row-major): :func:`_saturated_information` collapses them to
+    vech, :func:`_fiml_expected_information` carries them to a model's parameters.
+
+    With a pattern's observed variables o, its inverse :math:`K` of :math:`\\Sigma_{oo}` and
+    the centred sums :math:`s = \\sum_i (x_i - \\mu)_o`, :math:`C = \\sum_i (x_i -
+    \\mu)_o(x_i - \\mu)_o'` over its :math:`n` rows (all embedded in p x p), minus the
+    Hessian is :math:`nK` (means), :math:`K E K s` (means and a symmetric perturbation
+    :math:`E` of Sigma) and :math:`\\operatorname{tr}(E_1(KCK - \\tfrac n2 K)E_2K)`
+    (Sigma), i.e. :math:`K \\otimes (KCK - \\tfrac n2 K)`. ``observed=False`` gives the
+    expected information given the missingness patterns (lavaan's ``h1.information =
+    "structured"``, ``lav_mvnorm_missing_information_expected``): :math:`C = n\\Sigma_{oo}`,
+    :math:`s = 0`, so the Sigma block is :math:`\\tfrac n2 K \\otimes K`. The patterns'
+    Kronecker products are summed as one matrix product.
+    """
+    p = sigma.shape[0]
+    n_pat = len(patterns)
+    k_stack = np.zeros((n_pat, p, p))
+    b_stack = np.zeros((n_pat, p, p))
+    u_stack = np.zeros((n_pat, p))
+    counts = np.zeros(n_pat)
+    for j, (obs, values) in enumerate(patterns):
+        n_j = values.shape[0]
+        k_oo = np.linalg.inv(sigma[np.ix_(obs, obs)])
+        k_oo = (k_oo + k_oo.T) / 2
+        counts[j] = n_j
+        k_stack[j][np.ix_(obs, obs)] = k_oo
+        if observed:
+            kd = (values - mu[obs]) @ k_oo
+            b_stack[j][np.ix_(obs, obs)] = kd.T @ kd - n_j / 2 * k_oo
+            u_stack[j, obs] = kd.sum(axis=0)
+        else:
+            b_stack[j][np.ix_(obs, obs)] = n_j / 2 * k_oo
+    # sum_j B_j[x, k] K_j[l, i] arranged as T[(i, x), (k, l)], so that
+    # vec(E_1)' T vec(E_2) = sum_j tr(E_1 B_j E_2 K_j)
+    t = (b_stack.reshape(n_pat, -1).T @ k_stack.reshape(n_pat, -1)).reshape(p, p, p, p)
+    i_ss = t.transpose(3, 0, 1, 2).reshape(p * p, p * p)
+    i_mm = np.tensordot(counts, k_stack, axes=1)
+    # (m, (a, b)): sum_j K_j[m, a] u_j[b], so that i_ms @ vec(E) = sum_j K_j E K_j s_j
+    i_ms = np.einsum("jma,jb->mab", k_stack, u_stack).reshape(p, p * p)
+    return i_mm, i_ms, i_ss
+
+
+def _saturated_information(
+    patterns: list, mu: np.ndarray, sigma: np.ndarray, *, observed: bool
+) -> np.ndarray:
+    """Information of the casewise normal loglikelihood in (mu, vech Sigma), summed over rows.
+
+    ``observed=True``: minus the Hessian at (mu, Sigma) (lavaan's ``information = "observed"``,
+    ``observed.information = "hessian"``, of the saturated model); ``observed=False``: the
+    expected information given the missingness patterns (see :func:`_pattern_kronecker`).
+    """
+    i_mm, i_ms, i_ss = _pattern_kronecker(patterns, mu, sigma, observed=observed)
+    dup = _duplication(sigma.shape[0])
+    i_ms = i_ms @ dup
+    info = np.block([[i_mm, i_ms], [i_ms.T, dup.T @ i_ss @ dup]])
+    return (info + info.T) / 2
+
+
+def _fiml_expected_information(
+    patterns: list, sigma: np.ndarray, d_sigma: np.ndarray, d_mu: np.ndarray
+) -> np.ndarray:
+    """Expected information of a model's parameters under FIML, summed over rows.
+
+    ``d_sigma`` (K, p, p) and ``d_mu`` (K, p) are the derivatives of the model-implied
+    covariance matrix and mean vector; the information is
+    :math:`\\sum_j n_j[\\partial\\mu_o' K_j \\partial\\mu_o + \\tfrac12
+    \\operatorname{tr}(K_j\\partial\\Sigma_{oo} K_j \\partial\\Sigma_{oo})]` over the
+    missingness patterns j, lavaan's expected information for ``missing = "ml"`` with
+    ``h1.information = "structured"``.
+    """
+    p = sigma.shape[0]
+    return _fiml_chain_information(patterns, np.zeros(p), sigma, d_sigma, d_mu, observed=False)
+
+
+def _fiml_chain_information(
+    patterns: list,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    d_sigma: np.ndarray,
+    d_mu: np.ndarray,
+    *,
+    observed: bool,
+) -> np.ndarray:
+    """:math:`\\Delta' I \\Delta`: the saturated information carried to a model's parameters.
+
+    ``observed=True`` gives the Gauss-Newton part of the observed information; the model's
+    second derivatives times the saturated gradient must be added for the full Hessian.
+    """
+    i_mm, i_ms, i_ss = _pattern_kronecker(patterns, mu, sigma, observed=observed)
+    dv = d_sigma.reshape(d_sigma.shape[0], -1)
+    cross = d_mu @ i_ms @ dv.T
+    info = d_mu @ i_mm @ d_mu.T + dv @ i_ss @ dv.T + cross + cross.T
+    return (info + info.T) / 2
+
+
+def _fiml_saturated(
+    patterns: list, x: np.ndarray, *, max_iter: int = 100
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, bool]:
+    """ML mean and covariance of incomplete normal data (the saturated model), to full precision.
+
+    On the data centred and scaled by each variable's observed mean and standard deviation
+    (so that the tolerances do not depend on the units): EM (:func:`_em_saturated`) to a
+    change of 1e-5, then Newton steps with the analytic Hessian
+    (:func:`_saturated_information`) until the largest gradient element of the
+    loglikelihood per row is below 1e-11. Returns (mu, Sigma, loglikelihood, observed
+    information in (mu, vech Sigma), converged), on the original scale.
+    """
+    n, p = x.shape
+    centre = np.nanmean(x, axis=0)
+    scale = np.nanstd(x, axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    z = (x - centre) / scale
+    z_patterns = [(obs, (values - centre[obs]) / scale[obs]) for obs, values in patterns]
+    moments = _pattern_moments(z_patterns, p)
+    rows, cols = _vech_pairs(p)
+    mu, sigma = _em_saturated(z_patterns, z, max_iter=2000, tol=1e-5)
+
+    def unpack(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = np.zeros((p, p))
+        s[rows, cols] = eta[p:]
+        s[cols, rows] = eta[p:]
+        return eta[:p], s
+
+    def evaluate(eta: np.ndarray) -> tuple[float, np.ndarray]:
+        m, s = unpack(eta)
+        ll, g_sigma, g_mu = _fiml_loglik(s, m, moments, grad=True)
+        return ll, np.concatenate([g_mu, _vech_gradient(g_sigma)])
+
+    eta = np.concatenate([mu, sigma[rows, cols]])
+    ll, g = evaluate(eta)
+    converged = False
+    for _ in range(max_iter):
+        if np.max(np.abs(g)) / n < 1e-11:
+            converged = True
+            break
+        m, s = unpack(eta)
+        step = None
+        for observed in (True, False):  # Newton; Fisher scoring if the Hessian is not definite
+            info = _saturated_information(z_patterns, m, s, observed=observed)
+            try:
+                cand = np.linalg.solve(info, g)
+            except np.linalg.LinAlgError:
+                continue
+            if cand @ g > 0:
+                step = cand
+                break
+        if step is None:
+            break
+        t = 1.0
+        while t > 1e-10:
+            ll_new, g_new = evaluate(eta + t * step)
+            if ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        else:
+            break
+        eta, ll, g = eta + t * step, ll_new, g_new
+    mu_z, sigma_z = unpack(eta)
+    mu = centre + scale * mu_z
+    sigma = sigma_z * np.outer(scale, scale)
+    loglik = _fiml_loglik(sigma, mu, _pattern_moments(patterns, p))[0]
+    info = _saturated_information(patterns, mu, sigma, observed=True)
+    return mu, sigma, loglik, info, converged
 
 
 def _fiml_fit(sem: Any, x0: np.ndarray, patterns: list) -> tuple[np.ndarray, bool, np.ndarray]:
@@ -1027,8 +1228,11 @@ def fit_sem(
     residuals (divisor :math:`p(p+1)/2 + p`), ``npar`` counts the intercepts,
     standard errors come from the observed information (numerical Hessian),
     ``sample_cov`` is the EM covariance (used by CR and AVE, as semTools),
-    and intercepts appear as ``~1`` rows. Modification indices are not
-    available for FIML; FIML with observed exogenous predictors is refused.
+    and intercepts appear as ``~1`` rows. Modification indices use the
+    expected information of the incomplete data (see
+    :func:`modification_indices`). FIML with observed exogenous predictors
+    is refused (a regression of observed variables by FIML is
+    :func:`workbench.sem.regression_fiml`).
 
     Observed exogenous predictors (``y ~ x`` with ``x`` observed and not
     predicted) are treated as lavaan's ``fixed.x = TRUE``: their variances and
@@ -1147,7 +1351,8 @@ def fit_sem(
             raise InputError(
                 f"FIML with observed exogenous predictors ({', '.join(fixed_x)}) is not supported.",
                 hint="Use missing='listwise', or measure the predictor as a (single-indicator) "
-                "latent variable.",
+                "latent variable; for a regression of observed variables by FIML use "
+                "workbench.sem.regression_fiml.",
             )
         fit = _fit_indices_fiml(patterns, frame.to_numpy(), S, mu_h1, sigma, theta[q:], q)
         # Standard errors from the observed information (lavaan's default for FIML).
@@ -1903,10 +2108,24 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     :math:`EPC = -g_2 / (I_{22} - I_{21}I_{11}^{-1}I_{12})`, as lavaan's
     ``modindices()``.
 
+    For a FIML fit (``missing="fiml"``, lavaan ``missing = "ml"``) the free
+    parameters include the intercepts, :math:`g_2` is the gradient of minus
+    the casewise loglikelihood per row and :math:`I` is the expected
+    information of the incomplete data: each row contributes the complete-data
+    information of the variables it observed, at the model-implied moments,
+    :math:`\\frac1N\\sum_i[\\partial\\mu_{o}'\\Sigma_{oo}^{-1}\\partial\\mu_{o} +
+    \\tfrac12\\operatorname{tr}(\\Sigma_{oo}^{-1}\\partial\\Sigma_{oo}
+    \\Sigma_{oo}^{-1}\\partial\\Sigma_{oo})]`. That is what lavaan 0.6 uses:
+    ``modindices()`` has its own ``information = "expected"`` default (not the
+    fit's observed information of the standard errors), and for
+    ``missing = "ml"`` the expected information is the ``h1.information =
+    "structured"`` one (``lav_mvnorm_missing_information_expected``).
+
     References
     ----------
     Sörbom, D. (1989). Model modification. Psychometrika, 54(3), 371-384.
-    R: ``lavaan::modindices(fit, sort. = TRUE)``.
+    R: ``lavaan::modindices(fit, sort. = TRUE)``, also for
+    ``cfa(model, data, missing = "ml")`` fits (lavaan 0.6-14).
 
     Examples
     --------
@@ -1920,14 +2139,10 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     ([['visual', '=~', 'x9'], ['x7', '~~', 'x8']], [36.41, 34.15])
     """
     internals: _Internals = result._internals
-    if internals.n_struct != internals.theta.size:
-        raise InputError(
-            "Modification indices are implemented for complete-data ML (missing='listwise') only.",
-            hint="Refit with missing='listwise' for modification indices, or use "
-            "residual_correlations() as the hint for local misfit.",
-        )
+    fiml = result.missing == "fiml"
+    q_struct = internals.n_struct
     model = internals.model
-    model.update_matrices(internals.theta)
+    model.update_matrices(internals.theta[:q_struct])
     mats = model.matrices
     inner = list(model.vars["inner"])
     observed = list(model.vars["observed"])
@@ -1971,13 +2186,29 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     S = result.sample_cov.to_numpy()
     d_free = _sigma_derivatives(model, model.mx_diffs)
     d_cand = _sigma_derivatives(model, diffs)
-    info = _unit_information(sigma, np.concatenate([d_free, d_cand]))
+    if fiml:
+        # the intercepts are free parameters too; expected information of the incomplete data
+        p = sigma.shape[0]
+        d_free = np.concatenate([d_free, np.zeros((p, p, p))])
+        d_mu = np.zeros((d_free.shape[0] + d_cand.shape[0], p))
+        d_mu[q_struct : q_struct + p] = np.eye(p)
+        patterns = _missing_patterns(result.data.to_numpy(dtype=float))
+        info = (
+            _fiml_expected_information(patterns, sigma, np.concatenate([d_free, d_cand]), d_mu)
+            / result.n
+        )
+        mu = internals.theta[q_struct:]
+        _, g_sigma, _ = _fiml_loglik(sigma, mu, _pattern_moments(patterns, p), grad=True)
+        # gradient of the discrepancy (minus the loglikelihood per row), as below
+        g = -np.einsum("ij,kij->k", g_sigma, d_cand) / result.n
+    else:
+        info = _unit_information(sigma, np.concatenate([d_free, d_cand]))
+        w = np.linalg.inv(sigma)
+        resid = w - w @ S @ w
+        g = 0.5 * np.einsum("ij,kji->k", resid, d_cand)
     q = d_free.shape[0]
     i11, i12, i22 = info[:q, :q], info[:q, q:], info[q:, q:]
     v = np.diag(i22) - np.einsum("ij,ij->j", i12, np.linalg.solve(i11, i12))
-    w = np.linalg.inv(sigma)
-    resid = w - w @ S @ w
-    g = 0.5 * np.einsum("ij,kji->k", resid, d_cand)
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(v > 1e-8, result.n * g**2 / v, np.nan)
         epc = np.where(v > 1e-8, -g / v, np.nan)
