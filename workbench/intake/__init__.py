@@ -25,7 +25,10 @@ from workbench.intake.data import (
     require_respondents,
 )
 from workbench.intake.imputation import (
+    IMPUTATION_METHODS,
+    ImputationSummary,
     PooledEstimates,
+    impute_chained,
     impute_pmm,
     pool_estimates,
     pool_fits,
@@ -45,10 +48,12 @@ from workbench.intake.screening import (
 )
 
 __all__ = [
+    "IMPUTATION_METHODS",
     "Codebook",
     "Construct",
     "EMConvergenceWarning",
     "EMMoments",
+    "ImputationSummary",
     "LittleMCARTest",
     "MissingDiagnosis",
     "PooledEstimates",
@@ -62,6 +67,7 @@ __all__ = [
     "estimate_em_moments",
     "file_sha256",
     "ids_as_text",
+    "impute_chained",
     "impute_pmm",
     "little_mcar_test",
     "load_codebook",
