@@ -424,7 +424,42 @@ def main(argv: list[str] | None = None) -> int:
         from pls import pls_cases  # PLS-SEM (bench/pls.py)
 
         rows.extend(pls_cases(args.repeat, measure, on_row=lambda r: print(_line(r), flush=True)))
+        from ordinal import ordinal_cases  # WLSMV ordinal CFA (bench/ordinal.py)
+
+        rows.extend(
+            ordinal_cases(
+                args.repeat,
+                measure,
+                r_time,
+                Path(tmp),
+                on_row=lambda r: print(_line(r), flush=True),
+            )
+        )
+        from segmentation import segmentation_cases  # LPA + k-means (bench/segmentation.py)
+
+        rows.extend(
+            segmentation_cases(
+                args.repeat,
+                measure,
+                r_time=r_time,
+                quick=args.quick,
+                on_row=lambda r: print(_line(r), flush=True),
+            )
+        )
+        from imputation import imputation_cases  # chained equations (bench/imputation.py)
+
+        rows.extend(
+            imputation_cases(args.repeat, measure, on_row=lambda r: print(_line(r), flush=True))
+        )
+        from missing import missing_cases  # multiple imputation (bench/missing.py)
+
+        rows.extend(
+            missing_cases(args.repeat, measure, on_row=lambda r: print(_line(r), flush=True))
+        )
         if not args.quick:
+            from points import points_case  # points ledger (bench/points.py)
+
+            rows.append(points_case(Path(tmp)))
             rows.extend(runner_cases(Path(tmp), min(args.repeat, 3)))
             rows.append(member_case(Path(tmp)))
             from large_samples import large_sample_cases

@@ -30,8 +30,10 @@ def survey():
 
 @pytest.fixture(scope="module")
 def study(survey):
+    # listwise: the lavaan reference values (tests/reference/r_experience.R) are complete-case
     return analyse(
         survey,
+        missing="listwise",
         group="channel",
         channels=["online_experience", "offline_experience"],
         bootstrap=200,
@@ -167,6 +169,7 @@ def pls_study(survey):
     return analyse(
         survey,
         method="pls",
+        missing="listwise",
         group="channel",
         channels=["online_experience", "offline_experience"],
         bootstrap=200,
@@ -362,8 +365,8 @@ def test_pls_with_mean_replacement_keeps_every_respondent(survey):
 @pytest.mark.parametrize(
     ("method", "missing", "works"),
     [
-        ("pls", "fiml", "method=pls: missing=listwise or mean"),
-        ("ml", "mean", "method=ml: missing=listwise or fiml"),
+        ("pls", "fiml", "method=pls: missing=mean or listwise"),
+        ("ml", "mean", "method=ml: missing=fiml or listwise"),
     ],
 )
 def test_a_missing_treatment_the_method_cannot_use_is_refused(survey, method, missing, works):
@@ -385,7 +388,7 @@ def test_fiml_with_pls_stops_the_command_with_exit_2(tmp_path, monkeypatch):
     ])  # fmt: skip
     assert code == 2 and "Traceback" not in err
     assert "missing=fiml cannot be used with method=pls" in err
-    assert "method=pls: missing=listwise or mean" in err
+    assert "method=pls: missing=mean or listwise" in err
     assert not (tmp_path / "reports").exists()  # refused before any kernel or folder
 
 

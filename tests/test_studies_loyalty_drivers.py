@@ -7,6 +7,7 @@ relative, as the issue asks, except polr thresholds (1e-4 absolute: polr's own s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -30,8 +31,9 @@ def loyalty():
 
 @pytest.fixture(scope="module")
 def default_study(loyalty):
+    # listwise: the complete-case analysis (the study's default is mi, tested below)
     params = get_study("loyalty-drivers").default_runs[0].params
-    return analyse(loyalty, **params, bootstrap=300)
+    return analyse(loyalty, **params, bootstrap=300, missing="listwise")
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,7 @@ def test_corp_rep_ols_through_the_study_matches_r_lm(corp):
         outcome="loyalty",
         drivers=["satisfaction", "competence", "likeability"],
         bootstrap=200,
+        missing="listwise",  # R's lm: complete cases
     )
     ref = R["corp_ri"]
     assert s.model.n == ref["n"]
@@ -100,6 +103,7 @@ def test_single_likert_outcome_gets_an_ordinal_logit_matching_polr():
         outcome="satisfaction",
         drivers=["price", "effectiveness", "distribution"],
         bootstrap=200,
+        missing="listwise",  # MASS::polr on complete cases
     )
     ref = R["cs_polr"]
     assert s.model.kind == "ordinal"
@@ -128,7 +132,7 @@ def test_binary_outcome_gets_a_logit(tmp_path, loyalty):
 
 
 def test_factor_scoring_and_available_missing_are_used_and_reported(loyalty):
-    listwise = analyse(loyalty, drivers=["trust", "value"], bootstrap=200)
+    listwise = analyse(loyalty, drivers=["trust", "value"], bootstrap=200, missing="listwise")
     available = analyse(loyalty, drivers=["trust", "value"], bootstrap=200, missing="available")
     factor = analyse(loyalty, drivers=["trust", "value"], bootstrap=200, scoring="factor")
     assert available.model.n > listwise.model.n
@@ -218,7 +222,9 @@ def test_notebook_runs_end_to_end_and_writes_the_report(tmp_path, monkeypatch):
 
 
 def test_controls_enter_first_and_the_drivers_increment_is_tested(loyalty):
-    s = analyse(loyalty, drivers=["trust", "value"], controls=["tier"], bootstrap=200)
+    s = analyse(
+        loyalty, drivers=["trust", "value"], controls=["tier"], bootstrap=200, missing="listwise"
+    )
     h = s.model.hierarchical
     assert h["test"].startswith("F")
     assert 0 < h["delta_r2"] < s.model.r2
@@ -278,3 +284,133 @@ def test_a_plain_outcome_holding_the_missing_code_is_refused_not_analysed(tmp_pa
     assert "plain column, not a codebook item" in err.message and "2 of its values" in err.message
     assert err.column == "spend_index" and err.row == 4
     assert "one-item construct" in err.hint
+
+
+# --------------------------------------------------------------------------- missing=mi
+@pytest.fixture(scope="module")
+def mi_study(loyalty):
+    # the study's default treatment
+    params = dict(get_study("loyalty-drivers").default_runs[0].params)
+    assert get_study("loyalty-drivers").defaults["missing"] == "mi"
+    return analyse(loyalty, **params, bootstrap=200, m=5)
+
+
+def test_mi_keeps_every_respondent_and_reports_what_was_imputed(mi_study, default_study):
+    assert default_study.model.n < 800  # listwise loses the incomplete respondents
+    assert mi_study.model.n == 800 - mi_study.imputation.n_dropped
+    assert mi_study.imputation.m == 5 and len(mi_study.imputation.surveys) == 5
+    res = mi_study.results()
+    json.dumps(res, allow_nan=False)
+    assert res["imputation"]["n_imputed_cells"] > 0
+    assert set(res["imputation"]["reliability"]["trust"]) >= {"alpha", "omega_total"}
+    coef = res["model"]["coefficients"]["trust"]
+    assert 0 < coef["fmi"] < 1 and coef["df"] > 0
+    assert mi_study.missing_report["treatment"] == "mi"
+    assert "multiply imputed, m = 5" in mi_study.findings[0]
+    # the data read is never changed: the survey still has its missing answers
+    assert mi_study.survey.frame.isna().any().any()
+
+
+def test_mi_pools_mediation_and_segments_from_every_imputation(mi_study):
+    med = mi_study.mediation
+    boot = med.boot_indirect
+    assert len(boot) == 5 * 40  # 200 resamples split over 5 imputations
+    lo = np.quantile(boot[:, -1], 0.025)
+    assert med.indirect.loc["total", "ci_low"] == pytest.approx(lo, rel=1e-12)
+    assert {"df", "fmi"} <= set(med.paths.columns)
+    seg = mi_study.segments
+    assert seg.slope_test["df2"] > 0 and 0 <= seg.slope_test["p"] <= 1
+    assert {"df", "fmi"} <= set(seg.coefficients.columns)
+
+
+def test_mi_on_complete_data_equals_the_complete_case_analysis(corp):
+    kwargs = dict(
+        outcome="loyalty",
+        drivers=["satisfaction", "competence"],
+        moderator="likeability",
+        x="satisfaction",
+        bootstrap=200,
+    )
+    cb = corp.codebook
+    used = [i for c in ("loyalty", "satisfaction", "competence", "likeability") for i in
+            cb.constructs[c].items]  # fmt: skip
+    complete = dataclasses.replace(corp, frame=corp.frame.dropna(subset=used))
+    plain = analyse(complete, **kwargs)
+    mi = analyse(complete, **kwargs, missing="mi", m=3)
+    assert mi.imputation.n_cells == 0
+    a = plain.coefficients_table()
+    b = mi.coefficients_table()
+    np.testing.assert_allclose(b["estimate"], a["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(b["se"], a["se"], rtol=1e-10)
+    # no between-imputation variance: mice's FMI reduces to 2 / (df + 3)
+    np.testing.assert_allclose(b["fmi"], 2 / (b["df"] + 3), rtol=1e-10)
+    np.testing.assert_allclose(
+        mi.moderation.simple_slopes["se"], plain.moderation.simple_slopes["se"], rtol=1e-10
+    )
+    # Johnson-Neyman: the same equation, with t on the Barnard-Rubin df, which for complete
+    # data is df_com (df_com + 1) / (df_com + 3) (mice's lambda floor aside), not df_com
+    from scipy import stats
+
+    from workbench.drivers.mediation import _jn
+
+    fit = plain.moderation.model
+    beta, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
+    df = mi.moderation.coefficients.loc["x:w", "df"]
+    nu = fit.df_resid
+    assert df == pytest.approx(nu * (nu + 1) / (nu + 3), rel=1e-3)
+    roots, _ = _jn(beta[1], beta[3], cov[1, 1], cov[1, 3], cov[3, 3], stats.t.ppf(0.975, df))
+    shift = plain.moderation.simple_slopes.loc["mean", "w"]
+    np.testing.assert_allclose(mi.moderation.jn_roots, np.array(roots) + shift, rtol=1e-9)
+    assert mi.model.r2 == pytest.approx(plain.model.r2, rel=1e-10)
+
+
+def test_mi_pools_an_ordinal_model_with_its_thresholds():
+    survey = load_survey(DATA / "customer_sat.csv", DATA / "customer_sat.codebook.yaml")
+    frame = survey.frame.copy()
+    rng = np.random.default_rng(5)
+    for column in ["satisfaction", *survey.codebook.constructs["price"].items]:
+        frame.loc[rng.random(len(frame)) < 0.05, column] = np.nan
+    survey = dataclasses.replace(survey, frame=frame)
+    drivers = ["price", "effectiveness", "distribution"]
+    s = analyse(
+        survey, outcome="satisfaction", drivers=drivers, bootstrap=100, missing="mi", m=3
+    )
+    assert s.model.kind == "ordinal"
+    coef = s.model.coefficients.set_index("term")
+    assert {"df", "fmi"} <= set(coef.columns) and (coef["fmi"] > 0).all()
+    assert s.model.n == len(frame)
+    plain = analyse(
+        survey, outcome="satisfaction", drivers=drivers, bootstrap=100, missing="listwise"
+    )
+    assert plain.model.n < len(frame)
+    thresholds = s.model.thresholds.set_index("label")["estimate"]
+    assert list(thresholds.index) == list(plain.model.thresholds["label"])
+    assert thresholds.is_monotonic_increasing
+
+
+def test_mi_imputes_a_categorical_control_and_pools_a_logit(tmp_path, loyalty):
+    frame = loyalty.raw.copy()
+    frame["repurchased"] = (loyalty.frame["RI1"] >= 5).astype(float)
+    frame.loc[loyalty.frame["RI1"].isna(), "repurchased"] = np.nan
+    frame.loc[frame.index % 17 == 0, "channel"] = np.nan  # some channels unknown
+    path = tmp_path / "with_binary.csv"
+    frame.to_csv(path, index=False)
+    survey = load_survey(path, DATA / "loyalty_survey.codebook.yaml")
+    s = analyse(
+        survey,
+        outcome="repurchased",
+        drivers=["trust", "value"],
+        controls=["channel"],
+        bootstrap=100,
+        missing="mi",
+        m=3,
+    )
+    assert s.model.kind == "logit"
+    assert s.imputation.columns["channel"]["imputed"] == int((frame.index % 17 == 0).sum())
+    assert s.imputation.columns["channel"]["method"] == "polyreg"  # three channels
+    for one in s.imputation.surveys:
+        assert set(one.frame["channel"].dropna()) <= set(frame["channel"].dropna())
+        assert one.frame["channel"].notna().all()
+    coef = s.model.coefficients.set_index("term")
+    assert any(t.startswith("channel[") for t in coef.index)
+    assert s.model.n == 800

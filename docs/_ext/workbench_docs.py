@@ -204,7 +204,12 @@ class StudyParameters(SphinxDirective):
         if spec is None:
             return []
         rows = [
-            [_literal(p.name), p.type_text, _literal(_default_text(p.default)), p.help]
+            [
+                _literal(p.name),
+                p.type_text,
+                p.default_text if p.default_by else _literal(_default_text(p.default)),
+                p.help,
+            ]
             for p in spec.params
         ]
         table = _table(

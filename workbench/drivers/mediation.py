@@ -29,6 +29,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from workbench.drivers.moments import em_bootstrap, em_moments
 from workbench.errors import InputError
 from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable, with_warnings
@@ -42,6 +43,7 @@ __all__ = [
     "compare_segments",
     "importance_performance",
     "mediation",
+    "mediation_fiml",
     "moderation",
 ]
 
@@ -573,6 +575,163 @@ def mediation(
         ci=float(ci),
         boot_indirect=boot,
         models=models,
+        warning_messages=tuple(notes),
+    )
+
+
+def _slopes(cov: np.ndarray, predictors: list[int], response: int) -> np.ndarray:
+    """Regression slopes of one variable on others from a covariance matrix (or a stack)."""
+    sxx = cov[..., predictors, :][..., :, predictors]
+    sxy = cov[..., predictors, response]
+    return np.linalg.solve(sxx, sxy[..., None])[..., 0]
+
+
+def mediation_fiml(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    mediators: str | list[str],
+    *,
+    covariates: Sequence[str] = (),
+    bootstrap: int = 1000,
+    seed: int = 2026,
+    ci: float = 0.95,
+    auxiliary: Sequence[str] = (),
+) -> MediationResult:
+    """Mediation (PROCESS model 4) by full-information maximum likelihood.
+
+    Parameters and result as :func:`mediation`, for data with missing values;
+    ``auxiliary`` names numeric columns outside the model that enter the EM estimate as
+    saturated correlates (Graham 2003; lavaan's ``auxiliary``).
+
+    Notes
+    -----
+    The mediator and outcome equations with every path free are a saturated model of
+    ``(x, mediators, covariates, y)``, so their FIML estimates are the regression slopes of
+    the maximum-likelihood (EM) means and covariances of every row with at least one value
+    (:mod:`workbench.drivers.moments`; lavaan ``sem(..., missing = "ml", fixed.x = FALSE)``
+    gives the same paths). The paths' standard errors are the standard deviations of the
+    bootstrap estimates, their intervals and those of the indirect effects percentile
+    bootstrap intervals, EM being re-run on every resample (``t`` is then a z statistic and
+    ``p`` its normal p-value). The Sobel test uses the bootstrap standard errors.
+    """
+    meds = _as_list(mediators, "mediators")
+    covs = _as_list(covariates, "covariates")
+    if not meds:
+        raise ValueError("mediators=[] is not valid; give at least one mediator column")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 2:
+        raise ValueError(f"bootstrap={bootstrap!r} is not valid; use at least 2 resamples")
+    check_ci(ci)
+    cols = [x, *meds, *covs, y]
+    aux = [a for a in _as_list(auxiliary, "auxiliary") if a not in cols]
+    _check_data(data, [*cols, *aux], numeric=[*cols, *aux])
+    frame = data[[*cols, *aux]].astype(float)
+    _, cov, n = em_moments(frame)
+    k = len(meds)
+    ix, im, ic, iy = 0, list(range(1, 1 + k)), list(range(1 + k, 1 + k + len(covs))), len(cols) - 1
+
+    def paths(c: np.ndarray) -> np.ndarray:
+        """[a_1..a_k, b_1..b_k, c', c] for a covariance matrix or a stack of them."""
+        a = np.stack([_slopes(c, [ix, *ic], m)[..., 0] for m in im], axis=-1)
+        outcome = _slopes(c, [ix, *im, *ic], iy)
+        total = _slopes(c, [ix, *ic], iy)[..., 0]
+        return np.concatenate(
+            [a, outcome[..., 1 : 1 + k], outcome[..., :1], total[..., None]], axis=-1
+        )
+
+    est = paths(cov)
+    rng = np.random.default_rng(int(seed))
+    _, boot_cov, failed = em_bootstrap(frame, rng, int(bootstrap))
+    good_cov = boot_cov[~failed]
+    boot_paths = paths(good_cov) if len(good_cov) else np.empty((0, len(est)))
+    alpha = 1 - ci
+    lo, hi = (
+        np.quantile(boot_paths, [alpha / 2, 1 - alpha / 2], axis=0)
+        if len(boot_paths) >= 2
+        else (np.full(len(est), np.nan),) * 2
+    )
+    se = boot_paths.std(axis=0, ddof=1) if len(boot_paths) >= 2 else np.full(len(est), np.nan)
+    labels = [f"a[{m}]" for m in meds] + [f"b[{m}]" for m in meds] + ["c_prime", "c_total"]
+    kinds = ["a"] * k + ["b"] * k + ["c_prime", "c_total"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = est / se
+    table = pd.DataFrame(
+        {
+            "path": kinds,
+            "mediator": [*meds, *meds, None, None],
+            "estimate": est,
+            "se": se,
+            "t": z,
+            "p": 2 * stats.norm.sf(np.abs(z)),
+            "ci_low": lo,
+            "ci_high": hi,
+        },
+        index=labels,
+    )
+    a, b = est[:k], est[k : 2 * k]
+    ab = a * b
+    boot = np.column_stack([boot_paths[:, :k] * boot_paths[:, k : 2 * k]])
+    boot = np.column_stack([boot, boot.sum(axis=1)]) if len(boot) else np.empty((0, k + 1))
+    sa, sb = se[:k], se[k : 2 * k]
+    sobel_se = np.sqrt(b**2 * sa**2 + a**2 * sb**2)
+    sobel_z = ab / sobel_se
+    sd_ratio = math.sqrt(cov[ix, ix] / cov[iy, iy])
+    boot_ratio = np.sqrt(good_cov[:, ix, ix] / good_cov[:, iy, iy]) if len(good_cov) else []
+    boot_std = boot * np.asarray(boot_ratio)[:, None] if len(boot) else boot
+    total = np.append(ab, ab.sum())
+    if len(boot) >= 2:
+        blo, bhi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+        slo, shi = np.quantile(boot_std, [alpha / 2, 1 - alpha / 2], axis=0)
+        bse = boot.std(axis=0, ddof=1)
+    else:
+        blo = bhi = slo = shi = bse = np.full(k + 1, np.nan)
+    indirect = pd.DataFrame(
+        {
+            "estimate": total,
+            "boot_se": bse,
+            "ci_low": blo,
+            "ci_high": bhi,
+            "sobel_se": np.append(sobel_se, np.nan),
+            "sobel_z": np.append(sobel_z, np.nan),
+            "sobel_p": np.append(2 * stats.norm.sf(np.abs(sobel_z)), np.nan),
+            "std_estimate": total * sd_ratio,
+            "std_ci_low": slo,
+            "std_ci_high": shi,
+        },
+        index=pd.Index([*meds, "total"], name="mediator"),
+    )
+    notes = [
+        "Paths and indirect effects by FIML (EM moments of every respondent with an answer); "
+        "standard errors and intervals from the bootstrap with EM re-run on each resample."
+    ]
+    n_unused = len(data) - n
+    if n_unused:
+        notes.append(f"{n_unused} row(s) with no value at all were left out.")
+    if failed.any():
+        notes.append(
+            f"EM failed or did not converge in {int(failed.sum())} of {bootstrap} bootstrap "
+            "resamples; they were left out of the intervals."
+        )
+    if bootstrap < 1000:
+        notes.append(
+            f"Only {bootstrap} bootstrap resamples; use at least 1000 (5000 for a "
+            "publication) for stable percentile limits."
+        )
+    return MediationResult(
+        x=x,
+        y=y,
+        mediators=tuple(meds),
+        covariates=tuple(covs),
+        n=n,
+        n_dropped=n_unused,
+        paths=table,
+        indirect=indirect,
+        bootstrap=int(bootstrap),
+        seed=int(seed),
+        n_boot_failed=int(failed.sum()),
+        ci=float(ci),
+        boot_indirect=boot,
+        models={},
         warning_messages=tuple(notes),
     )
 
@@ -1217,6 +1376,7 @@ def compare_segments(
     *,
     controls: Sequence[str] = (),
     ci: float = 0.95,
+    nested_tests: bool = True,
 ) -> SegmentComparison:
     """Fit the OLS driver model per segment and test whether the slopes differ.
 
@@ -1235,6 +1395,11 @@ def compare_segments(
         common slope.
     ci : float
         Confidence level of the coefficient CIs (default 0.95).
+    nested_tests : bool
+        Fit the restricted models of the F tests (default). ``False`` leaves the tests
+        NaN and fits only the segment models and the full interaction model, whose
+        coefficients and covariance are what a pooled (D1) test over imputations needs
+        (:func:`workbench.drivers.pooling.pool_segments`).
 
     Returns
     -------
@@ -1360,13 +1525,20 @@ def compare_segments(
     D = np.column_stack([(frame[by] == lv).to_numpy(dtype=float) for lv in kept[1:]])
     inter = {v: Xd[:, [j]] * D for j, v in enumerate(drv)}
     base = [np.ones(n), Xd, D, Cm]
-    restricted = _ols(yv, np.column_stack(base))
     full = _ols(yv, np.column_stack([*base, *inter.values()]))
-    models["pooled"] = restricted
     models["interaction"] = full
-    slope_test = _nested_f(restricted, full)
+    nan_test = {"F": math.nan, "df1": math.nan, "df2": math.nan, "p": math.nan}
+    if nested_tests:
+        restricted = _ols(yv, np.column_stack(base))
+        models["pooled"] = restricted
+        slope_test = _nested_f(restricted, full)
+    else:
+        slope_test = dict(nan_test)
     drows = {}
     for v in drv:
+        if not nested_tests:
+            drows[v] = dict(nan_test)
+            continue
         reduced = _ols(yv, np.column_stack([*base, *[m for k, m in inter.items() if k != v]]))
         drows[v] = _nested_f(reduced, full)
     driver_tests = pd.DataFrame.from_dict(drows, orient="index")

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench.drivers.moments import em_bootstrap, em_moments
 from workbench.errors import InputError
 from workbench.resampling import bootstrap_cross_products, covariances_from_cross_products
 from workbench.results import Result, jsonable
@@ -463,6 +464,8 @@ class DriverModel(Result):
                 "ci_low": row.ci_low,
                 "ci_high": row.ci_high,
                 "std_beta": row.std_beta,
+                # pooled over imputations: Barnard-Rubin df and fraction of missing information
+                **{k: getattr(row, k) for k in ("df", "fmi") if k in self.coefficients},
             }
             for row in self.coefficients.itertuples(index=False)
         }
@@ -1313,6 +1316,8 @@ def relative_importance(
     bootstrap: int = 1000,
     seed: int | None = 2026,
     ci: float = 0.95,
+    missing: Literal["listwise", "fiml"] = "listwise",
+    auxiliary: Sequence[str] = (),
 ) -> RelativeImportance:
     """Share of R2 due to each driver: LMG (Shapley) and Johnson's relative weights.
 
@@ -1331,6 +1336,16 @@ def relative_importance(
         Seed of ``numpy.random.default_rng`` (recorded in the result).
     ci : float
         Confidence level of the percentile intervals.
+    missing : {"listwise", "fiml"}
+        ``"listwise"``: rows with a missing value are dropped. ``"fiml"``: the correlations
+        are the maximum-likelihood (EM) estimates from every row with at least one value
+        (the saturated model of lavaan ``missing = "ml"``), and each bootstrap resample
+        re-runs EM (:mod:`workbench.drivers.moments`).
+    auxiliary : sequence of str
+        With ``missing="fiml"``: numeric columns outside the decomposition that carry
+        information on the missing values, included in the EM estimate as saturated
+        correlates (Graham 2003; lavaan's ``auxiliary``); the decomposition uses the
+        drivers' and outcome's block of it. Ignored under ``"listwise"``.
 
     Returns
     -------
@@ -1424,17 +1439,37 @@ def relative_importance(
             column=clash[0],
             hint=f"Rename it (reserved: {', '.join(_META_KEYS)}).",
         )
-    design = _prepare(data, outcome, drivers, [])
-    n = len(design.y)
+    check_choice("missing", missing, ("listwise", "fiml"))
     notes: list[str] = []
-    if design.n_dropped:
-        notes.append(
-            f"{design.n_dropped} of {design.n_dropped + n} rows were dropped because of "
-            "missing values in the outcome or drivers (listwise deletion; nothing was imputed)."
+    if missing == "fiml":
+        _check_columns(data, outcome, drivers, [])
+        em_frame = pd.DataFrame(
+            {c: _numeric(data, c, "driver" if c != outcome else "outcome") for c in drivers}
         )
-    raw = np.column_stack([design.X[drivers].to_numpy(float), design.y.to_numpy(float)])
-    Z = (raw - raw.mean(axis=0)) / raw.std(axis=0, ddof=1)
-    C0 = np.corrcoef(Z, rowvar=False)[None]
+        em_frame[outcome] = _numeric(data, outcome, "outcome")
+        for name in auxiliary:
+            em_frame[name] = _numeric(data, name, "auxiliary variable")
+        design = _prepare(data, outcome, drivers, [])  # complete cases: the OLS kept below
+        _, cov, n = em_moments(em_frame)
+        n_unused = len(em_frame) - n
+        if n_unused:
+            notes.append(f"{n_unused} row(s) with no value at all were left out.")
+        block = p + 1  # drivers and outcome: the auxiliary variables come after them
+        cov = cov[:block, :block]
+        sd = np.sqrt(np.diag(cov))
+        C0 = (cov / np.outer(sd, sd))[None]
+    else:
+        design = _prepare(data, outcome, drivers, [])
+        n = len(design.y)
+        if design.n_dropped:
+            notes.append(
+                f"{design.n_dropped} of {design.n_dropped + n} rows were dropped because of "
+                "missing values in the outcome or drivers (listwise deletion; nothing was "
+                "imputed)."
+            )
+        raw = np.column_stack([design.X[drivers].to_numpy(float), design.y.to_numpy(float)])
+        Z = (raw - raw.mean(axis=0)) / raw.std(axis=0, ddof=1)
+        C0 = np.corrcoef(Z, rowvar=False)[None]
     A, members = _subset_weights(p)
     r2_subsets = _batch_r2(C0, members)
     lmg = (r2_subsets @ A)[0]
@@ -1447,7 +1482,19 @@ def relative_importance(
     if bootstrap > 0:
         rng = np.random.default_rng(seed_used)
         parts_l, parts_r = [], []
-        for C in _boot_correlations(Z, rng, int(bootstrap)):
+        if missing == "fiml":
+            _, covs, em_failed = em_bootstrap(em_frame, rng, int(bootstrap))
+            covs = covs[:, : p + 1, : p + 1]
+            sds = np.sqrt(np.einsum("bii->bi", covs))
+            stacks = [covs / (sds[:, :, None] * sds[:, None, :])]
+            if em_failed.any():
+                notes.append(
+                    f"EM failed or did not converge in {int(em_failed.sum())} of {bootstrap} "
+                    "bootstrap resamples; they were left out."
+                )
+        else:
+            stacks = _boot_correlations(Z, rng, int(bootstrap))
+        for C in stacks:
             parts_l.append(_batch_r2(C, members) @ A)
             parts_r.append(_batch_relative_weights(C))
         boot_lmg = np.vstack(parts_l)
@@ -1494,7 +1541,7 @@ def relative_importance(
         outcome=outcome,
         drivers=tuple(drivers),
         n=n,
-        n_dropped=design.n_dropped,
+        n_dropped=len(data) - n if missing == "fiml" else design.n_dropped,
         r2=r2,
         table=table,
         bootstrap=int(bootstrap),

@@ -48,7 +48,7 @@ def list_studies() -> str:
         )
         lines.append("  parameters:")
         for p in spec.params:
-            lines.append(f"    {p.name} ({p.type_text}, default {p.default!r}): {p.help}")
+            lines.append(f"    {p.name} ({p.type_text}, default {p.default_text}): {p.help}")
         lines.append("")
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ by diagonally weighted least squares (DWLS), with sandwich standard errors, the
 scaled-and-shifted (or mean-and-variance adjusted) chi-square and lavaan's plain, scaled and
 robust fit indices: ``lavaan::cfa(model, data, ordered = TRUE, estimator = "WLSMV")``.
 
-The model is written in LISREL form (:class:`_LisrelModel`: :math:`\\Lambda`, :math:`B`,
+The model is written in LISREL form (``_LisrelModel``: :math:`\\Lambda`, :math:`B`,
 :math:`\\Psi`, thresholds) with its model-implied moments and their derivatives, so that
 structural paths (:math:`B`), residual covariances, the theta parameterization and several
 groups can be added without changing the estimator; today :func:`fit_ordinal_cfa` builds
@@ -672,7 +672,7 @@ def fit_ordinal_cfa(
     -----
     *Estimation* (Muthen, du Toit & Spisic, 1997). With :math:`s` the sample thresholds and
     polychoric correlations (:func:`~workbench.sem.ordinal_stats.ordinal_sample_statistics`),
-    :math:`\\sigma(\\theta)` their model-implied values (:class:`_LisrelModel`) and
+    :math:`\\sigma(\\theta)` their model-implied values (``_LisrelModel``) and
     :math:`W = \\mathrm{diag}(\\Gamma)^{-1}` (DWLS; :math:`I` for ULS),
 
     .. math:: \\hat\\theta = \\arg\\min F(\\theta), \\quad

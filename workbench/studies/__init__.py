@@ -51,6 +51,12 @@ class Param:
     minimum: float | None = None
     # inclusive bounds; numbers outside them are refused before any kernel starts
     maximum: float | None = None
+    # words of a shared vocabulary (e.g. the missing-data treatments) that this study cannot
+    # honour, each with the reason; refused before the run, the reason and the choices said
+    refused: tuple[tuple[str, str], ...] = ()
+    # a default that depends on another parameter: (that parameter, {its value: default});
+    # ``default`` is then "" and ``Study.validate`` fills in the value the run uses
+    default_by: tuple[str, tuple[tuple[str, Any], ...]] | None = None
 
     def _in_range(self, value: Any, bad: Any) -> Any:
         low, high = self.minimum, self.maximum
@@ -61,9 +67,18 @@ class Param:
         return value
 
     @property
+    def default_text(self) -> str:
+        """The default as ``workbench list`` shows it (a dependent default spelled out)."""
+        if self.default_by is not None:
+            other, table = self.default_by
+            return ", ".join(f"{v} with {other}={k}" for k, v in table)
+        return repr(self.default)
+
+    @property
     def type_text(self) -> str:
         if self.kind == "choice":
-            return " | ".join(str(c) for c in self.choices)
+            # "" as a choice: the default depends on another parameter (said in the help)
+            return " | ".join(str(c) for c in self.choices if c != "")
         if self.kind == "int_or_auto":
             return "int | auto"
         if self.kind == "list":
@@ -80,7 +95,7 @@ class Param:
         def bad(expected: str) -> InputError:
             return InputError(
                 f"Parameter '{self.name}' of study '{study}' must be {expected}, not {value!r}.",
-                hint=f"{self.name}: {self.help} (default: {self.default!r}).",
+                hint=f"{self.name}: {self.help} (default: {self.default_text}).",
             )
 
         kind = self.kind
@@ -108,6 +123,13 @@ class Param:
                 raise bad("true or false")
             return value
         if kind == "choice":
+            why = dict(self.refused).get(value) if isinstance(value, str) else None
+            if why is not None:
+                raise InputError(
+                    f"Study '{study}' cannot honour {self.name}={value}: {why}.",
+                    hint=f"It can: {', '.join(str(c) for c in self.choices)} "
+                    f"(default: {self.default_text}). {self.name}: {self.help}.",
+                )
             if value not in self.choices:
                 raise bad("one of " + ", ".join(str(c) for c in self.choices))
             return value
@@ -192,13 +214,19 @@ class Study:
                     f"Unknown parameter '{key}' for study '{self.name}'.{did}",
                     hint="Accepted parameters: "
                     + "; ".join(
-                        f"{p.name} ({p.type_text}, default {p.default!r})" for p in self.params
+                        f"{p.name} ({p.type_text}, default {p.default_text})" for p in self.params
                     )
                     + ". See `workbench list`.",
                 )
         out = self.defaults
         for key, value in raw.items():
             out[key] = self.param(key).parse(value, study=self.name)
+        for p in self.params:
+            if p.default_by is not None and out[p.name] == "":
+                other, table = p.default_by
+                out[p.name] = dict(table).get(out[other], "")
+                if out[p.name] == "":
+                    raise ValueError(f"no default of {p.name!r} for {other}={out[other]!r}")
         return out
 
     def command(self, data: str, codebook: str | None, params: dict[str, Any]) -> str:
@@ -241,15 +269,74 @@ def parse_param_args(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-MISSING = Param(
-    "missing",
-    "choice",
-    "listwise",
-    "missing-data treatment: listwise analyses the respondents who answered every item (one "
-    "sample for all analyses); pairwise uses every available pair of answers (nothing is "
-    "ever imputed)",
-    choices=("listwise", "pairwise"),
-)
+#: The missing-data treatments: one vocabulary for every survey study (issue 16). A study
+#: lists the words it honours (``missing_param``); the others are refused before the run with
+#: the reason and the list of those it can.
+MISSING_TREATMENTS: dict[str, str] = {
+    "listwise": "analyses the respondents who answered every variable the analysis uses (one "
+    "sample for all analyses; reproduces R's complete-case results)",
+    "pairwise": "uses every available pair of answers for each correlation (nothing imputed)",
+    "fiml": "full-information maximum likelihood: every respondent with an answer counts "
+    "(lavaan missing='ml'); methods that start from a correlation matrix use the EM "
+    "(maximum-likelihood) correlations",
+    "mi": "multiple imputation by chained equations (m completed data sets: predictive mean "
+    "matching for items and numbers, logistic and polytomous models for categories), each "
+    "analysed, then pooled by Rubin's rules",
+    "mean": "item-mean replacement, the PLS-SEM convention (SmartPLS, seminr), counted in the "
+    "report",
+}
+
+
+def missing_param(
+    default: str,
+    honoured: dict[str, str],
+    refused: dict[str, str],
+    *,
+    extra: dict[str, str] | None = None,
+    default_by: tuple[str, dict[str, str]] | None = None,
+) -> Param:
+    """The ``missing`` parameter of a survey study, in the shared vocabulary.
+
+    Parameters
+    ----------
+    default : str
+        The default treatment (one of ``honoured``), or ``""`` when it depends on another
+        parameter (say which in ``honoured``'s notes).
+    honoured : dict
+        Treatment -> what it means in this study (appended to the shared meaning; may be
+        ``""``).
+    refused : dict
+        Every other word of :data:`MISSING_TREATMENTS` -> why this study cannot honour it.
+    extra : dict, optional
+        Study-specific words kept from earlier releases -> their meaning.
+    default_by : (str, dict), optional
+        With ``default=""``: the parameter that decides the default and the default for
+        each of its values (e.g. ``("method", {"ml": "fiml", "pls": "mean"})``).
+    """
+    extra = extra or {}
+    words = set(honoured) | set(refused)
+    if words != set(MISSING_TREATMENTS) or set(honoured) & set(refused):
+        raise ValueError("honoured and refused must split the missing-data vocabulary")
+    if default and default not in honoured and default not in extra:
+        raise ValueError(f"default {default!r} is not honoured")
+    order = [w for w in MISSING_TREATMENTS if w in honoured]
+    parts = [
+        f"{w}: {MISSING_TREATMENTS[w]}" + (f"; {honoured[w]}" if honoured[w] else "") for w in order
+    ] + [f"{w}: {text}" for w, text in extra.items()]
+    return Param(
+        "missing",
+        "choice",
+        default,
+        "missing-data treatment. "
+        + ". ".join(parts)
+        + ". Not here: "
+        + "; ".join(f"{w} ({why})" for w, why in refused.items()),
+        choices=(*order, *extra, *(("",) if not default else ())),
+        refused=tuple(refused.items()),
+        default_by=None if default_by is None else (default_by[0], tuple(default_by[1].items())),
+    )
+
+
 SHEET = Param(
     "sheet",
     "str",
@@ -289,16 +376,22 @@ FACTOR_ANALYSIS = Study(
             "EFA rotation; oblique ones (promax, oblimin, quartimin, geomin) let factors correlate",
             choices=("none", "varimax", "promax", "oblimin", "quartimin", "geomin"),
         ),
-        Param(
-            "missing",
-            "choice",
+        missing_param(
             "fiml",
-            "missing answers: fiml keeps every respondent with an answer (CFA by full-"
-            "information maximum likelihood as lavaan missing='ml'; KMO, Bartlett, parallel "
-            "analysis, EFA, alpha and omega from the EM maximum-likelihood correlations); "
-            "listwise analyses the respondents who answered every item (as R's complete-case "
-            "results); pairwise uses every available pair of answers. Nothing is imputed",
-            choices=("listwise", "pairwise", "fiml"),
+            {
+                "listwise": "",
+                "pairwise": "KMO, Bartlett, parallel analysis, EFA and reliability from "
+                "pairwise correlations; the CFA on complete cases",
+                "fiml": "the CFA by FIML; KMO, Bartlett, parallel analysis, EFA, alpha and "
+                "omega from the EM correlations",
+            },
+            {
+                "mi": "every model of this study is fitted by maximum likelihood or from a "
+                "correlation matrix, where fiml uses the same information without the "
+                "randomness of imputation; use fiml",
+                "mean": "item-mean replacement shrinks variances and correlations (a PLS-SEM "
+                "convention only); use fiml",
+            },
         ),
         Param(
             "correlation",
@@ -424,14 +517,48 @@ LOYALTY_DRIVERS = Study(
         ),
         SEED,
         SHEET,
+        missing_param(
+            "mi",
+            {
+                "listwise": "a construct is scored only when all its items are answered",
+                "fiml": "constructs scored when all their items are answered, then the OLS "
+                "driver model by FIML (lavaan sem(missing='ml', fixed.x=FALSE)), relative "
+                "importance and mediation from the EM moments with EM re-run in every "
+                "bootstrap resample; for a linear model without moderator or segments (else "
+                "use mi)",
+                "mi": "items and plain columns imputed (m data sets, parameter m), construct "
+                "scores computed after imputation; coefficients, mediation and moderation "
+                "pooled by Rubin's rules, relative importance averaged with bootstrap "
+                "resamples pooled over the imputations",
+            },
+            {
+                "pairwise": "a regression needs one sample of respondents: pairwise "
+                "correlations can be inconsistent and have no standard errors; use fiml or mi",
+                "mean": "item-mean replacement shrinks variances and biases the "
+                "coefficients; use fiml or mi",
+            },
+            extra={
+                "available": "(kept from earlier releases) a construct is scored from the "
+                "answered items when at least half are answered (person-mean scoring), then "
+                "listwise"
+            },
+        ),
         Param(
-            "missing",
-            "choice",
-            "listwise",
-            "listwise scores a construct only when all its items are answered; available scores "
-            "it from the answered items when at least half are answered (nothing is imputed "
-            "for the outcome or drivers)",
-            choices=("listwise", "available"),
+            "auxiliary",
+            "list",
+            [],
+            "variables outside the models that carry information on the missing answers "
+            "(e.g. other constructs, age): saturated correlates under missing=fiml (Graham "
+            "2003, lavaan's auxiliary), extra predictors of the imputations under missing=mi",
+        ),
+        Param(
+            "m",
+            "int",
+            20,
+            "imputations with missing=mi (van Buuren's advice: at least the percentage of "
+            "incomplete respondents)",
+            minimum=2,
+            maximum=200,
         ),
     ),
     default_runs=(
@@ -516,14 +643,22 @@ EXPERIENCE_ECONOMY = Study(
         ),
         SEED,
         SHEET,
-        Param(
-            "missing",
-            "choice",
-            "listwise",
-            "listwise deletion (either method); fiml (full-information maximum likelihood, as "
-            "lavaan missing='ml'; method=ml only); mean (item-mean replacement, SmartPLS's "
-            "default, counted in the report; method=pls only)",
-            choices=("listwise", "fiml", "mean"),
+        missing_param(
+            "",
+            {
+                "listwise": "either method",
+                "fiml": "method=ml only, its default: the CFA, the structural model, the "
+                "competing models and invariance by FIML; indirect effects with delta-method "
+                "intervals",
+                "mean": "method=pls only, its default",
+            },
+            {
+                "pairwise": "an ML SEM fitted to a pairwise covariance matrix has no single "
+                "sample size for its tests and standard errors; use fiml",
+                "mi": "for these ML models fiml uses the same information without the "
+                "randomness of imputation; use fiml",
+            },
+            default_by=("method", {"ml": "fiml", "pls": "mean"}),
         ),
     ),
     preflight="workbench.studies.experience_economy:preflight",
@@ -768,13 +903,17 @@ PLS_SEM = Study(
             "inner weighting scheme of the PLS algorithm",
             choices=("path", "factor", "centroid"),
         ),
-        Param(
-            "missing",
-            "choice",
+        missing_param(
             "mean",
-            "missing answers: mean replacement per item (SmartPLS's and seminr's default, "
-            "counted in the report) or listwise deletion",
-            choices=("mean", "listwise"),
+            {"mean": "", "listwise": ""},
+            {
+                "pairwise": "the PLS bootstrap and PLSpredict resample and fold respondents, "
+                "so they need one sample; use mean or listwise",
+                "fiml": "PLS-SEM has no likelihood; use mean or listwise (or the "
+                "experience-economy or factor-analysis studies for ML SEM with fiml)",
+                "mi": "PLS-SEM's inference is its bootstrap, and SmartPLS and seminr have no "
+                "convention for pooling it over imputations; use mean or listwise",
+            },
         ),
         Param(
             "target",

@@ -61,9 +61,17 @@ METHODS: tuple[str, ...] = ("ml", "pls")
 StudyMissing = Literal["listwise", "fiml", "mean"]
 #: the missing-data treatments each estimator takes
 MISSING_BY_METHOD: dict[str, tuple[str, ...]] = {
-    "ml": ("listwise", "fiml"),
-    "pls": ("listwise", "mean"),
+    "ml": ("fiml", "listwise"),
+    "pls": ("mean", "listwise"),
 }
+
+
+def default_missing(method: str, missing: str) -> str:
+    """The treatment a run uses: ``missing`` as given, or the method's default when it is
+    empty (``fiml`` for ``ml``, ``mean`` for ``pls``: each keeps every respondent)."""
+    return missing or MISSING_BY_METHOD.get(method, ("listwise",))[0]
+
+
 #: confidence level of the PLS bootstrap intervals
 PLS_CI = 0.95
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -200,7 +208,8 @@ def pls_model(survey: SurveyData, paths: str) -> str:
 def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     """Check the inputs before a kernel starts: estimator and missing-data treatment, survey,
     structural paths (and, with ``method=pls``, the PLS model). Returns the rows read."""
-    check_method(params.get("method") or "ml", params.get("missing") or "listwise", file=str(data))
+    method = params.get("method") or "ml"
+    check_method(method, default_missing(method, params.get("missing") or ""), file=str(data))
     survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
     require_codebook(survey, "experience-economy")
     structural = (params.get("paths") or "").strip() or xp.default_structural_paths(survey.codebook)
@@ -764,7 +773,7 @@ def analyse(
     outcome: str = "loyalty",
     bootstrap: int = 1000,
     seed: int = 2026,
-    missing: StudyMissing = "listwise",
+    missing: StudyMissing | Literal[""] = "",
     sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> ExperienceStudy:
     """Run the experience-economy study (parameters as ``workbench list``).
@@ -793,9 +802,10 @@ def analyse(
         indirect effect under ``pls``).
     seed : int
         Seed of the bootstrap.
-    missing : {"listwise", "fiml", "mean"}
-        ``ml`` takes ``listwise`` or ``fiml``; ``pls`` takes ``listwise`` or ``mean``
-        (item-mean replacement). The ML analyses of a ``pls`` run (model comparison,
+    missing : {"", "fiml", "listwise", "mean"}
+        ``ml`` takes ``fiml`` (its default, ``""``) or ``listwise``; ``pls`` takes ``mean``
+        (item-mean replacement, its default) or ``listwise``. Under ``fiml`` alpha and omega
+        come from the EM correlations. The ML analyses of a ``pls`` run (model comparison,
         invariance) use listwise deletion.
     sheet : str
         The worksheet the survey was read from (recorded only).
@@ -811,6 +821,7 @@ def analyse(
         estimation); bad ``paths``, ``outcome``, ``group`` or ``channels``.
     """
     require_codebook(survey, "experience-economy")
+    missing = default_missing(method, missing)  # type: ignore[assignment]
     check_method(method, missing, file=survey.path)
     pls = method == "pls"
     cb = survey.codebook
@@ -886,7 +897,7 @@ def analyse(
             data[[i for v in multi.values() for i in v]], multi, missing=ml_missing
         )
         warnings += [f"Measurement model: {w}" for w in measurement.warnings]
-        rel = reliability(data, multi, missing="listwise")
+        rel = reliability(data, multi, missing="em" if missing == "fiml" else "listwise")
         warnings += [w for w in rel.warnings if w not in warnings]
 
     # competing measurement models of the realms (same items, same rows)
@@ -942,6 +953,7 @@ def analyse(
             frame[[i for r in realm_names for i in constructs[r]] + [group]],
             realm_constructs,
             group,
+            missing=ml_missing,
         )
         warnings += [f"Invariance: {w}" for w in inv.warnings]
 

@@ -204,9 +204,9 @@ class FactorAnalysisStudy(Result):
         return None if self.cfa is None else self.cfa.residual_correlations(top=top)
 
     def modification_table(self, top: int = 10) -> pd.DataFrame | None:
-        """Largest modification indices; ``None`` without a CFA or for a FIML CFA
-        (implemented for complete-data ML only; see :attr:`modification_note`)."""
-        if self.cfa is None or self.cfa.missing == "fiml":
+        """Largest modification indices (``None`` without a CFA); for a FIML CFA from the
+        expected information of the incomplete data, as lavaan ``modindices()``."""
+        if self.cfa is None:
             return None
         return self.cfa.modification_indices(top=top)
 
@@ -215,11 +215,6 @@ class FactorAnalysisStudy(Result):
         """Why the modification-index table is empty, when it is."""
         if self.cfa is None:
             return "No CFA in this run."
-        if self.cfa.missing == "fiml":
-            return (
-                "Modification indices are computed for complete-data ML only; this CFA was "
-                "fitted by FIML. Rerun with missing=listwise to see them (on complete cases)."
-            )
         return "No modification index to show."
 
     def cfa_fit_table(self) -> pd.DataFrame | None:

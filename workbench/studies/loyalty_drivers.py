@@ -15,16 +15,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from workbench.drivers import mediation as med
+from workbench.drivers import pooling as pool
 from workbench.drivers import regression as drv
+from workbench.drivers.moments import em_moments
 from workbench.errors import InputError
 from workbench.intake.codebook import NO_CODEBOOK_NOTE
 from workbench.intake.data import SurveyData, load_survey
+from workbench.intake.imputation import impute_chained
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
-from workbench.measurement.scales import factor_scores, score_scales
+from workbench.measurement.scales import cronbach_alpha, factor_scores, omega_total, score_scales
 from workbench.presentation.report import format_p, traffic_light
 from workbench.results import Result, jsonable
+from workbench.sem.regression import regression_fiml
 
 
 # --------------------------------------------------------------------------- scoring
@@ -164,6 +169,7 @@ def check_variables(
     moderator: str,
     x: str,
     by: str,
+    auxiliary: list[str] | None = None,
 ) -> tuple[list[str], str]:
     """Check every named variable before anything is fitted; return the drivers and focal x.
 
@@ -200,9 +206,16 @@ def check_variables(
         )
     focal = _default_x(drivers, mediators, moderator, x) if (mediators or moderator) else ""
     names = [outcome, *drivers, *controls, *mediators] + [v for v in (moderator, x, by) if v]
-    for name in dict.fromkeys(names):
+    for name in dict.fromkeys([*names, *(auxiliary or [])]):
         if name not in cb.constructs and name not in survey.frame.columns:
             raise _unknown_variable(survey, name)
+    in_model = [a for a in auxiliary or [] if a in names]
+    if in_model:
+        raise InputError(
+            f"'{in_model[0]}' is in the models and listed in `auxiliary`.",
+            column=in_model[0],
+            hint="Auxiliary variables are those outside the models; remove it from `auxiliary`.",
+        )
     roles = {outcome: "outcome", **dict.fromkeys(drivers, "driver")}
     roles.update(dict.fromkeys(mediators, "mediator"))
     if focal:
@@ -210,13 +223,31 @@ def check_variables(
     if mediators or moderator or by:
         for name in controls:
             roles.setdefault(name, "control")
+    roles.update(dict.fromkeys(auxiliary or [], "auxiliary variable"))
     for name, role in roles.items():
         _require_numeric(survey, name, role)
     return list(drivers), focal
 
 
+def _check_fiml_scope(missing: str, moderator: str, by: str, file: str) -> None:
+    """FIML here covers the linear driver model, relative importance and mediation only."""
+    if missing == "fiml" and (moderator or by):
+        raise InputError(
+            "missing=fiml covers the driver model, relative importance and mediation; "
+            f"{'a moderator' if moderator else 'segments (by)'} cannot be estimated by FIML "
+            "here.",
+            file=file,
+            hint="Use missing=mi (multiple imputation pools moderation and segment models), "
+            "or missing=listwise.",
+        )
+
+
 def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
-    """Load the survey (with its codebook if given) and check the named variables."""
+    """Load the survey (with its codebook if given) and check the named variables and that
+    the missing-data treatment covers the requested analyses."""
+    _check_fiml_scope(
+        params.get("missing", ""), params.get("moderator", ""), params.get("by", ""), data
+    )
     survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
     check_variables(
         survey,
@@ -227,6 +258,7 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         moderator=params.get("moderator", ""),
         x=params.get("x", ""),
         by=params.get("by", ""),
+        auxiliary=list(params.get("auxiliary") or []),
     )
     return survey.n
 
@@ -254,6 +286,7 @@ class LoyaltyDriversStudy(Result):
     findings: tuple[str, ...]
     warning_messages: tuple[str, ...]
     missing_diagnosis: MissingDiagnosis | None = None
+    imputation: MultipleImputation | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.model.coefficients
@@ -300,6 +333,18 @@ class LoyaltyDriversStudy(Result):
             "rank_first_share",
         ]
         return t[[c for c in cols if c in t]]
+
+    def imputation_table(self) -> pd.DataFrame | None:
+        """Under ``missing=mi``: each imputed column, its method and imputed cells."""
+        if self.imputation is None:
+            return None
+        t = pd.DataFrame.from_dict(self.imputation.columns, orient="index")
+        t.index.name = "column"
+        return t
+
+    def imputed_reliability(self) -> pd.DataFrame | None:
+        """Under ``missing=mi``: alpha and omega per construct over the completed data."""
+        return None if self.imputation is None else self.imputation.reliability
 
     def hierarchical_table(self) -> pd.DataFrame | None:
         h = self.model.hierarchical
@@ -402,6 +447,7 @@ class LoyaltyDriversStudy(Result):
         out["missing_diagnosis"] = (
             None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
         )
+        out["imputation"] = None if self.imputation is None else self.imputation.to_dict()
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -431,6 +477,327 @@ def _default_x(drivers: list[str], mediators: list[str], moderator: str, x: str)
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class MultipleImputation(Result):
+    """The completed data sets of a ``missing=mi`` run and what was imputed.
+
+    Attributes
+    ----------
+    surveys : tuple of SurveyData
+        The ``m`` completed surveys (copies; the data read is never changed).
+    columns : dict
+        Imputed column -> method (``pmm``, ``logreg``, ``polyreg``, ``polr``), its count of
+        imputed cells and ``rhat``, the Gelman-Rubin convergence statistic of its chains
+        (near 1: the chains have mixed).
+    n_cells : int
+        Cells imputed in each data set.
+    n_dropped : int
+        Respondents with no answer to any variable of the models, left out.
+    m, seed, iterations : int
+    reliability : pandas.DataFrame
+        Alpha and omega per multi-item construct: means over the completed data sets and
+        their between-imputation standard deviations.
+    """
+
+    surveys: tuple[SurveyData, ...] = dataclasses.field(repr=False)
+    columns: dict[str, dict[str, Any]]
+    n_cells: int
+    n_dropped: int
+    m: int
+    seed: int
+    iterations: int
+    reliability: pd.DataFrame
+    warning_messages: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(
+            {
+                "m": self.m,
+                "seed": self.seed,
+                "iterations": self.iterations,
+                "n_imputed_cells": self.n_cells,
+                "n_dropped": self.n_dropped,
+                "columns": self.columns,
+                "reliability": self.reliability.to_dict(orient="index"),
+            }
+        )
+
+
+#: sweeps of the chained equations per imputation (mice's default maxit is 5)
+MI_ITERATIONS = 10
+
+
+def impute_survey(
+    survey: SurveyData, names: list[str], *, by: str, m: int, seed: int
+) -> MultipleImputation:
+    """Impute the items of the named constructs and the named plain columns ``m`` times.
+
+    Item-level imputation: every item of every construct in ``names`` and every plain
+    column (numeric by predictive mean matching; categorical by logistic or polytomous
+    regression) is imputed from all the others by chained equations
+    (:func:`workbench.intake.imputation.impute_chained`); scores are computed afterwards.
+    The segment column ``by`` is never imputed: it joins the imputation model as a
+    predictor when it is complete, and segment comparisons use its observed values.
+    Respondents who answered none of the variables are left out (counted).
+    """
+    cb = survey.codebook
+    frame = survey.frame
+    columns: list[str] = []
+    for name in dict.fromkeys(names):
+        if name == by:
+            continue
+        if name in cb.constructs:
+            columns += list(cb.constructs[name].items)
+        else:
+            columns.append(name)
+    columns = list(dict.fromkeys(columns))
+    answered = frame[columns].notna().any(axis=1)
+    n_dropped = int((~answered).sum())
+    data = frame.loc[answered, columns].copy()
+    methods: dict[str, str] = {}
+    notes: list[str] = []
+    if by and frame[by].notna().all():
+        data[by] = frame.loc[answered, by].astype("category")
+        methods[by] = "none"
+    elif by:
+        notes.append(
+            f"The segment column '{by}' has missing values, so it is not a predictor of the "
+            "imputations (segment differences are then understated somewhat)."
+        )
+    incomplete = {c: int(data[c].isna().sum()) for c in columns if data[c].isna().any()}
+    completed, summary = impute_chained(
+        data,
+        m=m,
+        iterations=MI_ITERATIONS,
+        seed=seed,
+        methods=methods or None,
+        return_summary=True,
+    )
+    notes += [f"Imputation: {w}" for w in summary.warnings]
+    table = summary.table
+    surveys = []
+    for done in completed:
+        full = frame.loc[answered].copy()
+        full[columns] = done[columns]
+        surveys.append(dataclasses.replace(survey, frame=full))
+    if n_dropped:
+        notes.append(
+            f"{n_dropped} respondent(s) answered none of the models' variables and are left "
+            "out (nothing to impute from)."
+        )
+    share = sum(incomplete.values()) / max(data[columns].size, 1)
+    notes.append(
+        f"Multiple imputation: {sum(incomplete.values())} missing answers "
+        f"({100 * share:.1f}% of the cells) in {len(incomplete)} column(s) imputed {m} times "
+        f"by chained equations ({MI_ITERATIONS} iterations, seed {seed}); results are pooled "
+        "by Rubin's rules."
+    )
+    reliability = _imputed_reliability(surveys, survey, names)
+    return MultipleImputation(
+        surveys=tuple(surveys),
+        columns={
+            c: {
+                "method": str(table.loc[c, "method"]),
+                "imputed": incomplete[c],
+                "rhat": float(table.loc[c, "rhat"]),
+            }
+            for c in incomplete
+        },
+        n_cells=sum(incomplete.values()),
+        n_dropped=n_dropped,
+        m=m,
+        seed=seed,
+        iterations=MI_ITERATIONS,
+        reliability=reliability,
+        warning_messages=tuple(notes),
+    )
+
+
+def _imputed_reliability(
+    surveys: list[SurveyData], survey: SurveyData, names: list[str]
+) -> pd.DataFrame:
+    """Alpha and omega per multi-item construct, averaged over the completed data sets."""
+    cb = survey.codebook
+    rows = {}
+    for name in dict.fromkeys(names):
+        if name not in cb.constructs or len(cb.constructs[name].items) < 2:
+            continue
+        items = list(cb.constructs[name].items)
+        alphas = [cronbach_alpha(one.frame[items]).alpha for one in surveys]
+        omegas = [
+            omega_total(one.frame[items]).omega_total if len(items) >= 3 else np.nan
+            for one in surveys
+        ]
+        rows[name] = {
+            "n_items": len(items),
+            "alpha": float(np.mean(alphas)),
+            "alpha_between_sd": float(np.std(alphas, ddof=1)),
+            "omega_total": float(np.mean(omegas)),
+            "omega_between_sd": float(np.std(omegas, ddof=1)) if len(items) >= 3 else np.nan,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "construct"
+    return table
+
+
+def _fiml_driver_model(
+    survey: SurveyData, scores: pd.DataFrame, fit: drv.DriverModel, auxiliary: list[str]
+) -> Any:
+    """The OLS driver model re-estimated by FIML (:func:`workbench.sem.regression_fiml`):
+    the complete-case fit's coefficients, n, R² and hierarchical test replaced; its
+    assumption checks stay those of the complete cases (said in the warnings)."""
+    if fit.kind != "ols":
+        raise InputError(
+            f"missing=fiml fits linear (OLS) driver models; this outcome gets a {fit.kind} model.",
+            file=survey.path,
+            column=fit.outcome,
+            hint="Use missing=mi (multiple imputation pools logit and ordinal models), or "
+            "missing=listwise.",
+        )
+    predictors = [*fit.controls, *fit.drivers]
+    res = regression_fiml(
+        scores, fit.outcome, predictors, auxiliary=auxiliary, ci=fit.ci, file=survey.path
+    )
+    t = res.table
+    coef = fit.coefficients.set_index("term")
+    missing_terms = [term for term in coef.index if term not in t.index]
+    if missing_terms:
+        raise InputError(
+            f"missing=fiml takes numeric controls only; '{missing_terms[0]}' is a dummy of a "
+            "categorical control.",
+            file=survey.path,
+            hint="Use missing=mi, which imputes and dummy-codes categorical controls.",
+        )
+    coef["estimate"] = t["b"]
+    coef["se"] = t["se"]
+    coef["statistic"] = t["z"]
+    coef["p"] = t["p"]
+    coef["ci_low"] = t["ci_low"]
+    coef["ci_high"] = t["ci_high"]
+    coef["std_beta"] = t["beta"].where(coef.index != "Intercept", np.nan)
+    k = len(predictors)
+    hierarchical = None
+    if fit.controls:
+        b = t.loc[list(fit.drivers), "b"].to_numpy(float)
+        v = res.vcov.loc[list(fit.drivers), list(fit.drivers)].to_numpy(float)
+        wald = float(b @ np.linalg.solve(v, b))
+        restricted = regression_fiml(
+            scores,
+            fit.outcome,
+            list(fit.controls),
+            auxiliary=[*fit.drivers, *auxiliary],
+            ci=fit.ci,
+        )
+        hierarchical = {
+            "test": "Wald chi-square of the drivers (FIML)",
+            "r2_controls": restricted.r_squared,
+            "delta_r2": res.r_squared - restricted.r_squared,
+            "statistic": wald,
+            "df1": len(fit.drivers),
+            "df2": None,
+            "p": float(stats.chi2.sf(wald, len(fit.drivers))),
+        }
+    notes = [w for w in fit.warnings if "dropped" not in w]
+    notes += list(res.warnings)
+    notes.append(
+        f"The driver model is estimated by FIML on {res.n} respondents (complete cases: "
+        f"{res.n_complete}); z tests with observed-information standard errors (lavaan "
+        "missing='ml'). The assumption checks and residual plot use the complete cases."
+    )
+    return dataclasses.replace(
+        fit,
+        coefficients=coef.reset_index(),
+        n=res.n,
+        n_dropped=res.n_dropped + (len(scores) - res.n - res.n_dropped),
+        r2=res.r_squared,
+        adj_r2=1 - (1 - res.r_squared) * (res.n - 1) / (res.n - k - 1),
+        loglik=math.nan,
+        aic=math.nan,
+        bic=math.nan,
+        hierarchical=hierarchical,
+        robust=False,
+        warning_messages=tuple(notes),
+    )
+
+
+def _analyse_one(
+    survey: SurveyData,
+    *,
+    names: list[str],
+    outcome: str,
+    drivers: list[str],
+    controls: list[str],
+    model: drv.ModelKind,
+    robust: bool,
+    mediators: list[str],
+    moderator: str,
+    focal: str,
+    by: str,
+    scoring: str,
+    bootstrap: int,
+    seed: int,
+    missing: str,
+    auxiliary: list[str],
+    pooled: bool = False,
+) -> tuple[Any, ...]:
+    """Score and fit every model on one data set (the survey, or one completed copy);
+    ``missing="fiml"`` scores as listwise and fits the linear models by FIML."""
+    fiml = missing == "fiml"
+    scores, how = score_variables(
+        survey,
+        [*names, *auxiliary],
+        scoring=scoring,
+        missing="available" if missing == "available" else "listwise",
+    )
+    fit = drv.fit_driver_model(
+        scores, outcome, drivers, controls=controls, model=model, robust=robust
+    )
+    if fiml:
+        fit = _fiml_driver_model(survey, scores, fit, auxiliary)
+    imp = drv.relative_importance(
+        scores,
+        outcome,
+        drivers,
+        bootstrap=bootstrap,
+        seed=seed,
+        missing="fiml" if fiml else "listwise",
+        auxiliary=auxiliary,
+    )
+    mediation_res = moderation_res = segments = None
+    if mediators:
+        covariates = [d for d in drivers if d != focal and d not in mediators] + controls
+        if fiml:
+            mediation_res = med.mediation_fiml(
+                scores,
+                focal,
+                outcome,
+                mediators,
+                covariates=covariates,
+                bootstrap=bootstrap,
+                seed=seed,
+                auxiliary=auxiliary,
+            )
+        else:
+            mediation_res = med.mediation(
+                scores,
+                focal,
+                outcome,
+                mediators,
+                covariates=covariates,
+                bootstrap=bootstrap,
+                seed=seed,
+            )
+    if moderator:
+        covariates = [d for d in drivers if d not in (focal, moderator)] + controls
+        moderation_res = med.moderation(scores, focal, outcome, moderator, covariates=covariates)
+    if by:
+        # the F tests of one data set are not needed when imputations are pooled (D1)
+        segments = med.compare_segments(
+            scores, outcome, drivers, by, controls=controls, nested_tests=not pooled
+        )
+    return scores, how, fit, imp, mediation_res, moderation_res, segments
+
+
 def analyse(
     survey: SurveyData,
     *,
@@ -446,7 +813,9 @@ def analyse(
     scoring: str = "mean",
     bootstrap: int = 1000,
     seed: int = 2026,
-    missing: str = "listwise",
+    missing: str = "mi",
+    m: int = 20,
+    auxiliary: list[str] | None = None,
     sheet: str = "",  # the worksheet the survey was read from (load_survey)
 ) -> LoyaltyDriversStudy:
     """Run the loyalty-drivers study on a prepared survey (parameters as ``workbench list``)."""
@@ -462,21 +831,64 @@ def analyse(
         moderator=moderator,
         x=x,
         by=by,
+        auxiliary=list(auxiliary or []),
     )
+    aux = list(auxiliary or [])
     names = [outcome, *drivers, *controls, *mediators] + [v for v in (moderator, x, by) if v]
-    scores, how = score_variables(survey, names, scoring=scoring, missing=missing)
     warnings: list[str] = [] if cb.given else [NO_CODEBOOK_NOTE]
+    if aux and missing not in ("fiml", "mi"):
+        warnings.append(
+            f"The auxiliary variable(s) {', '.join(aux)} are used by missing=fiml and "
+            f"missing=mi only; missing={missing} leaves them aside."
+        )
     if missing == "available" and any(n in cb.constructs for n in names):
         warnings.append(
             "Construct scores use the answered items when at least half are answered "
             "(person-mean scoring); respondents below that are left out."
         )
-
-    fit = drv.fit_driver_model(
-        scores, outcome, drivers, controls=controls, model=model, robust=robust
-    )
+    imputation: MultipleImputation | None = None
+    _check_fiml_scope(missing, moderator, by, survey.path)
+    if missing == "mi":
+        imputation = impute_survey(survey, [*names, *aux], by=by, m=m, seed=seed)
+        warnings += list(imputation.warnings)
+        surveys = list(imputation.surveys)
+    else:
+        surveys = [survey]
+    score_missing = "available" if missing == "available" else "listwise"
+    boot_each = bootstrap if imputation is None else pool.bootstrap_share(bootstrap, m)
+    runs = [
+        _analyse_one(
+            one,
+            names=names,
+            outcome=outcome,
+            drivers=drivers,
+            controls=controls,
+            model=model,
+            robust=robust,
+            mediators=mediators,
+            moderator=moderator,
+            focal=focal,
+            by=by,
+            scoring=scoring,
+            bootstrap=boot_each,
+            seed=seed + i,
+            missing="listwise" if missing == "mi" else missing,
+            auxiliary=aux if missing == "fiml" else [],
+            pooled=imputation is not None,
+        )
+        for i, one in enumerate(surveys)
+    ]
+    if imputation is None:
+        scores, how, fit, imp, mediation_res, moderation_res, segments = runs[0]
+    else:
+        scores, how = runs[0][0], runs[0][1]
+        how = {k: v + " (after imputation)" if k in cb.constructs else v for k, v in how.items()}
+        fit = pool.pool_driver_models([r[2] for r in runs])
+        imp = pool.pool_relative_importance([r[3] for r in runs])
+        mediation_res = pool.pool_mediation([r[4] for r in runs]) if mediators else None
+        moderation_res = pool.pool_moderation([r[5] for r in runs]) if moderator else None
+        segments = pool.pool_segments([r[6] for r in runs]) if by else None
     warnings += list(fit.warnings)
-    imp = drv.relative_importance(scores, outcome, drivers, bootstrap=bootstrap, seed=seed)
     warnings += _own(imp.warnings, imp.n_dropped, fit.n_dropped)
     if fit.kind != "ols":
         warnings.append(
@@ -495,12 +907,20 @@ def analyse(
     elif cb.scale is None or not scaled:
         ipa_note = "Importance-performance needs drivers measured on the codebook's scale."
     else:
-        means, _ = score_variables(survey, scaled, scoring="mean", missing=missing)
+        means = [
+            score_variables(one, scaled, scoring="mean", missing=score_missing)[0]
+            for one in surveys
+        ]
+        performance = (
+            pd.Series(em_moments(means[0])[0], index=scaled)  # EM means of the scores
+            if missing == "fiml"
+            else pd.concat([frame.mean() for frame in means], axis=1).mean(axis=1)
+        )
         t = imp.table.set_index("driver")
         # importance = Johnson's relative weight (share of R2), as the issue defines it
         ipa = med.importance_performance(
             t.loc[scaled, "relative_weight"],
-            means.mean(),
+            performance,
             scale_min=cb.scale.min,
             scale_max=cb.scale.max,
             importance_ci=t.loc[scaled, ["rw_ci_low", "rw_ci_high"]].rename(
@@ -511,26 +931,17 @@ def analyse(
         if len(scaled) < len(drivers):
             ipa_note = "Drivers that are not codebook constructs are left out of the chart."
 
-    mediation_res = moderation_res = None
-    if mediators:
-        covariates = [d for d in drivers if d != focal and d not in mediators] + controls
-        mediation_res = med.mediation(
-            scores, focal, outcome, mediators, covariates=covariates, bootstrap=bootstrap, seed=seed
-        )
+    if mediation_res is not None:
         warnings += [
             f"Mediation: {w}"
             for w in _own(mediation_res.warnings, mediation_res.n_dropped, fit.n_dropped)
         ]
-    if moderator:
-        covariates = [d for d in drivers if d not in (focal, moderator)] + controls
-        moderation_res = med.moderation(scores, focal, outcome, moderator, covariates=covariates)
+    if moderation_res is not None:
         warnings += [
             f"Moderation: {w}"
             for w in _own(moderation_res.warnings, moderation_res.n_dropped, fit.n_dropped)
         ]
-    segments = None
-    if by:
-        segments = med.compare_segments(scores, outcome, drivers, by, controls=controls)
+    if segments is not None:
         warnings += [
             f"Segments: {w}" for w in _own(segments.warnings, segments.n_dropped, fit.n_dropped)
         ]
@@ -551,6 +962,8 @@ def analyse(
             "bootstrap": bootstrap,
             "seed": seed,
             "missing": missing,
+            "m": m,
+            "auxiliary": aux,
         },
         outcome=outcome,
         drivers=tuple(drivers),
@@ -570,7 +983,9 @@ def analyse(
             "n_total": survey.n,
             "n_used": int(fit.n),
             "n_dropped": int(survey.n - fit.n),
+            **({} if imputation is None else {"m": m, "n_imputed_cells": imputation.n_cells}),
         },
+        imputation=imputation,
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
         missing_diagnosis=_diagnosis(survey, names, by),
@@ -591,6 +1006,14 @@ def _diagnosis(survey: SurveyData, names: list[str], by: str) -> MissingDiagnosi
     return diagnose_missing(survey, list(dict.fromkeys(columns)), groups=by or None)
 
 
+def _df_text(df: float) -> str:
+    """Degrees of freedom as a reader expects them: whole numbers as such, a pooled
+    (fractional) df to one decimal, and a df so large that F is its chi-square limit as ∞."""
+    if df is None or not math.isfinite(df) or df > 1e5:
+        return "∞"
+    return f"{df:.0f}" if float(df).is_integer() else f"{df:.1f}"
+
+
 def _pct(v: float, r2: float) -> str:
     return f"{100 * v / r2:.0f}%"
 
@@ -606,9 +1029,14 @@ def _findings(s: LoyaltyDriversStudy) -> list[str]:
     fit_text = (
         f"R² = {fit.r2:.2f}" if fit.kind == "ols" else f"McFadden pseudo-R² = {fit.pseudo_r2:.2f}"
     )
+    imputed = (
+        ""
+        if s.imputation is None
+        else f"; missing answers multiply imputed, m = {s.imputation.m}, results pooled"
+    )
     out.append(
         f"Together the {len(s.drivers)} drivers explain {lab(s.outcome)} with {fit_text} "
-        f"({kinds[fit.kind]}, n = {fit.n})."
+        f"({kinds[fit.kind]}, n = {fit.n}{imputed})."
     )
     top = t.index[0]
     r2 = imp.r2
@@ -685,7 +1113,7 @@ def _findings(s: LoyaltyDriversStudy) -> list[str]:
         out.append(
             f"Across {s.segments.by} segments the driver effects "
             + ("differ" if differ else "do not differ significantly")
-            + f" (F({st['df1']}, {st['df2']}) = {st['F']:.2f}, {format_p(st['p'])})."
+            + f" (F({st['df1']}, {_df_text(st['df2'])}) = {st['F']:.2f}, {format_p(st['p'])})."
         )
     if fit.assumptions is not None:
         red = fit.assumptions[fit.assumptions["status"] == "red"]
