@@ -346,6 +346,53 @@ def _solve_batched(xtx: np.ndarray, xty: np.ndarray) -> tuple[np.ndarray, np.nda
     return beta, bad
 
 
+def _indirect_table(
+    mediators: list[str],
+    ab: np.ndarray,
+    boot: np.ndarray,
+    boot_std: np.ndarray,
+    sobel_se: np.ndarray,
+    sobel_z: np.ndarray,
+    sd_ratio: float,
+    ci: float,
+) -> pd.DataFrame:
+    """The indirect effects (one row per mediator plus ``total``) from the point estimates
+    a·b, the usable bootstrap draws (raw and standardized) and the Sobel test."""
+    alpha = 1 - ci
+    k = len(mediators)
+    if len(boot) >= 2:
+        lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+        slo, shi = np.quantile(boot_std, [alpha / 2, 1 - alpha / 2], axis=0)
+        bse = boot.std(axis=0, ddof=1)
+    else:
+        lo = hi = slo = shi = bse = np.full(k + 1, np.nan)
+    est = np.append(ab, ab.sum())
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "boot_se": bse,
+            "ci_low": lo,
+            "ci_high": hi,
+            "sobel_se": np.append(sobel_se, np.nan),
+            "sobel_z": np.append(sobel_z, np.nan),
+            "sobel_p": np.append(2 * stats.norm.sf(np.abs(sobel_z)), np.nan),
+            "std_estimate": est * sd_ratio,
+            "std_ci_low": slo,
+            "std_ci_high": shi,
+        },
+        index=pd.Index([*mediators, "total"], name="mediator"),
+    )
+
+
+def _few_resamples_note(bootstrap: int) -> list[str]:
+    if 0 < bootstrap < 1000:
+        return [
+            f"Only {bootstrap} bootstrap resamples; use at least 1000 (5000 for a "
+            "publication) for stable percentile limits."
+        ]
+    return []
+
+
 def mediation(
     data: pd.DataFrame,
     x: str,
@@ -489,7 +536,6 @@ def mediation(
     ab = a * b
     sobel_se = np.sqrt(b**2 * sa**2 + a**2 * sb**2)
     sobel_z = ab / sobel_se
-    sobel_p = 2 * stats.norm.sf(np.abs(sobel_z))
     sd_ratio = frame[x].std(ddof=1) / frame[y].std(ddof=1)
 
     # bootstrap: resample rows and refit the a and b models, each resample through its
@@ -519,42 +565,14 @@ def mediation(
         boot_std[sl] = boot[sl] * ratio[:, None]
         failed[sl] = bad_a | bad_b
         start += size
-    good = boot[~failed]
-    good_std = boot_std[~failed]
-    alpha = 1 - ci
-    if len(good) >= 2:
-        lo, hi = np.quantile(good, [alpha / 2, 1 - alpha / 2], axis=0)
-        slo, shi = np.quantile(good_std, [alpha / 2, 1 - alpha / 2], axis=0)
-        bse = good.std(axis=0, ddof=1)
-    else:
-        lo = hi = slo = shi = bse = np.full(k + 1, np.nan)
-
-    labels = [*meds, "total"]
-    est = np.append(ab, ab.sum())
-    indirect = pd.DataFrame(
-        {
-            "estimate": est,
-            "boot_se": bse,
-            "ci_low": lo,
-            "ci_high": hi,
-            "sobel_se": np.append(sobel_se, np.nan),
-            "sobel_z": np.append(sobel_z, np.nan),
-            "sobel_p": np.append(sobel_p, np.nan),
-            "std_estimate": est * sd_ratio,
-            "std_ci_low": slo,
-            "std_ci_high": shi,
-        },
-        index=pd.Index(labels, name="mediator"),
+    indirect = _indirect_table(
+        meds, ab, boot[~failed], boot_std[~failed], sobel_se, sobel_z, sd_ratio, ci
     )
 
     notes = _dropped_note(n_dropped, len(data))
     if bootstrap == 0:
         notes.append("bootstrap=0: no bootstrap was run, so the indirect effects have no CI.")
-    elif bootstrap < 1000:
-        notes.append(
-            f"Only {bootstrap} bootstrap resamples; use at least 1000 (5000 for a "
-            "publication) for stable percentile limits."
-        )
+    notes += _few_resamples_note(int(bootstrap))
     if failed.any():
         notes.append(
             f"{int(failed.sum())} of {bootstrap} bootstrap resamples had a singular design "
@@ -678,28 +696,7 @@ def mediation_fiml(
     sd_ratio = math.sqrt(cov[ix, ix] / cov[iy, iy])
     boot_ratio = np.sqrt(good_cov[:, ix, ix] / good_cov[:, iy, iy]) if len(good_cov) else []
     boot_std = boot * np.asarray(boot_ratio)[:, None] if len(boot) else boot
-    total = np.append(ab, ab.sum())
-    if len(boot) >= 2:
-        blo, bhi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
-        slo, shi = np.quantile(boot_std, [alpha / 2, 1 - alpha / 2], axis=0)
-        bse = boot.std(axis=0, ddof=1)
-    else:
-        blo = bhi = slo = shi = bse = np.full(k + 1, np.nan)
-    indirect = pd.DataFrame(
-        {
-            "estimate": total,
-            "boot_se": bse,
-            "ci_low": blo,
-            "ci_high": bhi,
-            "sobel_se": np.append(sobel_se, np.nan),
-            "sobel_z": np.append(sobel_z, np.nan),
-            "sobel_p": np.append(2 * stats.norm.sf(np.abs(sobel_z)), np.nan),
-            "std_estimate": total * sd_ratio,
-            "std_ci_low": slo,
-            "std_ci_high": shi,
-        },
-        index=pd.Index([*meds, "total"], name="mediator"),
-    )
+    indirect = _indirect_table(meds, ab, boot, boot_std, sobel_se, sobel_z, sd_ratio, ci)
     notes = [
         "Paths and indirect effects by FIML (EM moments of every respondent with an answer); "
         "standard errors and intervals from the bootstrap with EM re-run on each resample."
@@ -712,11 +709,7 @@ def mediation_fiml(
             f"EM failed or did not converge in {int(failed.sum())} of {bootstrap} bootstrap "
             "resamples; they were left out of the intervals."
         )
-    if bootstrap < 1000:
-        notes.append(
-            f"Only {bootstrap} bootstrap resamples; use at least 1000 (5000 for a "
-            "publication) for stable percentile limits."
-        )
+    notes += _few_resamples_note(int(bootstrap))
     return MediationResult(
         x=x,
         y=y,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -766,27 +767,12 @@ def _analyse_one(
     mediation_res = moderation_res = segments = None
     if mediators:
         covariates = [d for d in drivers if d != focal and d not in mediators] + controls
-        if fiml:
-            mediation_res = med.mediation_fiml(
-                scores,
-                focal,
-                outcome,
-                mediators,
-                covariates=covariates,
-                bootstrap=bootstrap,
-                seed=seed,
-                auxiliary=auxiliary,
-            )
-        else:
-            mediation_res = med.mediation(
-                scores,
-                focal,
-                outcome,
-                mediators,
-                covariates=covariates,
-                bootstrap=bootstrap,
-                seed=seed,
-            )
+        mediate: Callable[..., med.MediationResult] = med.mediation_fiml if fiml else med.mediation
+        extra = {"auxiliary": auxiliary} if fiml else {}
+        mediation_res = mediate(
+            scores, focal, outcome, mediators, covariates=covariates, bootstrap=bootstrap,
+            seed=seed, **extra,
+        )  # fmt: skip
     if moderator:
         covariates = [d for d in drivers if d not in (focal, moderator)] + controls
         moderation_res = med.moderation(scores, focal, outcome, moderator, covariates=covariates)
