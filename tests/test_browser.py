@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 900}  # a laptop screen
 # parameters cut to their minimum: the figures and tables are the same, only the intervals coarser
-RESAMPLING_PARAMS = ("bootstrap", "pa_iterations")
+RESAMPLING_PARAMS = ("bootstrap", "pa_iterations", "blrt", "stability")
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -24,6 +24,8 @@ QUICK = {
     "factor-analysis": {"pa_iterations": 10, "n_factors": 4},
     "loyalty-drivers": {"bootstrap": 100, "m": 3, "drivers": ["trust", "value"]},
     "experience-economy": {"bootstrap": 100, "compare_models": False},
+    "segmentation": {"variables": ["trust", "value"], "models": ["EII", "VVV"], "max_k": 3,
+                     "blrt": 0, "stability": 5},
     "pls-sem": {"bootstrap": 100, "predict_repeats": 1,
                 "paths": "loyalty ~ satisfaction + trust; satisfaction ~ value"},
 }  # fmt: skip
@@ -32,6 +34,7 @@ MODULES = {
     "loyalty-drivers": "loyalty_drivers",
     "experience-economy": "experience_economy",
     "pls-sem": "pls_sem",
+    "segmentation": "segmentation",
 }
 
 

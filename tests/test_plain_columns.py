@@ -82,6 +82,7 @@ def test_list_says_whether_each_study_requires_allows_or_ignores_a_codebook(caps
         "member-analytics": ("not used", " --data FILE [--param"),
         "programme-evaluation": ("optional", " [--codebook FILE] "),
         "pls-sem": ("optional", " [--codebook FILE] "),
+        "segmentation": ("optional", " [--codebook FILE] "),
     }
     assert set(expected) == set(STUDIES)
     for name, (use, usage) in expected.items():

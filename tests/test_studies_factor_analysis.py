@@ -21,8 +21,15 @@ import pytest
 
 from workbench.errors import InputError
 from workbench.intake.data import load_survey
+from workbench.sem.model import fit_cfa
 from workbench.studies import get_study
-from workbench.studies.factor_analysis import align_factors, analyse, map_factors_to_constructs
+from workbench.studies.factor_analysis import (
+    align_factors,
+    analyse,
+    check_estimator,
+    check_ordinal_items,
+    map_factors_to_constructs,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -378,3 +385,198 @@ def test_a_codebook_with_fewer_than_three_items_is_named(tmp_path):
     )
     with pytest.raises(InputError, match="lists 2 item\\(s\\) \\(TR1, SA1\\); a factor analysis"):
         analyse(load_survey(path, cb))
+
+
+# --------------------------------------------------------------------------- estimator=wlsmv
+ORDINAL_REF = json.loads((ROOT / "tests/reference/ordinal_cfa_validity.json").read_text())
+HS_FACTORS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+              "speed": ["x7", "x8", "x9"]}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def loyalty_wlsmv(loyalty_survey):
+    """The shipped survey with the CFA by WLSMV (complete cases)."""
+    return analyse(loyalty_survey, estimator="wlsmv", missing="listwise", pa_iterations=10)
+
+
+def test_wlsmv_cfa_is_fit_ordinal_cfa_on_the_complete_cases(loyalty_wlsmv, loyalty_survey):
+    from workbench.sem.ordinal import fit_ordinal_cfa
+
+    s = loyalty_wlsmv
+    constructs = s.cfa.constructs
+    items = [i for v in constructs.values() for i in v]
+    direct = fit_ordinal_cfa(loyalty_survey.items[items].dropna(), constructs)
+    assert s.ordinal and s.cfa.estimator == "WLSMV" and s.cfa.n == direct.n == 479
+    ours, theirs = s.cfa.estimates, direct.estimates
+    assert ours[["lhs", "op", "rhs"]].equals(theirs[["lhs", "op", "rhs"]])
+    for column in ("estimate", "se", "std_all"):
+        np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-10, atol=1e-12)
+    assert s.cfa.result.fit["chisq.scaled"] == pytest.approx(direct.fit["chisq.scaled"], rel=1e-10)
+    # the contract fit is the scaled-shifted test with the robust indices (Savalei 2021)
+    f, lav = s.cfa.fit, direct.fit
+    assert (f["chi2"], f["df"], f["p"]) == pytest.approx(
+        (lav["chisq.scaled"], lav["df.scaled"], lav["pvalue.scaled"]), rel=1e-10
+    )
+    for key in ("cfi", "tli", "rmsea"):
+        assert f[key] == pytest.approx(lav[f"{key}.robust"], rel=1e-10)
+    assert f["rmsea_ci_high"] == pytest.approx(lav["rmsea.ci.upper.robust"], rel=1e-10)
+    assert f["srmr"] == pytest.approx(lav["srmr"], rel=1e-10)
+    assert s.cfa.fit_basis == "robust"
+    assert s.modification_table() is None and "not available under WLSMV" in s.modification_note
+
+
+def test_wlsmv_results_json_keeps_the_cfa_contract_and_adds_lavaans_fit(loyalty_wlsmv):
+    res = loyalty_wlsmv.results()
+    json.dumps(res, allow_nan=False)
+    cfa = res["cfa"]
+    assert set(cfa["fit"]) >= {
+        "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr"
+    }  # fmt: skip
+    assert cfa["estimator"] == "wlsmv" and cfa["fit_basis"] == "robust"
+    assert set(cfa["fit_ordinal"]) >= {
+        "chisq", "chisq.scaled", "df.scaled", "pvalue.scaled", "cfi.scaled", "cfi.robust",
+        "tli.robust", "rmsea.robust", "srmr"
+    }  # fmt: skip
+    assert cfa["fit"]["chi2"] == cfa["fit_ordinal"]["chisq.scaled"]
+    assert cfa["fit"]["cfi"] == cfa["fit_ordinal"]["cfi.robust"]
+    assert "education=~ED1" in cfa["std_loadings"]
+    assert set(cfa["htmt"]) == set(loyalty_wlsmv.cfa.constructs)
+    assert cfa["reliability_scale"] == "latent_response"
+    for values in res["reliability"].values():
+        assert 0 < values["composite_reliability"] < 1 and 0 < values["ave"] < 1
+    assert loyalty_wlsmv.missing_report["analyses"]["cfa"]["method"].startswith("WLSMV")
+
+
+def test_wlsmv_findings_say_why_and_what_changed_against_ml(loyalty_wlsmv, loyalty_survey):
+    s = loyalty_wlsmv
+    assert any("treats the 44 items as ordered categories (WLSMV)" in f for f in s.findings)
+    sentence = next(f for f in s.findings if f.startswith("Against ML on the same 479"))
+    # the ML side is the ML CFA of the same complete cases
+    items = [i for v in s.cfa.constructs.values() for i in v]
+    ml = fit_cfa(loyalty_survey.items[items].dropna(), s.cfa.constructs)
+    assert f"CFI from {ml.fit['cfi']:.3f} to {s.cfa.fit['cfi']:.3f}" in sentence
+    assert f"RMSEA from {ml.fit['rmsea']:.3f} to {s.cfa.fit['rmsea']:.3f}" in sentence
+    mean_ml = np.mean(list(ml.std_loadings.values()))
+    assert f"mean standardized loading from {mean_ml:.2f}" in sentence
+    table = s.cfa_fit_table()
+    assert list(table.columns) == ["plain", "scaled", "robust", "reading"]
+    assert table.loc["CFI", "robust"] == pytest.approx(s.cfa.fit["cfi"], rel=1e-12)
+    assert "robust CFI, TLI and RMSEA (Savalei 2021)" in s.cfa_fit_note
+    assert "ord.scale = FALSE" in s.reliability_note
+    assert (s.estimator_table()["categories"] == 7).all()
+
+
+@pytest.mark.parametrize("cut", ["hs3", "hs5"])
+def test_ordinal_reliability_and_validity_match_semtools(cut):
+    """CR, AVE, factor correlations, HTMT and residuals of an ordinal fit against
+    tests/reference/ordinal_cfa_validity.R (semTools 0.5-6, lavaan 0.6-14). lavaan stops its
+    optimizer about 1e-5 (relative) short of the optimum (tests/test_ordinal_cfa.py), which
+    moves these values by up to 7e-7; hence 2e-6."""
+    from workbench.sem import ordinal_view as ov
+    from workbench.sem.ordinal import fit_ordinal_cfa
+
+    ref = ORDINAL_REF[cut]
+    hs = pd.read_csv(ROOT / "tests/reference/lavaan_wlsmv_hs_cut.csv")
+    data = hs[hs["categories"] == int(cut[2:])].drop(columns="categories")
+    res = fit_ordinal_cfa(data, HS_FACTORS)
+    view = ov.OrdinalCFAView(res)
+    names = list(HS_FACTORS)
+    cr, av = view.composite_reliability(), view.ave()
+    for name in names:
+        assert cr[name] == pytest.approx(ref["composite_reliability"][name], abs=2e-6)
+        assert av[name] == pytest.approx(ref["ave"][name], abs=2e-6)
+    np.testing.assert_allclose(
+        ov.latent_correlations(res).loc[names, names], ref["cor_lv"], rtol=0, atol=2e-6
+    )
+    np.testing.assert_allclose(view.htmt().loc[names, names], ref["htmt"], rtol=0, atol=2e-6)
+    fl = view.fornell_larcker()
+    assert fl.loc["visual", "visual"] == pytest.approx(np.sqrt(ref["ave"]["visual"]), abs=2e-6)
+    resid = view.residual_correlations(top=None)
+    pos = {v: k for k, v in enumerate(ref["names"])}
+    expected = [
+        ref["residual_cor"][pos[a]][pos[b]] for a, b in zip(resid.var1, resid.var2, strict=True)
+    ]
+    np.testing.assert_allclose(resid["residual"], expected, rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "missing", "ordered", "message"),
+    [
+        ("wlsmv", "fiml", "auto", "estimator=wlsmv cannot be used with missing=fiml"),
+        ("dwls", "pairwise", "auto", "estimator=dwls cannot be used with missing=pairwise"),
+        ("wlsmv", "listwise", "none", "ordered=none cannot be used with estimator=wlsmv"),
+        ("ml", "fiml", "all", "ordered=all cannot be used with estimator=ml"),
+        ("mlr", "fiml", "auto", "Unknown CFA estimator 'mlr'"),
+    ],
+)
+def test_estimator_combinations_the_study_cannot_fit_are_refused(
+    estimator, missing, ordered, message
+):
+    with pytest.raises(InputError, match=message) as info:
+        check_estimator(estimator, missing, ordered)
+    if missing != "listwise" and estimator in ("wlsmv", "dwls"):  # the way out is said
+        assert "missing=listwise" in str(info.value)
+
+
+def test_items_with_too_many_or_a_single_category_are_named():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"a": rng.integers(1, 6, 60), "b": rng.integers(1, 10, 60), "c": np.ones(60, int)}
+    )
+    with pytest.raises(InputError, match="Item b has 9 answer categories") as info:
+        check_ordinal_items(frame[["a", "b"]], "all")
+    assert info.value.column == "b"
+    with pytest.raises(InputError, match="Item c has a single answer category"):
+        check_ordinal_items(frame[["a", "c"]], "all")
+    table = check_ordinal_items(frame[["a"]], "auto")
+    assert table.loc["a", "categories"] == 5 and bool(table.loc["a", "ordinal_ok"])
+
+
+def test_wlsmv_with_fiml_is_refused_before_the_run(reports, tmp_path):
+    from helpers import run_main
+
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", str(DATA / "loyalty_survey.csv"), "--codebook",
+         str(DATA / "loyalty_survey.codebook.yaml"), "--param", "estimator=wlsmv"]
+    )  # fmt: skip
+    assert code == 2
+    assert "estimator=wlsmv cannot be used with missing=fiml" in err
+    assert "--param missing=listwise" in err and "Traceback" not in err
+    assert not reports.exists() or not any(reports.rglob("*"))
+
+
+def test_a_scale_of_more_than_seven_points_is_refused_before_the_run(reports, tmp_path):
+    from helpers import run_main
+
+    codebook = tmp_path / "ten.codebook.yaml"
+    text = (DATA / "loyalty_survey.codebook.yaml").read_text(encoding="utf-8")
+    codebook.write_text(text.replace("scale: {min: 1, max: 7}", "scale: {min: 1, max: 10}"))
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", str(DATA / "loyalty_survey.csv"), "--codebook",
+         str(codebook), "--param", "estimator=wlsmv", "--param", "missing=listwise"]
+    )  # fmt: skip
+    assert code == 2
+    assert "answer scale has 10 points" in err and "Traceback" not in err
+    assert not reports.exists() or not any(reports.rglob("*"))
+
+
+def test_the_notebook_runs_end_to_end_with_wlsmv(reports, tmp_path):
+    from helpers import run_main
+
+    lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
+    small = tmp_path / "small.csv"
+    small.write_text("\n".join(lines[:401]) + "\n", encoding="utf-8")
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", str(small), "--codebook",
+         str(DATA / "loyalty_survey.codebook.yaml"), "--param", "estimator=wlsmv",
+         "--param", "missing=listwise", "--param", "pa_iterations=10"]
+    )  # fmt: skip
+    assert code == 0, err
+    (folder,) = [p.parent for p in reports.rglob("results.json")]
+    res = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert res["parameters"]["estimator"] == "wlsmv"
+    assert res["cfa"]["estimator"] == "wlsmv" and res["cfa"]["fit_ordinal"]["df"] > 0
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Savalei 2021" in html and "treated as ordered" in html
+    assert "Modification indices are not available under WLSMV" in html
+    assert "Against ML on the same" in html

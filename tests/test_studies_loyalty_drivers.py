@@ -372,9 +372,7 @@ def test_mi_pools_an_ordinal_model_with_its_thresholds():
         frame.loc[rng.random(len(frame)) < 0.05, column] = np.nan
     survey = dataclasses.replace(survey, frame=frame)
     drivers = ["price", "effectiveness", "distribution"]
-    s = analyse(
-        survey, outcome="satisfaction", drivers=drivers, bootstrap=100, missing="mi", m=3
-    )
+    s = analyse(survey, outcome="satisfaction", drivers=drivers, bootstrap=100, missing="mi", m=3)
     assert s.model.kind == "ordinal"
     coef = s.model.coefficients.set_index("term")
     assert {"df", "fmi"} <= set(coef.columns) and (coef["fmi"] > 0).all()

@@ -354,6 +354,7 @@ FACTOR_ANALYSIS = Study(
     notebook="factor-analysis.ipynb",
     codebook_why="reliability, the factor-to-construct map and the CFA need items grouped into "
     "constructs",
+    preflight="workbench.studies.factor_analysis:preflight",
     params=(
         Param(
             "n_factors",
@@ -401,6 +402,32 @@ FACTOR_ANALYSIS = Study(
             choices=("pearson", "polychoric"),
         ),
         Param("cfa", "bool", True, "fit a CFA of the codebook's constructs (validity)"),
+        Param(
+            "estimator",
+            "choice",
+            "ml",
+            "the CFA's estimator (lavaan's names): ml (maximum likelihood, the items as "
+            "continuous); wlsmv (the items as ordered: thresholds and polychoric correlations, "
+            "diagonally weighted least squares with robust standard errors and the "
+            "scaled-shifted chi-square, as lavaan and Mplus; suits Likert items with few "
+            "categories or skewed answers); dwls (the same estimates with standard errors and "
+            "test that ignore the sampling variability beyond the weights); ulsmv (unweighted "
+            "least squares with robust standard errors and the scaled-shifted test). The "
+            "ordinal ones use complete cases: they need missing=listwise; mlr is not offered "
+            "yet",
+            choices=("ml", "wlsmv", "dwls", "ulsmv"),
+        ),
+        Param(
+            "ordered",
+            "choice",
+            "auto",
+            "which items an ordinal estimator treats as ordered: auto (every CFA item, when "
+            "the codebook's answer scale has at most 7 points: ordinal estimators need items "
+            "with at most 7 categories), all (every CFA item whatever the scale, each with 2 to "
+            "7 observed categories), none (no item: only with estimator=ml, which ignores "
+            "this parameter)",
+            choices=("auto", "all", "none"),
+        ),
         Param(
             "split_half",
             "bool",
@@ -1015,6 +1042,124 @@ PLS_SEM = Study(
     ),
 )
 
+SEGMENTATION = Study(
+    name="segmentation",
+    title="Segmentation: who are our members? Latent profiles or k-means on survey constructs",
+    description="Segments found in the answers (latent profile analysis with mclust's "
+    "covariance models, or k-means): how many, who they are, whether they replicate, and how "
+    "they relate to tier or channel.",
+    notebook="segmentation.ipynb",
+    codebook_use="optional",
+    codebook_why="constructs are scored from its items; without one, `variables` name numeric "
+    "columns of the data, used as they are",
+    preflight="workbench.studies.segmentation:preflight",
+    params=(
+        Param(
+            "variables",
+            "list",
+            [],
+            "constructs and/or numeric columns to segment on; empty means every multi-item "
+            "construct (so without a codebook, name them)",
+        ),
+        Param(
+            "standardize",
+            "bool",
+            True,
+            "z-score each variable first, so that variables on different scales weigh alike",
+        ),
+        missing_param(
+            "listwise",
+            {
+                "listwise": "respondents missing a segmentation variable are in no segment "
+                "(counted in the report)"
+            },
+            {
+                "pairwise": "each respondent is placed in a segment from all the variables at "
+                "once, which needs all of that respondent's answers; use listwise",
+                "fiml": "Gaussian mixtures fitted by EM with missing values are not offered "
+                "yet; use listwise",
+                "mi": "pooling segmentations over imputed data sets (matching segments across "
+                "them) is not offered yet; use listwise",
+                "mean": "mean replacement pulls respondents toward the centre and can create a "
+                "spurious middle segment; use listwise",
+            },
+        ),
+        Param(
+            "method",
+            "choice",
+            "lpa",
+            "lpa: latent profile analysis (Gaussian mixtures with mclust's covariance models, "
+            "k and model chosen by BIC); kmeans: k-means++ with 50 starts, k chosen by the "
+            "silhouette",
+            choices=("lpa", "kmeans"),
+            refused=(
+                (
+                    "lca",
+                    "latent class analysis of categorical indicators (with the three-step "
+                    "covariate and distal-outcome models) is not yet offered; use lpa on the "
+                    "construct scores, or kmeans",
+                ),
+            ),
+        ),
+        Param(
+            "models",
+            "list",
+            [],
+            "lpa: mclust covariance models to try (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, "
+            "VVE, EEV, VEV, EVV, VVV); empty means all 14",
+        ),
+        Param("max_k", "int", 6, "largest number of segments tried", minimum=1, maximum=20),
+        Param(
+            "min_share",
+            "float",
+            0.05,
+            "the rule accepts only solutions whose every segment holds at least this share of "
+            "the respondents",
+            minimum=0,
+            maximum=0.5,
+        ),
+        Param(
+            "restarts",
+            "int",
+            3,
+            "lpa: random restarts per model and k after mclust's hierarchical start (the best "
+            "likelihood is kept)",
+            minimum=0,
+            maximum=100,
+        ),
+        Param(
+            "blrt",
+            "int",
+            99,
+            "lpa: bootstrap replicates of the likelihood-ratio test of k against k + 1 segments "
+            "(0 = off)",
+            minimum=0,
+            maximum=MAX_BOOTSTRAP,
+        ),
+        Param(
+            "stability",
+            "int",
+            50,
+            "bootstrap re-fits of the chosen solution for the adjusted Rand index and each "
+            "segment's Jaccard (0 = off)",
+            minimum=0,
+            maximum=10_000,
+        ),
+        Param(
+            "by", "str", "", "categorical column to cross-tabulate the segments with (e.g. tier)"
+        ),
+        SEED,
+        SHEET,
+    ),
+    default_runs=(
+        DefaultRun(
+            "data/loyalty_survey.csv",
+            "data/loyalty_survey.codebook.yaml",
+            {"variables": ["trust", "satisfaction", "value", "belonging", "memory"], "by": "tier"},
+        ),
+    ),
+)
+
 STUDIES: dict[str, Study] = {
     s.name: s
     for s in (
@@ -1024,6 +1169,7 @@ STUDIES: dict[str, Study] = {
         MEMBER_ANALYTICS,
         PROGRAMME_EVALUATION,
         PLS_SEM,
+        SEGMENTATION,
     )
 }
 

@@ -29,10 +29,20 @@ from workbench.measurement.scales import ReliabilityResult, reliability
 from workbench.presentation.report import check_mark, format_r
 from workbench.results import Result, jsonable
 from workbench.sem import model as sem
+from workbench.sem.ordinal import fit_ordinal_cfa
+from workbench.sem.ordinal_view import OrdinalCFAView
 from workbench.studies import require_codebook
 
 #: the study's missing-data treatments (the registry's choices), default first
 MISSING = ("fiml", "listwise", "pairwise")
+#: the CFA's estimators (lavaan's names in lower case), default first; the ordinal ones fit
+#: :func:`workbench.sem.ordinal.fit_ordinal_cfa` on complete cases
+ESTIMATORS = ("ml", "wlsmv", "dwls", "ulsmv")
+ORDINAL_ESTIMATORS = {"wlsmv": "WLSMV", "dwls": "DWLS", "ulsmv": "ULSMV"}
+#: which items an ordinal estimator treats as ordered (the registry's choices)
+ORDERED = ("auto", "all", "none")
+#: at most this many answer categories for an item to be treated as ordered
+MAX_ORDINAL_CATEGORIES = 7
 ALPHA_GOOD = 0.70
 R_DROP_WEAK = 0.30
 KMO_MIN = 0.60
@@ -61,7 +71,15 @@ class FactorAnalysisStudy(Result):
         :class:`~workbench.measurement.factors.EFAResult`.
     cfa
         :class:`~workbench.sem.model.SEMResult` of the codebook's measurement model
-        (``None`` when ``cfa=False`` or fewer than two multi-item constructs).
+        (``None`` when ``cfa=False`` or fewer than two multi-item constructs); with an
+        ordinal estimator an :class:`~workbench.sem.ordinal_view.OrdinalCFAView` (the
+        lavaan-named fit in ``cfa.result``).
+    cfa_ml
+        With an ordinal estimator: the ML CFA on the same complete cases (``None``
+        otherwise), for the what-changed sentence.
+    item_categories
+        With an ordinal estimator: per CFA item, its answer categories and skewness
+        (:func:`item_categories`), the basis of the estimator choice.
     missing_report
         The ``missing`` block of results.json: ``treatment``, ``n_total``, ``n_used``
         (respondents with at least one answer under fiml and pairwise, complete cases under
@@ -101,6 +119,13 @@ class FactorAnalysisStudy(Result):
     warning_messages: tuple[str, ...]
     missing_diagnosis: MissingDiagnosis | None = None
     item_correlations: factors.ItemCorrelations | None = None
+    cfa_ml: Any = None
+    item_categories: pd.DataFrame | None = None
+
+    @property
+    def ordinal(self) -> bool:
+        """Whether the CFA treats the items as ordered (an ordinal estimator was fitted)."""
+        return isinstance(self.cfa, OrdinalCFAView)
 
     def to_frame(self) -> pd.DataFrame:
         return self.reliability_table()
@@ -204,9 +229,10 @@ class FactorAnalysisStudy(Result):
         return None if self.cfa is None else self.cfa.residual_correlations(top=top)
 
     def modification_table(self, top: int = 10) -> pd.DataFrame | None:
-        """Largest modification indices (``None`` without a CFA); for a FIML CFA from the
-        expected information of the incomplete data, as lavaan ``modindices()``."""
-        if self.cfa is None:
+        """Largest modification indices (``None`` without a CFA, or for an ordinal CFA); for
+        a FIML CFA from the expected information of the incomplete data, as lavaan
+        ``modindices()``."""
+        if self.cfa is None or self.ordinal:
             return None
         return self.cfa.modification_indices(top=top)
 
@@ -215,11 +241,92 @@ class FactorAnalysisStudy(Result):
         """Why the modification-index table is empty, when it is."""
         if self.cfa is None:
             return "No CFA in this run."
+        if self.ordinal:
+            return (
+                f"Modification indices are not available under {self.cfa.estimator} yet (the "
+                "ordinal CFA has no score tests here); the residual polychoric correlations "
+                "above show where the model strains."
+            )
         return "No modification index to show."
+
+    @property
+    def estimator_note(self) -> str:
+        """Which CFA estimator was used and why (category counts and skew of the items)."""
+        if self.cfa is None:
+            return "No CFA in this run."
+        cats = self.item_categories
+        if not self.ordinal or cats is None:
+            return (
+                "The CFA treats the items as continuous (maximum likelihood on Pearson "
+                "covariances; estimator=ml). For Likert items with at most "
+                f"{MAX_ORDINAL_CATEGORIES} categories, estimator=wlsmv with missing=listwise "
+                "treats them as ordered."
+            )
+        low, high = int(cats["categories"].min()), int(cats["categories"].max())
+        n_cat = str(low) if low == high else f"{low} to {high}"
+        skew = cats["skew"].abs()
+        return (
+            f"The CFA treats the {len(cats)} items as ordered categories "
+            f"({self.cfa.estimator}): each has {n_cat} answer categories among the "
+            f"complete cases (at most {MAX_ORDINAL_CATEGORIES}, so thresholds and polychoric "
+            f"correlations can be estimated), and |skewness| reaches {skew.max():.2f} "
+            f"({skew.idxmax()}; {_count_words(int((skew > 1).sum()))} beyond 1). With few "
+            "categories or skewed answers, ML on Pearson covariances understates loadings "
+            "and misjudges fit; the ordinal estimator models each item as a cut-up normal "
+            "variable."
+        )
+
+    def estimator_table(self) -> pd.DataFrame | None:
+        """Per CFA item: answer categories, scale points and skewness (ordinal CFA only)."""
+        return None if self.item_categories is None else self.item_categories.copy()
+
+    @property
+    def cfa_fit_note(self) -> str:
+        """Which fit indices the verdict reads."""
+        if self.cfa is None:
+            return "No CFA in this run."
+        if not self.ordinal:
+            return "Maximum-likelihood chi-square and fit indices (lavaan's conventions)."
+        basis = self.cfa.fit_basis
+        which = {
+            "robust": "the robust CFI, TLI and RMSEA (Savalei 2021), which estimate the "
+            "population fit of the latent-response model",
+            "scaled": "the scaled CFI, TLI and RMSEA (the robust ones are not available here)",
+            "standard": "the plain CFI, TLI and RMSEA (no robust test with this estimator)",
+        }[basis]
+        test = (
+            "scaled-shifted chi-square (Asparouhov & Muthen 2010)"
+            if self.cfa.result.test == "scaled.shifted"
+            else "mean-and-variance adjusted chi-square"
+            if self.cfa.result.test == "mean.var.adjusted"
+            else "chi-square"
+        )
+        return (
+            f"The test is the {test}; the verdict uses {which}. The plain and scaled "
+            "columns are shown as lavaan reports them; SRMR is the root mean square residual "
+            "polychoric correlation."
+        )
+
+    @property
+    def reliability_note(self) -> str:
+        """On which scale CR and AVE are computed."""
+        if self.ordinal:
+            return (
+                "Composite reliability and AVE come from the ordinal CFA on the latent-"
+                "response (polychoric) scale, as semTools compRelSEM(fit, ord.scale = FALSE) "
+                "and AVE(fit): the reliability of the items' underlying continuous "
+                "responses, not of the observed sum score; alpha and omega are of the "
+                "observed scores."
+            )
+        if self.cfa is None:
+            return "No CFA in this run, so no composite reliability or AVE."
+        return "Composite reliability and AVE come from the ML CFA (semTools compRelSEM, AVE)."
 
     def cfa_fit_table(self) -> pd.DataFrame | None:
         if self.cfa is None:
             return None
+        if self.ordinal:
+            return self._ordinal_fit_table()
         f = self.cfa.fit
         rows = [
             ("n", f["n"], ""),
@@ -236,6 +343,64 @@ class FactorAnalysisStudy(Result):
             ("BIC", f["bic"], ""),
         ]
         return pd.DataFrame(rows, columns=["index", "value", "reading"]).set_index("index")
+
+    def _ordinal_fit_table(self) -> pd.DataFrame:
+        """Fit of the ordinal CFA: plain, scaled and robust columns, lavaan's values."""
+        f = self.cfa.result.fit
+        basis = self.cfa.fit_basis
+        nan = np.nan
+
+        def g(key: str) -> float:
+            return float(f.get(key, nan))
+
+        def read(index: str, good: float, ok: float, higher: bool) -> str:
+            key = index if basis == "standard" else f"{index}.{basis}"
+            return _judge(g(key), good, ok, higher=higher)
+
+        rows = [
+            ("n", self.cfa.n, nan, nan, ""),
+            ("chi2", g("chisq"), g("chisq.scaled"), nan, "scaled: scaled-shifted test"),
+            ("df", g("df"), g("df.scaled"), nan, ""),
+            ("p", g("pvalue"), g("pvalue.scaled"), nan, "p > .05: exact fit not rejected"),
+            (
+                "CFI",
+                g("cfi"),
+                g("cfi.scaled"),
+                g("cfi.robust"),
+                read("cfi", CFI_GOOD, CFI_OK, True),
+            ),
+            (
+                "TLI",
+                g("tli"),
+                g("tli.scaled"),
+                g("tli.robust"),
+                read("tli", CFI_GOOD, CFI_OK, True),
+            ),
+            (
+                "RMSEA",
+                g("rmsea"),
+                g("rmsea.scaled"),
+                g("rmsea.robust"),
+                read("rmsea", RMSEA_GOOD, RMSEA_OK, False),
+            ),
+            (
+                "RMSEA 90% CI low",
+                g("rmsea.ci.lower"),
+                g("rmsea.ci.lower.scaled"),
+                g("rmsea.ci.lower.robust"),
+                "",
+            ),
+            (
+                "RMSEA 90% CI high",
+                g("rmsea.ci.upper"),
+                g("rmsea.ci.upper.scaled"),
+                g("rmsea.ci.upper.robust"),
+                "",
+            ),
+            ("SRMR", g("srmr"), nan, nan, _judge(g("srmr"), SRMR_GOOD, 0.10, higher=False)),
+        ]
+        table = pd.DataFrame(rows, columns=["index", "plain", "scaled", "robust", "reading"])
+        return table.set_index("index")
 
     def std_loadings_table(self) -> pd.DataFrame | None:
         if self.cfa is None:
@@ -310,13 +475,36 @@ class FactorAnalysisStudy(Result):
                 "fornell_larcker": self.cfa.fornell_larcker().to_dict(orient="index"),
                 "constructs": {k: list(v) for k, v in self.cfa.constructs.items()},
                 "warnings": list(self.cfa.warnings),
+                "estimator": self.parameters.get("estimator", "ml"),
+                "fit_ordinal": None,
             }
+            if self.ordinal:
+                out["cfa"]["fit_ordinal"] = dict(self.cfa.result.fit)
+                out["cfa"]["fit_basis"] = self.cfa.fit_basis
+                out["cfa"]["reliability_scale"] = "latent_response"
+                out["cfa"]["ml_comparison"] = self._ml_comparison()
         if self.replication is not None:
             out["replication"] = self.replication.reset_index().to_dict(orient="records")
         out["missing_diagnosis"] = (
             None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
         )
         return jsonable(out)
+
+    def _ml_comparison(self) -> dict[str, Any] | None:
+        """The ordinal CFA beside the ML CFA on the same complete cases (``None`` without)."""
+        if not self.ordinal or self.cfa_ml is None:
+            return None
+        ml, od = self.cfa_ml, self.cfa
+        return {
+            "n": int(ml.n),
+            "cfi_ml": ml.fit["cfi"],
+            "cfi_ordinal": od.fit["cfi"],
+            "rmsea_ml": ml.fit["rmsea"],
+            "rmsea_ordinal": od.fit["rmsea"],
+            "mean_std_loading_ml": float(np.mean(list(ml.std_loadings.values()))),
+            "mean_std_loading_ordinal": float(np.mean(list(od.std_loadings.values()))),
+            "ordinal_basis": od.fit_basis,
+        }
 
     def headline(self) -> dict[str, Any]:
         table = self.reliability.table.dropna(subset=["alpha"])
@@ -395,6 +583,10 @@ _ANALYSIS_LABELS = {
 }
 
 
+def _count_words(k: int) -> str:
+    return "no item" if k == 0 else "1 item" if k == 1 else f"{k} items"
+
+
 def _n_range(values: dict[str, int]) -> str:
     low, high = min(values.values()), max(values.values())
     return str(low) if low == high else f"{low}–{high}"
@@ -465,6 +657,200 @@ def map_factors_to_constructs(
     return table
 
 
+def check_estimator(
+    estimator: str, missing: str, ordered: str = "auto", *, file: str | None = None
+) -> None:
+    """Refuse an unknown CFA estimator or a combination the study cannot fit.
+
+    Parameters
+    ----------
+    estimator : str
+        ``"ml"``, ``"wlsmv"``, ``"dwls"`` or ``"ulsmv"``.
+    missing : str
+        The missing-data treatment; the ordinal estimators take ``"listwise"`` only.
+    ordered : str
+        ``"auto"``, ``"all"`` or ``"none"``.
+    file : str, optional
+        The data file, for the message.
+
+    Raises
+    ------
+    InputError
+        An unknown value; ``missing=fiml`` or ``pairwise`` with an ordinal estimator (the
+        ordinal CFA uses complete cases, as lavaan does for ordered data: it has no FIML
+        or pairwise version here); ``ordered=none`` with an ordinal estimator (WLSMV on
+        continuous items is not offered); ``ordered=all`` with ``estimator=ml``.
+
+    Examples
+    --------
+    >>> check_estimator("wlsmv", "listwise")
+    >>> check_estimator("wlsmv", "fiml")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: estimator=wlsmv cannot be used with missing=fiml: ...
+    """
+    if estimator not in ESTIMATORS:
+        raise InputError(
+            f"Unknown CFA estimator '{estimator}' for the factor-analysis study.",
+            file=file,
+            hint=f"Use estimator={' or estimator='.join(ESTIMATORS)}.",
+        )
+    if ordered not in ORDERED:
+        raise InputError(
+            f"Unknown value ordered={ordered} for the factor-analysis study.",
+            file=file,
+            hint=f"Use ordered={' or ordered='.join(ORDERED)}.",
+        )
+    if estimator == "ml":
+        if ordered == "all":
+            raise InputError(
+                "ordered=all cannot be used with estimator=ml: maximum likelihood treats the "
+                "items as continuous.",
+                file=file,
+                hint="Use estimator=wlsmv (or dwls, ulsmv) with missing=listwise to treat the "
+                "items as ordered, or leave ordered=auto.",
+            )
+        return
+    if missing != "listwise":
+        raise InputError(
+            f"estimator={estimator} cannot be used with missing={missing}: the ordinal CFA "
+            "is fitted to the thresholds and polychoric correlations of the complete cases "
+            "(lavaan's default for ordered data); it has no FIML or pairwise version here.",
+            file=file,
+            hint=f"Add --param missing=listwise to fit the ordinal CFA (estimator={estimator}) "
+            "on the respondents who answered every item, or keep estimator=ml with "
+            f"missing={missing}.",
+        )
+    if ordered == "none":
+        raise InputError(
+            f"ordered=none cannot be used with estimator={estimator}: {estimator.upper()} on "
+            "continuous items is not offered.",
+            file=file,
+            hint=f"Use ordered=auto (or all) with estimator={estimator}, or estimator=ml to "
+            "treat the items as continuous.",
+        )
+
+
+def item_categories(items: pd.DataFrame, scale: Any = None) -> pd.DataFrame:
+    """Per item: answer categories used and skewness, the basis of the estimator choice.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        The answers the CFA uses (complete cases for an ordinal estimator).
+    scale : Scale, optional
+        The codebook's answer scale (``min``, ``max``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: item. Columns ``categories`` (distinct answers observed), ``scale_categories``
+        (points on the codebook's scale, NaN without one), ``skew`` (sample skewness,
+        pandas' adjusted Fisher-Pearson coefficient, as SPSS) and ``ordinal_ok`` (2 to
+        :data:`MAX_ORDINAL_CATEGORIES` categories, so thresholds can be estimated).
+    """
+    points = np.nan
+    if scale is not None and scale.min is not None and scale.max is not None:
+        points = float(scale.max - scale.min + 1)
+    counts = items.nunique(dropna=True)
+    table = pd.DataFrame(
+        {
+            "categories": counts.astype(int),
+            "scale_categories": points,
+            "skew": items.skew(),
+        }
+    )
+    table["ordinal_ok"] = (table["categories"] >= 2) & (
+        table["categories"] <= MAX_ORDINAL_CATEGORIES
+    )
+    table.index.name = "item"
+    return table
+
+
+def check_ordinal_items(
+    items: pd.DataFrame, ordered: str, scale: Any = None, *, file: str | None = None
+) -> pd.DataFrame:
+    """Check that the CFA's items can be treated as ordered; return :func:`item_categories`.
+
+    With ``ordered=auto`` the codebook's scale must have at most
+    :data:`MAX_ORDINAL_CATEGORIES` points; with ``auto`` or ``all`` every item must show
+    between 2 and that many categories among the complete cases.
+
+    Raises
+    ------
+    InputError
+        Naming the item (and its category count) that cannot be treated as ordered.
+    """
+    table = item_categories(items, scale)
+    points = table["scale_categories"].iloc[0] if len(table) else np.nan
+    if ordered == "auto" and np.isfinite(points) and points > MAX_ORDINAL_CATEGORIES:
+        raise InputError(
+            f"The codebook's answer scale has {points:g} points; ordered=auto treats items as "
+            f"ordered only on scales of at most {MAX_ORDINAL_CATEGORIES} points.",
+            file=file,
+            hint="Use estimator=ml (items as continuous), or ordered=all if every item in fact "
+            f"uses at most {MAX_ORDINAL_CATEGORIES} categories.",
+        )
+    single = table[table["categories"] < 2]
+    if len(single):
+        item = str(single.index[0])
+        raise InputError(
+            f"Item {item} has a single answer category among the complete cases, so an "
+            "ordinal CFA cannot estimate its thresholds.",
+            file=file,
+            column=item,
+            hint="Drop the item from the codebook's constructs, or use estimator=ml.",
+        )
+    many = table[table["categories"] > MAX_ORDINAL_CATEGORIES]
+    if len(many):
+        item = str(many.index[0])
+        raise InputError(
+            f"Item {item} has {int(many['categories'].iloc[0])} answer categories; an ordinal "
+            f"CFA treats items with at most {MAX_ORDINAL_CATEGORIES} as ordered"
+            + (f" (also: {', '.join(map(str, many.index[1:]))})" if len(many) > 1 else "")
+            + ".",
+            file=file,
+            column=item,
+            hint="Check for unrecoded missing codes (e.g. 99), or use estimator=ml to treat "
+            "the items as continuous.",
+        )
+    return table
+
+
+def _cfa_constructs(survey: SurveyData, constant: tuple[str, ...]) -> dict[str, list[str]]:
+    """The CFA's constructs: multi-item constructs without constant items (2+ items left)."""
+    multi = {
+        k: [i for i in v if i not in constant]
+        for k, v in survey.codebook.construct_items.items()
+        if len(v) >= 2
+    }
+    return {k: v for k, v in multi.items() if len(v) >= 2}
+
+
+def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
+    """Check the inputs before a kernel starts: the CFA estimator with the missing-data
+    treatment and ``ordered``, the survey and codebook, and (ordinal estimator) that every
+    CFA item has 2 to 7 answer categories among the complete cases. Returns the rows read."""
+    from workbench.intake.data import load_survey
+
+    estimator = params.get("estimator") or "ml"
+    missing = params.get("missing") or "fiml"
+    ordered = params.get("ordered") or "auto"
+    check_estimator(estimator, missing, ordered, file=str(data))
+    survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
+    require_codebook(survey, "factor-analysis")
+    if estimator in ORDINAL_ESTIMATORS and params.get("cfa", True):
+        answers = survey.items
+        constant = tuple(c for c in answers.columns if answers[c].nunique(dropna=True) < 2)
+        cons = _cfa_constructs(survey, constant)
+        cfa_items = [i for v in cons.values() for i in v]
+        if cfa_items:
+            check_ordinal_items(
+                answers[cfa_items].dropna(), ordered, survey.codebook.scale, file=str(data)
+            )
+    return survey.n
+
+
 def analyse(
     survey: SurveyData,
     *,
@@ -474,6 +860,8 @@ def analyse(
     missing: str = "fiml",
     correlation: str = "pearson",
     cfa: bool = True,
+    estimator: str = "ml",
+    ordered: str = "auto",
     split_half: bool = False,
     ci: float = 0.95,
     straightline_min_items: int = 5,
@@ -506,6 +894,14 @@ def analyse(
     * ``pairwise``: every available pair of answers for correlations and reliability; the
       CFA on complete cases.
 
+    ``estimator`` chooses the CFA's estimator: ``ml`` (the items as continuous) or, for
+    Likert items with at most 7 categories, ``wlsmv``, ``dwls`` or ``ulsmv``
+    (:func:`~workbench.sem.ordinal.fit_ordinal_cfa`: thresholds and polychoric
+    correlations, lavaan ``cfa(..., ordered = TRUE, estimator = "WLSMV")``), which need
+    ``missing="listwise"`` (see :func:`check_estimator`). The ordinal CFA's reliability
+    and validity are on the latent-response scale (:mod:`workbench.sem.ordinal_view`); the
+    ML CFA is fitted too on the same complete cases, and a finding says what changed.
+
     References
     ----------
     Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete
@@ -524,12 +920,22 @@ def analyse(
         )
     if missing not in MISSING:
         raise ValueError(f"missing must be one of {', '.join(MISSING)}, not {missing!r}")
+    check_estimator(estimator, missing, ordered, file=survey.path)
+    ordinal = estimator in ORDINAL_ESTIMATORS
     fiml = missing == "fiml"
     cb = survey.codebook
     warnings: list[str] = []
     screening = screen_items(survey, straightline_min_items=straightline_min_items)
     screening.require_distinct_items(survey.path)
     warnings += list(screening.warnings)
+    categories: pd.DataFrame | None = None
+    if ordinal and cfa:  # before any model: an item that cannot be ordered stops the run
+        cons = _cfa_constructs(survey, screening.constant_items)
+        cfa_items = [i for v in cons.values() for i in v]
+        if cfa_items:
+            categories = check_ordinal_items(
+                survey.items[cfa_items].dropna(), ordered, _cb_scale(survey), file=survey.path
+            )
     items = survey.items
     if fiml:
         n_answered = int(items.notna().any(axis=1).sum())
@@ -672,7 +1078,10 @@ def analyse(
     warnings += [w for w in efa_res.warnings if w not in warnings]
     factor_map = map_factors_to_constructs(efa_res.loadings, cb.construct_items)
 
-    cfa_res, cfa_note = None, ""
+    cfa_res: Any = None
+    cfa_note = ""
+    cfa_ml: sem.SEMResult | None = None
+    cfa_ml_note = ""
     multi = {k: v for k, v in cb.construct_items.items() if len(v) >= 2}
     multi = {k: [i for i in v if i in fa_items] for k, v in multi.items()}
     multi = {k: v for k, v in multi.items() if len(v) >= 2}
@@ -683,7 +1092,21 @@ def analyse(
     else:
         cfa_input = cfa_data[[i for v in multi.values() for i in v]]
         try:
-            if fiml:  # every respondent with at least one answer (fit_sem drops the others)
+            if ordinal:
+                complete_input = cfa_input.dropna()
+                categories = check_ordinal_items(
+                    complete_input, ordered, _cb_scale(survey), file=survey.path
+                )
+                cfa_res = OrdinalCFAView(
+                    fit_ordinal_cfa(
+                        complete_input,
+                        multi,
+                        estimator=ORDINAL_ESTIMATORS[estimator],  # type: ignore[arg-type]
+                        max_categories=MAX_ORDINAL_CATEGORIES,
+                    )
+                )
+                cfa_ml, cfa_ml_note = _ml_beside(complete_input, multi)
+            elif fiml:  # every respondent with at least one answer (fit_sem drops the others)
                 cfa_res = sem.fit_cfa(cfa_input, multi, missing="fiml")
             else:
                 cfa_res = sem.fit_cfa(cfa_input.dropna(), multi)
@@ -696,24 +1119,35 @@ def analyse(
             )
     if cfa_res is not None:
         single = [k for k in cb.construct_items if k not in multi]
-        estimation = (
-            "full-information maximum likelihood (FIML, lavaan's missing = 'ml'; every "
-            f"respondent who answered at least one of its items: n = {cfa_res.n})"
-            if fiml
-            else f"maximum likelihood (listwise complete cases: n = {cfa_res.n})"
-        )
+        if ordinal:
+            estimation = (
+                f"{ORDINAL_ESTIMATORS[estimator]} on the items' thresholds and polychoric "
+                "correlations, the items treated as ordered (lavaan's ordered = TRUE, "
+                f"estimator = '{ORDINAL_ESTIMATORS[estimator]}'; listwise complete cases: "
+                f"n = {cfa_res.n})"
+            )
+        elif fiml:
+            estimation = (
+                "full-information maximum likelihood (FIML, lavaan's missing = 'ml'; every "
+                f"respondent who answered at least one of its items: n = {cfa_res.n})"
+            )
+        else:
+            estimation = f"maximum likelihood (listwise complete cases: n = {cfa_res.n})"
         cfa_note = (
             f"CFA by {estimation} of {len(multi)} correlated constructs"
             + (f"; single-item constructs left out: {', '.join(single)}" if single else "")
             + (f"; fitted on the other random half (seed {seed})" if split_half else "")
             + "."
         )
-        if correlation == "polychoric":
+        if correlation == "polychoric" and not ordinal:
             cfa_note += (
-                " The CFA treats the items as continuous (ML on Pearson covariances); an "
-                "ordinal CFA (WLSMV) is not available yet."
+                " The CFA treats the items as continuous (ML on Pearson covariances); "
+                "estimator=wlsmv with missing=listwise fits it to the polychoric correlations "
+                "instead, the items treated as ordered."
             )
         warnings += [f"CFA: {w}" for w in cfa_res.warnings]
+        if cfa_ml_note:
+            warnings.append(cfa_ml_note)
     missing_report["analyses"] = _analyses_used(
         missing,
         correlation=correlation,
@@ -748,6 +1182,8 @@ def analyse(
             "missing": missing,
             "correlation": correlation,
             "cfa": cfa,
+            "estimator": estimator,
+            "ordered": ordered,
             "split_half": split_half,
             "ci": ci,
             "straightline_min_items": straightline_min_items,
@@ -776,8 +1212,28 @@ def analyse(
         warning_messages=tuple(dict.fromkeys(warnings)),
         missing_diagnosis=diagnose_missing(survey),
         item_correlations=item_corr,
+        cfa_ml=cfa_ml,
+        item_categories=categories,
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
+
+
+def _cb_scale(survey: SurveyData) -> Any:
+    """The codebook's answer scale (``None`` without one)."""
+    return getattr(survey.codebook, "scale", None)
+
+
+def _ml_beside(
+    complete: pd.DataFrame, constructs: dict[str, list[str]]
+) -> tuple[sem.SEMResult | None, str]:
+    """The ML CFA on the ordinal CFA's complete cases, for the what-changed sentence."""
+    try:
+        return sem.fit_cfa(complete, constructs), ""
+    except InputError as exc:
+        return None, (
+            f"The ML CFA beside the ordinal one could not be fitted ({exc.problem}); the "
+            "comparison with ML is left out."
+        )
 
 
 def _analyses_used(
@@ -811,12 +1267,13 @@ def _analyses_used(
         },
     }
     if cfa is not None:
-        out["cfa"] = {
-            "method": "FIML (every respondent with an answer)"
-            if cfa.missing == "fiml"
-            else "maximum likelihood on complete cases",
-            "n": int(cfa.n),
-        }
+        if isinstance(cfa, OrdinalCFAView):
+            method = f"{cfa.estimator} (items as ordered) on complete cases"
+        elif cfa.missing == "fiml":
+            method = "FIML (every respondent with an answer)"
+        else:
+            method = "maximum likelihood on complete cases"
+        out["cfa"] = {"method": method, "n": int(cfa.n)}
     return out
 
 
@@ -948,7 +1405,12 @@ def _missing_finding(s: FactorAnalysisStudy) -> str:
             f"respondents who answered every item (factor analysis n = {n_fa}, reliability "
             f"n = {n_rel}"
             + (f", CFA n = {cfa['n']}" if cfa is not None else "")
-            + f", of {total}); missing=fiml would keep every respondent with an answer."
+            + f", of {total}); "
+            + (
+                "the ordinal CFA needs complete cases, so missing=fiml is not offered with it."
+                if s.ordinal
+                else "missing=fiml would keep every respondent with an answer."
+            )
         )
     return (
         f"Missing answers were handled by pairwise deletion: correlations and reliability used "
@@ -1058,6 +1520,8 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
         )
     # CFA
     if s.cfa is not None:
+        if s.ordinal:
+            out.append(s.estimator_note.split(" With few categories")[0])
         f = s.cfa.fit
         verdict = (
             "fits well"
@@ -1066,11 +1530,35 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
             if f["cfi"] >= CFI_OK and f["rmsea"] <= RMSEA_OK
             else "fits poorly"
         )
-        out.append(
-            f"The codebook's measurement model {verdict} in the CFA: CFI {f['cfi']:.3f}, "
-            f"TLI {f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
-            f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
-        )
+        if s.ordinal:
+            basis = s.cfa.fit_basis
+            kind = "" if basis == "standard" else f"{basis} "
+            out.append(
+                f"The codebook's measurement model {verdict} in the {s.cfa.estimator} CFA: "
+                f"{kind}CFI {f['cfi']:.3f}, TLI {f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI "
+                f"{f['rmsea_ci_low']:.3f}–{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}; "
+                f"chi-square {f['chi2']:.1f} on {f['df']:.4g} df (p = {f['p']:.3g})."
+            )
+            cmp_ = s._ml_comparison()
+            if cmp_ is not None:
+                out.append(
+                    f"Against ML on the same {cmp_['n']} complete cases (items as continuous), "
+                    f"treating the items as ordered changes CFI from {cmp_['cfi_ml']:.3f} to "
+                    f"{cmp_['cfi_ordinal']:.3f} ({cmp_['cfi_ordinal'] - cmp_['cfi_ml']:+.3f}), "
+                    f"RMSEA from {cmp_['rmsea_ml']:.3f} to {cmp_['rmsea_ordinal']:.3f} "
+                    f"({cmp_['rmsea_ordinal'] - cmp_['rmsea_ml']:+.3f}) and the mean "
+                    f"standardized loading from {cmp_['mean_std_loading_ml']:.2f} to "
+                    f"{cmp_['mean_std_loading_ordinal']:.2f} "
+                    f"({cmp_['mean_std_loading_ordinal'] - cmp_['mean_std_loading_ml']:+.2f}; "
+                    f"{s.cfa.estimator} {basis} indices, loadings on the latent-response "
+                    "scale)."
+                )
+        else:
+            out.append(
+                f"The codebook's measurement model {verdict} in the CFA: CFI {f['cfi']:.3f}, "
+                f"TLI {f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
+                f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
+            )
         av = s.cfa.ave()
         low = av[av < AVE_MIN]
         if len(low):

@@ -1,0 +1,293 @@
+"""The segmentation study end to end: the results.json contract, the stated rule for k, the
+segment descriptions, the membership file, recovery of planted segments, refusals before any
+kernel, and the notebook's report.
+
+The statistics underneath (Gaussian mixtures, selection, k-means, stability) are checked
+against R mclust 6.0 in tests/test_segmentation_*.py; here the study is checked against
+independent recomputation from the data (item means, complete cases, the rule applied to the
+criteria table) and against a planted truth.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import DATA, run_main, sha256
+from scipy import stats
+
+from workbench.errors import InputError
+from workbench.intake.data import load_survey
+from workbench.segmentation import adjusted_rand_index
+from workbench.studies import STUDIES, segmentation
+
+SURVEY = DATA / "loyalty_survey.csv"
+CODEBOOK = DATA / "loyalty_survey.codebook.yaml"
+VARIABLES = ["trust", "satisfaction", "value", "belonging", "memory"]
+# quick settings: the point is the study's plumbing, not the precision of the bootstrap
+QUICK = {"models": ["EII", "VII", "EEI", "VVI", "EEE", "VEE", "VVV"], "max_k": 4, "blrt": 19,
+         "stability": 10, "restarts": 1}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return load_survey(SURVEY, CODEBOOK)
+
+
+@pytest.fixture(scope="module")
+def lpa(survey, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lpa")
+    params = STUDIES["segmentation"].validate({"variables": VARIABLES, "by": "tier", **QUICK})
+    return segmentation.analyse(survey, **params, output_dir=out), out
+
+
+@pytest.fixture(scope="module")
+def kmeans(survey):
+    params = STUDIES["segmentation"].validate(
+        {"variables": VARIABLES, "method": "kmeans", "max_k": 4, "stability": 3}
+    )
+    return segmentation.analyse(survey, **params)
+
+
+def _complete_item_means(survey) -> pd.DataFrame:
+    """Construct scores recomputed from the items: respondents who answered every item."""
+    cb = survey.codebook
+    items = {v: list(cb.constructs[v].items) for v in VARIABLES}
+    frame = survey.frame
+    complete = frame[[i for v in VARIABLES for i in items[v]]].notna().all(axis=1)
+    return pd.DataFrame({v: frame.loc[complete, items[v]].mean(axis=1) for v in VARIABLES})
+
+
+def test_results_json_carries_the_contract_keys(lpa):
+    study, _ = lpa
+    res = study.results()
+    assert set(res["segmentation"]) >= {"method", "model", "k", "chosen_by", "n", "variables"}
+    assert res["segmentation"]["method"] == "lpa" and res["segmentation"]["variables"] == VARIABLES
+    for k, models in res["selection"].items():
+        assert 1 <= int(k) <= QUICK["max_k"] and set(models) == set(QUICK["models"])
+        for cell in models.values():
+            assert set(cell) >= {"loglik", "bic", "icl", "sabic", "entropy", "min_share", "blrt_p"}
+    assert set(res["segments"]) == {str(s) for s in range(1, study.k + 1)}
+    for seg in res["segments"].values():
+        assert set(seg) >= {"name", "size", "share", "means"} and set(seg["means"]) == set(
+            VARIABLES
+        )
+    assert set(res["stability"]) >= {"ari_mean", "jaccard"}
+    assert set(res["stability"]["jaccard"]) == set(res["segments"])
+    tier = res["crosstabs"]["tier"]
+    assert set(tier) >= {"counts", "chi2", "df", "p", "cramers_v"}
+    json.dumps(res, allow_nan=False)  # strict JSON: no NaN leaks into results.json
+
+
+def test_segments_partition_exactly_the_complete_respondents(lpa, survey):
+    study, _ = lpa
+    scores = _complete_item_means(survey)
+    assert study.n_used == len(scores) < survey.n  # listwise, some dropped
+    assert study.missing_report["n_dropped"] == survey.n - len(scores)
+    assert sum(s["size"] for s in study.results()["segments"].values()) == study.n_used
+    assert sum(s["share"] for s in study.results()["segments"].values()) == pytest.approx(1.0)
+    sizes = study.sizes.to_numpy()
+    assert list(sizes) == sorted(sizes, reverse=True)  # numbered by size, largest first
+    post = study.posterior.to_numpy()
+    np.testing.assert_allclose(post.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(post.argmax(axis=1) + 1, study.classification)
+    np.testing.assert_allclose(study.uncertainty, 1 - post.max(axis=1), atol=1e-12)
+    assert any("left out (listwise)" in w for w in study.warnings)
+
+
+def test_the_chosen_solution_obeys_the_stated_rule(lpa):
+    study, _ = lpa
+    res = study.results()
+    cells = [
+        (c["bic"], int(k), m)
+        for k, models in res["selection"].items()
+        for m, c in models.items()
+        if c["bic"] is not None and c["min_share"] >= 0.05
+    ]
+    best_bic, best_k, best_model = min(cells)
+    assert (study.k, study.model) == (best_k, best_model)
+    assert res["segmentation"]["chosen_by"] == "lowest BIC with no segment under 5% of the members"
+    # BIC as the issue defines it: -2 logL + npar log n (lower is better)
+    chosen = res["selection"][str(best_k)][best_model]
+    assert best_bic == pytest.approx(
+        -2 * chosen["loglik"] + chosen["npar"] * math.log(study.n_used)
+    )
+    # the BLRT ran for the chosen model only
+    blrt = [c["blrt_p"] for k, m in res["selection"].items() for name, c in m.items()
+            if c["blrt_p"] is not None and name != best_model]  # fmt: skip
+    assert blrt == []
+
+
+def test_means_intervals_and_features_are_those_of_the_assigned_members(lpa, survey):
+    study, _ = lpa
+    scores = _complete_item_means(survey)
+    grand, sd = scores.mean(), scores.std(ddof=1)
+    res = study.results()["segments"]
+    for s in range(1, study.k + 1):
+        members = scores[study.classification == s]
+        for v in VARIABLES:
+            x = members[v]
+            half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+            assert res[str(s)]["means"][v] == pytest.approx(x.mean(), rel=1e-12)
+            assert res[str(s)]["ci_low"][v] == pytest.approx(x.mean() - half, rel=1e-12)
+            assert res[str(s)]["ci_high"][v] == pytest.approx(x.mean() + half, rel=1e-12)
+            z = (x.mean() - grand[v]) / sd[v]
+            assert res[str(s)]["std_means"][v] == pytest.approx(z, rel=1e-10)
+            word = f"{'high' if z > 0 else 'low'} {v}"
+            assert (word in res[str(s)]["features"]) == (abs(z) >= 0.5)
+
+
+def test_the_names_follow_the_stated_rule():
+    z = pd.Series({"trust": 0.9, "value": -0.7, "memory": 0.2, "belonging": 0.6})
+    assert segmentation.distinctive_features(z) == ["high trust", "low value", "high belonging"]
+    assert segmentation.suggest_name(z) == "High trust, low value"
+    assert segmentation.suggest_name(pd.Series({"a": 0.6, "b": 0.8})) == "High on all"
+    assert segmentation.suggest_name(pd.Series({"a": 0.1, "b": -0.4})) == "Average on all"
+
+
+def test_membership_file_is_written_beside_the_report_and_the_input_untouched(lpa, survey):
+    study, out = lpa
+    before = sha256(SURVEY)
+    path = out / "segments.csv"
+    written = pd.read_csv(path)
+    assert len(written) == study.n_used
+    assert list(written.columns[:6]) == ["row", "respondent_id", "segment", "segment_name",
+                                         "uncertainty", "p_1"]  # fmt: skip
+    # each row points at its respondent in the data
+    ids = survey.frame["respondent_id"].to_numpy()[written["row"].to_numpy() - 1]
+    np.testing.assert_array_equal(ids, written["respondent_id"].to_numpy())
+    np.testing.assert_array_equal(written["segment"].to_numpy(), study.classification)
+    assert study.results()["segmentation"]["membership_file"] == "segments.csv"
+    assert sha256(SURVEY) == before
+
+
+def test_the_crosstab_test_is_pearsons_chi_square(lpa, survey):
+    study, _ = lpa
+    c = study.results()["crosstabs"]["tier"]
+    counts = pd.DataFrame(c["counts"]).T.to_numpy(dtype=float)
+    expected = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0) / counts.sum()
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    df = (counts.shape[0] - 1) * (counts.shape[1] - 1)
+    assert c["chi2"] == pytest.approx(chi2, rel=1e-10) and c["df"] == df
+    assert c["p"] == pytest.approx(stats.chi2.sf(chi2, df), rel=1e-8)
+    assert c["cramers_v"] == pytest.approx(
+        math.sqrt(chi2 / (counts.sum() * (min(counts.shape) - 1)))
+    )
+    assert c["n"] == study.n_used  # every analysed respondent has a tier
+
+
+def test_kmeans_keeps_the_highest_silhouette_allowed(kmeans):
+    res = kmeans.results()
+    table = kmeans.criteria_table()
+    allowed = table[table["min_share"] >= 0.05]
+    assert kmeans.k == int(allowed["silhouette"].idxmax())
+    assert set(res["selection"]) == {"2", "3", "4"}
+    assert res["selection"]["2"]["kmeans"]["bic"] is None  # no likelihood for k-means
+    assert (kmeans.uncertainty == 0).all()
+    assert sum(s["size"] for s in res["segments"].values()) == kmeans.n_used
+
+
+def test_planted_segments_are_recovered_and_linked_to_their_group(tmp_path):
+    rng = np.random.default_rng(11)
+    centres = np.array([[0.0, 0.0, 0.0], [4.0, 0.0, 4.0], [0.0, 5.0, -3.0]])
+    truth = np.repeat([0, 1, 2], [150, 100, 60])
+    x = centres[truth] + rng.normal(0, 1, (truth.size, 3))
+    frame = pd.DataFrame(x, columns=["spend", "visits", "trust_score"])
+    frame.insert(0, "group", np.array(["a", "b", "c"])[truth])
+    path = tmp_path / "planted.csv"
+    frame.to_csv(path, index=False)
+    survey = load_survey(path, None)
+    params = STUDIES["segmentation"].validate({
+        "variables": ["spend", "visits", "trust_score"], "by": "group", "models": ["EII", "VVV"],
+        "max_k": 5, "blrt": 0, "stability": 10,
+    })  # fmt: skip
+    study = segmentation.analyse(survey, **params)
+    assert study.k == 3
+    assert adjusted_rand_index(study.classification, truth) > 0.95
+    assert study.results()["crosstabs"]["group"]["cramers_v"] > 0.95
+    assert study.stability is not None and study.stability.ari_mean > 0.9
+    assert study.results()["segments"]["1"]["size"] == pytest.approx(150, abs=5)
+
+
+def test_an_unknown_variable_is_refused_naming_the_column(survey):
+    with pytest.raises(InputError) as err:
+        segmentation.check_inputs(survey, variables=["trust", "trsut"])
+    assert err.value.column == "trsut" and "trust" in (err.value.hint or "")
+
+
+def test_a_categorical_variable_is_refused_naming_the_column(survey):
+    with pytest.raises(InputError) as err:
+        segmentation.check_inputs(survey, variables=["trust", "channel"])
+    assert err.value.column == "channel" and "not numeric" in str(err.value)
+
+
+def test_lca_and_non_listwise_treatments_are_refused_with_the_reason(survey):
+    spec = STUDIES["segmentation"]
+    with pytest.raises(InputError, match="cannot honour method=lca: latent class analysis"):
+        spec.validate({"method": "lca"})
+    with pytest.raises(InputError, match="not yet offered"):
+        segmentation.analyse(survey, variables=VARIABLES, method="lca")
+    for word in ("pairwise", "fiml", "mi", "mean"):
+        with pytest.raises(InputError, match=f"cannot honour missing={word}"):
+            spec.validate({"missing": word})
+    with pytest.raises(InputError) as err:
+        segmentation.check_inputs(survey, variables=VARIABLES, models=["VVV", "XYZ"])
+    assert "XYZ" in str(err.value)
+
+
+def test_a_bad_by_column_exits_2_before_any_kernel(reports):
+    before = sha256(SURVEY)
+    code, _, err = run_main(
+        ["run", "segmentation", "--data", str(SURVEY), "--codebook", str(CODEBOOK),
+         "--param", "by=tierr"]
+    )  # fmt: skip
+    assert code == 2 and "tierr" in err and "Traceback" not in err
+    assert not reports.exists() or not any(reports.rglob("report.html"))
+    assert sha256(SURVEY) == before
+
+
+def test_notebook_runs_end_to_end_and_writes_report_results_and_membership(tmp_path, reports):
+    out = tmp_path / "run"
+    before = sha256(SURVEY)
+    code, _, err = run_main(
+        ["run", "segmentation", "--data", str(SURVEY), "--codebook", str(CODEBOOK),
+         "--param", "variables=[trust, satisfaction, value]", "--param", "by=channel",
+         "--param", "models=[EII, VII]", "--param", "max_k=3", "--param", "blrt=9",
+         "--param", "stability=5", "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0, err
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["study"] == "segmentation"
+    assert results["segmentation"]["variables"] == ["trust", "satisfaction", "value"]
+    assert results["segmentation"]["k"] > 1
+    assert results["n_used"] == results["segmentation"]["n"]
+    assert set(results["crosstabs"]) == {"channel"}
+    membership = pd.read_csv(out / "segments.csv")
+    assert len(membership) == results["n_used"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Key findings" in html and "How many segments" in html and "Do the segments" in html
+    assert "lower is better" in html and "plotly" in html.lower()
+    assert "from workbench" not in html
+    assert sha256(SURVEY) == before
+
+
+def test_data_without_segments_give_one_segment_and_say_so(tmp_path):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(0, 1, (300, 3)), columns=["a", "b", "c"])
+    frame["group"] = rng.choice(["x", "y"], 300)
+    path = tmp_path / "one.csv"
+    frame.to_csv(path, index=False)
+    params = STUDIES["segmentation"].validate(
+        {"variables": ["a", "b", "c"], "by": "group", "models": ["EII", "VVV"], "max_k": 3,
+         "blrt": 0, "stability": 5}
+    )  # fmt: skip
+    study = segmentation.analyse(load_survey(path, None), **params)
+    assert study.k == 1 and study.stability is None and study.crosstab is None
+    assert study.findings[0].startswith("No segments")
+    assert any("One segment was chosen" in w for w in study.warnings)
+    res = study.results()
+    assert res["segments"]["1"]["size"] == 300 and res["crosstabs"] == {}
+    json.dumps(res, allow_nan=False)

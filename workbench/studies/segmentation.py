@@ -1,0 +1,971 @@
+"""The segmentation study: who are our members? Segments found in the survey answers.
+
+:func:`analyse` scores the chosen constructs and columns as the loyalty-drivers study scores
+them, keeps the respondents who answered every one (listwise, counted), standardizes them (by
+default) and segments them by latent profile analysis (Gaussian mixtures with mclust's
+covariance models, :func:`~workbench.segmentation.select_mixture`) or k-means
+(:func:`~workbench.segmentation.kmeans_segments`). It chooses the number of segments by a
+stated rule, describes each segment (size, means with 95% intervals on the original scale, the
+distinctive features in plain words, a suggested name), checks that the segments replicate in
+bootstrap re-fits (:func:`~workbench.segmentation.segment_stability`) and cross-tabulates them
+with a categorical column (``by``). It returns a :class:`SegmentationStudy` that the notebook
+only displays; :meth:`SegmentationStudy.write_membership` writes each respondent's segment,
+posterior probabilities and classification uncertainty as ``segments.csv`` beside the report
+(the input is never modified).
+
+Not in this increment: behavioural features from a transactions file, latent class analysis
+(``method=lca``), the three-step covariate and distal-outcome models, and MI/FIML treatment of
+missing answers in the segmentation inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from threadpoolctl import threadpool_limits
+
+from workbench.errors import InputError
+from workbench.intake.data import SurveyData, load_survey
+from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
+from workbench.results import Result, jsonable
+from workbench.segmentation import (
+    MODEL_DESCRIPTIONS,
+    MODELS,
+    KMeansResult,
+    MixtureSelection,
+    StabilityResult,
+    fit_gaussian_mixture,
+    kmeans_segments,
+    segment_stability,
+    select_mixture,
+)
+from workbench.studies import get_study
+from workbench.studies.loyalty_drivers import (
+    _names,
+    _require_numeric,
+    _unknown_variable,
+    score_variables,
+)
+
+#: methods this increment offers; ``lca`` is refused before the run
+METHODS = ("lpa", "kmeans")
+#: a standardized segment mean beyond +-this many SD is a distinctive feature
+DISTINCTIVE_SD = 0.5
+#: segments whose mean bootstrap Jaccard is below this are flagged (Hennig 2007)
+JACCARD_THRESHOLD = 0.6
+#: k-means++ starts per k on the data, and per bootstrap re-fit
+KMEANS_STARTS, KMEANS_REFIT_STARTS = 50, 10
+#: at most this many members are drawn on the map
+MAP_SAMPLE = 5000
+#: a `by` column with more distinct values than this is not a grouping
+MAX_BY_LEVELS = 30
+#: fewest complete respondents a segmentation is attempted on
+MIN_RESPONDENTS = 20
+MEMBERSHIP_FILE = "segments.csv"
+
+
+# --------------------------------------------------------------------------- checks
+def segmentation_variables(survey: SurveyData, variables: list[str] | None) -> list[str]:
+    """The variables to segment on: those named, or every multi-item construct."""
+    names = list(dict.fromkeys(variables or []))
+    if names:
+        return names
+    cb = survey.codebook
+    names = [c for c, con in cb.constructs.items() if len(con.items) > 1]
+    if not names:
+        numeric = [
+            str(c) for c in survey.frame.columns if pd.api.types.is_numeric_dtype(survey.frame[c])
+        ]
+        raise InputError(
+            "No variables to segment on: "
+            + (
+                "the codebook has no multi-item construct."
+                if cb.given
+                else "without a codebook, name the columns in `variables`."
+            ),
+            file=survey.path,
+            hint="Pass e.g. --param 'variables=[a, b]'. Numeric columns: " + _names(numeric) + ".",
+        )
+    return names
+
+
+def check_inputs(
+    survey: SurveyData,
+    *,
+    variables: list[str] | None,
+    method: str = "lpa",
+    models: list[str] | None = None,
+    by: str = "",
+    max_k: int = 6,
+) -> list[str]:
+    """Check the named variables, the method and ``by`` before anything is fitted.
+
+    Each variable must be a construct of the codebook or a numeric column of the data (a
+    categorical one belongs in a latent class analysis, not offered yet); ``by`` must be a
+    column with at most 30 distinct values that is not segmented on. Returns the variables.
+    Raises :class:`InputError` naming the file, column and what to do.
+    """
+    if method not in METHODS:
+        # the registry's refusal (lca, not yet offered) with its reason, as `workbench run`
+        get_study("segmentation").param("method").parse(method, study="segmentation")
+        raise InputError(
+            f"method={method!r} is not a segmentation method.",
+            hint="Use one of: " + ", ".join(METHODS) + ".",
+        )
+    for model in models or []:
+        if model not in MODELS:
+            raise InputError(
+                f"'{model}' in `models` is not one of mclust's covariance models.",
+                hint="Use some of: " + ", ".join(MODELS) + " (names as in mclust).",
+            )
+    names = segmentation_variables(survey, variables)
+    cb = survey.codebook
+    for name in names:
+        if name not in cb.constructs and name not in survey.frame.columns:
+            raise _unknown_variable(survey, name)
+    for name in names:
+        _require_numeric(survey, name, "segmentation variable")
+    if by:
+        if by not in survey.frame.columns:
+            raise InputError(
+                f"The `by` column '{by}' is not in the data.",
+                file=survey.path,
+                column=by,
+                hint="Name a categorical column to cross-tabulate the segments with (e.g. "
+                "tier or channel). Columns: "
+                + _names([str(c) for c in survey.frame.columns if c not in cb.items])
+                + ".",
+            )
+        if by in names:
+            raise InputError(
+                f"'{by}' is segmented on and given as `by`.",
+                file=survey.path,
+                column=by,
+                hint="`by` describes the segments after they are found; remove it from one.",
+            )
+        levels = survey.frame[by].dropna().nunique()
+        if levels > MAX_BY_LEVELS:
+            raise InputError(
+                f"The `by` column '{by}' has {levels} distinct values; a cross-tab needs a "
+                f"grouping (at most {MAX_BY_LEVELS}).",
+                file=survey.path,
+                column=by,
+                hint="Name a categorical column such as tier or channel, or band the values "
+                "first in a copy of the data.",
+            )
+    if max_k < (2 if method == "kmeans" else 1):
+        raise InputError(
+            f"max_k={max_k} is too small for method={method}.",
+            hint="k-means compares k = 2..max_k by the silhouette: use max_k of at least 2.",
+        )
+    return names
+
+
+def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
+    """Load the survey, check the variables and ``by``, and that enough respondents answered
+    every variable (listwise) to be segmented."""
+    survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
+    names = check_inputs(
+        survey,
+        variables=list(params.get("variables") or []),
+        method=params.get("method") or "lpa",
+        models=list(params.get("models") or []),
+        by=params.get("by") or "",
+        max_k=int(params.get("max_k") or 6),
+    )
+    scores, _ = score_variables(survey, names)
+    n = int(scores.notna().all(axis=1).sum())
+    _require_complete(n, survey, names)
+    return n
+
+
+def _require_complete(n: int, survey: SurveyData, names: list[str]) -> None:
+    if n < MIN_RESPONDENTS:
+        raise InputError(
+            f"Only {n} respondent(s) answered every segmentation variable "
+            f"({', '.join(names)}); at least {MIN_RESPONDENTS} are needed.",
+            file=survey.path,
+            hint="Segment on fewer variables (`variables`), or check the missing codes.",
+        )
+
+
+# --------------------------------------------------------------------------- description
+def _word(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def distinctive_features(std_means: pd.Series, *, cut: float = DISTINCTIVE_SD) -> list[str]:
+    """``["high trust", "low value"]``: the variables whose standardized segment mean lies
+    beyond +-``cut`` SD, strongest first."""
+    order = std_means.abs().sort_values(ascending=False).index
+    return [
+        f"{'high' if std_means[v] > 0 else 'low'} {_word(str(v))}"
+        for v in order
+        if abs(std_means[v]) >= cut
+    ]
+
+
+def suggest_name(std_means: pd.Series, *, cut: float = DISTINCTIVE_SD) -> str:
+    """A short name from the distinctive features: the two strongest (``"High trust, low
+    value"``), ``"High on all"``/``"Low on all"`` when every variable is beyond the cut the
+    same way, ``"Average on all"`` when none is.
+
+    >>> suggest_name(pd.Series({"trust": 0.9, "value": -0.7, "memory": 0.1}))
+    'High trust, low value'
+    """
+    features = distinctive_features(std_means, cut=cut)
+    if not features:
+        return "Average on all"
+    if len(std_means) > 1 and (std_means >= cut).all():
+        return "High on all"
+    if len(std_means) > 1 and (std_means <= -cut).all():
+        return "Low on all"
+    text = ", ".join(features[:2])
+    return text[0].upper() + text[1:]
+
+
+def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
+    """Mean and its 95% t interval."""
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return mean, mean - half, mean + half
+
+
+# --------------------------------------------------------------------------- the study
+@dataclasses.dataclass(frozen=True)
+class SegmentationStudy(Result):
+    """Everything the segmentation report shows.
+
+    ``scores`` holds the analysed respondents' variables on their original scale (indexed
+    as in the survey), ``analysed`` the matrix the method saw (standardized by default).
+    Segments are numbered 1..k by size, largest first.
+    """
+
+    survey: SurveyData
+    parameters: dict[str, Any]
+    method: str
+    variables: tuple[str, ...]
+    scoring_notes: dict[str, str]
+    scores: pd.DataFrame
+    analysed: pd.DataFrame
+    k: int
+    model: str
+    chosen_by: str
+    classification: np.ndarray
+    posterior: pd.DataFrame
+    uncertainty: np.ndarray
+    selection: MixtureSelection | None
+    kmeans: dict[int, KMeansResult] | None
+    stability: StabilityResult | None
+    crosstab: dict[str, Any] | None
+    map_points: pd.DataFrame
+    map_explained: tuple[float, float]
+    missing_report: dict[str, Any]
+    findings: tuple[str, ...]
+    warning_messages: tuple[str, ...]
+    missing_diagnosis: MissingDiagnosis | None = None
+    membership_path: str | None = None
+
+    @property
+    def n_used(self) -> int:
+        return len(self.scores)
+
+    def label(self, name: str) -> str:
+        return self.survey.codebook.label(name)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.segments_table()
+
+    # ------------------------------------------------------------------ segments
+    @property
+    def sizes(self) -> pd.Series:
+        counts = np.bincount(self.classification, minlength=self.k + 1)[1:]
+        return pd.Series(counts, index=pd.RangeIndex(1, self.k + 1, name="segment"), name="size")
+
+    def standardized_means(self) -> pd.DataFrame:
+        """Segment (rows) by variable means in SD of all analysed respondents (the profile)."""
+        grand, sd = self.scores.mean(), self.scores.std(ddof=1)
+        means = self.scores.groupby(self.classification).mean()
+        means.index = pd.RangeIndex(1, self.k + 1, name="segment")
+        return (means - grand) / sd
+
+    def names(self) -> dict[int, str]:
+        """Segment -> suggested name (unique; a repeated one gets its number)."""
+        z = self.standardized_means()
+        out: dict[int, str] = {}
+        for s in z.index:
+            name = suggest_name(z.loc[s])
+            out[int(s)] = name if name not in out.values() else f"{name} (segment {s})"
+        return out
+
+    def segments_table(self) -> pd.DataFrame:
+        """One row per segment: suggested name, size, share, distinctive features and (for
+        latent profiles) the mixing proportion and mean classification uncertainty."""
+        z = self.standardized_means()
+        names = self.names()
+        sizes = self.sizes
+        rows = []
+        for s in sizes.index:
+            members = self.classification == s
+            row: dict[str, Any] = {
+                "name": names[int(s)],
+                "size": int(sizes[s]),
+                "share": float(sizes[s] / self.n_used),
+                "distinctive features": ", ".join(distinctive_features(z.loc[s])) or "none",
+            }
+            if self.method == "lpa":
+                row["mixing proportion"] = float(self.posterior[s].mean())
+                row["mean uncertainty"] = float(self.uncertainty[members].mean())
+            rows.append(row)
+        return pd.DataFrame(rows, index=sizes.index)
+
+    def means_table(self) -> pd.DataFrame:
+        """Tidy means: one row per (segment, variable) with ``mean``, ``ci_low``, ``ci_high``
+        (95% t interval, original scale, members assigned to the segment) and ``std_mean``."""
+        z = self.standardized_means()
+        rows = []
+        for s in range(1, self.k + 1):
+            part = self.scores[self.classification == s]
+            for v in self.variables:
+                mean, low, high = _mean_ci(part[v])
+                rows.append(
+                    {
+                        "segment": s,
+                        "variable": v,
+                        "mean": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "std_mean": float(z.loc[s, v]),
+                    }
+                )
+        return pd.DataFrame(rows).set_index(["segment", "variable"])
+
+    def means_wide(self) -> pd.DataFrame:
+        """Segment (rows) by variable: ``mean [low, high]`` as text, for reading."""
+        t = self.means_table()
+        text = t.apply(lambda r: f"{r['mean']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]", axis=1)
+        wide = text.unstack("variable")[list(self.variables)]
+        overall = {v: f"{self.scores[v].mean():.2f}" for v in self.variables}
+        wide.loc["all"] = pd.Series(overall)
+        return wide
+
+    def membership(self) -> pd.DataFrame:
+        """One row per analysed respondent: data row (1-based), id (if the codebook names one),
+        segment, its name, classification uncertainty and the posterior probabilities."""
+        names = self.names()
+        out = pd.DataFrame(index=self.scores.index)
+        positions = self.survey.frame.index.get_indexer(self.scores.index)
+        out["row"] = positions + 1
+        id_col = self.survey.codebook.id
+        if id_col and id_col in self.survey.frame.columns:
+            out[id_col] = self.survey.frame.loc[self.scores.index, id_col].to_numpy()
+        out["segment"] = self.classification
+        out["segment_name"] = [names[int(s)] for s in self.classification]
+        out["uncertainty"] = self.uncertainty
+        for s in self.posterior.columns:
+            out[f"p_{s}"] = self.posterior[s].to_numpy()
+        return out.reset_index(drop=True)
+
+    def write_membership(self, folder: str | Path | None) -> Path | None:
+        """Write :meth:`membership` as ``segments.csv`` in ``folder`` (the run's output folder,
+        never beside the input); None when no folder is given (an interactive session)."""
+        if not folder:
+            return None
+        path = Path(folder) / MEMBERSHIP_FILE
+        if path.resolve() == Path(self.survey.path).resolve():
+            raise InputError(
+                "The membership file would overwrite the input data.",
+                file=str(path),
+                hint="Run the study with another output folder.",
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.membership().to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
+        return path
+
+    # ------------------------------------------------------------------ choosing k
+    def criteria_table(self) -> pd.DataFrame:
+        """lpa: every (k, model) with loglik, npar, BIC, ICL, SABIC (lower is better),
+        entropy, smallest share and BLRT p; kmeans: within-SS, between/total, silhouette and
+        smallest share per k."""
+        if self.selection is not None:
+            cols = ["loglik", "npar", "bic", "icl", "sabic", "entropy", "min_share", "blrt_p"]
+            t = self.selection.table
+            return t.loc[t["fitted"], cols]
+        assert self.kmeans is not None
+        rows = [
+            {
+                "k": k,
+                "within_ss": fit.within_ss,
+                "between_over_total": fit.between_ss / fit.total_ss,
+                "silhouette": fit.silhouette,
+                "min_share": float(fit.sizes.min() / fit.n),
+            }
+            for k, fit in sorted(self.kmeans.items())
+        ]
+        return pd.DataFrame(rows).set_index("k")
+
+    def bic_table(self) -> pd.DataFrame | None:
+        """lpa: BIC as a k x model table (mclust's layout, lower is better)."""
+        return None if self.selection is None else self.selection.criterion_table("bic")
+
+    def blrt_table(self) -> pd.DataFrame | None:
+        """Bootstrap likelihood-ratio tests of k against k + 1 segments, chosen model."""
+        if self.selection is None or self.selection.blrt is None:
+            return None
+        return self.selection.blrt.table
+
+    def criteria_figure(self):
+        from workbench.presentation.segment_plots import criteria_chart, kmeans_criteria_chart
+
+        if self.selection is not None:
+            return criteria_chart(self.selection.table, chosen=(self.k, self.model))
+        return kmeans_criteria_chart(self.criteria_table(), chosen=self.k)
+
+    # ------------------------------------------------------------------ figures
+    def profile_figure(self):
+        from workbench.presentation.segment_plots import profile_chart
+
+        return profile_chart(self.standardized_means(), names=self.names(), band=DISTINCTIVE_SD)
+
+    def map_figure(self):
+        from workbench.presentation.segment_plots import segment_map
+
+        return segment_map(self.map_points, explained=self.map_explained, names=self.names())
+
+    # ------------------------------------------------------------------ stability, links
+    def stability_table(self) -> pd.DataFrame | None:
+        if self.stability is None:
+            return None
+        t = self.stability.table.copy()
+        t.insert(0, "name", [self.names()[int(s)] for s in t.index])
+        return t
+
+    def crosstab_table(self) -> pd.DataFrame | None:
+        """Counts of segment x ``by`` level with each segment's row percentages."""
+        if self.crosstab is None:
+            return None
+        counts = self.crosstab["counts"]
+        pct = counts.div(counts.sum(axis=1), axis=0) * 100
+        out = counts.astype(object).copy()
+        for c in counts.columns:
+            out[c] = [f"{n} ({p:.0f}%)" for n, p in zip(counts[c], pct[c], strict=True)]
+        out.index = [f"{s}: {self.names()[int(s)]}" for s in counts.index]
+        out.index.name = "segment"
+        return out
+
+    def crosstab_test(self) -> pd.DataFrame | None:
+        if self.crosstab is None:
+            return None
+        c = self.crosstab
+        return pd.DataFrame(
+            [{k: c[k] for k in ("by", "n", "n_missing", "chi2", "df", "p", "cramers_v")}]
+        ).set_index("by")
+
+    # ------------------------------------------------------------------ results.json
+    def results(self) -> dict[str, Any]:
+        means = self.means_table()
+        z = self.standardized_means()
+        names = self.names()
+        segments: dict[str, Any] = {}
+        for s in range(1, self.k + 1):
+            m = means.loc[s]
+            segments[str(s)] = {
+                "name": names[s],
+                "size": int(self.sizes[s]),
+                "share": float(self.sizes[s] / self.n_used),
+                "means": m["mean"].to_dict(),
+                "ci_low": m["ci_low"].to_dict(),
+                "ci_high": m["ci_high"].to_dict(),
+                "std_means": z.loc[s].to_dict(),
+                "features": distinctive_features(z.loc[s]),
+            }
+            if self.method == "lpa":
+                segments[str(s)]["mixing_proportion"] = float(self.posterior[s].mean())
+        if self.selection is not None:
+            selection = self.selection.to_dict()["selection"]
+        else:
+            selection = {
+                str(k): {
+                    "kmeans": {
+                        **dict.fromkeys(("loglik", "bic", "icl", "sabic", "entropy", "blrt_p")),
+                        **row.to_dict(),
+                    }
+                }
+                for k, row in self.criteria_table().iterrows()
+            }
+        crosstabs: dict[str, Any] = {}
+        if self.crosstab is not None:
+            c = self.crosstab
+            crosstabs[c["by"]] = {
+                "counts": {
+                    str(s): {str(k): int(v) for k, v in row.items()}
+                    for s, row in c["counts"].iterrows()
+                },
+                **{k: c[k] for k in ("n", "n_missing", "chi2", "df", "p", "cramers_v")},
+                "sparse_cells": c["sparse_cells"],
+            }
+        out: dict[str, Any] = {
+            "segmentation": {
+                "method": self.method,
+                "model": self.model,
+                "k": self.k,
+                "chosen_by": self.chosen_by,
+                "n": self.n_used,
+                "variables": list(self.variables),
+                "standardize": self.parameters["standardize"],
+                "scoring": self.scoring_notes,
+                "seed": self.parameters["seed"],
+                "bic_convention": "bic = -2 logL + npar log(n); lower is better",
+                "membership_file": MEMBERSHIP_FILE if self.membership_path else None,
+            },
+            "selection": selection,
+            "segments": segments,
+            "stability": None
+            if self.stability is None
+            else {
+                "ari_mean": self.stability.ari_mean,
+                "jaccard": {str(s): v for s, v in self.stability.table["jaccard_mean"].items()},
+                "flagged": self.stability.flagged,
+                "threshold": self.stability.threshold,
+                "n_boot": self.stability.n_boot,
+                "failed": self.stability.failed,
+            },
+            "crosstabs": crosstabs,
+            "map": {"explained": list(self.map_explained), "points": len(self.map_points)},
+            "missing_diagnosis": None
+            if self.missing_diagnosis is None
+            else self.missing_diagnosis.to_dict(),
+        }
+        return jsonable(out)
+
+    def headline(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n": self.n_used,
+            "segments": self.k,
+            "method": self.method + (f" ({self.model})" if self.method == "lpa" else ""),
+        }
+        if self.stability is not None:
+            out["mean ARI"] = round(self.stability.ari_mean, 2)
+        return out
+
+
+# --------------------------------------------------------------------------- analysis
+def _relabel_by_size(labels: np.ndarray, k: int) -> np.ndarray:
+    """new[old - 1]: segment numbers 1..k ordered by size, largest first."""
+    counts = np.bincount(labels, minlength=k + 1)[1:]
+    order = np.argsort(-counts, kind="stable")
+    new = np.empty(k, dtype=int)
+    new[order] = np.arange(1, k + 1)
+    return new
+
+
+def _pca_points(x: np.ndarray, labels: np.ndarray, seed: int) -> tuple[pd.DataFrame, tuple]:
+    """The first two principal components of the standardized inputs (a seeded sample of at
+    most :data:`MAP_SAMPLE` members)."""
+    z = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    _, sv, vt = np.linalg.svd(z, full_matrices=False)
+    share = sv**2 / float(np.sum(sv**2))
+    comps = z @ vt[:2].T if vt.shape[0] >= 2 else np.column_stack([z @ vt[:1].T, np.zeros(len(z))])
+    rows = np.arange(len(z))
+    if len(z) > MAP_SAMPLE:
+        rows = np.sort(np.random.default_rng(seed).choice(len(z), MAP_SAMPLE, replace=False))
+    points = pd.DataFrame({"pc1": comps[rows, 0], "pc2": comps[rows, 1], "segment": labels[rows]})
+    explained = (float(share[0]), float(share[1]) if share.size > 1 else 0.0)
+    return points, explained
+
+
+def _crosstab(frame: pd.DataFrame, by: str, labels: pd.Series) -> tuple[dict | None, list[str]]:
+    """Segment x ``by``: counts, Pearson's chi-square test and Cramér's V."""
+    groups = frame.loc[labels.index, by]
+    keep = groups.notna()
+    notes: list[str] = []
+    counts = pd.crosstab(labels[keep], groups[keep].astype(str))
+    counts.index.name, counts.columns.name = "segment", by
+    n_missing = int((~keep).sum())
+    if n_missing:
+        notes.append(
+            f"Cross-tab with {by}: {n_missing} analysed respondent(s) have no {by} and "
+            "are left out of it."
+        )
+    if counts.shape[0] < 2 or counts.shape[1] < 2:
+        notes.append(f"Cross-tab with {by}: fewer than two segments or levels; no test.")
+        return None, notes
+    chi2, p, df, expected = stats.chi2_contingency(counts.to_numpy(), correction=False)
+    n = int(counts.to_numpy().sum())
+    v = math.sqrt(chi2 / (n * (min(counts.shape) - 1)))
+    sparse = float(np.mean(expected < 5))
+    if sparse > 0.2:
+        notes.append(
+            f"Cross-tab with {by}: {sparse:.0%} of the cells expect fewer than 5 respondents; "
+            "the chi-square p-value is approximate (Cochran's rule asks for at most 20%)."
+        )
+    return {
+        "by": by,
+        "counts": counts,
+        "n": n,
+        "n_missing": n_missing,
+        "chi2": float(chi2),
+        "df": int(df),
+        "p": float(p),
+        "cramers_v": v,
+        "sparse_cells": sparse,
+    }, notes
+
+
+def _condense(warnings: list[str], k: int, model: str) -> list[str]:
+    """One line for the many 'a random restart beat the hierarchical start' notes; the chosen
+    fit's own note is kept in full."""
+    restart = [w for w in warnings if "a random restart (" in w]
+    own = [w for w in restart if w.startswith(f"{model}, k = {k}:")]
+    rest = [w for w in warnings if w not in restart]
+    others = len(restart) - len(own)
+    if others:
+        rest.append(
+            f"In {others} other (model, k) fit(s) a random restart reached a higher "
+            "log-likelihood than mclust's hierarchical start and was kept (the criteria table "
+            "uses the best fit of each)."
+        )
+    return [*own, *rest]
+
+
+def analyse(
+    survey: SurveyData,
+    *,
+    variables: list[str] | None = None,
+    standardize: bool = True,
+    missing: str = "listwise",
+    method: str = "lpa",
+    models: list[str] | None = None,
+    max_k: int = 6,
+    min_share: float = 0.05,
+    restarts: int = 3,
+    blrt: int = 99,
+    stability: int = 50,
+    by: str = "",
+    seed: int = 2026,
+    sheet: str = "",
+    output_dir: str | Path | None = None,
+    **_: Any,
+) -> SegmentationStudy:
+    """Run the segmentation study on a loaded survey (parameters as ``workbench list``).
+
+    Parameters
+    ----------
+    survey : SurveyData
+        From :func:`~workbench.intake.data.load_survey` (with or without a codebook).
+    variables : list of str, optional
+        Constructs (scored as the mean of their items, reverse-coded items reversed, by
+        :func:`~workbench.studies.loyalty_drivers.score_variables`) and/or numeric columns;
+        default every multi-item construct.
+    standardize : bool
+        z-score each variable on the analysed respondents first.
+    missing : {"listwise"}
+        Respondents missing any variable are left out and counted.
+    method : {"lpa", "kmeans"}
+        Latent profile analysis or k-means (``"lca"`` is refused: not yet offered).
+    models, max_k, min_share, restarts, blrt : see ``workbench list``
+        Covariance models (default all 14), largest k, smallest segment share the rule
+        accepts, random restarts per fit, bootstrap LRT replicates (0 = off).
+    stability : int
+        Bootstrap re-fits of the chosen solution (0 = off).
+    by : str
+        A categorical column to cross-tabulate the segments with.
+    seed : int
+        Seed of the restarts, the bootstraps and the map's sample.
+    output_dir : str or Path, optional
+        The run's folder: ``segments.csv`` is written there
+        (:meth:`SegmentationStudy.write_membership`).
+
+    Returns
+    -------
+    SegmentationStudy
+
+    Notes
+    -----
+    ``method="lpa"`` fits every covariance model for k = 1..``max_k`` and keeps the lowest
+    :math:`\\mathrm{BIC} = -2\\ell + p\\log n` among the fits whose every segment (modal
+    assignment) holds at least ``min_share`` of the respondents; the bootstrap
+    likelihood-ratio test is run for the chosen model. ``method="kmeans"`` runs k-means++
+    (50 starts) for k = 2..``max_k`` and keeps the highest mean silhouette among the k with
+    no segment under ``min_share``. Segments are numbered by size. A segment's mean of
+    variable :math:`v` is that of its assigned members, with the 95% t interval
+    :math:`\\bar x \\pm t_{0.975, n_s - 1} s/\\sqrt{n_s}` (the classification is taken as
+    given); its standardized mean :math:`(\\bar x_s - \\bar x)/s_x` uses the mean and SD of
+    all analysed respondents, and a variable beyond :math:`\\pm 0.5` SD is a distinctive
+    feature. The cross-tab test is Pearson's :math:`\\chi^2` without continuity correction,
+    with Cramér's :math:`V = \\sqrt{\\chi^2 / (n(\\min(r, c) - 1))}`.
+
+    References
+    ----------
+    Fraley, C. & Raftery, A. E. (2002); Scrucca et al. (2016), mclust 5 (R:
+    ``mclust::Mclust(X, G = 1:max_k, modelNames = models)``). Nylund, K. L., Asparouhov, T. &
+    Muthén, B. O. (2007), on BIC and the bootstrap LRT for choosing k. Hennig, C. (2007),
+    cluster-wise stability (R: ``fpc::clusterboot``). R: ``chisq.test(table(segment, by),
+    correct = FALSE)``.
+    """
+    check_inputs(survey, variables=variables, method=method, models=models, by=by, max_k=max_k)
+    if missing != "listwise":
+        raise InputError(
+            f"Study 'segmentation' cannot honour missing={missing}: only listwise is offered.",
+            hint="Use missing=listwise (the report counts the respondents it leaves out).",
+        )
+    names = segmentation_variables(survey, variables)
+    raw, how = score_variables(survey, names)
+    complete = raw.notna().all(axis=1)
+    scores = raw.loc[complete].astype(float)
+    n, n_total = len(scores), survey.n
+    _require_complete(n, survey, names)
+    warnings: list[str] = [w for w in survey.warnings if "has a single item" not in w]
+    if n < n_total:
+        warnings.append(
+            f"{n_total - n} of {n_total} respondents did not answer every segmentation "
+            "variable and are left out (listwise); MI and FIML treatment of the segmentation "
+            "inputs are not offered yet."
+        )
+    analysed = (scores - scores.mean()) / scores.std(ddof=1) if standardize else scores.copy()
+    k_max = min(max_k, n - 1)
+    selection: MixtureSelection | None = None
+    kfits: dict[int, KMeansResult] | None = None
+    if method == "lpa":
+        model_list = list(models or MODELS)
+        selection = select_mixture(
+            analysed,
+            max_k=k_max,
+            models=model_list,
+            criterion="bic",
+            min_share=min_share,
+            restarts=restarts,
+            n_boot=blrt,
+            seed=seed,
+        )
+        chosen = selection.chosen
+        k, model, rule = chosen.k, chosen.model, selection.chosen_by
+        new = _relabel_by_size(chosen.classification, k)
+        labels = new[chosen.classification - 1]
+        post = chosen.posterior.to_numpy()[:, np.argsort(new)]
+        posterior = pd.DataFrame(post, columns=pd.RangeIndex(1, k + 1, name="segment"))
+        uncertainty = np.asarray(chosen.uncertainty)
+        warnings += _condense(list(selection.warnings), k, model)
+
+        def refit(d: Any) -> Any:
+            return fit_gaussian_mixture(d, k, model, restarts=0, seed=seed)
+    else:
+        model = "kmeans"
+        kfits = {}
+        rng = np.random.default_rng(seed)
+        with threadpool_limits(1):  # many small k-means fits: threads only cost time
+            for kk in range(2, max(k_max, 2) + 1):
+                kfits[kk] = kmeans_segments(
+                    analysed, kk, starts=KMEANS_STARTS, seed=int(rng.integers(2**31))
+                )
+        ok = {kk: f for kk, f in kfits.items() if f.sizes.min() / f.n >= min_share}
+        rule = f"highest mean silhouette with no segment under {min_share:.0%} of the members"
+        if not ok:
+            ok = kfits
+            warnings.append(
+                f"No k-means solution has every segment at or above {min_share:.0%}"
+                "; the rule was relaxed."
+            )
+        k = max(ok, key=lambda kk: ok[kk].silhouette)
+        fit = kfits[k]
+        labels = fit.classification
+        posterior = pd.DataFrame(
+            np.eye(k)[labels - 1], columns=pd.RangeIndex(1, k + 1, name="segment")
+        )
+        uncertainty = np.zeros(n)
+        for f in kfits.values():
+            warnings += [w for w in f.warnings if w not in warnings]
+        if k == max(kfits) and len(kfits) > 1:
+            warnings.append(
+                f"The chosen number of segments ({k}) is the largest tried: try a larger max_k."
+            )
+
+        def refit(d: Any) -> Any:
+            return kmeans_segments(d, k, starts=KMEANS_REFIT_STARTS, seed=seed)
+
+    stab = None
+    if stability > 0 and k > 1:
+        with threadpool_limits(1):
+            stab = segment_stability(
+                analysed,
+                refit,
+                n_boot=stability,
+                seed=seed,
+                threshold=JACCARD_THRESHOLD,
+                reference=labels,
+            )
+        warnings += list(stab.warnings)
+    cross = None
+    if by and k > 1:
+        cross, notes = _crosstab(survey.frame, by, pd.Series(labels, index=scores.index))
+        warnings += notes
+    if k == 1 and (stability > 0 or by):
+        warnings.append(
+            "One segment was chosen, so there is no stability check"
+            + (f" and no cross-tab with {by}" if by else "")
+            + "; see the criteria table for the best solutions with more segments."
+        )
+    points, explained = _pca_points(scores.to_numpy(), labels, seed)
+    if len(scores) > MAP_SAMPLE:
+        warnings.append(f"The map shows a seeded sample of {MAP_SAMPLE:,} of the {n:,} members.")
+    items = [
+        i
+        for v in names
+        if v in survey.codebook.constructs
+        for i in survey.codebook.constructs[v].items
+    ]
+    plain = [v for v in names if v not in survey.codebook.constructs]
+    parameters = {
+        "variables": list(names),
+        "standardize": standardize,
+        "missing": missing,
+        "method": method,
+        "models": list(models or []),
+        "max_k": max_k,
+        "min_share": min_share,
+        "restarts": restarts,
+        "blrt": blrt,
+        "stability": stability,
+        "by": by,
+        "seed": seed,
+        "sheet": sheet,
+    }
+    study = SegmentationStudy(
+        survey=survey,
+        parameters=parameters,
+        method=method,
+        variables=tuple(names),
+        scoring_notes=how,
+        scores=scores,
+        analysed=analysed,
+        k=k,
+        model=model,
+        chosen_by=rule,
+        classification=np.asarray(labels, dtype=int),
+        posterior=posterior,
+        uncertainty=uncertainty,
+        selection=selection,
+        kmeans=kfits,
+        stability=stab,
+        crosstab=cross,
+        map_points=points,
+        map_explained=explained,
+        missing_report={
+            "treatment": missing,
+            "n_total": n_total,
+            "n_used": n,
+            "n_dropped": n_total - n,
+        },
+        findings=(),
+        warning_messages=tuple(dict.fromkeys(warnings)),
+        missing_diagnosis=diagnose_missing(
+            survey, list(dict.fromkeys([*items, *plain])), groups=by or None
+        ),
+    )
+    written = study.write_membership(output_dir)
+    return dataclasses.replace(
+        study,
+        findings=tuple(_findings(study)),
+        membership_path=None if written is None else str(written),
+    )
+
+
+# --------------------------------------------------------------------------- findings
+def _findings(s: SegmentationStudy) -> list[str]:
+    """Plain-language findings: how many segments, who they are, whether they hold up."""
+    out: list[str] = []
+    n = s.n_used
+    how = (
+        f"latent profile analysis (Gaussian mixture, covariance model {s.model}: "
+        f"{MODEL_DESCRIPTIONS[s.model]})"
+        if s.method == "lpa"
+        else "k-means"
+    )
+    on = ", ".join(_word(v) for v in s.variables)
+    if s.k == 1:
+        out.append(
+            f"No segments: for {n} respondents on {on}, one group fits best by {how} "
+            f"({s.chosen_by}). The members differ by degree, not by type."
+        )
+    else:
+        out.append(
+            f"{s.k} segments of the {n} respondents on {on}, found by {how}; chosen by the "
+            f"{s.chosen_by}."
+        )
+        t = s.segments_table()
+        for seg, row in t.iterrows():
+            features = row["distinctive features"]
+            out.append(
+                f"Segment {seg}, '{row['name']}' ({row['size']} respondents, {row['share']:.0%}): "
+                + (
+                    f"{features} (standardized means beyond ±{DISTINCTIVE_SD} SD of all "
+                    "respondents)."
+                    if features != "none"
+                    else f"no variable is more than {DISTINCTIVE_SD} SD from the average."
+                )
+            )
+    if s.selection is not None and s.selection.blrt is not None:
+        table = s.selection.blrt.table
+        if s.k in table.index:
+            row = table.loc[s.k]
+            verdict = "does not improve" if row["p"] >= 0.05 else "still improves"
+            out.append(
+                f"Bootstrap likelihood-ratio test for {s.model}: going from {s.k} to "
+                f"{s.k + 1} segments {verdict} the fit significantly (p = {row['p']:.2f}, "
+                f"{int(row['n_boot'])} replicates)"
+                + (
+                    "."
+                    if row["p"] >= 0.05
+                    else "; BIC, which penalises the extra parameters, "
+                    "does not ask for it (see the criteria table)."
+                )
+            )
+    if s.method == "lpa" and s.k > 1:
+        mean_unc = float(np.mean(s.uncertainty))
+        entropy = s.selection.chosen.entropy if s.selection is not None else math.nan
+        out.append(
+            f"Classification certainty: entropy {entropy:.2f} (1 = every respondent clearly in "
+            f"one segment); mean uncertainty {mean_unc:.2f}. Means and sizes count each "
+            "respondent in the most probable segment."
+        )
+    if s.stability is not None:
+        st = s.stability
+        flagged = st.flagged
+        out.append(
+            f"Stability: over {st.ari.size} bootstrap re-fits the segmentation agrees with "
+            f"itself at a mean adjusted Rand index of {st.ari_mean:.2f}; "
+            + (
+                f"every segment replicates (mean Jaccard ≥ {st.threshold:g})."
+                if not flagged
+                else "segment(s) "
+                + ", ".join(str(x) for x in flagged)
+                + f" do not replicate well (mean Jaccard below {st.threshold:g}): read them "
+                "with caution."
+            )
+        )
+    if s.crosstab is not None:
+        c = s.crosstab
+        strength = "" if c["p"] >= 0.05 else f", Cramér's V = {c['cramers_v']:.2f}"
+        out.append(
+            f"Segments and {c['by']}: "
+            + ("they are related" if c["p"] < 0.05 else "no evidence they are related")
+            + f" (χ²({c['df']}) = {c['chi2']:.1f}, p = {c['p']:.3g}{strength}, n = {c['n']})."
+        )
+    dropped = s.missing_report["n_dropped"]
+    if dropped:
+        out.append(
+            f"{dropped} respondents with a missing answer on a segmentation variable were left "
+            "out (listwise); they are in no segment."
+        )
+    return out
