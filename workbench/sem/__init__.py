@@ -1,6 +1,6 @@
 """Structural equation models: CFA/SEM (lavaan conventions), bootstrap, invariance, the experience-economy model.
 
-Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_stats`.
+Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_stats`, :mod:`~workbench.sem.ordinal_reliability`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from workbench.sem.model import (
     residual_correlations,
 )
 from workbench.sem.ordinal import OrdinalCFAResult, fit_ordinal_cfa
+from workbench.sem.ordinal_reliability import categorical_omega, ordinal_alpha
 from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_statistics
 from workbench.sem.regression import FIMLRegression, regression_fiml
 
@@ -70,6 +71,7 @@ __all__ = [
     "absolute_difference_index",
     "ave",
     "bootstrap_sem",
+    "categorical_omega",
     "cfa_syntax",
     "compare_models",
     "competing_models",
@@ -84,6 +86,7 @@ __all__ = [
     "indirect_effects_syntax",
     "measurement_invariance",
     "modification_indices",
+    "ordinal_alpha",
     "ordinal_sample_statistics",
     "parse_paths",
     "realm_importance",
