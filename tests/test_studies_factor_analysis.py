@@ -425,6 +425,31 @@ def test_wlsmv_cfa_is_fit_ordinal_cfa_on_the_complete_cases(loyalty_wlsmv, loyal
     assert s.modification_table() is None and "not available under WLSMV" in s.modification_note
 
 
+def test_wlsmv_adds_ordinal_alpha_and_categorical_omega_beside_the_continuous_ones(
+    loyalty_wlsmv, loyalty_survey
+):
+    from workbench.sem import categorical_omega, ordinal_alpha
+
+    s = loyalty_wlsmv
+    items = [i for v in s.cfa.constructs.values() for i in v]
+    complete = loyalty_survey.items[items].dropna()
+    table = s.reliability_table()
+    for name, construct_items in s.cfa.constructs.items():
+        assert table.loc[name, "ordinal_alpha"] == pytest.approx(
+            ordinal_alpha(complete, construct_items), rel=1e-12
+        )
+    np.testing.assert_allclose(
+        table.loc[list(s.cfa.constructs), "categorical_omega"],
+        categorical_omega(s.cfa.result)[list(s.cfa.constructs)],
+        rtol=1e-12,
+    )
+    # polychoric alpha exceeds Pearson alpha on the same items (coarse categories attenuate r)
+    assert (table["ordinal_alpha"] > table["alpha"] - 0.02).all()
+    rel = s.results()["reliability"]
+    assert {"ordinal_alpha", "categorical_omega"} <= set(rel[next(iter(s.cfa.constructs))])
+    assert "Ordinal alpha" in s.reliability_note and "categorical omega" in s.reliability_note
+
+
 def test_wlsmv_results_json_keeps_the_cfa_contract_and_adds_lavaans_fit(loyalty_wlsmv):
     res = loyalty_wlsmv.results()
     json.dumps(res, allow_nan=False)

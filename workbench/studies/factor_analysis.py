@@ -30,6 +30,7 @@ from workbench.presentation.report import check_mark, format_r
 from workbench.results import Result, jsonable
 from workbench.sem import model as sem
 from workbench.sem.ordinal import fit_ordinal_cfa
+from workbench.sem.ordinal_reliability import categorical_omega, ordinal_alpha
 from workbench.sem.ordinal_view import OrdinalCFAView
 from workbench.studies import require_codebook
 
@@ -121,6 +122,8 @@ class FactorAnalysisStudy(Result):
     item_correlations: factors.ItemCorrelations | None = None
     cfa_ml: Any = None
     item_categories: pd.DataFrame | None = None
+    # with an ordinal CFA: ordinal alpha and categorical omega per construct
+    ordinal_reliability: pd.DataFrame | None = None
 
     @property
     def ordinal(self) -> bool:
@@ -158,6 +161,10 @@ class FactorAnalysisStudy(Result):
             pos = table.columns.get_loc("omega_total") + 1
             table.insert(pos, "composite_reliability", cr.reindex(table.index))
             table.insert(pos + 1, "ave", av.reindex(table.index))
+        if self.ordinal_reliability is not None:
+            pos = table.columns.get_loc("omega_total") + 1
+            for j, col in enumerate(("ordinal_alpha", "categorical_omega")):
+                table.insert(pos + j, col, self.ordinal_reliability[col].reindex(table.index))
         return table
 
     def factorability_table(self) -> pd.DataFrame:
@@ -312,11 +319,14 @@ class FactorAnalysisStudy(Result):
         """On which scale CR and AVE are computed."""
         if self.ordinal:
             return (
-                "Composite reliability and AVE come from the ordinal CFA on the latent-"
-                "response (polychoric) scale, as semTools compRelSEM(fit, ord.scale = FALSE) "
-                "and AVE(fit): the reliability of the items' underlying continuous "
-                "responses, not of the observed sum score; alpha and omega are of the "
-                "observed scores."
+                "Alpha and omega total treat the answers as numbers (the observed scores, "
+                "Pearson correlations). Ordinal alpha is alpha on the polychoric correlations "
+                "(Zumbo, Gadermann & Zeisser 2007), and categorical omega is the reliability of "
+                "the observed sum score implied by the ordinal CFA (Green & Yang 2009; semTools "
+                "compRelSEM(fit, ord.scale = TRUE)). Composite reliability and AVE come from "
+                "the ordinal CFA on the latent-response (polychoric) scale, as semTools "
+                "compRelSEM(fit, ord.scale = FALSE) and AVE(fit): the reliability of the "
+                "items' underlying continuous responses, not of the observed sum score."
             )
         if self.cfa is None:
             return "No CFA in this run, so no composite reliability or AVE."
@@ -420,6 +430,8 @@ class FactorAnalysisStudy(Result):
                 "alpha_ci_low": row["alpha_ci_low"],
                 "alpha_ci_high": row["alpha_ci_high"],
                 "omega_total": row["omega_total"],
+                # with an ordinal CFA (estimator != ml): Zumbo et al. and Green & Yang
+                **{k: row[k] for k in ("ordinal_alpha", "categorical_omega") if k in row},
                 "composite_reliability": row.get("composite_reliability"),
                 "ave": row.get("ave"),
                 "std_alpha": row["std_alpha"],
@@ -1081,6 +1093,7 @@ def analyse(
     cfa_res: Any = None
     cfa_note = ""
     cfa_ml: sem.SEMResult | None = None
+    ordinal_rel: pd.DataFrame | None = None
     cfa_ml_note = ""
     multi = {k: v for k, v in cb.construct_items.items() if len(v) >= 2}
     multi = {k: [i for i in v if i in fa_items] for k, v in multi.items()}
@@ -1106,6 +1119,14 @@ def analyse(
                     )
                 )
                 cfa_ml, cfa_ml_note = _ml_beside(complete_input, multi)
+                ordinal_rel = pd.DataFrame(
+                    {
+                        "ordinal_alpha": {
+                            c: ordinal_alpha(complete_input, v) for c, v in multi.items()
+                        },
+                        "categorical_omega": categorical_omega(cfa_res.result),
+                    }
+                )
             elif fiml:  # every respondent with at least one answer (fit_sem drops the others)
                 cfa_res = sem.fit_cfa(cfa_input, multi, missing="fiml")
             else:
@@ -1214,6 +1235,7 @@ def analyse(
         item_correlations=item_corr,
         cfa_ml=cfa_ml,
         item_categories=categories,
+        ordinal_reliability=ordinal_rel,
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
 
