@@ -1123,20 +1123,9 @@ def moderation(
         interaction = {k: row[k] for k in ("estimate", "se", "t", "p")}
         restricted = _ols(yv, np.column_stack([np.ones(n), xc, wc, C]))
         interaction["r2_change"] = float(fit.rsquared - restricted.rsquared)
-        raw_roots, qa = _jn(b1, b3, V[1, 1], V[1, 3], V[3, 3], tcrit)
-        roots = tuple(float(r + shift) for r in raw_roots)
         w_lo, w_hi = float(wv.min()), float(wv.max())
         w_range = (w_lo, w_hi)
-        bounds = tuple(r for r in roots if w_lo <= r <= w_hi)
-        if len(roots) == 2:
-            sig = "outside" if qa > 0 else "inside"
-        elif len(roots) == 1:  # degenerate: b3^2 == t^2 V33 exactly, the equation is linear
-            mid = roots[0] + 1.0 - shift
-            se_mid = math.sqrt(V[1, 1] + 2 * mid * V[1, 3] + mid**2 * V[3, 3])
-            sig = "above" if abs((b1 + b3 * mid) / se_mid) > tcrit else "below"
-        else:
-            sig = "everywhere" if qa > 0 else "nowhere"
-        regions = _jn_regions(roots, sig, w_lo, w_hi, b1, b3, V, tcrit, shift)
+        roots, bounds, sig, regions = _johnson_neyman(b1, b3, V, tcrit, shift, w_lo, w_hi)
         if roots and not bounds:
             notes.append(
                 "The Johnson-Neyman bounds lie outside the observed range of "
@@ -1196,6 +1185,32 @@ def moderation(
         model=fit,
         warning_messages=tuple(notes),
     )
+
+
+def _johnson_neyman(
+    b1: float, b3: float, V: np.ndarray, tcrit: float, shift: float, lo: float, hi: float
+) -> tuple[tuple[float, ...], tuple[float, ...], str, tuple[tuple[float, float], ...]]:
+    """The Johnson-Neyman answer for the slope ``b1 + b3 w`` of X at moderator value ``w``.
+
+    ``V`` holds the variances and covariance of ``b1`` and ``b3`` at ``[1, 1]``, ``[1, 3]``
+    and ``[3, 3]`` (the moderation model's coefficient order); ``shift`` is the centring of W
+    and ``[lo, hi]`` its observed range. Returns the roots and the bounds inside the range
+    (W units), where the slope is significant (see :class:`ModerationResult`'s
+    ``jn_significant``) and the significant intervals of the range.
+    """
+    raw_roots, qa = _jn(b1, b3, V[1, 1], V[1, 3], V[3, 3], tcrit)
+    roots = tuple(float(r + shift) for r in raw_roots)
+    bounds = tuple(r for r in roots if lo <= r <= hi)
+    if len(roots) == 2:
+        sig = "outside" if qa > 0 else "inside"
+    elif len(roots) == 1:  # degenerate: b3^2 == t^2 V33 exactly, the equation is linear
+        mid = roots[0] + 1.0 - shift
+        se_mid = math.sqrt(V[1, 1] + 2 * mid * V[1, 3] + mid**2 * V[3, 3])
+        sig = "above" if abs((b1 + b3 * mid) / se_mid) > tcrit else "below"
+    else:
+        sig = "everywhere" if qa > 0 else "nowhere"
+    regions = _jn_regions(roots, sig, lo, hi, b1, b3, V, tcrit, shift)
+    return roots, bounds, sig, regions
 
 
 def _jn_regions(

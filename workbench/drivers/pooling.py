@@ -50,8 +50,7 @@ from workbench.drivers.mediation import (
     MediationResult,
     ModerationResult,
     SegmentComparison,
-    _jn,
-    _jn_regions,
+    _johnson_neyman,
 )
 from workbench.drivers.regression import DriverModel, RelativeImportance
 from workbench.intake.imputation import pool_estimates
@@ -410,9 +409,8 @@ def pool_moderation(results: Sequence[ModerationResult]) -> ModerationResult:
     interaction = dict(first.interaction)
     interaction["r2_change"] = float(np.mean([r.interaction["r2_change"] for r in results]))
     notes = list(_warnings(results))
-    roots: tuple[float, ...] = ()
-    bounds: tuple[float, ...] = ()
-    regions: tuple[tuple[float, float], ...] = ()
+    # a categorical W has no Johnson-Neyman answer: keep the first imputation's (none)
+    roots, bounds, regions = first.jn_roots, first.jn_bounds, first.jn_regions
     sig = first.jn_significant
     w_range = first.w_range
     if "x:w" in coefficients.index:
@@ -431,25 +429,14 @@ def pool_moderation(results: Sequence[ModerationResult]) -> ModerationResult:
         tcrit = float(stats.t.ppf(1 - (1 - ci) / 2, float(row["df"])))
         # X and W were centred at each imputation's mean of W (the pooled 'mean' slope's w)
         shift = float(slopes.loc["mean", "w"]) if first.center else 0.0
-        raw_roots, qa = _jn(qbar[0], qbar[1], total[0, 0], total[0, 1], total[1, 1], tcrit)
-        roots = tuple(float(r + shift) for r in raw_roots)
         w_range = (
             float(min(r.w_range[0] for r in results)),
             float(max(r.w_range[1] for r in results)),
         )
-        bounds = tuple(r for r in roots if w_range[0] <= r <= w_range[1])
-        if len(roots) == 2:
-            sig = "outside" if qa > 0 else "inside"
-        elif len(roots) == 1:
-            mid = roots[0] + 1.0 - shift
-            se_mid = math.sqrt(total[0, 0] + 2 * mid * total[0, 1] + mid**2 * total[1, 1])
-            sig = "above" if abs((qbar[0] + qbar[1] * mid) / se_mid) > tcrit else "below"
-        else:
-            sig = "everywhere" if qa > 0 else "nowhere"
-        big = np.zeros((4, 4))
+        big = np.zeros((4, 4))  # the moderation model's positions of b1 (x) and b3 (x:w)
         big[np.ix_([1, 3], [1, 3])] = total
-        regions = tuple(
-            _jn_regions(roots, sig, w_range[0], w_range[1], qbar[0], qbar[1], big, tcrit, shift)
+        roots, bounds, sig, regions = _johnson_neyman(
+            qbar[0], qbar[1], big, tcrit, shift, w_range[0], w_range[1]
         )
     else:  # categorical W: one X·W term per non-reference level
         names = [t for t in coefficients.index if str(t).startswith("x:w")]
@@ -477,10 +464,10 @@ def pool_moderation(results: Sequence[ModerationResult]) -> ModerationResult:
         r2=pool_r2([r.r2 for r in results]),
         interaction=interaction,
         simple_slopes=slopes,
-        jn_roots=roots if "x:w" in coefficients.index else first.jn_roots,
-        jn_bounds=bounds if "x:w" in coefficients.index else first.jn_bounds,
+        jn_roots=roots,
+        jn_bounds=bounds,
         jn_significant=sig,
-        jn_regions=regions if "x:w" in coefficients.index else first.jn_regions,
+        jn_regions=regions,
         w_range=w_range,
         plot_data=plot,
         warning_messages=tuple(dict.fromkeys(notes)),
