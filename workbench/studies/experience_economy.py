@@ -52,7 +52,7 @@ from workbench.sem import experience as xp
 from workbench.sem import model as sem
 from workbench.sem.bootstrap import bootstrap_sem, indirect_effects_syntax
 from workbench.sem.invariance import measurement_invariance
-from workbench.studies import require_codebook
+from workbench.studies import EXPERIENCE_ECONOMY, require_codebook
 from workbench.studies.pls_sem import SRMR_MAX, build_model
 
 Method = Literal["ml", "pls"]
@@ -68,8 +68,12 @@ MISSING_BY_METHOD: dict[str, tuple[str, ...]] = {
 
 def default_missing(method: str, missing: str) -> str:
     """The treatment a run uses: ``missing`` as given, or the method's default when it is
-    empty (``fiml`` for ``ml``, ``mean`` for ``pls``: each keeps every respondent)."""
-    return missing or MISSING_BY_METHOD.get(method, ("listwise",))[0]
+    empty (``fiml`` for ``ml``, ``mean`` for ``pls``: each keeps every respondent), read
+    from the study's parameter (``Param.default_by``, which ``workbench run`` applies)."""
+    if missing:
+        return missing
+    default_by = EXPERIENCE_ECONOMY.param("missing").default_by
+    return dict(default_by[1]).get(method, "listwise") if default_by else "listwise"
 
 
 #: confidence level of the PLS bootstrap intervals
