@@ -893,9 +893,13 @@ def analyse(
     elif cb.scale is None or not scaled:
         ipa_note = "Importance-performance needs drivers measured on the codebook's scale."
     else:
+        # performance is on the response scale: item means (the runs' scores already are,
+        # unless scoring=factor)
         means = [
-            score_variables(one, scaled, scoring="mean", missing=score_missing)[0]
-            for one in surveys
+            run[0][scaled]
+            if scoring == "mean"
+            else score_variables(one, scaled, scoring="mean", missing=score_missing)[0]
+            for run, one in zip(runs, surveys, strict=True)
         ]
         performance = (
             pd.Series(em_moments(means[0])[0], index=scaled)  # EM means of the scores
