@@ -50,6 +50,8 @@ def test_pooled_r2_equals_mice_pool_r_squared():
     ]
     pooled = pooling.pool_driver_models(fits)
     assert pooled.r2 == pytest.approx(REF["r2"], rel=1e-10)
+    # the adjusted R2 is pooled the same way (mice::pool.r.squared(adjusted = TRUE))
+    assert pooled.adj_r2 == pytest.approx(REF["r2_adjusted"], rel=1e-10)
 
 
 def test_pooled_coefficients_follow_rubins_rules():

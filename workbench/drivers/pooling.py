@@ -215,7 +215,7 @@ def pool_driver_models(fits: Sequence[DriverModel]) -> DriverModel:
     r2 = adj = None
     if first.r2 is not None:
         r2 = pool_r2([f.r2 for f in fits])  # type: ignore[misc]
-        adj = 1 - (1 - r2) * (first.n - 1) / (first.n - len(coef[0]))
+        adj = pool_r2([f.adj_r2 for f in fits])  # type: ignore[misc]
     pseudo = None if first.pseudo_r2 is None else float(np.mean([f.pseudo_r2 for f in fits]))
     hierarchical = None
     if first.hierarchical is not None:
@@ -478,7 +478,8 @@ def pool_segments(results: Sequence[SegmentComparison]) -> SegmentComparison:
     """Driver models per segment over imputations (the segment column is never imputed,
     so every imputation has the same segments and rows).
 
-    Coefficients are pooled by Rubin's rules per segment; R² per segment as Harel (2009);
+    Coefficients are pooled by Rubin's rules per segment; R² and adjusted R² per segment as
+    Harel (2009);
     the test of equal slopes and each driver's test are D1 on the driver x segment
     interaction coefficients of the full interaction model.
     """
@@ -493,8 +494,7 @@ def pool_segments(results: Sequence[SegmentComparison]) -> SegmentComparison:
     fit = first.fit.copy()
     for seg in fit.index:
         fit.loc[seg, "r2"] = pool_r2([r.fit.loc[seg, "r2"] for r in results])
-        n_seg = float(fit.loc[seg, "n"])
-        fit.loc[seg, "adj_r2"] = 1 - (1 - fit.loc[seg, "r2"]) * (n_seg - 1) / (n_seg - k)
+        fit.loc[seg, "adj_r2"] = pool_r2([r.fit.loc[seg, "adj_r2"] for r in results])
     n_seg_levels = len(first.segments)
     q = len(first.drivers) * (n_seg_levels - 1)
     params = [np.asarray(r.models["interaction"].params) for r in results]
