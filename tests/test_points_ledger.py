@@ -350,3 +350,20 @@ def test_kpis_refuse_a_bad_threshold_or_period():
         ledger_kpis(KPI_LEDGER, reward_threshold=0)
     with pytest.raises(ValueError, match="period"):
         ledger_kpis(KPI_LEDGER, period="M")  # type: ignore[arg-type]
+
+
+def test_rows_out_of_date_order_within_a_member_are_read_in_date_order_and_named(tmp_path):
+    # m1 writes its 01-10 redemption (data row 1) above the 01-05 earning that pays for
+    # it (data row 2) and an 01-07 earning (data row 5); m2 is in order. The balance check runs in date order, so the ledger reads,
+    # and the warning names the first row written out of order.
+    path = _write(
+        tmp_path,
+        "member_id,date,type,points\nm1,2024-01-10,redeem,40\nm1,2024-01-05,earn,100\n"
+        "m2,2024-01-01,earn,10\nm2,2024-01-02,earn,10\nm1,2024-01-07,earn,5\n",
+    )
+    led = read_points_ledger(path)
+    assert led.totals["outstanding"] == 85.0
+    (warning,) = led.warnings
+    assert "2 row(s) of 1 member(s)" in warning
+    assert "data row 2, member m1, 2024-01-05 after 2024-01-10" in warning
+    assert "sort the export by member and date" in warning

@@ -30,7 +30,9 @@ available, and the result lists every change.
 Balances are checked per day: a ledger has dates, not times, so the rows of
 one member and day are taken together (an earning and the redemption it pays
 for may be written in either order on the same day), and the balance at the
-end of every day must not be negative.
+end of every day must not be negative. For the same reason a ledger need not be
+sorted: rows of a member written out of date order are read in date order, and
+a warning names the first of them and how many there are.
 
 :func:`ledger_kpis` aggregates the checked ledger by calendar period in DuckDB
 (200,000 members and 5 million rows take a few seconds; see ``bench/points.py``).
@@ -636,6 +638,17 @@ def _check_and_build(
         "outstanding": float(earned - redeemed - expired + adjusted),
     }
     warnings: list[str] = []
+    unordered = _rows_out_of_date_order(db, name)
+    if unordered is not None:
+        count, members, row, member, date, before = unordered
+        warnings.append(
+            f"{file}: {count} row(s) of {members} member(s) are dated before a row written "
+            f"above them for the same member (first: data row {row}, member {member}, "
+            f"{date} after {before}). The ledger is read in date order (balances are checked "
+            f"per day), so nothing computed depends on the file's order; if the order carries "
+            f"meaning in your system (a running balance, say), sort the export by member and "
+            f"date and check it."
+        )
     if len(repairs):
         warnings.append(
             f"repair='cap': {len(repairs)} row(s) of {repairs['member_id'].nunique()} member(s) "
@@ -658,6 +671,25 @@ def _check_and_build(
         repairs=repairs,
         warning_messages=tuple(warnings),
     )
+
+
+def _rows_out_of_date_order(db: Any, name: str) -> tuple[int, int, int, str, Any, Any] | None:
+    """Rows dated before an earlier-written row of the same member (None when there are none).
+
+    Returns the count, the members concerned, and the first such row: its data row, member,
+    date and the latest date written above it for that member.
+    """
+    found = db.execute(
+        "WITH w AS (SELECT row, member_id, date, max(date) OVER (PARTITION BY member_id "
+        "ORDER BY row ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before "
+        f"FROM {name}), bad AS (SELECT * FROM w WHERE date < before) "
+        "SELECT (SELECT count(*) FROM bad), (SELECT count(DISTINCT member_id) FROM bad), "
+        "row, member_id, date, before FROM bad ORDER BY row LIMIT 1"
+    ).fetchall()
+    if not found:
+        return None
+    count, members, row, member, date, before = found[0]
+    return int(count), int(members), int(row), str(member), date, before
 
 
 def _with_points(t: Any) -> Any:
