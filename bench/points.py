@@ -1,7 +1,7 @@
-"""Bench of the points-programme core: 200,000 members, ~5 million ledger rows (issue 19).
+"""Bench of the points-programme core: 400,000 members, ~10 million ledger rows (issue 19).
 
 Usage: ``python bench/points.py [PARQUET_PATH]`` (default: a temporary file). Generates a
-ledger with DuckDB (not timed): 3.7 million earn rows of 200,000 members over 2022-2024; a
+ledger with DuckDB (not timed): 7.3 million earn rows of 400,000 members over 2022-2024; a
 third of the earnings are redeemed after an exponential delay (mean 90 days) unless it
 reaches the 365-day expiry, a tenth of the rest expire at 365 days (each outflow pays for its
 own earning, so balances never go negative). Then times
@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from workbench.behaviour.breakage import chain_ladder, redemption_triangle
 from workbench.behaviour.points import ledger_kpis, read_points_ledger
 
-N_MEMBERS = 200_000
-N_EARN = 3_700_000
+N_MEMBERS = 400_000
+N_EARN = 7_300_000
 
 
 def write_ledger(path: str) -> None:
@@ -44,7 +44,7 @@ def write_ledger(path: str) -> None:
     con.execute("SELECT setseed(0.19)")
     con.execute(
         f"""CREATE TABLE earn AS SELECT
-          'P' || lpad(CAST(CAST(floor({N_MEMBERS} * random()) AS BIGINT) AS VARCHAR), 6, '0')
+          'P' || lpad(CAST(CAST(floor({N_MEMBERS} * random()) AS BIGINT) AS VARCHAR), 7, '0')
             AS member_id,
           DATE '2022-01-01' + CAST(floor(random() * 1095) AS INTEGER) AS date,
           10.0 * (1 + floor(random() * 50)) AS points,
@@ -67,7 +67,7 @@ def write_ledger(path: str) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        path = sys.argv[1] if len(sys.argv) > 1 else str(Path(tmp) / "ledger5m.parquet")
+        path = sys.argv[1] if len(sys.argv) > 1 else str(Path(tmp) / "ledger10m.parquet")
         write_ledger(path)
         t0 = time.perf_counter()
         led = read_points_ledger(path)
@@ -102,14 +102,14 @@ def points_case(tmp: Path) -> dict:
     """The bench row for bench/run.py: this script in a child process (so that its peak
     memory counts DuckDB's native buffers)."""
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), str(tmp / "ledger5m.parquet")],
+        [sys.executable, str(Path(__file__).resolve()), str(tmp / "ledger10m.parquet")],
         capture_output=True,
         text=True,
         timeout=1800,
     )
     row = {
         "case": "points ledger KPIs + FIFO triangle + chain ladder (1,000 ODP resamples), "
-        "5M rows / 200,000 members (DuckDB)",
+        "10M rows / 400,000 members (DuckDB)",
         "target": "< 30 s on 2 cores, < 4 GB peak",
         "median_s": None,
         "peak_mb": None,

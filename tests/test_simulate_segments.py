@@ -88,3 +88,13 @@ def test_latent_profile_analysis_recovers_the_four_planted_segments(default):
     # and 11 also give k = 4 with 0.897 and 0.896): imperfect by design (item noise and the
     # within-segment spread), far above chance (0)
     assert ari > 0.8, ari
+
+
+def test_the_command_writes_the_segmented_survey_only(tmp_path: Path, capsys):
+    from workbench.simulate import main
+
+    assert main(["--segments", "--out", str(tmp_path)]) == 0
+    assert "segments_survey.csv" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SEGMENT_FILES.values())
+    with pytest.raises(SystemExit):
+        main(["--segments", "--points", "--out", str(tmp_path)])

@@ -35,7 +35,7 @@ sorted: rows of a member written out of date order are read in date order, and
 a warning names the first of them and how many there are.
 
 :func:`ledger_kpis` aggregates the checked ledger by calendar period in DuckDB
-(200,000 members and 5 million rows take a few seconds; see ``bench/points.py``).
+(400,000 members and 10 million rows take a few seconds; see ``bench/points.py``).
 """
 
 from __future__ import annotations

@@ -27,6 +27,17 @@ and NPS (quarterly waves), for the programme-evaluation study;
 ``python -m workbench.simulate --programme`` writes its default files
 (:func:`write_default_programme`).
 
+:func:`simulate_points_programme` draws a points programme (earning by tier earn rates,
+redemption of rewards, FIFO expiry, churn, and a goal-gradient effect of known size on the
+time between purchases) with its exact ultimate redemption rate and breakage as the truth;
+``python -m workbench.simulate --points`` writes its default files
+(:func:`write_default_points`).
+
+:func:`~workbench.simulate.segments.simulate_segmented_survey` draws the same survey from
+four planted member segments (documented truth, each respondent's segment included), for
+the segmentation study's recovery tests; ``python -m workbench.simulate --segments`` writes
+``data/segments_survey.csv`` (:func:`write_default_segmented_survey`).
+
 Written files are rounded so that they read the same on any machine: truths to 6 decimals
 (4 for thresholds, item moments and probabilities, 2 for NPS), amounts to cents, answers and
 counts as whole numbers. A value that falls on a rounding boundary can still move by one unit
@@ -38,12 +49,24 @@ byte.
 from __future__ import annotations
 
 from workbench.simulate.command import main
+from workbench.simulate.points import (
+    POINTS_FILES,
+    SimulatedPoints,
+    simulate_points_programme,
+    write_default_points,
+)
 from workbench.simulate.programme import (
     PROGRAMME_FILES,
     PROGRAMME_TREATED_STORES,
     SimulatedProgramme,
     simulate_programme,
     write_default_programme,
+)
+from workbench.simulate.segments import (
+    SEGMENT_FILES,
+    SEGMENT_PLAN,
+    simulate_segmented_survey,
+    write_default_segmented_survey,
 )
 from workbench.simulate.survey import (
     DEFAULT_FILES,
@@ -63,18 +86,26 @@ from workbench.simulate.transactions import (
 __all__ = [
     "DEFAULT_FILES",
     "PATHS",
+    "POINTS_FILES",
     "PROGRAMME_FILES",
     "PROGRAMME_TREATED_STORES",
+    "SEGMENT_FILES",
+    "SEGMENT_PLAN",
     "TIERS",
     "TRANSACTION_FILES",
+    "SimulatedPoints",
     "SimulatedProgramme",
     "SimulatedSurvey",
     "SimulatedTransactions",
     "main",
     "simulate_loyalty_survey",
+    "simulate_points_programme",
     "simulate_programme",
+    "simulate_segmented_survey",
     "simulate_transactions",
     "write_default_dataset",
+    "write_default_points",
     "write_default_programme",
+    "write_default_segmented_survey",
     "write_default_transactions",
 ]

@@ -9,7 +9,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench.simulate.points import write_default_points
 from workbench.simulate.programme import write_default_programme
+from workbench.simulate.segments import write_default_segmented_survey
 from workbench.simulate.survey import write_default_dataset
 from workbench.simulate.transactions import write_default_transactions
 
@@ -21,7 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     (:func:`write_default_transactions`, using ``--seed``; ``--n`` and
     ``--missing-rate`` do not apply: the members are the default survey's), and
     with ``--programme`` the default programme-evaluation files
-    (:func:`write_default_programme`, likewise).
+    (:func:`write_default_programme`, likewise), and with ``--points`` the default
+    points-programme files (:func:`write_default_points`, likewise), and with
+    ``--segments`` the survey with planted segments
+    (:func:`~workbench.simulate.segments.write_default_segmented_survey`, 1,000
+    respondents). The four flags are exclusive.
     """
     parser = argparse.ArgumentParser(
         prog="python -m workbench.simulate",
@@ -51,9 +57,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="write the programme-evaluation files (programme_transactions.csv, "
         "programme_members.csv, programme_nps.csv, programme.truth.json) instead of the survey",
     )
+    parser.add_argument(
+        "--points",
+        action="store_true",
+        help="write the points-programme files (points_transactions.csv, points_ledger.csv, "
+        "points_members.csv, points_programme.truth.json) instead of the survey",
+    )
+    parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="write the survey with planted segments (segments_survey.csv, its codebook and "
+        "truth) instead of the survey",
+    )
     args = parser.parse_args(argv)
-    if args.transactions and args.programme:
-        parser.error("--transactions and --programme are exclusive")
+    if args.transactions + args.programme + args.points + args.segments > 1:
+        parser.error("--transactions, --programme, --points and --segments are exclusive")
+    if args.segments:
+        paths = write_default_segmented_survey(args.out, seed=args.seed)
+        for path in paths.values():
+            print(f"wrote {path}")
+        return 0
+    if args.points:
+        paths = write_default_points(args.out, seed=args.seed)
+        for path in paths.values():
+            print(f"wrote {path}")
+        return 0
     if args.programme:
         paths = write_default_programme(args.out, seed=args.seed)
         for path in paths.values():
