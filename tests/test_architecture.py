@@ -17,7 +17,7 @@ SUBPACKAGES = {
     "intake", "measurement", "sem", "drivers", "behaviour", "presentation", "studies", "runner",
     "simulate", "pls", "segmentation",
 }  # fmt: skip
-GROUND = {"errors", "results", "resampling", "safeyaml", "numerics", "validation"}
+GROUND = {"errors", "results", "resampling", "safeyaml", "numerics", "validation", "i18n"}
 
 
 def subpackage(module: str) -> str:

@@ -1,5 +1,8 @@
 """Figures, static (matplotlib) and interactive (plotly). No statistics here.
 
+Every fixed text (titles, axis titles, legends) is written in the current report
+language (:func:`workbench.i18n.gettext`, here ``tr``).
+
 Chinese labels: interactive figures use the browser's fonts. Static figures
 need a CJK font; :func:`cjk_font` finds one (e.g. Debian's ``fonts-noto-cjk``),
 also when it was installed after matplotlib cached its font list, and
@@ -20,6 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from workbench.i18n import format_date, label
+from workbench.i18n import gettext as tr
 
 CJK_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 # Fonts known to cover CJK ideographs, in order of preference.
@@ -286,15 +292,16 @@ def response_distribution(distribution: pd.DataFrame, labels: dict[str, str] | N
             name=str(value),
             marker_color=color,
             customdata=distribution[value],
-            hovertemplate="%{y}<br>answer " + str(value) + ": %{x:.1f}% (n=%{customdata})"
+            hovertemplate="%{y}<br>" + tr("answer") + " " + str(value) + ": %{x:.1f}% "
+            "(n=%{customdata})"
             "<extra></extra>",
         )
     fig.update_layout(
         barmode="stack",
         height=max(300, 22 * len(y) + 120),
-        xaxis_title="% of answers",
+        xaxis_title=tr("% of answers"),
         yaxis={"autorange": "reversed"},
-        legend_title="answer",
+        legend_title=tr("answer"),
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
     return fig
@@ -315,7 +322,7 @@ def reliability_chart(table: pd.DataFrame, *, threshold: float = 0.70):
     fig.add_bar(
         x=names,
         y=t["alpha"],
-        name="Cronbach's alpha",
+        name=tr("Cronbach's alpha"),
         error_y={
             "type": "data",
             "symmetric": False,
@@ -329,12 +336,12 @@ def reliability_chart(table: pd.DataFrame, *, threshold: float = 0.70):
             x=names,
             y=t["omega_total"],
             mode="markers",
-            name="omega total",
+            name=tr("omega total"),
             marker={"symbol": "diamond", "size": 10},
         )
     fig.add_hline(y=threshold, line_dash="dash", annotation_text=f"{threshold:.2f}")
     fig.update_layout(
-        yaxis={"range": [0, 1], "title": "reliability"},
+        yaxis={"range": [0, 1], "title": tr("reliability")},
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -360,36 +367,36 @@ def scree_plot(eigenvalues: pd.DataFrame, *, n_factors: int | None = None):
         x=x,
         y=e["observed_pc"],
         mode="lines+markers",
-        name="components: data",
+        name=tr("components: data"),
         line={"color": "#2b5d8a"},
     )
     fig.add_scatter(
         x=x,
         y=e[sim_pc],
         mode="lines",
-        name="components: random data",
+        name=tr("components: random data"),
         line={"color": "#2b5d8a", "dash": "dot"},
     )
     fig.add_scatter(
         x=x,
         y=e["observed_fa"],
         mode="lines+markers",
-        name="factors: data",
+        name=tr("factors: data"),
         line={"color": "#d1495b"},
     )
     fig.add_scatter(
         x=x,
         y=e[sim_fa],
         mode="lines",
-        name="factors: random data",
+        name=tr("factors: random data"),
         line={"color": "#d1495b", "dash": "dot"},
     )
     fig.add_hline(y=1, line_dash="dash", line_color="grey", annotation_text="Kaiser: 1")
     if n_factors:
         fig.add_vline(x=n_factors, line_color="green", annotation_text=f"{n_factors} used")
     fig.update_layout(
-        xaxis_title="factor / component number",
-        yaxis_title="eigenvalue",
+        xaxis_title=tr("factor / component number"),
+        yaxis_title=tr("eigenvalue"),
         height=420,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -476,24 +483,28 @@ def missing_pattern_chart(diagnosis: Any, *, top: int = 20):
     tiles.set_xticks(range(len(items)), items, rotation=90, fontsize=7)
     tiles.set_yticks(
         range(len(patterns)),
-        [f"{int(n)} missing" for n in patterns["n_missing"]],
+        [f"{int(n)} {tr('missing')}" for n in patterns["n_missing"]],
         fontsize=7,
     )
-    tiles.set_xlabel("item (dark: not answered)")
+    tiles.set_xlabel(tr("item (dark: not answered)"))
     bars = fig.add_subplot(grid[1, 1], sharey=tiles)
     bars.barh(range(len(patterns)), patterns["respondents"], color="#2b5d8a")
     for i, n in enumerate(patterns["respondents"]):
         bars.text(n, i, f" {int(n)}", va="center", fontsize=7)
     bars.tick_params(axis="y", left=False, labelleft=False)
-    bars.set_xlabel("respondents")
+    bars.set_xlabel(tr("respondents"))
     per_item = fig.add_subplot(grid[0, 0], sharex=tiles)
     per_item.bar(range(len(items)), diagnosis.items.loc[items, "n_missing"], color="#e69500")
     per_item.tick_params(axis="x", bottom=False, labelbottom=False)
-    per_item.set_ylabel("missing", fontsize=8)
+    per_item.set_ylabel(tr("missing"), fontsize=8)
     left_out = int(diagnosis.patterns["respondents"].iloc[top:].sum())
-    title = f"Missing-data patterns: the {len(patterns)} most frequent of {len(diagnosis.patterns)}"
+    title = tr(
+        "Missing-data patterns: the {shown} most frequent of {total}",
+        shown=len(patterns),
+        total=len(diagnosis.patterns),
+    )
     if left_out:
-        title += f" ({left_out} respondents in the others)"
+        title += tr(" ({n} respondents in the others)", n=left_out)
     per_item.set_title(title, fontsize=10)
     return fig
 
@@ -529,7 +540,7 @@ def loadings_heatmap(
             color=("white" if abs(v) > 0.6 else "black") if strong else "#999999",
         )
     ax.figure.colorbar(im, ax=ax, fraction=0.03)
-    ax.set_title("Pattern loadings", pad=20)
+    ax.set_title(tr("Pattern loadings"), pad=20)
     ax.figure.tight_layout()
     return ax
 
@@ -632,8 +643,8 @@ def ipa_chart(table: pd.DataFrame, *, importance_cut: float, performance_cut: fl
             font={"color": "#666"},
         )
     fig.update_layout(
-        xaxis_title="performance (mean, rescaled 0-100)",
-        yaxis_title="importance (% of explained variance)",
+        xaxis_title=tr("performance (mean, rescaled 0-100)"),
+        yaxis_title=tr("importance (% of explained variance)"),
         height=480,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -655,7 +666,7 @@ def simple_slopes_chart(lines: pd.DataFrame, *, x: str, y: str, moderator: str):
         )
     fig.update_layout(
         xaxis_title=x,
-        yaxis_title=f"predicted {y}",
+        yaxis_title=tr("predicted {y}", y=y),
         height=400,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -674,31 +685,31 @@ def residual_chart(
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
     frame = pd.DataFrame({"fitted": np.asarray(fitted), "residual": np.asarray(residuals)})
-    title = "Residuals vs fitted values (a flat trend means the linear model fits)"
+    title = tr("Residuals vs fitted values (a flat trend means the linear model fits)")
     if len(frame) > max_points:
         frame = frame.sample(max_points, random_state=seed)
-        title += f"; a random sample of {max_points:,} respondents"
+        title += tr("; a random sample of {n} respondents", n=f"{max_points:,}")
     trend = lowess(frame["residual"], frame["fitted"], frac=0.3, return_sorted=True)
     fig = go.Figure()
     fig.add_scatter(
         x=frame["fitted"],
         y=frame["residual"],
         mode="markers",
-        name="respondents",
+        name=tr("respondents"),
         marker={"size": 4, "opacity": 0.4, "color": "#2b5d8a"},
     )
     fig.add_scatter(
         x=trend[:, 0],
         y=trend[:, 1],
         mode="lines",
-        name="lowess trend",
+        name=tr("lowess trend"),
         line={"color": "#d1495b", "width": 3},
     )
     fig.add_hline(y=0, line_color="grey")
     fig.update_layout(
         title=title,
-        xaxis_title="fitted",
-        yaxis_title="residual",
+        xaxis_title=tr("fitted"),
+        yaxis_title=tr("residual"),
         height=400,
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )
@@ -727,7 +738,7 @@ def segment_coefficients_chart(table: pd.DataFrame):
         )
     fig.update_layout(
         barmode="group",
-        yaxis_title="coefficient (per point)",
+        yaxis_title=tr("coefficient (per point)"),
         height=400,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -825,7 +836,7 @@ def path_diagram(paths: pd.DataFrame, *, r2: dict[str, float] | None = None, lab
         height=height,
         plot_bgcolor="white",
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title="Standardized paths (bold: p < .05; faded: not significant)",
+        title=tr("Standardized paths (bold: p < .05; faded: not significant)"),
     )
     return fig
 
@@ -855,7 +866,7 @@ def surface_chart(grid: pd.DataFrame, *, x: str, y: str, z: str):
         z=same,
         mode="lines",
         line={"color": "black", "width": 6},
-        name="congruence (x = y)",
+        name=tr("congruence (x = y)"),
     )
     opposite = [
         wide.loc[v, u] if v in wide.index else np.nan for u, v in zip(xs, xs[::-1], strict=True)
@@ -866,7 +877,7 @@ def surface_chart(grid: pd.DataFrame, *, x: str, y: str, z: str):
         z=opposite,
         mode="lines",
         line={"color": "#e69500", "width": 6, "dash": "dash"},
-        name="incongruence (x = -y)",
+        name=tr("incongruence (x = -y)"),
     )
     fig.update_layout(
         scene={"xaxis_title": x, "yaxis_title": y, "zaxis_title": z},
@@ -877,18 +888,24 @@ def surface_chart(grid: pd.DataFrame, *, x: str, y: str, z: str):
 
 
 # --------------------------------------------------------------------------- members
-def kpi_chart(panel: pd.DataFrame, *, period_col: str = "period"):
-    """Active and new members (bars) with retention and churn rates (lines), by period."""
+def kpi_chart(panel: pd.DataFrame, *, period_col: str = "period", period: str | None = None):
+    """Active and new members (bars) with retention and churn rates (lines), by period.
+
+    Periods are named as readers write them (``2025-01``, ``2025Q1``; :func:`period_label`)
+    on a category axis: a date axis would print its own tick labels (``Jan 2025``), in
+    English whatever the report's language. ``period`` is inferred from the dates when not
+    given.
+    """
     from plotly.subplots import make_subplots
 
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = [str(p) for p in panel[period_col]]
+    x = _period_names(panel[period_col], period)
     for col, name, color in (
         ("active", "active members", "#2b5d8a"),
         ("new", "new members", "#9ecae1"),
     ):
         if col in panel:
-            fig.add_bar(x=x, y=panel[col], name=name, marker_color=color, secondary_y=False)
+            fig.add_bar(x=x, y=panel[col], name=tr(name), marker_color=color, secondary_y=False)
     for col, name, color in (
         ("retention_rate", "retention rate", "#3a9b48"),
         ("churn_rate", "churn rate", "#d1495b"),
@@ -898,13 +915,14 @@ def kpi_chart(panel: pd.DataFrame, *, period_col: str = "period"):
             fig.add_scatter(
                 x=x,
                 y=panel[col] * 100,
-                name=name,
+                name=tr(name),
                 mode="lines+markers",
                 line={"color": color},
                 secondary_y=True,
             )
-    fig.update_yaxes(title_text="members", secondary_y=False)
+    fig.update_yaxes(title_text=tr("members"), secondary_y=False)
     fig.update_yaxes(title_text="%", secondary_y=True, rangemode="tozero")
+    fig.update_xaxes(type="category")
     fig.update_layout(barmode="group", height=420, margin={"l": 10, "r": 10, "t": 30, "b": 40})
     return fig
 
@@ -913,9 +931,12 @@ def cohort_heatmap(
     matrix: pd.DataFrame,
     *,
     period: str | None = None,
-    title: str = "Share of each cohort active k periods later",
+    title: str | None = None,
 ):
     """Cohort x periods-since-start retention heatmap (plotly); values are shares.
+
+    ``title`` defaults to "Share of each cohort active k periods later" (in the report's
+    language).
 
     The index holds the cohorts' start dates; they are labelled as their ``period``
     (``2025-01``, ``2025Q1``, ``2025-W03``; see :func:`period_label`), inferred from
@@ -925,6 +946,8 @@ def cohort_heatmap(
     import plotly.graph_objects as go
 
     period = period or infer_period(matrix.index)
+    if title is None:
+        title = tr("Share of each cohort active k periods later")
     z = matrix.to_numpy(dtype=float) * 100
     text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.0f}")(np.nan_to_num(z)))
     fig = go.Figure(
@@ -937,15 +960,19 @@ def cohort_heatmap(
             zmax=100,
             text=text,
             texttemplate="%{text}",
-            hovertemplate="cohort %{y}, k = %{x}: %{z:.1f}%<extra></extra>",
+            hovertemplate=tr("cohort") + " %{y}, k = %{x}: %{z:.1f}%<extra></extra>",
             colorbar={"title": "%"},
         )
     )
     fig.update_layout(
         title=title,
-        xaxis_title="periods since first purchase",
+        xaxis_title=tr("periods since first purchase"),
         xaxis={"type": "category"},
-        yaxis={"autorange": "reversed", "title": f"cohort ({period})", "type": "category"},
+        yaxis={
+            "autorange": "reversed",
+            "title": tr("cohort ({period})", period=label(period)),
+            "type": "category",
+        },
         height=max(350, 22 * len(matrix) + 120),
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )
@@ -964,8 +991,12 @@ def share_chart(
 
     fig = go.Figure()
     names = [str(i) for i in summary.index]
-    fig.add_bar(x=names, y=summary[members_col] * 100, name="% of members", marker_color="#9ecae1")
-    fig.add_bar(x=names, y=summary[value_col] * 100, name="% of revenue", marker_color="#2b5d8a")
+    fig.add_bar(
+        x=names, y=summary[members_col] * 100, name=tr("% of members"), marker_color="#9ecae1"
+    )
+    fig.add_bar(
+        x=names, y=summary[value_col] * 100, name=tr("% of revenue"), marker_color="#2b5d8a"
+    )
     fig.update_layout(
         barmode="group",
         yaxis_title="%",
@@ -995,8 +1026,8 @@ def migration_heatmap(matrix: pd.DataFrame, *, start: str, end: str):
         )
     )
     fig.update_layout(
-        xaxis_title=f"tier on {end}",
-        yaxis_title=f"tier on {start}",
+        xaxis_title=tr("tier on {date}", date=format_date(end)),
+        yaxis_title=tr("tier on {date}", date=format_date(start)),
         yaxis={"autorange": "reversed"},
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
@@ -1014,17 +1045,17 @@ def holdout_chart(table: pd.DataFrame):
 
     fig = go.Figure()
     x = [str(v) for v in table["frequency"]]
-    fig.add_scatter(x=x, y=table["actual"], mode="lines+markers", name="actual")
+    fig.add_scatter(x=x, y=table["actual"], mode="lines+markers", name=tr("actual"))
     fig.add_scatter(
         x=x,
         y=table["predicted"],
         mode="lines+markers",
-        name="BG/NBD predicted",
+        name=tr("BG/NBD predicted"),
         line={"dash": "dash"},
     )
     fig.update_layout(
-        xaxis_title="repeat purchases in the calibration period",
-        yaxis_title="mean purchases in the holdout period",
+        xaxis_title=tr("repeat purchases in the calibration period"),
+        yaxis_title=tr("mean purchases in the holdout period"),
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -1041,13 +1072,17 @@ def gains_chart(gains: pd.DataFrame):
     fig = go.Figure()
     x = [0, *list(gains["cum_share_members"] * 100)]
     y = [0, *list(gains["cum_share_churners"] * 100)]
-    fig.add_scatter(x=x, y=y, mode="lines+markers", name="model")
+    fig.add_scatter(x=x, y=y, mode="lines+markers", name=tr("model"))
     fig.add_scatter(
-        x=[0, 100], y=[0, 100], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
+        x=[0, 100],
+        y=[0, 100],
+        mode="lines",
+        name=tr("random"),
+        line={"dash": "dot", "color": "grey"},
     )
     fig.update_layout(
-        xaxis_title="% of members contacted (highest risk first)",
-        yaxis_title="% of churners reached",
+        xaxis_title=tr("% of members contacted (highest risk first)"),
+        yaxis_title=tr("% of churners reached"),
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
@@ -1074,28 +1109,41 @@ def cohort_curves(matrix: pd.DataFrame, *, period: str | None = None, max_cohort
             name=period_label(cohort, period),
         )
     fig.update_layout(
-        xaxis_title="periods since first purchase",
-        yaxis_title="% active",
+        xaxis_title=tr("periods since first purchase"),
+        yaxis_title=tr("% active"),
         height=400,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
     return fig
 
 
-def tier_mix_chart(mix: pd.DataFrame):
-    """Tier mix over time (plotly stacked areas); ``mix`` has period, tier, share."""
+def tier_mix_chart(mix: pd.DataFrame, *, period: str | None = None):
+    """Tier mix over time (plotly stacked areas); ``mix`` has period, tier, share.
+
+    Periods are named and placed as in :func:`kpi_chart`.
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
+    names = dict(zip(mix["period"], _period_names(mix["period"], period), strict=True))
     for tier, part in mix.groupby("tier", sort=False):
         fig.add_scatter(
-            x=[str(p)[:10] for p in part["period"]],
+            x=[names[p] for p in part["period"]],
             y=part["share"] * 100,
             name=str(tier),
             stackgroup="one",
             mode="lines",
         )
     fig.update_layout(
-        yaxis_title="% of members", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 40}
+        yaxis_title=tr("% of members"),
+        xaxis={"type": "category"},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
     )
     return fig
+
+
+def _period_names(starts: pd.Series, period: str | None = None) -> list[str]:
+    """Period start dates as :func:`period_label` names them (text that is no date: as is)."""
+    period = period or infer_period(list(starts.drop_duplicates()))
+    return [period_label(p, period) for p in starts]

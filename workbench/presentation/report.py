@@ -29,6 +29,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench import i18n
+from workbench.i18n import gettext as tr
 from workbench.results import jsonable
 
 KEY_PACKAGES = (
@@ -298,8 +300,11 @@ def label_kind(label: Any) -> LabelKind:
 
     >>> [label_kind(x) for x in ("p", "pre-trend test p", "p_alive", "k_to", "member_id")]
     ['p', 'p', 'plain', 'count', 'id']
+
+    A translated label is read from the English label it came from
+    (:func:`workbench.i18n.source_label`): ``会员-期数`` holds counts as ``member-periods`` does.
     """
-    words = re.findall(r"[a-z0-9]+", str(label).lower())
+    words = re.findall(r"[a-z0-9]+", str(i18n.source_label(label)).lower())
     if not words:
         return "plain"
     if words[-1] in ("p", "pval", "pvalue") or words[-2:] == ["p", "value"] or words[0] == "pr":
@@ -497,7 +502,7 @@ def show(obj: Any, *, empty: str | None = None, max_rows: int = MAX_TABLE_ROWS) 
 
     if obj is None or (isinstance(obj, pd.DataFrame) and not len(obj)):
         if empty:
-            display(HTML(f"<p><i>{esc(empty)}</i></p>"))
+            display(HTML(f"<p><i>{esc(tr(empty))}</i></p>"))
         return
     if hasattr(obj, "to_plotly_json"):
         display(HTML(figure_html(obj)))
@@ -521,30 +526,39 @@ def show_text(text: str) -> None:
     """Display a sentence (e.g. a recommendation) as a paragraph; the text is escaped."""
     from IPython.display import HTML, display
 
-    display(HTML(f"<p>{esc(text)}</p>"))
+    display(HTML(f"<p>{esc(i18n.translate(text))}</p>"))
 
 
 def _rows_note(n_rows: int, max_rows: int) -> str:
     if n_rows <= max_rows:
         return ""
-    return (
-        f"<p><i>Showing the first {max_rows:,} of {n_rows:,} rows; the whole table is the "
-        "object displayed in this cell of the executed notebook (notebook.ipynb).</i></p>"
+    text = tr(
+        "Showing the first {shown} of {total} rows; the whole table is the object displayed "
+        "in this cell of the executed notebook (notebook.ipynb).",
+        shown=i18n.format_decimal(max_rows),
+        total=i18n.format_decimal(n_rows),
     )
+    return f"<p><i>{esc(text)}</i></p>"
 
 
-def findings_html(findings: list[str]) -> str:
-    items = "".join(f"<li>{esc(apa_p_text(f))}</li>" for f in findings) or "<li>No findings.</li>"
-    return f"<div class='wb-findings'><h2>Key findings</h2><ul>{items}</ul></div>"
+def findings_html(findings: list[str], *, lang: str | None = None) -> str:
+    """The key findings box; findings written in English elsewhere are translated
+    (:func:`workbench.i18n.translate`) when the report's language is not English."""
+    items = "".join(
+        f"<li>{esc(apa_p_text(i18n.translate(f, lang=lang)))}</li>" for f in findings
+    ) or (f"<li>{esc(tr('No findings.', lang=lang))}</li>")
+    return f"<div class='wb-findings'><h2>{esc(tr('Key findings', lang=lang))}</h2><ul>{items}</ul></div>"
 
 
-def warnings_html(warnings: list[str]) -> str:
+def warnings_html(warnings: list[str], *, lang: str | None = None) -> str:
+    """The warnings box (or a green 'none'), translated like :func:`findings_html`."""
     if not warnings:
-        return "<div class='wb-ok'><b>Warnings:</b> none.</div>"
-    items = "".join(f"<li>{esc(apa_p_text(w))}</li>" for w in warnings)
+        return f"<div class='wb-ok'>{tr('<b>Warnings:</b> none.', lang=lang)}</div>"
+    items = "".join(f"<li>{esc(apa_p_text(i18n.translate(w, lang=lang)))}</li>" for w in warnings)
+    heading = tr("Warnings ({n})", lang=lang, n=len(warnings))
+    read = tr("Read these before relying on the results.", lang=lang)
     return (
-        f"<div class='wb-warnings'><h2>Warnings ({len(warnings)})</h2>"
-        f"<p>Read these before relying on the results.</p><ul>{items}</ul></div>"
+        f"<div class='wb-warnings'><h2>{esc(heading)}</h2><p>{esc(read)}</p><ul>{items}</ul></div>"
     )
 
 
@@ -562,8 +576,15 @@ class StudyRun:
     command: str
     started: str = dataclasses.field(default_factory=now)
     data_sha256: str = ""
+    # the report's language (en, zh, zh-Hant; see workbench.i18n), recorded in results.json
+    lang: str = i18n.DEFAULT_LANGUAGE
 
     def header_html(self) -> str:
+        lang = self.lang
+
+        def row(name: str, value: str) -> str:
+            return f"<tr><td>{esc(tr(name, lang=lang))}</td><td>{value}</td></tr>"
+
         params = "".join(
             f"<tr><td>{esc(k)}</td><td><code>{esc(json.dumps(jsonable(v), ensure_ascii=False))}"
             "</code></td></tr>"
@@ -571,21 +592,19 @@ class StudyRun:
         )
         vers = ", ".join(f"{esc(k)} {esc(v)}" for k, v in versions().items())
         codebook = (
-            f"<tr><td>Codebook</td><td><code>{esc(self.codebook_file)}</code></td></tr>"
-            if self.codebook_file
-            else ""
+            row("Codebook", f"<code>{esc(self.codebook_file)}</code>") if self.codebook_file else ""
         )
         return (
             REPORT_CSS
-            + f"<div class='wb-header'><h1>{esc(self.title)}</h1>"
+            + f"<div class='wb-header'><h1>{esc(tr(self.title, lang=lang))}</h1>"
             + "<table class='wb-meta'>"
-            + f"<tr><td>Data file</td><td><code>{esc(self.data_file)}</code></td></tr>"
-            + f"<tr><td>SHA-256</td><td><code>{esc(self.data_sha256)}</code></td></tr>"
+            + row("Data file", f"<code>{esc(self.data_file)}</code>")
+            + row("SHA-256", f"<code>{esc(self.data_sha256)}</code>")
             + codebook
-            + f"<tr><td>Run date</td><td>{esc(self.started)}</td></tr>"
-            + f"<tr><td>Re-run with</td><td><code>{esc(self.command)}</code></td></tr>"
-            + f"<tr><td>Packages</td><td>{vers}</td></tr>"
-            + "</table><h3>Parameters</h3><table class='wb-meta'>"
+            + row("Run date", esc(i18n.format_datetime(self.started, lang=lang)))
+            + row("Re-run with", f"<code>{esc(self.command)}</code>")
+            + row("Packages", vers)
+            + f"</table><h3>{esc(tr('Parameters', lang=lang))}</h3><table class='wb-meta'>"
             + params
             + "</table></div>"
         )
@@ -598,12 +617,12 @@ class StudyRun:
     def findings(self, findings: list[str]) -> None:
         from IPython.display import HTML, display
 
-        display(HTML(findings_html(findings)))
+        display(HTML(findings_html(findings, lang=self.lang)))
 
     def warnings(self, warnings: list[str]) -> None:
         from IPython.display import HTML, display
 
-        display(HTML(warnings_html(warnings)))
+        display(HTML(warnings_html(warnings, lang=self.lang)))
 
     def finish(
         self,
@@ -629,6 +648,7 @@ class StudyRun:
             "finished": now(),
             "command": self.command,
             "headline": dict(headline or {}),
+            "lang": self.lang,
         }
         absent = [k for k in COMMON_RESULT_KEYS if k not in payload]
         if absent:  # pragma: no cover - guards the contract against future edits
@@ -670,7 +690,9 @@ def new_run(
     """Start a report: figure settings reset for a new notebook, the data file fingerprinted.
 
     Studies call it through :func:`workbench.studies.begin`, which picks the study's
-    declared parameters out of the notebook's namespace.
+    declared parameters out of the notebook's namespace. The report's language is the
+    current one (:func:`workbench.i18n.set_language`, which a study notebook calls with its
+    ``lang`` parameter first).
     """
     from workbench.intake.data import file_sha256
     from workbench.presentation.plots import setup_matplotlib
@@ -686,6 +708,7 @@ def new_run(
         codebook_file=codebook,
         output_dir=Path(output_dir) if output_dir else None,
         command=command,
+        lang=i18n.get_language(),
     )
     if data and Path(data).exists():
         run.data_sha256 = file_sha256(data)
@@ -706,6 +729,8 @@ img{max-width:100%;height:auto}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;white-space:pre-wrap}
 code{background:#f3f3f3;padding:0 .2em}
 .wb-output{margin:.6em 0;overflow-x:auto}
+body:lang(zh-Hant){font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK TC',
+'Microsoft JhengHei',sans-serif}
 .wb-error{background:#fdecea;border-left:5px solid #c62828}
 </style>
 """
@@ -766,23 +791,32 @@ def render_html(notebook_path: str | Path, html_path: str | Path, *, title: str 
     This is a direct walk over the notebook's JSON rather than nbconvert's
     template machinery: same content, about ten times faster on a report
     with embedded plotly.js (a large share of a run's overhead otherwise).
+
+    The report's language is the notebook's ``lang`` parameter (recorded by papermill in
+    the notebook's metadata; English when there is none). Markdown cells are then looked
+    up in the catalogue by their whole English text, in the context ``notebook:<name>``
+    (:func:`workbench.i18n.markdown`), so the notebook itself stays one readable English
+    source; outputs were written in that language by the kernel already.
     """
     nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    lang, context = notebook_language(nb)
     parts = []
     for cell in nb.get("cells", []):
         if "remove-in-report" in (cell.get("metadata") or {}).get("tags", []):
             continue
         if cell.get("cell_type") == "markdown":
-            parts.append(_markdown(_text(cell.get("source"))))
+            source = i18n.markdown(_text(cell.get("source")), context, lang=lang)
+            parts.append(_markdown(source))
         elif cell.get("cell_type") == "code":
             for output in cell.get("outputs", []):
                 piece = _output_html(output)
                 if piece:
                     parts.append(f"<div class='wb-output'>{piece}</div>")
     page = (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html>\n<html lang='{i18n.HTML_LANG[lang]}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{esc(title or 'report')}</title>{REPORT_CSS}{PAGE_CSS}</head>"
+        f"<title>{esc(tr(title, lang=lang) if title else tr('report', lang=lang))}</title>"
+        f"{REPORT_CSS}{PAGE_CSS}</head>"
         "<body><main>\n" + "\n".join(parts) + "\n</main></body></html>\n"
     )
     page = _EXTERNAL_SCRIPT.sub("", page)
@@ -791,8 +825,30 @@ def render_html(notebook_path: str | Path, html_path: str | Path, *, title: str 
     return html_path
 
 
+def notebook_language(nb: Mapping[str, Any]) -> tuple[str, str]:
+    """The language of an executed notebook (its papermill ``lang`` parameter, else ``en``)
+    and the catalogue context of its markdown cells (``notebook:<file stem>``)."""
+    meta = (nb.get("metadata") or {}).get("papermill") or {}
+    raw = (meta.get("parameters") or {}).get("lang")
+    try:
+        lang = i18n.check_language(raw)
+    except Exception:  # an unknown code in a hand-edited notebook: render it in English
+        lang = i18n.DEFAULT_LANGUAGE
+    stem = Path(str(meta.get("input_path") or "")).stem
+    return lang, f"notebook:{stem}"
+
+
+def _both(message: str, **values: Any) -> str:
+    """A piece of index-page text in English and Chinese (the index serves both readers)."""
+    en, zh = tr(message, lang="en", **values), tr(message, lang="zh", **values)
+    return en if en == zh else f"{en} · {zh}"
+
+
 def update_index(reports_dir: str | Path) -> Path:
-    """Write ``reports_dir/index.html`` listing every run found below it, newest first."""
+    """Write ``reports_dir/index.html`` listing every run found below it, newest first.
+
+    The page is in English and Chinese; each run says its report's language (its
+    ``results.json`` ``lang``; English for runs written before there was one)."""
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     runs, unreadable = [], []
@@ -814,11 +870,15 @@ def update_index(reports_dir: str | Path) -> Path:
         headline = res.get("headline")
         if not isinstance(headline, dict):
             headline = {}
-        heads = "<br>".join(f"{esc(k)}: {esc(format_value(v))}" for k, v in headline.items())
+        lang = str(res.get("lang")) if res.get("lang") in i18n.LANGUAGES else "en"
+        heads = "<br>".join(
+            f"{esc(i18n.label(k, lang=lang))}: {esc(format_value(v))}" for k, v in headline.items()
+        )
         n_warn = len(res["warnings"]) if isinstance(res.get("warnings"), list) else 0
         rows.append(
             "<tr>"
             f"<td><a href='{esc(rel)}/report.html'>{esc(res.get('study', '?'))}</a></td>"
+            f"<td lang='{i18n.HTML_LANG[lang]}'>{esc(i18n.LANGUAGE_NAMES[lang])}</td>"
             f"<td><code>{esc(Path(str(res.get('data_file', ''))).name)}</code></td>"
             f"<td>{esc(str(res.get('started', ''))[:19].replace('T', ' '))}</td>"
             f"<td>{esc(res.get('n_used', ''))}</td>"
@@ -828,26 +888,41 @@ def update_index(reports_dir: str | Path) -> Path:
             f"<a href='{esc(rel)}/results.json'>results.json</a></td>"
             "</tr>"
         )
-    body = (
-        "".join(rows) or "<tr><td colspan='7'>No runs yet: try <code>make report</code>.</td></tr>"
+    body = "".join(rows) or (
+        f"<tr><td colspan='8'>{_both('No runs yet: try <code>make report</code>.')}</td></tr>"
     )
+    headers = "".join(
+        f"<th>{esc(_both(h))}</th>"
+        for h in (
+            "Study",
+            "Language",
+            "Data",
+            "Run date",
+            "n used",
+            "Headline figures",
+            "Warnings",
+            "Files",
+        )
+    )
+    title = esc(_both("loyalty-workbench reports"))
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>loyalty-workbench reports</title>"
+        f"<title>{title}</title>"
         + REPORT_CSS
         + "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em}"
         "table.wb-table td,table.wb-table th{text-align:left}</style></head><body>"
-        "<h1>loyalty-workbench reports</h1>"
-        f"<p>{len(runs)} run(s), newest first. Generated {esc(now())}.</p>"
+        f"<h1>{title}</h1>"
+        f"<p>{esc(_both('{n} run(s), newest first. Generated {when}.', n=len(runs), when=now()))}</p>"
         + (
-            "<p>Not listed: results.json files that are not a run's results: "
+            "<p>"
+            + esc(_both("Not listed: results.json files that are not a run's results:"))
+            + " "
             + ", ".join(f"<code>{esc(u)}</code>" for u in unreadable)
             + ".</p>"
             if unreadable
             else ""
         )
-        + "<table class='wb-table'><tr><th>Study</th><th>Data</th><th>Run date</th><th>n used</th>"
-        "<th>Headline figures</th><th>Warnings</th><th>Files</th></tr>"
+        + f"<table class='wb-table'><tr>{headers}</tr>"
         + body
         + "</table></body></html>"
     )

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from workbench import i18n
 from workbench.errors import InputError, StudyFailed, WorkbenchError
 from workbench.studies import PROJECT_ROOT, STUDIES, Study, get_study, project_path
 
@@ -155,6 +156,45 @@ def new_run_dir(study: str, data_sha256: str, out: str | None) -> Path:
     return claim_folder(reports_root() / study / f"{stamp}-{data_sha256[:8]}", out)
 
 
+def report_languages(spec: Study) -> tuple[str, ...]:
+    """The languages a study's report can be written in: English, and those the study
+    notebook's metadata lists (``"workbench": {"languages": ["en", "zh", "zh-Hant"]}``).
+
+    A notebook lists a language once its text is catalogued and it sets the run's
+    language (:func:`workbench.i18n.set_language_from`) before anything is computed.
+    """
+    import json
+
+    try:
+        nb = json.loads(spec.notebook_path.read_text(encoding="utf-8"))
+        listed = ((nb.get("metadata") or {}).get("workbench") or {}).get("languages") or []
+    except (OSError, ValueError, AttributeError):
+        listed = []
+    return tuple(x for x in i18n.LANGUAGES if x == i18n.DEFAULT_LANGUAGE or x in listed)
+
+
+def report_language(spec: Study, lang: str | None) -> str:
+    """The checked language of a run: ``lang``, else ``$WORKBENCH_LANG``, else English.
+
+    Raises :class:`InputError` for an unknown code, or when ``lang`` asks for a language
+    the study's report is not written in yet (:func:`report_languages`); a language from
+    ``$WORKBENCH_LANG`` is a preference, and such a study runs in English.
+    """
+    code = i18n.check_language(lang if lang else os.environ.get("WORKBENCH_LANG") or None)
+    available = report_languages(spec)
+    if code not in available and not lang:
+        return i18n.DEFAULT_LANGUAGE
+    if code not in available:
+        others = [s.name for s in STUDIES.values() if code in report_languages(s)]
+        raise InputError(
+            f"The report of study '{spec.name}' is not written in '{code}' yet "
+            f"(available: {', '.join(available)}).",
+            hint="Leave out --lang for an English report"
+            + (f"; studies with '{code}' reports: {', '.join(others)}." if others else "."),
+        )
+    return code
+
+
 def run_study(
     study: Study | str,
     *,
@@ -163,8 +203,13 @@ def run_study(
     params: dict[str, Any] | None = None,
     out: str | None = None,
     refresh_index: bool = True,
+    lang: str | None = None,
 ) -> Path:
     """Validate, execute the study notebook with papermill, render its report.
+
+    ``lang`` is the report's language (``en``, ``zh``, ``zh-Hant``; default
+    ``$WORKBENCH_LANG``, else ``en``): it goes to the notebook as its ``lang``
+    parameter, into ``results.json`` (``lang``) and into the re-run command.
 
     Returns the run folder holding ``report.html``, ``notebook.ipynb`` and
     ``results.json``. Raises :class:`InputError` for bad input (nothing runs)
@@ -176,6 +221,7 @@ def run_study(
     from workbench.presentation.report import render_html, update_index
 
     spec = get_study(study) if isinstance(study, str) else study
+    lang = report_language(spec, lang)
     values = spec.validate(params or {})
     # File parameters are read by a kernel running in the project folder: a relative path that
     # exists here (the caller's folder) must reach it as that file, never as the project's
@@ -207,6 +253,8 @@ def run_study(
     run_dir = new_run_dir(spec.name, file_sha256(data_path), out)
     notebook_out = run_dir / "notebook.ipynb"
     command = spec.command(data, codebook, values)
+    if lang != i18n.DEFAULT_LANGUAGE:
+        command += f" --lang {lang}"
     parameters = {
         **values,
         "data": data_path,
@@ -214,6 +262,8 @@ def run_study(
         "output_dir": str(run_dir.resolve()),
         "command": command,
     }
+    if len(report_languages(spec)) > 1:  # only a notebook that reads `lang` gets one
+        parameters["lang"] = lang
     try:
         execute_notebook(spec.notebook_path, notebook_out, parameters)
     except pm.PapermillExecutionError as exc:
@@ -268,10 +318,17 @@ def execute_notebook(notebook: Path, notebook_out: Path, parameters: dict[str, A
     has run at that point, so the retry repeats nothing. A second failure raises
     :class:`StudyFailed` saying what happened. Errors inside cells propagate unchanged.
     """
+    import logging
     import tempfile
 
     import papermill as pm
 
+    # `lang` is a runner parameter that a notebook reads from its namespace, not a literal of
+    # its parameters cell (that cell holds the study's parameters): papermill's note that the
+    # cell lacks it says nothing useful to the user.
+    papermill_log = logging.getLogger("papermill")
+    if not any(isinstance(f, _RunnerParameterNote) for f in papermill_log.filters):
+        papermill_log.addFilter(_RunnerParameterNote())
     for attempt in (1, 2):
         with tempfile.TemporaryDirectory(prefix="wbk-") as sockets:
             try:
@@ -306,6 +363,13 @@ def execute_notebook(notebook: Path, notebook_out: Path, parameters: dict[str, A
                 )
 
 
+class _RunnerParameterNote:
+    """A logging filter dropping papermill's 'Passed unknown parameter: lang'."""
+
+    def filter(self, record: Any) -> bool:
+        return record.getMessage() != "Passed unknown parameter: lang"
+
+
 def _failing_cell(notebook: Path, fallback_index: int) -> tuple[int, str]:
     """1-based number and first source line of the cell holding the error output.
 
@@ -324,26 +388,44 @@ def _failing_cell(notebook: Path, fallback_index: int) -> tuple[int, str]:
     return fallback_index + 1, ""
 
 
-def run_defaults(jobs: int | None = None) -> list[Path]:
+# the languages `workbench report` renders the default runs in (each study in those its
+# report is written in, see report_languages)
+REPORT_LANGUAGES = ("en", "zh")
+
+
+def run_defaults(jobs: int | None = None, langs: tuple[str, ...] | None = None) -> list[Path]:
     """Run every study's default runs on the shipped data (what ``make report`` does).
 
-    Runs go ``jobs`` at a time (default: two, or one on a single core); each
-    is its own kernel process. The index is written once at the end.
+    Each default run is rendered in every language of ``langs`` (default
+    ``REPORT_LANGUAGES``: English and Simplified Chinese) that the study's report
+    is written in (:func:`report_languages`); a study not yet translated runs in English
+    only. Runs go ``jobs`` at a time (default: two, or one on a single core); each is its
+    own kernel process. The index, in both languages, is written once at the end.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from workbench.presentation.report import update_index
 
     jobs = jobs or min(2, os.cpu_count() or 1)
-    todo = [(spec, default) for spec in STUDIES.values() for default in spec.default_runs]
+    wanted = [i18n.check_language(x) for x in (langs or REPORT_LANGUAGES)]
+    todo = []
+    for spec in STUDIES.values():
+        available = report_languages(spec)
+        codes = [x for x in wanted if x in available] or [i18n.DEFAULT_LANGUAGE]
+        todo += [(spec, default, code) for default in spec.default_runs for code in codes]
 
-    def one(item: tuple[Study, Any]) -> Path:
-        spec, default = item
+    def one(item: tuple[Study, Any, str]) -> Path:
+        spec, default, lang = item
         data = str(PROJECT_ROOT / default.data)
         codebook = str(PROJECT_ROOT / default.codebook) if default.codebook else None
-        print(f"running {spec.name} on {default.data} ...", flush=True)
+        print(f"running {spec.name} ({lang}) on {default.data} ...", flush=True)
         run_dir = run_study(
-            spec, data=data, codebook=codebook, params=default.params, refresh_index=False
+            spec,
+            data=data,
+            codebook=codebook,
+            params=default.params,
+            refresh_index=False,
+            lang=lang,
         )
         print(f"  done: {run_dir / 'report.html'}", flush=True)
         return run_dir

@@ -3,6 +3,9 @@
 :func:`analyse` runs the aggregations through the transaction layer (Ibis on
 DuckDB by default), fits BG/NBD + Gamma-Gamma and a time-split churn model, and
 returns a :class:`MemberAnalyticsStudy` that the notebook only displays.
+
+Findings, warnings, table labels and figure text are written in the current report
+language (:mod:`workbench.i18n`; the notebook sets it from its ``lang`` parameter).
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from typing import Any
 
 import pandas as pd
 
+from workbench import i18n
 from workbench.behaviour import churn as churn_mod
 from workbench.behaviour import clv as clv_mod
 from workbench.behaviour import transactions as txn
 from workbench.errors import InputError
+from workbench.i18n import format_decimal, format_percent
+from workbench.i18n import gettext as tr
 from workbench.presentation.plots import period_label
 from workbench.results import Result, jsonable
 
@@ -108,33 +114,44 @@ class MemberAnalyticsStudy(Result):
         ]
         t = self.kpis[[c for c in cols if c in self.kpis]].copy()
         t["period"] = [period_label(p, self.parameters["period"]) for p in t["period"]]
-        return t.set_index("period")
+        return i18n.translate_frame(t.set_index("period"))
 
     def rfm_table(self) -> pd.DataFrame:
         """Segment summary with readable ranges."""
         t = self.rfm_summary.copy()
         for col in ("r_range", "f_range", "m_range"):
             t[col] = ["" if v is None else f"{v[0]:,.0f}–{v[1]:,.0f}" for v in t[col]]
-        return t
+        return i18n.translate_frame(t, index_values=True)
+
+    def rfm_definitions_table(self) -> pd.DataFrame:
+        """The RFM segment grid (R and F score ranges) with what each segment means."""
+        return i18n.translate_frame(self.rfm_definitions, values=("segment", "description"))
 
     def cohort_matrix(self, max_cohorts: int = 24) -> pd.DataFrame:
         m = self.cohorts.drop(columns=["cohort_size"], errors="ignore")
         return m.tail(max_cohorts)
 
     def clv_table(self, top: int = 20) -> pd.DataFrame:
-        return self.clv.table.sort_values("clv", ascending=False).head(top)
+        return i18n.translate_frame(self.clv.table.sort_values("clv", ascending=False).head(top))
+
+    def holdout_table(self) -> pd.DataFrame | None:
+        """The CLV holdout check by calibration-period frequency (and for all members)."""
+        h = self.clv.holdout
+        return None if h is None else i18n.translate_frame(h, index_values=True)
 
     def churn_calibration_table(self) -> pd.DataFrame | None:
-        return None if self.churn is None else self.churn.calibration
+        return None if self.churn is None else i18n.translate_frame(self.churn.calibration)
 
     def churn_features_table(self) -> pd.DataFrame | None:
-        return None if self.churn is None else self.churn.top_features
+        if self.churn is None:
+            return None
+        return i18n.translate_frame(self.churn.top_features, values=("feature",))
 
     # ------------------------------------------------------------------ figures
     def kpi_figure(self):
         from workbench.presentation.plots import kpi_chart
 
-        return kpi_chart(self.kpis)
+        return kpi_chart(self.kpis, period=self.parameters["period"])
 
     def cohort_figure(self):
         from workbench.presentation.plots import cohort_heatmap
@@ -149,12 +166,17 @@ class MemberAnalyticsStudy(Result):
     def tier_mix_figure(self):
         from workbench.presentation.plots import tier_mix_chart
 
-        return None if self.tier_mix is None else tier_mix_chart(self.tier_mix)
+        if self.tier_mix is None:
+            return None
+        return tier_mix_chart(self.tier_mix, period=self.parameters["period"])
 
     def rfm_figure(self):
         from workbench.presentation.plots import share_chart
 
-        return share_chart(self.rfm_summary, title="RFM segments: members vs revenue")
+        return share_chart(
+            self.rfm_summary.rename(index=i18n.label),
+            title=tr("RFM segments: members vs revenue"),
+        )
 
     def tier_figure(self):
         from workbench.presentation.plots import migration_heatmap
@@ -371,11 +393,12 @@ def analyse(
         horizon_periods=clv_horizon,
         discount_rate=discount_rate,
     )
-    warnings += [f"CLV: {w}" for w in clv.warnings]
+    warnings = [i18n.translate(w) for w in warnings]
+    warnings += [tr("CLV: {warning}", warning=i18n.translate(w)) for w in clv.warnings]
 
     churn = None
     if not fit_churn:
-        warnings.append("Too little history for a time-split churn model; it was skipped.")
+        warnings.append(tr("Too little history for a time-split churn model; it was skipped."))
     else:
         churn = churn_mod.churn_model(
             frame,
@@ -387,7 +410,7 @@ def analyse(
             bgnbd=clv_mod.fit_bgnbd(summaries["churn"]),
             bgnbd_summary=summaries["churn"],
         )
-        warnings += [f"Churn: {w}" for w in churn.warnings]
+        warnings += [tr("Churn: {warning}", warning=i18n.translate(w)) for w in churn.warnings]
 
     study = MemberAnalyticsStudy(
         transactions=tx,
@@ -420,28 +443,48 @@ def analyse(
 
 
 def _findings(s: MemberAnalyticsStudy) -> list[str]:
+    """The key findings, in the current report language (numbers formatted for its locale)."""
     out = []
     tx = s.transactions
     k = s.kpis
     out.append(
-        f"{tx.n_members:,} members made {tx.n_rows:,} transactions between {tx.first_date} "
-        f"and {tx.last_date}; in the last {s.parameters['period']} {int(k['active'].iloc[-1]):,} "
-        f"were active, spending {k['aov'].iloc[-1]:.2f} per order on average."
+        tr(
+            "{members} members made {rows} transactions between {first} and {last}; in the "
+            "{last_period} {active} were active, spending {aov} per order on average.",
+            members=format_decimal(tx.n_members),
+            rows=format_decimal(tx.n_rows),
+            first=i18n.format_date(tx.first_date),
+            last=i18n.format_date(tx.last_date),
+            last_period=i18n.label(f"last {s.parameters['period']}"),
+            active=format_decimal(int(k["active"].iloc[-1])),
+            aov=format_decimal(k["aov"].iloc[-1], 2),
+        )
     )
     ret = k["retention_rate"].dropna()
     if len(ret) >= 2:
         out.append(
-            f"Period-to-period retention moved from {100 * ret.iloc[0]:.0f}% to "
-            f"{100 * ret.iloc[-1]:.0f}% (range {100 * ret.min():.0f}–{100 * ret.max():.0f}%); "
-            f"the churn rate in the last period was {100 * k['churn_rate'].iloc[-1]:.0f}%."
+            tr(
+                "Period-to-period retention moved from {first} to {last} (range {low}–{high}); "
+                "the churn rate in the last period was {churn}.",
+                first=format_percent(ret.iloc[0]),
+                last=format_percent(ret.iloc[-1]),
+                low=format_decimal(100 * ret.min()),
+                high=format_percent(ret.max()),
+                churn=format_percent(k["churn_rate"].iloc[-1]),
+            )
         )
     c = s.cohorts
     if "cohort_size" in c and 3 in c.columns:
         big = c.sort_values("cohort_size", ascending=False).iloc[0]
         out.append(
-            f"The largest cohort ({period_label(big.name, s.parameters['period'])}, "
-            f"{int(big['cohort_size']):,} members) kept "
-            f"{100 * big[1]:.0f}% one period later and {100 * big[3]:.0f}% three periods later."
+            tr(
+                "The largest cohort ({cohort}, {size} members) kept {one} one period later and "
+                "{three} three periods later.",
+                cohort=period_label(big.name, s.parameters["period"]),
+                size=format_decimal(int(big["cohort_size"])),
+                one=format_percent(big[1]),
+                three=format_percent(big[3]),
+            )
         )
     sm = s.rfm_summary
     risk = [seg for seg in ("at risk", "can't lose them") if seg in sm.index]
@@ -449,49 +492,75 @@ def _findings(s: MemberAnalyticsStudy) -> list[str]:
         share = sm.loc[risk, "share"].sum()
         rev = sm.loc[risk, "revenue_share"].sum()
         out.append(
-            f"{100 * share:.0f}% of members are 'at risk' or 'can't lose them' (bought often, "
-            f"but long ago) and hold {100 * rev:.0f}% of revenue."
+            tr(
+                "{share} of members are 'at risk' or 'can't lose them' (bought often, but long "
+                "ago) and hold {revenue} of revenue.",
+                share=format_percent(share),
+                revenue=format_percent(rev),
+            )
         )
     if "champions" in sm.index:
         out.append(
-            f"Champions are {100 * sm.loc['champions', 'share']:.0f}% of members and bring "
-            f"{100 * sm.loc['champions', 'revenue_share']:.0f}% of revenue."
+            tr(
+                "Champions are {share} of members and bring {revenue} of revenue.",
+                share=format_percent(sm.loc["champions", "share"]),
+                revenue=format_percent(sm.loc["champions", "revenue_share"]),
+            )
         )
     d = s.clv.to_dict()
     bg = d["model"]["bgnbd"]
     h = d.get("holdout") or {}
     if h:
-        err = 100 * (h["predicted"] - h["actual"]) / h["actual"] if h["actual"] else float("nan")
+        err = (h["predicted"] - h["actual"]) / h["actual"] if h["actual"] else float("nan")
         out.append(
-            f"The BG/NBD model (r = {bg['r']:.3f}, alpha = {bg['alpha']:.2f}, a = {bg['a']:.3f}, "
-            f"b = {bg['b']:.3f}) predicted {h['predicted']:,.0f} purchases in the "
-            f"{s.parameters['holdout_days']}-day holdout against {h['actual']:,.0f} actual "
-            f"({err:+.0f}%)."
+            tr(
+                "The BG/NBD model (r = {r}, alpha = {alpha}, a = {a}, b = {b}) predicted "
+                "{predicted} purchases in the {days}-day holdout against {actual} actual "
+                "({error}).",
+                r=format_decimal(bg["r"], 3),
+                alpha=format_decimal(bg["alpha"], 2),
+                a=format_decimal(bg["a"], 3),
+                b=format_decimal(bg["b"], 3),
+                predicted=format_decimal(h["predicted"]),
+                days=s.parameters["holdout_days"],
+                actual=format_decimal(h["actual"]),
+                error=format_percent(err, sign=True),
+            )
         )
     out.append(
-        f"Expected value of the current members over the next {s.parameters['clv_horizon']} "
-        f"periods (discounted at {100 * s.parameters['discount_rate']:.1f}% per period): "
-        f"{d['total_clv']:,.0f}."
+        tr(
+            "Expected value of the current members over the next {horizon} periods "
+            "(discounted at {rate} per period): {total}.",
+            horizon=s.parameters["clv_horizon"],
+            rate=format_percent(s.parameters["discount_rate"], 1),
+            total=format_decimal(d["total_clv"]),
+        )
     )
     if s.churn is not None:
         ch = s.churn
-        text = (
-            f"The churn model ranks members well on held-out data (AUC {ch.auc:.2f}, 95% CI "
-            f"{ch.auc_ci_low:.2f}–{ch.auc_ci_high:.2f}; {100 * ch.churn_rate:.0f}% of members "
-            f"active before the cutoff made no purchase in the next "
-            f"{s.parameters['churn_window_days']} days)."
+        text = tr(
+            "The churn model ranks members well on held-out data (AUC {auc}, 95% CI "
+            "{low}–{high}; {rate} of members active before the cutoff made no purchase in the "
+            "next {days} days).",
+            auc=format_decimal(ch.auc, 2),
+            low=format_decimal(ch.auc_ci_low, 2),
+            high=format_decimal(ch.auc_ci_high, 2),
+            rate=format_percent(ch.churn_rate),
+            days=s.parameters["churn_window_days"],
         )
         if ch.baseline_auc_bgnbd_expected is not None:
-            text += (
-                f" Ranking by the BG/NBD's expected purchases gives AUC "
-                f"{ch.baseline_auc_bgnbd_expected:.2f}"
-                + (
-                    f"; by its probability alive, {ch.baseline_auc_bgnbd:.2f}"
-                    if ch.baseline_auc_bgnbd is not None
-                    else ""
+            expected = format_decimal(ch.baseline_auc_bgnbd_expected, 2)
+            baseline = (
+                tr("Ranking by the BG/NBD's expected purchases gives AUC {auc}.", auc=expected)
+                if ch.baseline_auc_bgnbd is None
+                else tr(
+                    "Ranking by the BG/NBD's expected purchases gives AUC {auc}; by its "
+                    "probability alive, {alive}.",
+                    auc=expected,
+                    alive=format_decimal(ch.baseline_auc_bgnbd, 2),
                 )
-                + "."
             )
+            text = tr("{sentence} {next}", sentence=text, next=baseline)
         out.append(text)
     if s.tier_migration is not None and s.tier_dates is not None:
         m = s.tier_migration
@@ -499,7 +568,12 @@ def _findings(s: MemberAnalyticsStudy) -> list[str]:
         total = m.drop(index=[i for i in m.index if str(i).startswith("(")], errors="ignore")
         stayed = same / total.to_numpy().sum() if total.to_numpy().sum() else float("nan")
         out.append(
-            f"Between {s.tier_dates[0]} and {s.tier_dates[1]}, {100 * stayed:.0f}% of members "
-            "who had a tier at the start kept it."
+            tr(
+                "Between {start} and {end}, {share} of members who had a tier at the start kept "
+                "it.",
+                start=i18n.format_date(s.tier_dates[0]),
+                end=i18n.format_date(s.tier_dates[1]),
+                share=format_percent(stayed),
+            )
         )
     return out

@@ -5,6 +5,9 @@ loyalty show up in behaviour?
 differences with an event study (or an interrupted time series when there is no comparison
 group), joins the survey to behaviour for the Dick & Basu loyalty matrix and the attitude ->
 behaviour model, and tracks NPS with intervals. The notebook only displays the result.
+
+Findings, warnings, table labels and figure text are written in the current report
+language (:mod:`workbench.i18n`; the notebook sets it from its ``lang`` parameter).
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import i18n
 from workbench.behaviour import evaluation as ev
 from workbench.errors import InputError
+from workbench.i18n import format_decimal, format_percent
+from workbench.i18n import gettext as tr
 from workbench.presentation.report import format_p
 from workbench.results import Result, jsonable
 from workbench.studies import project_path
@@ -117,7 +123,7 @@ class ProgrammeStudy(Result):
         if self.did is None:
             return None
         d = self.did
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "value": {
                     "estimate": d.estimate,
@@ -136,18 +142,41 @@ class ProgrammeStudy(Result):
                 }
             }
         )
+        return i18n.translate_frame(frame, index_values=True)
 
     def horizon_table(self) -> pd.DataFrame | None:
-        return None if self.event is None else self.event.horizons
+        if self.event is None:
+            return None
+        return i18n.translate_frame(self.event.horizons, index_values=True)
 
     def its_table(self) -> pd.DataFrame | None:
-        return None if self.its is None else self.its.table
+        return None if self.its is None else i18n.translate_frame(self.its.table, index_values=True)
 
     def matrix_table(self) -> pd.DataFrame | None:
-        return None if self.matrix is None else self.matrix.table
+        if self.matrix is None:
+            return None
+        return i18n.translate_frame(
+            self.matrix.table, values=("attitude", "repeat"), index_values=True
+        )
 
     def attitude_table(self) -> pd.DataFrame | None:
-        return None if self.attitude_model is None else self.attitude_model.coefficients
+        if self.attitude_model is None:
+            return None
+        coefficients = self.attitude_model.coefficients
+        # terms are the codebook's construct names (data), but for the intercept
+        coefficients = coefficients.assign(
+            term=[i18n.label(t) if t == "Intercept" else t for t in coefficients["term"]]
+        )
+        return i18n.translate_frame(coefficients, values=("role",))
+
+    def nps_group_table(self) -> pd.DataFrame | None:
+        """NPS with its interval per period (and group: treated / control)."""
+        if self.nps_segments is None:
+            return None
+        t = self.nps_segments
+        if "group" in t.index.names:  # treated / control: the comparison groups
+            t = t.rename(index=_group_name, level="group")
+        return i18n.translate_frame(t, index_values=True)
 
     def event_figure(self):
         import plotly.graph_objects as go
@@ -160,7 +189,7 @@ class ProgrammeStudy(Result):
             x=t["k"],
             y=t["estimate"],
             mode="markers+lines",
-            name="effect",
+            name=tr("effect"),
             error_y={
                 "type": "data",
                 "symmetric": False,
@@ -169,13 +198,14 @@ class ProgrammeStudy(Result):
             },
         )
         fig.add_hline(y=0, line_color="grey")
-        fig.add_vline(x=-0.5, line_dash="dash", annotation_text="launch")
+        fig.add_vline(x=-0.5, line_dash="dash", annotation_text=tr("launch"))
+        unit = i18n.label(UNITS[self.parameters["outcome"]])
         fig.update_layout(
-            xaxis_title="periods since launch (−1 = reference)",
+            xaxis_title=tr("periods since launch (−1 = reference)"),
             yaxis_title=(
-                f"log ratio treated / control ({UNITS[self.parameters['outcome']]})"
+                tr("log ratio treated / control ({unit})", unit=unit)
                 if self.parameters.get("model") == "poisson"
-                else f"difference treated − control ({UNITS[self.parameters['outcome']]})"
+                else tr("difference treated − control ({unit})", unit=unit)
             ),
             height=420,
             margin={"l": 10, "r": 10, "t": 30, "b": 40},
@@ -196,7 +226,7 @@ class ProgrammeStudy(Result):
                 x=part["period"].astype(str),
                 y=part["nps"],
                 mode="lines+markers",
-                name=str(name),
+                name=_group_name(str(name)),
                 error_y={
                     "type": "data",
                     "symmetric": False,
@@ -205,7 +235,7 @@ class ProgrammeStudy(Result):
                 },
             )
         fig.update_layout(
-            yaxis_title="NPS", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 40}
+            yaxis_title=tr("NPS"), height=380, margin={"l": 10, "r": 10, "t": 30, "b": 40}
         )
         return fig
 
@@ -265,6 +295,11 @@ class ProgrammeStudy(Result):
                 f"{a:+.3f} ({100 * self.did.relative_effect:+.0f}%), p {format_p(self.did.p)[2:]}"
             )
         return out
+
+
+def _group_name(group: str) -> str:
+    """``treated`` / ``control`` (the NPS groups) as the report names the comparison groups."""
+    return i18n.label(f"{group} group") if group in ("treated", "control") else group
 
 
 def survey_scores(
@@ -438,8 +473,12 @@ def _check_survey_matches(
         )
     if found < len(ids):
         warnings.append(
-            f"{len(ids) - found:,} of {len(ids):,} surveyed members have no transaction in "
-            "the log; they count as members who bought nothing."
+            tr(
+                "{missing} of {total} surveyed members have no transaction in the log; they "
+                "count as members who bought nothing.",
+                missing=format_decimal(len(ids) - found),
+                total=format_decimal(len(ids)),
+            )
         )
 
 
@@ -562,8 +601,17 @@ def analyse(
         use_lags, use_leads = min(lags, n_post - 1), min(leads, n_pre - 1)
         if (use_lags, use_leads) != (lags, leads):
             warnings.append(
-                f"The panel has {n_pre} periods before and {n_post} from launch on, so the event "
-                f"study uses {use_leads} leads and {use_lags} lags (asked: {leads} and {lags})."
+                tr(
+                    "The panel has {n_pre} periods before and {n_post} from launch on, so the "
+                    "event study uses {leads} leads and {lags} lags (asked: {asked_leads} and "
+                    "{asked_lags}).",
+                    n_pre=n_pre,
+                    n_post=n_post,
+                    leads=use_leads,
+                    lags=use_lags,
+                    asked_leads=leads,
+                    asked_lags=lags,
+                )
             )
         leads, lags = use_leads, use_lags
         if did.event is not None and (did.event.leads, did.event.lags) == (leads, lags):
@@ -582,8 +630,11 @@ def analyse(
         warnings += list(did.warnings) + [w for w in event.warnings if w not in did.warnings]
         if event.pretrend_p < 0.05:
             warnings.append(
-                f"Pre-trend test rejects parallel trends ({format_p(event.pretrend_p)}): the "
-                "groups already diverged before launch, so the DiD estimate may be biased."
+                tr(
+                    "Pre-trend test rejects parallel trends ({p}): the groups already diverged "
+                    "before launch, so the DiD estimate may be biased.",
+                    p=format_p(event.pretrend_p),
+                )
             )
     else:
         col = {"frequency": "purchases", "spend": "spend", "retention": "retained"}[outcome]
@@ -599,7 +650,7 @@ def analyse(
         scores, drivers, notes = survey_scores(
             survey, codebook, loyalty_construct, columns.get("member_col") or "member_id"
         )
-        warnings += notes
+        warnings += [i18n.translate(n) for n in notes]
         _check_survey_matches(scores.index, frame["member_id"], survey, warnings)
         bought = frame[frame["amount"] > 0]
         months = max(1.0, (frame["date"].max() - frame["date"].min()).days / 30.44)
@@ -611,7 +662,10 @@ def analyse(
         )
         if drivers:
             attitude = fit_driver_model(joined, "purchases_per_month", drivers, model="ols")
-            warnings += [f"Attitude model: {w}" for w in attitude.warnings]
+            warnings += [
+                tr("Attitude model: {warning}", warning=i18n.translate(w))
+                for w in attitude.warnings
+            ]
 
     nps_table = nps_segments = change = None
     if nps_file:
@@ -619,9 +673,13 @@ def analyse(
         top = nps[nps_col].max()
         if len(nps) >= 30 and top <= 6:
             warnings.append(
-                f"The NPS answers in '{nps_col}' go no higher than {top:g}, so nobody counts as a "
-                "promoter (9-10) and NPS is low by construction: check that the question used "
-                "the 0-10 scale (a 1-5 or 1-7 rating is not an NPS question)."
+                tr(
+                    "The NPS answers in '{column}' go no higher than {top}, so nobody counts as a "
+                    "promoter (9-10) and NPS is low by construction: check that the question "
+                    "used the 0-10 scale (a 1-5 or 1-7 rating is not an NPS question).",
+                    column=nps_col,
+                    top=f"{top:g}",
+                )
             )
         nps["period"] = nps["date"].dt.to_period("Q").astype(str)
         nps_table = ev.nps_by(nps, nps_col, "period")
@@ -638,6 +696,7 @@ def analyse(
             nps.loc[nps["period"] == periods[-1], nps_col],
         )
 
+    warnings = [i18n.translate(w) for w in warnings]
     study = ProgrammeStudy(
         parameters={
             "launch_date": launch_date,
@@ -668,80 +727,143 @@ def analyse(
 
 
 def _findings(s: ProgrammeStudy) -> list[str]:
+    """The key findings, in the current report language (numbers formatted for its locale)."""
     out = []
-    unit = UNITS[s.parameters["outcome"]]
+    unit = i18n.label(UNITS[s.parameters["outcome"]])
     if s.did is not None:
         d = s.did
         sig = d.p < 0.05
         a, a_lo, a_hi = absolute_effect(d)
-        kind = (
+        kind = i18n.label(
             "ratio difference in differences (Poisson)"
             if s.parameters.get("model") == "poisson"
             else "difference in differences"
         )
-        out.append(
-            f"The initiative {'raised' if a > 0 else 'lowered'} {unit} by "
-            f"{100 * d.relative_effect:+.1f}% (95% CI {100 * d.relative_ci_low:+.1f}% to "
-            f"{100 * d.relative_ci_high:+.1f}%; {format_p(d.p)}), i.e. {a:+.3f} "
-            f"(95% CI {a_lo:+.3f} to {a_hi:+.3f}) against what exposed members would have done "
-            f"without it ({kind}, {s.n_treated:,} exposed vs "
-            f"{s.n_members - s.n_treated:,} comparison members)."
-            + ("" if sig else " The interval includes zero: no reliable effect.")
+        values = {
+            "unit": unit,
+            "relative": format_percent(d.relative_effect, 1, sign=True),
+            "rel_low": format_percent(d.relative_ci_low, 1, sign=True),
+            "rel_high": format_percent(d.relative_ci_high, 1, sign=True),
+            "p": format_p(d.p),
+            "absolute": f"{a:+.3f}",
+            "abs_low": f"{a_lo:+.3f}",
+            "abs_high": f"{a_hi:+.3f}",
+            "kind": kind,
+            "treated": format_decimal(s.n_treated),
+            "comparison": format_decimal(s.n_members - s.n_treated),
+        }
+        text = (
+            tr(
+                "The initiative raised {unit} by {relative} (95% CI {rel_low} to {rel_high}; "
+                "{p}), i.e. {absolute} (95% CI {abs_low} to {abs_high}) against what exposed "
+                "members would have done without it ({kind}, {treated} exposed vs {comparison} "
+                "comparison members).",
+                **values,
+            )
+            if a > 0
+            else tr(
+                "The initiative lowered {unit} by {relative} (95% CI {rel_low} to {rel_high}; "
+                "{p}), i.e. {absolute} (95% CI {abs_low} to {abs_high}) against what exposed "
+                "members would have done without it ({kind}, {treated} exposed vs {comparison} "
+                "comparison members).",
+                **values,
+            )
         )
+        if not sig:
+            text = tr(
+                "{sentence} {next}",
+                sentence=text,
+                next=tr("The interval includes zero: no reliable effect."),
+            )
+        out.append(text)
         out.append(
-            "Before launch the two groups moved in parallel (pre-trend test "
-            f"{format_p(d.pretrend_p)})"
+            tr(
+                "Before launch the two groups moved in parallel (pre-trend test {p})",
+                p=format_p(d.pretrend_p),
+            )
             if d.pretrend_p >= 0.05
-            else f"Warning: the groups already diverged before launch ({format_p(d.pretrend_p)})"
-            + "; the design's key assumption is checked by the event study below."
+            else tr(
+                "Warning: the groups already diverged before launch ({p}); the design's key "
+                "assumption is checked by the event study below.",
+                p=format_p(d.pretrend_p),
+            )
         )
         h = s.event.horizons.dropna(subset=["estimate"])
         if len(h):
             log = s.parameters.get("model") == "poisson"
 
             def fmt(v: float) -> str:
-                return f"{100 * (np.exp(v) - 1):+.0f}%" if log else f"{v:+.3f}"
+                return format_percent(np.exp(v) - 1, sign=True) if log else f"{v:+.3f}"
 
             parts = [
-                f"{idx}: {fmt(r['estimate'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+                tr(
+                    "{horizon}: {estimate} [{low}, {high}]",
+                    horizon=i18n.label(str(idx)),
+                    estimate=fmt(r["estimate"]),
+                    low=fmt(r["ci_low"]),
+                    high=fmt(r["ci_high"]),
+                )
                 for idx, r in h.iterrows()
             ]
-            out.append("Effect by time since launch: " + "; ".join(parts) + ".")
+            out.append(tr("Effect by time since launch: {parts}.", parts=tr("; ").join(parts)))
     if s.its is not None:
         out.append(
-            "No comparison group was given, so the effect is an interrupted time series "
-            "of all members: " + s.its.caveat
+            tr(
+                "No comparison group was given, so the effect is an interrupted time series of "
+                "all members: {caveat}",
+                caveat=i18n.translate(s.its.caveat),
+            )
         )
     if s.matrix is not None:
         t = s.matrix.table
         parts = [
-            f"{k.replace('_', ' ')} {100 * t.loc[k, 'share']:.0f}% of members "
-            f"({100 * t.loc[k, 'revenue_share']:.0f}% of revenue)"
+            tr(
+                "{cell} {share} of members ({revenue} of revenue)",
+                cell=i18n.label(k.replace("_", " ")),
+                share=format_percent(t.loc[k, "share"]),
+                revenue=format_percent(t.loc[k, "revenue_share"]),
+            )
             for k in t.index
         ]
-        out.append("Attitude vs behaviour (Dick & Basu): " + "; ".join(parts) + ".")
+        out.append(tr("Attitude vs behaviour (Dick & Basu): {parts}.", parts=tr("; ").join(parts)))
     if s.attitude_model is not None:
         c = s.attitude_model.coefficients.set_index("term")
         lc = s.parameters["loyalty_construct"]
         if lc in c.index:
             r = c.loc[lc]
             out.append(
-                f"Surveyed loyalty predicts purchasing: one point more of {lc} goes with "
-                f"{r['estimate']:+.3f} purchases per month ({format_p(r['p'])}), the other "
-                "survey constructs held equal."
+                tr(
+                    "Surveyed loyalty predicts purchasing: one point more of {construct} goes "
+                    "with {estimate} purchases per month ({p}), the other survey constructs held "
+                    "equal.",
+                    construct=lc,
+                    estimate=f"{r['estimate']:+.3f}",
+                    p=format_p(r["p"]),
+                )
             )
     if s.nps_table is not None and s.nps_change is not None:
         ch = s.nps_change
         first, last = s.nps_table.index[0], s.nps_table.index[-1]
         out.append(
-            f"NPS moved from {ch.nps_a:.0f} ({first}) to {ch.nps_b:.0f} ({last}): "
-            f"{ch.difference:+.0f} points (95% CI {ch.ci_low:+.0f} to {ch.ci_high:+.0f}; "
-            f"{format_p(ch.p)})."
+            tr(
+                "NPS moved from {start} ({first}) to {end} ({last}): {difference} points (95% CI "
+                "{low} to {high}; {p}).",
+                start=f"{ch.nps_a:.0f}",
+                first=first,
+                end=f"{ch.nps_b:.0f}",
+                last=last,
+                difference=f"{ch.difference:+.0f}",
+                low=f"{ch.ci_low:+.0f}",
+                high=f"{ch.ci_high:+.0f}",
+                p=format_p(ch.p),
+            )
         )
     out.append(
-        "Limits: the comparison is only as good as the assumption that treated and comparison "
-        "members would have kept moving in parallel; members were not randomised unless the "
-        "rollout says so, and other changes at the launch date would be attributed to the "
-        "initiative."
+        tr(
+            "Limits: the comparison is only as good as the assumption that treated and "
+            "comparison members would have kept moving in parallel; members were not randomised "
+            "unless the rollout says so, and other changes at the launch date would be "
+            "attributed to the initiative."
+        )
     )
     return out
