@@ -3,8 +3,9 @@
 ::
 
     workbench run STUDY --data FILE [--codebook FILE] [--param KEY=VALUE ...] [--out DIR]
+                        [--lang en|zh|zh-Hant]
     workbench list
-    workbench report            # every study's default runs on the shipped data
+    workbench report [--lang ...] # every study's default runs on the shipped data
 
 Exit status: 0 on success, 2 for bad input (the message names the file, column,
 row and what to do; no traceback), 1 when a study notebook fails (the message
@@ -21,9 +22,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from workbench.errors import InputError, StudyFailed, WorkbenchError
+from workbench.i18n import LANGUAGES
 from workbench.runner.engine import (
     INCOMPLETE,
     in_reports_root,
+    report_language,
     reports_root,
     run_defaults,
     run_study,
@@ -53,6 +56,18 @@ def list_studies() -> str:
     return "\n".join(lines)
 
 
+LANG_HELP = (
+    "language of the report: en (English, the default), zh (Simplified Chinese) or zh-Hant "
+    "(Traditional Chinese); default $WORKBENCH_LANG, else en"
+)
+
+
+def _add_lang(parser: argparse.ArgumentParser, **kwargs: Any) -> None:
+    parser.add_argument(
+        "--lang", metavar="|".join(LANGUAGES), help=kwargs.pop("help", LANG_HELP), **kwargs
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench", description="Run loyalty-workbench studies and render their reports."
@@ -70,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="study parameter; VALUE is YAML (n_factors=5, drivers=[trust, value])",
     )
     run.add_argument("--out", help="run folder (must not exist or be empty)")
+    _add_lang(run)
     batch = sub.add_parser(
         "batch",
         help="run a study once per value of a column or per parameter set, in parallel",
@@ -95,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="parameter for every run (a grid entry overrides it); VALUE is YAML",
     )
     batch.add_argument("--out", help="batch folder (must not exist or be empty)")
+    _add_lang(batch, help=LANG_HELP + " (for every run)")
     batch.add_argument(
         "--jobs", type=int, help="local worker processes (default: min(2, cpu count))"
     )
@@ -109,8 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse a batch of more than N runs (default 100), so that a grid or a "
         "column with many values is not started by mistake",
     )
+    from workbench.runner.export_command import add_export_parser
+
+    add_export_parser(sub)
     sub.add_parser("list", help="list studies, their parameters, defaults and meaning")
-    sub.add_parser("report", help="run every study on the shipped default data")
+    report = sub.add_parser("report", help="run every study on the shipped default data")
+    _add_lang(
+        report,
+        action="append",
+        help="render the default runs in this language (repeat for several; default: en and "
+        "zh, each study in those its report is written in)",
+    )
     return parser
 
 
@@ -137,6 +163,23 @@ def _os_error_message(exc: OSError) -> str:
     }
     hint = hints.get(exc.errno or -1, "Check the path and the disk, then run again.")
     return f"{reason}{where}.\n  What to do: {hint}"
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """Set an environment variable (for worker processes started meanwhile), then restore it."""
+    if value is None:
+        yield
+        return
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 @contextlib.contextmanager
@@ -172,25 +215,39 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     try:
+        if args.command == "export":
+            from workbench.runner.export_command import run_export
+
+            return run_export(args)
         if args.command == "list":
             print(list_studies())
         elif args.command == "report":
-            run_defaults()
+            run_defaults(langs=tuple(args.lang) if args.lang else None)
         elif args.command == "batch":
             from workbench.runner.batch import run_batch
+            from workbench.studies import get_study
 
-            result = run_batch(
-                args.study,
-                data=args.data,
-                codebook=args.codebook,
-                by=args.by,
-                grid=args.grid,
-                params=parse_param_args(args.param),
-                out=args.out,
-                jobs=args.jobs,
-                scheduler=args.scheduler,
-                max_runs=args.max_runs,
-            )
+            lang = report_language(get_study(args.study), args.lang) if args.lang else None
+            if lang and lang != "en" and args.scheduler:
+                raise InputError(
+                    "--lang is passed to batch runs through the environment of local workers; "
+                    "a remote Dask cluster's workers do not see it.",
+                    hint="Set WORKBENCH_LANG in the workers' environment instead, or leave out "
+                    "--scheduler.",
+                )
+            with _environment("WORKBENCH_LANG", lang):
+                result = run_batch(
+                    args.study,
+                    data=args.data,
+                    codebook=args.codebook,
+                    by=args.by,
+                    grid=args.grid,
+                    params=parse_param_args(args.param),
+                    out=args.out,
+                    jobs=args.jobs,
+                    scheduler=args.scheduler,
+                    max_runs=args.max_runs,
+                )
             print(result.summary())
             print(f"index:   {result.folder / 'index.html'}")
             return 0 if result.ok else 1
@@ -201,6 +258,7 @@ def _main(args: argparse.Namespace) -> int:
                 codebook=args.codebook,
                 params=parse_param_args(args.param),
                 out=args.out,
+                lang=args.lang,
             )
             print(f"report:  {run_dir / 'report.html'}")
             print(f"results: {run_dir / 'results.json'}")

@@ -627,10 +627,10 @@ class ExperienceStudy(Result):
     def _measurement_results(self) -> dict[str, Any]:
         if not self.is_pls:
             return {
-                "fit": {
-                    k: self.measurement.fit[k]
-                    for k in ("chi2", "df", "cfi", "tli", "rmsea", "srmr")
-                },
+                # chi2, df, cfi, tli, rmsea, srmr were the contract; the others of FIT_KEYS
+                # (p, RMSEA interval, AIC, BIC, n) were added for the paper export's fit table
+                "fit": {k: self.measurement.fit[k] for k in sem.FIT_KEYS},
+                "std_loadings": dict(self.measurement.std_loadings),
                 "constructs": self.measurement_table()
                 .drop(columns="label")
                 .to_dict(orient="index"),

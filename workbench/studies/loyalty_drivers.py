@@ -445,6 +445,15 @@ class LoyaltyDriversStudy(Result):
                 "skipped": self.segments.skipped,
             },
         }
+        if out["mediation"] is not None:
+            # each path's test and confidence interval, for the APA mediation table (export)
+            paths = self.mediation.paths
+            out["mediation"]["paths"] = {
+                str(label): {
+                    k: row[k] for k in ("estimate", "se", "p", "ci_low", "ci_high") if k in row
+                }
+                for label, row in paths.iterrows()
+            }
         out["missing_diagnosis"] = (
             None if self.missing_diagnosis is None else self.missing_diagnosis.to_dict()
         )
