@@ -531,7 +531,8 @@ def test_ordinal_reliability_and_validity_match_semtools(cut):
         ("dwls", "pairwise", "auto", "estimator=dwls cannot be used with missing=pairwise"),
         ("wlsmv", "listwise", "none", "ordered=none cannot be used with estimator=wlsmv"),
         ("ml", "fiml", "all", "ordered=all cannot be used with estimator=ml"),
-        ("mlr", "fiml", "auto", "Unknown CFA estimator 'mlr'"),
+        ("mlr", "fiml", "all", "ordered=all cannot be used with estimator=mlr"),
+        ("mle", "fiml", "auto", "Unknown CFA estimator 'mle'"),
     ],
 )
 def test_estimator_combinations_the_study_cannot_fit_are_refused(
@@ -605,3 +606,123 @@ def test_the_notebook_runs_end_to_end_with_wlsmv(reports, tmp_path):
     assert "Savalei 2021" in html and "treated as ordered" in html
     assert "Modification indices are not available under WLSMV" in html
     assert "Against ML on the same" in html
+
+
+# --------------------------------------------------------------------------- estimator=mlr
+# lavaan's MLR on Holzinger-Swineford (tests/reference/lavaan_mlr.R); the study's CFA must be
+# that fit. Tolerances as tests/test_sem_mlr.py (the issue's): estimates and SEs 1e-4, test
+# statistics 1e-3 relative, fit indices 1e-4.
+MLR_REF = json.loads((ROOT / "tests/reference/lavaan_mlr.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def hs_mcar_survey(tmp_path_factory):
+    """HS x1..x9 with MCAR deletions, with the id column the HS codebook names."""
+    frame = pd.read_csv(ROOT / "tests/reference/holzinger_swineford_mcar.csv")
+    frame.insert(0, "id", range(1, len(frame) + 1))
+    path = tmp_path_factory.mktemp("mlr") / "hs_mcar.csv"
+    frame.to_csv(path, index=False)
+    return load_survey(path, DATA / "holzinger_swineford_1939.codebook.yaml")
+
+
+@pytest.fixture(scope="module")
+def hs_mlr_fiml(hs_mcar_survey):
+    return analyse(hs_mcar_survey, estimator="mlr", pa_iterations=10)  # missing=fiml
+
+
+def _check_mlr_cfa_against_lavaan(cfa, ref) -> None:
+    f = cfa.fit
+    for ours, theirs in [("chi2", "chisq"), ("chi2_scaled", "chisq.scaled"),
+                         ("scaling_factor", "chisq.scaling.factor"),
+                         ("baseline_chi2_scaled", "baseline.chisq.scaled")]:  # fmt: skip
+        assert f[ours] == pytest.approx(ref["fit"][theirs], rel=1e-3), ours
+    for key in ("cfi", "tli", "rmsea"):
+        for kind in ("scaled", "robust"):
+            assert f[f"{key}_{kind}"] == pytest.approx(ref["fit"][f"{key}.{kind}"], abs=1e-4)
+    assert f["srmr"] == pytest.approx(ref["fit"]["srmr"], abs=1e-4)
+    lav = pd.DataFrame(ref["estimates"])
+    lav = lav[lav["op"] == "=~"].set_index("rhs")
+    load = cfa.estimates[cfa.estimates["op"] == "=~"].set_index("rhs")
+    free = load["free"].to_numpy()
+    for column, theirs in (("estimate", "est"), ("se", "se"), ("std_all", "std_all")):
+        ours, expected = load[column][free], lav.loc[load.index, theirs][free]
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-4)
+    assert free.sum() == 6  # the marker loadings are fixed, without SE
+
+
+def test_mlr_cfa_under_fiml_is_lavaans_mlr_fit_on_every_respondent(hs_mlr_fiml, hs_mcar_survey):
+    s = hs_mlr_fiml
+    assert s.robust_ml and not s.ordinal and s.cfa.estimator == "mlr"
+    assert s.cfa.missing == "fiml" and s.cfa.n == 301
+    _check_mlr_cfa_against_lavaan(s.cfa, MLR_REF["cfa_fiml"]["converged_fit"])
+    direct = fit_cfa(hs_mcar_survey.items, HS_FACTORS, estimator="mlr", missing="fiml")
+    np.testing.assert_allclose(s.cfa.estimates["se"], direct.estimates["se"], rtol=1e-10)
+
+
+def test_mlr_cfa_on_complete_cases_is_lavaans_mlr_fit():
+    survey = load_survey(
+        DATA / "holzinger_swineford_1939.csv", DATA / "holzinger_swineford_1939.codebook.yaml"
+    )
+    s = analyse(survey, estimator="mlr", missing="listwise", pa_iterations=10)
+    assert s.robust_ml and s.cfa.missing == "listwise"
+    _check_mlr_cfa_against_lavaan(s.cfa, MLR_REF["cfa_complete"])
+
+
+def test_mlr_report_shows_scaled_and_robust_columns_and_says_what_changed(hs_mlr_fiml):
+    s = hs_mlr_fiml
+    f = s.cfa.fit
+    table = s.cfa_fit_table()
+    assert list(table.columns) == ["plain", "scaled", "robust", "reading"]
+    assert table.loc["chi2", "scaled"] == pytest.approx(f["chi2_scaled"], rel=1e-12)
+    assert table.loc["CFI", "robust"] == pytest.approx(f["cfi_robust"], rel=1e-12)
+    assert table.loc["RMSEA", "plain"] == pytest.approx(f["rmsea"], rel=1e-12)
+    # the verdict reads the robust indices: RMSEA 0.087 (robust) is "poor" at the 0.08 cut
+    assert table.loc["RMSEA", "reading"] == "poor"
+    assert "Savalei 2018" in s.cfa_fit_note and "Brosseau-Liard" in s.cfa_fit_note
+    assert "estimator=mlr" in s.estimator_note
+    assert "Yuan-Bentler" in s.cfa_note and "n = 301" in s.cfa_note
+    sentence = next(x for x in s.findings if "robust ML (MLR) CFA" in x)
+    assert "fits poorly" in sentence
+    assert f"CFI moves from {f['cfi']:.3f} to {f['cfi_robust']:.3f}" in sentence
+    assert f"scaling factor {f['scaling_factor']:.3f} (close to 1" in sentence
+    assert s.headline()["CFA CFI / RMSEA (robust)"] == (
+        f"{f['cfi_robust']:.3f} / {f['rmsea_robust']:.3f}"
+    )
+    assert s.missing_report["analyses"]["cfa"]["method"].endswith("robust (MLR)")
+
+
+def test_mlr_results_json_keeps_the_cfa_contract_and_adds_the_robust_fit(hs_mlr_fiml):
+    from workbench.sem.model import FIT_KEYS, ROBUST_FIT_KEYS
+
+    res = hs_mlr_fiml.results()
+    json.dumps(res, allow_nan=False)
+    cfa = res["cfa"]
+    assert cfa["estimator"] == "mlr" and cfa["fit_ordinal"] is None
+    assert set(cfa["fit"]) == set(FIT_KEYS)
+    assert set(cfa["fit_robust"]) == set(ROBUST_FIT_KEYS)
+    assert cfa["fit_robust"]["cfi_robust"] == hs_mlr_fiml.cfa.fit["cfi_robust"]
+
+
+@pytest.mark.parametrize("missing", ["fiml", "listwise", "pairwise"])
+def test_mlr_is_offered_with_every_missing_data_treatment(missing):
+    assert "mlr" in get_study("factor-analysis").param("estimator").choices
+    assert check_estimator("mlr", missing) is None
+
+
+def test_the_notebook_runs_end_to_end_with_mlr_and_fiml(reports, hs_mcar_survey):
+    from helpers import run_main
+
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", str(hs_mcar_survey.path), "--codebook",
+         str(DATA / "holzinger_swineford_1939.codebook.yaml"), "--param", "estimator=mlr",
+         "--param", "pa_iterations=10"]
+    )  # fmt: skip
+    assert code == 0, err
+    (folder,) = [p.parent for p in reports.rglob("results.json")]
+    res = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert res["parameters"]["estimator"] == "mlr" and res["parameters"]["missing"] == "fiml"
+    assert res["cfa"]["fit_robust"]["scaling_factor"] == pytest.approx(
+        MLR_REF["cfa_fiml"]["fit"]["chisq.scaling.factor"], rel=1e-3
+    )
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Yuan-Bentler scaled chi-square" in html and "robust ML (MLR) CFA" in html

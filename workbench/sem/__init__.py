@@ -1,6 +1,6 @@
 """Structural equation models: CFA/SEM (lavaan conventions), bootstrap, invariance, the experience-economy model.
 
-Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_stats`, :mod:`~workbench.sem.ordinal_reliability`.
+Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.robust_ml` (MLR), :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_stats`, :mod:`~workbench.sem.ordinal_reliability`.
 """
 
 from __future__ import annotations
@@ -48,9 +48,11 @@ from workbench.sem.model import (
     residual_correlations,
 )
 from workbench.sem.ordinal import OrdinalCFAResult, fit_ordinal_cfa
+from workbench.sem.ordinal_invariance import OrdinalInvarianceResult, ordinal_invariance
 from workbench.sem.ordinal_reliability import categorical_omega, ordinal_alpha
 from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_statistics
 from workbench.sem.regression import FIMLRegression, regression_fiml
+from workbench.sem.robust_ml import YuanBentlerTest, robust_fit_indices, yuan_bentler_scaling
 
 __all__ = [
     "DEFAULT_NESTED",
@@ -64,10 +66,12 @@ __all__ = [
     "FIMLRegression",
     "InvarianceResult",
     "OrdinalCFAResult",
+    "OrdinalInvarianceResult",
     "OrdinalSampleStats",
     "ResponseSurface",
     "SEMBootstrap",
     "SEMResult",
+    "YuanBentlerTest",
     "absolute_difference_index",
     "ave",
     "bootstrap_sem",
@@ -87,6 +91,7 @@ __all__ = [
     "measurement_invariance",
     "modification_indices",
     "ordinal_alpha",
+    "ordinal_invariance",
     "ordinal_sample_statistics",
     "parse_paths",
     "realm_importance",
@@ -95,4 +100,6 @@ __all__ = [
     "residual_correlations",
     "resolve_constructs",
     "response_surface",
+    "robust_fit_indices",
+    "yuan_bentler_scaling",
 ]

@@ -11,10 +11,15 @@ Incomplete data: listwise deletion, or FIML (lavaan ``missing = "ml"``) computed
 here (casewise likelihood, EM saturated model, observed-information SEs, modification
 indices from the expected information of the incomplete data).
 
+Robust ML (``estimator="mlr"``, lavaan ``estimator = "MLR"``): the same estimates with
+Huber-White standard errors, the Yuan-Bentler scaled test and the scaled and robust fit
+indices, computed by :mod:`workbench.sem.robust_ml`, with complete data and with FIML.
+
 The public functions are :func:`fit_sem`, :func:`fit_cfa`, :func:`cfa_syntax`,
 :func:`htmt`, :func:`composite_reliability`, :func:`ave`, :func:`fornell_larcker`,
-:func:`residual_correlations` and :func:`modification_indices`. Not (yet):
-multi-group models, categorical (WLSMV) estimation, robust (MLR) corrections.
+:func:`residual_correlations` and :func:`modification_indices`. Not here: multi-group
+models (see :mod:`workbench.sem.invariance`), categorical (WLSMV) estimation (see
+:mod:`workbench.sem.ordinal`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from scipy import optimize, stats
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
+from workbench.sem import robust_ml
 
 __all__ = [
     "SEMResult",
@@ -53,11 +59,18 @@ FIT_KEYS = (
     "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic",
     "bic", "n",
 )  # fmt: skip
-Estimator = Literal["ML"]
+Estimator = Literal["ml", "mlr"]
 Missing = Literal["listwise", "fiml"]
 HTMTMean = Literal["geometric", "arithmetic"]
 
-_ESTIMATORS = ("ML",)
+_ESTIMATORS = ("ml", "mlr")
+# the scaled and robust fit indices an MLR fit adds to ``SEMResult.fit``
+ROBUST_FIT_KEYS = (
+    "chi2_scaled", "df_scaled", "p_scaled", "scaling_factor", "baseline_chi2_scaled",
+    "baseline_p_scaled", "baseline_scaling_factor", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+    "rmsea_ci_low_scaled", "rmsea_ci_high_scaled", "rmsea_p_scaled", "cfi_robust", "tli_robust",
+    "rmsea_robust", "rmsea_ci_low_robust", "rmsea_ci_high_robust", "rmsea_p_robust",
+)  # fmt: skip
 _MISSING = ("listwise", "fiml")
 _HTMT_MEANS = ("geometric", "arithmetic")
 # semopy's matrices, in the order of ``Model.matrices``.
@@ -83,7 +96,10 @@ class SEMResult(Result):
     fit : dict
         ``chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, rmsea_p,
         srmr, aic, bic, bic2, logl, logl_h1, npar, n, baseline_chi2,
-        baseline_df, baseline_p, converged``. See :func:`fit_sem` for formulas.
+        baseline_df, baseline_p, converged``. See :func:`fit_sem` for formulas. With
+        ``estimator="mlr"`` also :data:`ROBUST_FIT_KEYS` (``chi2_scaled``,
+        ``scaling_factor``, ``cfi_scaled``, ``cfi_robust``, ``rmsea_robust``, ...), see
+        :func:`workbench.sem.robust_ml.robust_fit_indices`.
     estimates : pandas.DataFrame
         One row per parameter: ``lhs, op, rhs, label, free, estimate, se, z,
         p, ci_low, ci_high, std_all, std_se`` (95% Wald intervals; ``std_se`` is
@@ -100,13 +116,17 @@ class SEMResult(Result):
         Sample covariance (divisor N, as lavaan), model-implied covariance of
         the observed variables, model-implied covariance of the latent variables.
     vcov : pandas.DataFrame
-        Covariance matrix of the free parameters (inverse expected information).
+        Covariance matrix of the free parameters: inverse expected information (ML,
+        complete data), inverse observed information (ML, FIML) or the Huber-White
+        sandwich (MLR).
     data : pandas.DataFrame
         The rows and columns used in the fit (for HTMT).
     seconds : float
         Wall time of the fit (semopy, polishing, standard errors).
     missing : str
         ``"listwise"`` or ``"fiml"``.
+    estimator : str
+        ``"ml"`` or ``"mlr"`` (robust standard errors and scaled test).
     warning_messages : tuple of str
         Non-convergence, Heywood cases, non-positive-definite matrices, ...
     model : semopy.Model
@@ -128,6 +148,7 @@ class SEMResult(Result):
     warning_messages: tuple[str, ...] = ()
     seconds: float = 0.0
     missing: str = "listwise"
+    estimator: str = "ml"
     model: Any = dataclasses.field(default=None, repr=False, compare=False)
     _internals: Any = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -178,8 +199,19 @@ class SEMResult(Result):
     def summary(self) -> str:
         f = self.fit
         lines = [
-            f"SEM (ML, missing={self.missing}), n = {self.n}, {f['npar']} free parameters",
+            f"SEM ({self.estimator.upper()}, missing={self.missing}), n = {self.n}, "
+            f"{f['npar']} free parameters",
             f"chi2({f['df']}) = {f['chi2']:.3f}, p = {f['p']:.4g}",
+        ]
+        if "chi2_scaled" in f:
+            lines += [
+                f"Yuan-Bentler scaled chi2({f['df']}) = {f['chi2_scaled']:.3f} (scaling factor "
+                f"{f['scaling_factor']:.3f}), p = {f['p_scaled']:.4g}; robust CFI = "
+                f"{f['cfi_robust']:.3f}, TLI = {f['tli_robust']:.3f}, RMSEA = "
+                f"{f['rmsea_robust']:.3f} [{f['rmsea_ci_low_robust']:.3f}, "
+                f"{f['rmsea_ci_high_robust']:.3f}]",
+            ]
+        lines += [
             f"CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, "
             f"RMSEA = {f['rmsea']:.3f} [{f['rmsea_ci_low']:.3f}, {f['rmsea_ci_high']:.3f}], "
             f"SRMR = {f['srmr']:.3f}",
@@ -1137,7 +1169,7 @@ def fit_sem(
     data: pd.DataFrame,
     model: str,
     *,
-    estimator: Estimator = "ML",
+    estimator: Estimator = "ml",
     missing: Missing = "listwise",
 ) -> SEMResult:
     """Fit a CFA/SEM written in lavaan syntax; report it as lavaan does.
@@ -1156,8 +1188,12 @@ def fit_sem(
         latent variables (second-order factors). As in lavaan, the first
         loading of each factor is fixed to 1 and exogenous latent variables
         are correlated.
-    estimator : {"ML"}
-        Maximum likelihood (lavaan ``estimator = "ML"``).
+    estimator : {"ml", "mlr"}
+        ``"ml"``: maximum likelihood (lavaan ``estimator = "ML"``). ``"mlr"``: the same
+        estimates with Huber-White (sandwich) standard errors, the Yuan-Bentler scaled
+        chi-square and scaled and robust CFI/TLI/RMSEA (lavaan ``estimator = "MLR"``), for
+        non-normal items; with complete data or ``missing="fiml"``. lavaan's upper-case
+        names are accepted too.
     missing : {"listwise", "fiml"}
         ``"listwise"``: rows with a missing value on any model variable are
         dropped (and counted in the warnings). ``"fiml"``: full-information
@@ -1176,7 +1212,8 @@ def fit_sem(
         For an unknown ``estimator`` or ``missing``.
     InputError
         If a model variable is not in the data, an item is constant or not
-        numeric, there are too few complete rows, or the syntax is invalid.
+        numeric, there are too few complete rows, or the syntax is invalid;
+        ``estimator="mlr"`` with observed exogenous predictors.
 
     Notes
     -----
@@ -1234,6 +1271,26 @@ def fit_sem(
     is refused (a regression of observed variables by FIML is
     :func:`workbench.sem.regression_fiml`).
 
+    With ``estimator="mlr"`` (lavaan 0.6 ``estimator = "MLR"``: ``se =
+    "robust.huber.white"``, ``test = "yuan.bentler.mplus"``) the estimates, chi-square,
+    SRMR, AIC and BIC are those of ML; the standard errors (and z, p, intervals, and the
+    delta-method SEs of ``std_all`` and of defined parameters) come from the sandwich
+    :math:`\\tfrac1N A^{-1}BA^{-1}` (:func:`workbench.sem.robust_ml.huber_white_vcov`).
+    As lavaan's defaults for MLR, for complete data and for FIML alike, the bread
+    :math:`A` is the observed information (the Hessian of the loglikelihood,
+    ``information = "observed"``, ``h1.information = "structured"``) and the meat
+    :math:`B = \\tfrac1N\\sum_i s_i s_i'` the first-order information from the casewise
+    scores at the model-implied moments (``information.meat = "first.order"``,
+    ``h1.information.meat = "structured"``); for complete data there is no mean structure
+    (lavaan's ``meanstructure = FALSE``), under FIML the intercepts are parameters. The
+    test is :math:`T/c` with the Yuan-Bentler scaling factor of Mplus
+    (:func:`workbench.sem.robust_ml.yuan_bentler_scaling`, from the saturated model's
+    observed and first-order information at its estimates); the baseline model is scaled
+    the same way, and the scaled and robust indices are those of
+    :func:`workbench.sem.robust_ml.robust_fit_indices` (after FIML, the robust ones use the
+    FIML-corrected statistic, lavaan's ``lav_fit_fiml_corrected``; Savalei 2018).
+    Observed exogenous predictors are refused with MLR.
+
     Observed exogenous predictors (``y ~ x`` with ``x`` observed and not
     predicted) are treated as lavaan's ``fixed.x = TRUE``: their variances and
     covariances are fixed at the sample values and not counted in ``npar``;
@@ -1249,6 +1306,10 @@ def fit_sem(
     ``fitMeasures()``, ``standardizedSolution()``, ``lavInspect(fit, "r2")``.
     Igolkina, A. A., & Meshcheryakov, G. (2020). semopy: A Python package for
     structural equation modeling. Structural Equation Modeling, 27(6).
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology,
+    30, 165-200. R (MLR): ``lavaan::sem(model, data, estimator = "MLR")``, also with
+    ``missing = "ml"``.
 
     Examples
     --------
@@ -1260,9 +1321,15 @@ def fit_sem(
     (8, 0.975)
     >>> round(res.std_loadings["textual=~x5"], 3)
     0.854
+    >>> robust = fit_sem(hs, "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6", estimator="mlr")
+    >>> round(robust.fit["chi2_scaled"], 3), round(robust.fit["scaling_factor"], 4)
+    (24.373, 0.9995)
     """
-    if estimator not in _ESTIMATORS:
-        raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
+    est_name = estimator.lower() if isinstance(estimator, str) else estimator
+    if est_name not in _ESTIMATORS:
+        raise ValueError(
+            f"estimator must be one of {_ESTIMATORS} (lavaan's ML, MLR), got {estimator!r}"
+        )
     if missing not in _MISSING:
         raise ValueError(f"missing must be one of {_MISSING}, got {missing!r}")
     if not isinstance(model, str) or not model.strip():
@@ -1357,6 +1424,40 @@ def fit_sem(
         fit = _fit_indices_fiml(patterns, frame.to_numpy(), S, mu_h1, sigma, theta[q:], q)
         # Standard errors from the observed information (lavaan's default for FIML).
         info = hessian
+    robust_vcov = None
+    if est_name == "mlr":
+        if fixed_x:
+            raise InputError(
+                f"estimator=mlr with observed exogenous predictors ({', '.join(fixed_x)}) is "
+                "not supported.",
+                hint="Use estimator='ml', or measure the predictor as a (single-indicator) "
+                "latent variable.",
+            )
+        try:
+            with single_threaded_blas():
+                robust_vcov, robust_fit, info = _mlr_statistics(
+                    sem,
+                    theta,
+                    q,
+                    frame.to_numpy(),
+                    S,
+                    sigma,
+                    fit,
+                    fiml=missing == "fiml",
+                    mu_h1=mu_h1 if missing == "fiml" else None,
+                    patterns=patterns if missing == "fiml" else None,
+                    hessian=hessian if missing == "fiml" else None,
+                )
+        except np.linalg.LinAlgError:
+            # a singular observed information (not identified, or a degenerate solution):
+            # no sandwich and no scaling, rather than normal-theory values under MLR's name
+            robust_vcov = np.full((theta.size, theta.size), np.nan)
+            robust_fit = dict.fromkeys(ROBUST_FIT_KEYS, np.nan)
+            warn.append(
+                "MLR: the observed information matrix is singular, so robust standard errors "
+                "and the scaled test are not available (the model is probably not identified)."
+            )
+        fit.update(robust_fit)
     fit["converged"] = converged
 
     try:
@@ -1375,6 +1476,8 @@ def fit_sem(
             "The information matrix is singular: the model is probably not identified; "
             "standard errors are not available."
         )
+    if robust_vcov is not None and np.all(np.isfinite(vcov)):  # MLR: the sandwich
+        vcov = robust_vcov
     estimates = _estimates_table(internals, vcov)
     std_loadings = {
         f"{r.lhs}=~{r.rhs}": float(r.std_all) for r in estimates.itertuples() if r.op == "=~"
@@ -1412,9 +1515,124 @@ def fit_sem(
         warning_messages=tuple(warn),
         seconds=time.perf_counter() - start,
         missing=missing,
+        estimator=est_name,
         model=sem,
         _internals=internals,
     )
+
+
+def _ml_observed_information(sem: Any, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Observed information per row of a complete-data ML fit: the Hessian of
+    :math:`\\tfrac12[\\log|\\Sigma| + \\operatorname{tr}(S\\Sigma^{-1})]`, by central
+    differences of its analytic gradient (lavaan's ``observed.information = "hessian"``)."""
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        sem.update_matrices(x)
+        sigma = _sigma_parts(sem)[0]
+        w = np.linalg.inv(sigma)
+        derivs = _sigma_derivatives(sem, sem.mx_diffs)
+        return 0.5 * np.einsum("ij,kji->k", w - w @ S @ w, derivs)
+
+    h = np.zeros((theta.size, theta.size))
+    for k in range(theta.size):
+        step = 1e-5 * max(1.0, abs(theta[k]))
+        xp, xm = theta.copy(), theta.copy()
+        xp[k] += step
+        xm[k] -= step
+        h[:, k] = (grad(xp) - grad(xm)) / (2 * step)
+    sem.update_matrices(theta)
+    return (h + h.T) / 2
+
+
+def _mlr_statistics(
+    sem: Any,
+    theta: np.ndarray,
+    q: int,
+    x: np.ndarray,
+    S: np.ndarray,
+    sigma: np.ndarray,
+    fit: Mapping[str, Any],
+    *,
+    fiml: bool,
+    mu_h1: np.ndarray | None,
+    patterns: list | None,
+    hessian: np.ndarray | None,
+) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
+    """What MLR adds to an ML/FIML fit: (sandwich vcov, scaled and robust fit, total bread).
+
+    Complete data: no mean structure, the h1 moments are (mean, S); FIML: the intercepts are
+    the last p parameters, the h1 moments are the EM estimates. See :func:`fit_sem` (Notes)
+    and :mod:`workbench.sem.robust_ml`.
+    """
+    n, p = x.shape
+    sem.update_matrices(theta[:q])
+    derivs = _sigma_derivatives(sem, sem.mx_diffs)
+    rows, cols = np.tril_indices(p)
+    v = rows.size
+    d_vech = derivs[:, rows, cols].T  # (v, q)
+    diag_pos = np.flatnonzero(rows == cols)  # vech positions of the variances
+    if fiml and patterns is not None and mu_h1 is not None and hessian is not None:
+        pats = patterns
+        mu = theta[q:]
+        delta = np.zeros((p + v, q + p))
+        delta[:p, q:] = np.eye(p)
+        delta[p:, :q] = d_vech
+        bread = hessian / n
+        mean_h1 = mu_h1
+        # independence baseline: each variable's own (FIML = observed-value) mean and variance
+        mu_b = np.nanmean(x, axis=0)
+        var_b = np.nanvar(x, axis=0)
+        delta_b = np.zeros((p + v, 2 * p))
+        delta_b[:p, :p] = np.eye(p)
+        delta_b[p + diag_pos, p + np.arange(p)] = 1.0
+        a1 = _saturated_information(pats, mean_h1, S, observed=True) / n
+        info_b = _saturated_information(pats, mu_b, np.diag(var_b), observed=True) / n
+    else:
+        fiml = False
+        pats = [(np.arange(p), x)]
+        mu = mean_h1 = mu_b = x.mean(axis=0)
+        delta = d_vech
+        bread = _ml_observed_information(sem, theta, S)
+        var_b = np.diag(S).copy()
+        delta_b = np.zeros((v, p))
+        delta_b[diag_pos, np.arange(p)] = 1.0
+        a1 = robust_ml.complete_data_information(S, means=False)
+        info_b = _saturated_information(pats, mu_b, np.diag(var_b), observed=True)[p:, p:] / n
+    sigma_b = np.diag(var_b)
+    scores = robust_ml.saturated_scores(pats, mu, sigma, means=fiml) @ delta
+    meat = scores.T @ scores / n
+    vcov = robust_ml.huber_white_vcov(bread, meat, n)
+    g1 = robust_ml.saturated_scores(pats, mean_h1, S, means=fiml)
+    b1 = g1.T @ g1 / n
+    test = robust_ml.yuan_bentler_scaling(a1, b1, bread, meat, int(fit["df"]))
+    bread_b = delta_b.T @ info_b @ delta_b
+    scores_b = robust_ml.saturated_scores(pats, mu_b, sigma_b, means=fiml) @ delta_b
+    test_b = robust_ml.yuan_bentler_scaling(
+        a1, b1, bread_b, scores_b.T @ scores_b / n, int(fit["baseline_df"])
+    )
+    corrected = None
+    if fiml:
+        wc = robust_ml.complete_data_information(S, means=True)
+        c3, c3_b = robust_ml.fiml_corrected_scaling(
+            a1, b1, wc, [delta, delta_b], [int(fit["df"]), int(fit["baseline_df"])]
+        )
+        corrected = {
+            "chi2": n * robust_ml.normal_discrepancy(mean_h1, S, mu, sigma),
+            "c": c3,
+            "baseline_chi2": n * robust_ml.normal_discrepancy(mean_h1, S, mu_b, sigma_b),
+            "baseline_c": c3_b,
+        }
+    robust = robust_ml.robust_fit_indices(
+        float(fit["chi2"]),
+        int(fit["df"]),
+        float(fit["baseline_chi2"]),
+        int(fit["baseline_df"]),
+        n,
+        test,
+        test_b,
+        fiml_corrected=corrected,
+    )
+    return vcov, robust, n * bread
 
 
 def _ml_discrepancy(sem: Any, x: np.ndarray, S: np.ndarray) -> float:

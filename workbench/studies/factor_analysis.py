@@ -36,9 +36,12 @@ from workbench.studies import require_codebook
 
 #: the study's missing-data treatments (the registry's choices), default first
 MISSING = ("fiml", "listwise", "pairwise")
-#: the CFA's estimators (lavaan's names in lower case), default first; the ordinal ones fit
+#: the CFA's estimators (lavaan's names in lower case), default first; ml and mlr (robust ML)
+#: fit :func:`workbench.sem.model.fit_cfa` (with any missing-data treatment), the ordinal ones
 #: :func:`workbench.sem.ordinal.fit_ordinal_cfa` on complete cases
-ESTIMATORS = ("ml", "wlsmv", "dwls", "ulsmv")
+ESTIMATORS = ("ml", "mlr", "wlsmv", "dwls", "ulsmv")
+#: the estimators that treat the items as continuous (normal-theory ML, robust or not)
+CONTINUOUS_ESTIMATORS = ("ml", "mlr")
 ORDINAL_ESTIMATORS = {"wlsmv": "WLSMV", "dwls": "DWLS", "ulsmv": "ULSMV"}
 #: which items an ordinal estimator treats as ordered (the registry's choices)
 ORDERED = ("auto", "all", "none")
@@ -129,6 +132,11 @@ class FactorAnalysisStudy(Result):
     def ordinal(self) -> bool:
         """Whether the CFA treats the items as ordered (an ordinal estimator was fitted)."""
         return isinstance(self.cfa, OrdinalCFAView)
+
+    @property
+    def robust_ml(self) -> bool:
+        """Whether the CFA is robust ML (estimator=mlr: scaled test, robust indices)."""
+        return isinstance(self.cfa, sem.SEMResult) and self.cfa.estimator == "mlr"
 
     def to_frame(self) -> pd.DataFrame:
         return self.reliability_table()
@@ -262,6 +270,16 @@ class FactorAnalysisStudy(Result):
         if self.cfa is None:
             return "No CFA in this run."
         cats = self.item_categories
+        if self.robust_ml:
+            return (
+                "The CFA treats the items as continuous and uses robust maximum likelihood "
+                "(estimator=mlr, lavaan's MLR): the ML estimates, with standard errors "
+                "(Huber-White sandwich) and a chi-square (Yuan-Bentler scaled) that do not "
+                "assume normally distributed answers; skewed or heavy-tailed items inflate the "
+                "plain chi-square and shrink the plain standard errors. For Likert items with "
+                f"at most {MAX_ORDINAL_CATEGORIES} categories, estimator=wlsmv with "
+                "missing=listwise treats them as ordered."
+            )
         if not self.ordinal or cats is None:
             return (
                 "The CFA treats the items as continuous (maximum likelihood on Pearson "
@@ -292,6 +310,16 @@ class FactorAnalysisStudy(Result):
         """Which fit indices the verdict reads."""
         if self.cfa is None:
             return "No CFA in this run."
+        if self.robust_ml:
+            return (
+                "The test is the Yuan-Bentler scaled chi-square (lavaan's MLR, Mplus variant); "
+                "the verdict uses the robust CFI, TLI and RMSEA (Brosseau-Liard, Savalei & Li "
+                "2012; Brosseau-Liard & Savalei 2014"
+                + ("; after FIML, Savalei 2018" if self.cfa.missing == "fiml" else "")
+                + "), which estimate the population fit free of the non-normality. The plain "
+                "column is normal-theory ML, the scaled one divides the chi-square by the "
+                "scaling factor; SRMR does not depend on the estimator."
+            )
         if not self.ordinal:
             return "Maximum-likelihood chi-square and fit indices (lavaan's conventions)."
         basis = self.cfa.fit_basis
@@ -337,6 +365,8 @@ class FactorAnalysisStudy(Result):
             return None
         if self.ordinal:
             return self._ordinal_fit_table()
+        if self.robust_ml:
+            return self._robust_ml_fit_table()
         f = self.cfa.fit
         rows = [
             ("n", f["n"], ""),
@@ -353,6 +383,65 @@ class FactorAnalysisStudy(Result):
             ("BIC", f["bic"], ""),
         ]
         return pd.DataFrame(rows, columns=["index", "value", "reading"]).set_index("index")
+
+    def _robust_ml_fit_table(self) -> pd.DataFrame:
+        """Fit of the MLR CFA: plain (ML), scaled and robust columns, as lavaan reports them."""
+        f = self.cfa.fit
+        nan = np.nan
+
+        def g(key: str) -> float:
+            return float(f.get(key, nan))
+
+        def read(index: str, good: float, ok: float, higher: bool) -> str:
+            return _judge(g(f"{index}_robust"), good, ok, higher=higher)
+
+        rows = [
+            ("n", f["n"], nan, nan, ""),
+            ("chi2", g("chi2"), g("chi2_scaled"), nan, "scaled: Yuan-Bentler (MLR)"),
+            ("df", g("df"), g("df_scaled"), nan, ""),
+            ("p", g("p"), g("p_scaled"), nan, "p > .05: exact fit not rejected"),
+            ("scaling factor", nan, g("scaling_factor"), nan, "chi2 / scaled chi2"),
+            (
+                "CFI",
+                g("cfi"),
+                g("cfi_scaled"),
+                g("cfi_robust"),
+                read("cfi", CFI_GOOD, CFI_OK, True),
+            ),
+            (
+                "TLI",
+                g("tli"),
+                g("tli_scaled"),
+                g("tli_robust"),
+                read("tli", CFI_GOOD, CFI_OK, True),
+            ),
+            (
+                "RMSEA",
+                g("rmsea"),
+                g("rmsea_scaled"),
+                g("rmsea_robust"),
+                read("rmsea", RMSEA_GOOD, RMSEA_OK, False),
+            ),
+            (
+                "RMSEA 90% CI low",
+                g("rmsea_ci_low"),
+                g("rmsea_ci_low_scaled"),
+                g("rmsea_ci_low_robust"),
+                "",
+            ),
+            (
+                "RMSEA 90% CI high",
+                g("rmsea_ci_high"),
+                g("rmsea_ci_high_scaled"),
+                g("rmsea_ci_high_robust"),
+                "",
+            ),
+            ("SRMR", g("srmr"), nan, nan, _judge(g("srmr"), SRMR_GOOD, 0.10, higher=False)),
+            ("AIC", g("aic"), nan, nan, ""),
+            ("BIC", g("bic"), nan, nan, ""),
+        ]
+        table = pd.DataFrame(rows, columns=["index", "plain", "scaled", "robust", "reading"])
+        return table.set_index("index")
 
     def _ordinal_fit_table(self) -> pd.DataFrame:
         """Fit of the ordinal CFA: plain, scaled and robust columns, lavaan's values."""
@@ -489,6 +578,8 @@ class FactorAnalysisStudy(Result):
                 "warnings": list(self.cfa.warnings),
                 "estimator": self.parameters.get("estimator", "ml"),
                 "fit_ordinal": None,
+                # estimator=mlr: the scaled and robust indices (sem.ROBUST_FIT_KEYS)
+                "fit_robust": {k: f[k] for k in sem.ROBUST_FIT_KEYS} if self.robust_ml else None,
             }
             if self.ordinal:
                 out["cfa"]["fit_ordinal"] = dict(self.cfa.result.fit)
@@ -526,7 +617,10 @@ class FactorAnalysisStudy(Result):
         }
         if len(table):
             out["alpha range"] = f"{table['alpha'].min():.2f}–{table['alpha'].max():.2f}"
-        if self.cfa is not None:
+        if self.robust_ml:
+            f = self.cfa.fit
+            out["CFA CFI / RMSEA (robust)"] = f"{f['cfi_robust']:.3f} / {f['rmsea_robust']:.3f}"
+        elif self.cfa is not None:
             out["CFA CFI / RMSEA"] = f"{self.cfa.fit['cfi']:.3f} / {self.cfa.fit['rmsea']:.3f}"
             out["CFA respondents"] = self.cfa.n
         out["missing answers"] = _TREATMENT_WORDS[self.parameters["missing"]]
@@ -677,7 +771,7 @@ def check_estimator(
     Parameters
     ----------
     estimator : str
-        ``"ml"``, ``"wlsmv"``, ``"dwls"`` or ``"ulsmv"``.
+        ``"ml"``, ``"mlr"``, ``"wlsmv"``, ``"dwls"`` or ``"ulsmv"``.
     missing : str
         The missing-data treatment; the ordinal estimators take ``"listwise"`` only.
     ordered : str
@@ -691,11 +785,12 @@ def check_estimator(
         An unknown value; ``missing=fiml`` or ``pairwise`` with an ordinal estimator (the
         ordinal CFA uses complete cases, as lavaan does for ordered data: it has no FIML
         or pairwise version here); ``ordered=none`` with an ordinal estimator (WLSMV on
-        continuous items is not offered); ``ordered=all`` with ``estimator=ml``.
+        continuous items is not offered); ``ordered=all`` with ``estimator=ml`` or ``mlr``.
 
     Examples
     --------
     >>> check_estimator("wlsmv", "listwise")
+    >>> check_estimator("mlr", "fiml")
     >>> check_estimator("wlsmv", "fiml")
     Traceback (most recent call last):
     ...
@@ -713,11 +808,11 @@ def check_estimator(
             file=file,
             hint=f"Use ordered={' or ordered='.join(ORDERED)}.",
         )
-    if estimator == "ml":
+    if estimator in CONTINUOUS_ESTIMATORS:
         if ordered == "all":
             raise InputError(
-                "ordered=all cannot be used with estimator=ml: maximum likelihood treats the "
-                "items as continuous.",
+                f"ordered=all cannot be used with estimator={estimator}: maximum likelihood "
+                "treats the items as continuous.",
                 file=file,
                 hint="Use estimator=wlsmv (or dwls, ulsmv) with missing=listwise to treat the "
                 "items as ordered, or leave ordered=auto.",
@@ -730,8 +825,8 @@ def check_estimator(
             "(lavaan's default for ordered data); it has no FIML or pairwise version here.",
             file=file,
             hint=f"Add --param missing=listwise to fit the ordinal CFA (estimator={estimator}) "
-            "on the respondents who answered every item, or keep estimator=ml with "
-            f"missing={missing}.",
+            "on the respondents who answered every item, or keep estimator=ml (or mlr, "
+            f"robust to non-normal answers) with missing={missing}.",
         )
     if ordered == "none":
         raise InputError(
@@ -1128,9 +1223,9 @@ def analyse(
                     }
                 )
             elif fiml:  # every respondent with at least one answer (fit_sem drops the others)
-                cfa_res = sem.fit_cfa(cfa_input, multi, missing="fiml")
+                cfa_res = sem.fit_cfa(cfa_input, multi, missing="fiml", estimator=estimator)
             else:
-                cfa_res = sem.fit_cfa(cfa_input.dropna(), multi)
+                cfa_res = sem.fit_cfa(cfa_input.dropna(), multi, estimator=estimator)
         except InputError as exc:
             cfa_res = None
             cfa_note = f"The CFA could not be fitted: {exc.problem}"
@@ -1154,6 +1249,11 @@ def analyse(
             )
         else:
             estimation = f"maximum likelihood (listwise complete cases: n = {cfa_res.n})"
+        if estimator == "mlr":
+            estimation = (
+                f"robust {estimation}, with Huber-White standard errors and the Yuan-Bentler "
+                "scaled test (lavaan's estimator = 'MLR')"
+            )
         cfa_note = (
             f"CFA by {estimation} of {len(multi)} correlated constructs"
             + (f"; single-item constructs left out: {', '.join(single)}" if single else "")
@@ -1295,6 +1395,8 @@ def _analyses_used(
             method = "FIML (every respondent with an answer)"
         else:
             method = "maximum likelihood on complete cases"
+        if getattr(cfa, "estimator", "ml") == "mlr":
+            method += ", robust (MLR)"
         out["cfa"] = {"method": method, "n": int(cfa.n)}
     return out
 
@@ -1442,6 +1544,32 @@ def _missing_finding(s: FactorAnalysisStudy) -> str:
     )
 
 
+def _robust_ml_finding(f: dict[str, Any], verdict: str) -> str:
+    """The MLR CFA's fit and what changed against plain ML (same estimates, other test)."""
+    return (
+        f"The codebook's measurement model {verdict} in the robust ML (MLR) CFA: robust CFI "
+        f"{f['cfi_robust']:.3f}, TLI {f['tli_robust']:.3f}, RMSEA {f['rmsea_robust']:.3f} "
+        f"(90% CI {f['rmsea_ci_low_robust']:.3f}–{f['rmsea_ci_high_robust']:.3f}), SRMR "
+        f"{f['srmr']:.3f}; Yuan-Bentler scaled chi-square {f['chi2_scaled']:.1f} on "
+        f"{f['df']} df (p = {f['p_scaled']:.3g}). Against plain ML the estimates are the same; "
+        f"the chi-square {f['chi2']:.1f} is divided by the scaling factor "
+        f"{f['scaling_factor']:.3f} ("
+        + _scaling_words(f["scaling_factor"])
+        + f"), CFI moves from {f['cfi']:.3f} to {f['cfi_robust']:.3f} and RMSEA from "
+        f"{f['rmsea']:.3f} to {f['rmsea_robust']:.3f}, and the standard errors are the "
+        "Huber-White sandwich ones."
+    )
+
+
+def _scaling_words(c: float) -> str:
+    """What a Yuan-Bentler scaling factor says about the answers, in words."""
+    if abs(c - 1) < 0.05:
+        return "close to 1: the answers are near enough to normal for the test"
+    if c > 1:
+        return "above 1: heavier tails than normal data inflate the plain chi-square"
+    return "below 1: lighter tails than normal data make the plain chi-square conservative"
+
+
 def _findings(s: FactorAnalysisStudy) -> list[str]:
     cb = s.survey.codebook
     out = []
@@ -1545,11 +1673,15 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
         if s.ordinal:
             out.append(s.estimator_note.split(" With few categories")[0])
         f = s.cfa.fit
+        # estimator=mlr: the verdict reads the robust indices (as the ordinal CFA's)
+        cfi_v, rmsea_v = (
+            (f["cfi_robust"], f["rmsea_robust"]) if s.robust_ml else (f["cfi"], f["rmsea"])
+        )
         verdict = (
             "fits well"
-            if f["cfi"] >= CFI_GOOD and f["rmsea"] <= RMSEA_GOOD and f["srmr"] <= SRMR_GOOD
+            if cfi_v >= CFI_GOOD and rmsea_v <= RMSEA_GOOD and f["srmr"] <= SRMR_GOOD
             else "fits acceptably"
-            if f["cfi"] >= CFI_OK and f["rmsea"] <= RMSEA_OK
+            if cfi_v >= CFI_OK and rmsea_v <= RMSEA_OK
             else "fits poorly"
         )
         if s.ordinal:
@@ -1575,6 +1707,8 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
                     f"{s.cfa.estimator} {basis} indices, loadings on the latent-response "
                     "scale)."
                 )
+        elif s.robust_ml:
+            out.append(_robust_ml_finding(f, verdict))
         else:
             out.append(
                 f"The codebook's measurement model {verdict} in the CFA: CFI {f['cfi']:.3f}, "
