@@ -4,8 +4,8 @@
 
 Each study's first default run (the one ``make report`` does first; see
 ``workbench.studies.STUDIES``) goes through ``workbench run`` exactly as a user would type it,
-with fewer bootstrap resamples (``--param bootstrap=200``) where the study has that parameter,
-into ``OUT_DIR/<study>/`` (``report.html``, ``notebook.ipynb``, ``results.json``).
+with fewer bootstrap resamples (``--param bootstrap=200``, or ``n_boot=200``) where the study
+has that parameter, into ``OUT_DIR/<study>/`` (``report.html``, ``notebook.ipynb``, ``results.json``).
 ``OUT_DIR/manifest.json`` records each command, its exit status and how long it took; the
 documentation build reads it (study pages embed the reports, the results.json page reads the
 schema from the runs). A failed run fails this script, and so ``make docs``.
@@ -35,8 +35,9 @@ def example_command(spec: Study) -> list[str]:
     """The ``workbench run`` arguments (after ``workbench``) of a study's example report."""
     run = spec.default_runs[0]
     params: dict[str, Any] = dict(run.params)
-    if any(p.name == "bootstrap" for p in spec.params):
-        params["bootstrap"] = DOCS_BOOTSTRAP
+    for name in ("bootstrap", "n_boot"):  # n_boot: points-programme's ODP bootstrap
+        if any(p.name == name for p in spec.params):
+            params[name] = DOCS_BOOTSTRAP
     return shlex.split(spec.command(run.data, run.codebook, params))[1:]  # drop 'workbench'
 
 

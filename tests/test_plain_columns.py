@@ -83,6 +83,7 @@ def test_list_says_whether_each_study_requires_allows_or_ignores_a_codebook(caps
         "programme-evaluation": ("optional", " [--codebook FILE] "),
         "pls-sem": ("optional", " [--codebook FILE] "),
         "segmentation": ("optional", " [--codebook FILE] "),
+        "points-programme": ("not used", " --data FILE [--param"),
     }
     assert set(expected) == set(STUDIES)
     for name, (use, usage) in expected.items():

@@ -1,6 +1,6 @@
 """Members' behaviour: transactions (Ibis/DuckDB), CLV, churn, programme evaluation.
 
-Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`, :mod:`~workbench.behaviour.points` (points ledgers), :mod:`~workbench.behaviour.breakage` (redemption triangles, chain ladder, survival), :mod:`~workbench.behaviour.liability` (IFRS 15).
+Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`, :mod:`~workbench.behaviour.points` (points ledgers), :mod:`~workbench.behaviour.breakage` (redemption triangles, chain ladder, survival), :mod:`~workbench.behaviour.liability` (IFRS 15), :mod:`~workbench.behaviour.goal_gradient`, :mod:`~workbench.behaviour.redemption` (first-redemption event study, redeemers' churn), :mod:`~workbench.behaviour.points_tiers` (points by tier, tier proximity).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from workbench.behaviour.evaluation import (
     nps_by,
     nps_change,
 )
+from workbench.behaviour.goal_gradient import GoalGradient, goal_gradient
 from workbench.behaviour.liability import (
     LiabilityRollforward,
     PointsAllocation,
@@ -61,6 +62,13 @@ from workbench.behaviour.points import (
     ledger_kpis,
     read_points_ledger,
     validate_ledger,
+)
+from workbench.behaviour.points_tiers import tier_points, tier_proximity
+from workbench.behaviour.redemption import (
+    RedeemerChurn,
+    RedemptionEffect,
+    redeemer_churn,
+    redemption_effect,
 )
 from workbench.behaviour.transactions import (
     DEFAULT_SEGMENTS,
@@ -88,12 +96,15 @@ __all__ = [
     "DiDResult",
     "EventStudyResult",
     "GammaGammaResult",
+    "GoalGradient",
     "ITSResult",
     "LiabilityRollforward",
     "LoyaltyMatrix",
     "NPSChange",
     "PointsAllocation",
     "PointsLedger",
+    "RedeemerChurn",
+    "RedemptionEffect",
     "RedemptionSurvival",
     "RedemptionTriangle",
     "Transactions",
@@ -110,6 +121,7 @@ __all__ = [
     "event_study",
     "fit_bgnbd",
     "fit_gamma_gamma",
+    "goal_gradient",
     "holdout_check",
     "interrupted_time_series",
     "kpi_panel",
@@ -124,6 +136,8 @@ __all__ = [
     "nps_change",
     "points_revenue",
     "read_points_ledger",
+    "redeemer_churn",
+    "redemption_effect",
     "redemption_survival",
     "redemption_triangle",
     "rfm_scores",
@@ -134,5 +148,7 @@ __all__ = [
     "segment_definitions",
     "tier_migration",
     "tier_mix",
+    "tier_points",
+    "tier_proximity",
     "validate_ledger",
 ]

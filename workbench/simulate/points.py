@@ -144,7 +144,7 @@ def simulate_points_programme(
     start: str = "2024-01-01",
     end: str = "2025-12-31",
     reward_threshold: int = 500,
-    expiry_months: int = 24,
+    expiry_months: int = 12,
     seed: int = 2026,
     goal_gradient: float = GOAL_GRADIENT_BETA,
     redeemer_share: float = REDEEMER_SHARE,
@@ -164,7 +164,7 @@ def simulate_points_programme(
         programme's launch).
     reward_threshold : int, default 500
         Points a reward costs (the goal of the goal gradient).
-    expiry_months : int, default 24
+    expiry_months : int, default 12
         Points expire this many calendar months after the day they were earned.
     seed : int, default 2026
         Seed of ``numpy.random.default_rng([seed, 19])``.
