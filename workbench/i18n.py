@@ -219,8 +219,11 @@ def _hant_fixes() -> tuple[tuple[str, str], ...]:
 def catalogue(lang: str) -> Any:
     """The Babel ``babel.messages.catalog.Catalog`` of a language (``None`` for ``en``).
 
-    ``zh`` is read from ``locale/zh.po``; ``zh-Hant`` is that catalogue with every
-    translation passed through :func:`to_traditional`.
+    ``zh`` is read from ``locale/zh.po`` (the shared report chrome and the first
+    studies) and every ``locale/zh/*.po`` (one file per study, so that translators of
+    different studies never edit the same file); a message in two files must carry the
+    same translation. ``zh-Hant`` is that catalogue with every translation passed
+    through :func:`to_traditional`.
     """
     from babel.messages.pofile import read_po
 
@@ -229,6 +232,20 @@ def catalogue(lang: str) -> Any:
         return None
     with (LOCALE_DIR / "zh.po").open("rb") as f:
         cat = read_po(f, locale="zh_Hans_CN")
+    for extra in sorted((LOCALE_DIR / "zh").glob("*.po")):
+        with extra.open("rb") as f:
+            part = read_po(f, locale="zh_Hans_CN")
+        for message in part:
+            if not message.id:
+                continue
+            have = cat.get(message.id, context=message.context)
+            if have is not None and have.string and message.string != have.string:
+                raise ValueError(
+                    f"{extra.name}: {message.id!r} is translated differently elsewhere in "
+                    f"the catalogue ({have.string!r} against {message.string!r}); keep one"
+                )
+            if have is None:
+                cat[message.id] = message
     if code == "zh-Hant":
         for message in cat:
             if not message.id:
