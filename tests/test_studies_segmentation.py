@@ -224,12 +224,23 @@ def test_a_categorical_variable_is_refused_naming_the_column(survey):
     assert err.value.column == "channel" and "not numeric" in str(err.value)
 
 
-def test_lca_and_non_listwise_treatments_are_refused_with_the_reason(survey):
+def test_non_listwise_treatments_and_misplaced_three_step_columns_are_refused(survey):
     spec = STUDIES["segmentation"]
-    with pytest.raises(InputError, match="cannot honour method=lca: latent class analysis"):
-        spec.validate({"method": "lca"})
-    with pytest.raises(InputError, match="not yet offered"):
-        segmentation.analyse(survey, variables=VARIABLES, method="lca")
+    assert spec.validate({"method": "lca"})["method"] == "lca"
+    with pytest.raises(InputError, match="belong to the latent class analysis"):
+        segmentation.check_inputs(survey, variables=VARIABLES, covariates=["age"])
+    with pytest.raises(InputError) as err:
+        segmentation.check_inputs(survey, variables=["trust"], method="lca", distal=["TR1"])
+    assert err.value.column == "TR1" and "segmented on" in str(err.value)
+    with pytest.raises(InputError) as err:
+        segmentation.check_inputs(survey, variables=["trust"], method="lca", covariates=["agee"])
+    assert err.value.column == "agee"
+    with pytest.raises(InputError) as err:
+        segmentation.check_inputs(survey, variables=["trust"], method="lca", distal=["channel"])
+    assert err.value.column == "channel" and "not numeric" in str(err.value)
+    with pytest.raises(InputError) as err:  # age: a continuous column, not an indicator
+        segmentation.check_inputs(survey, variables=["trust", "age"], method="lca")
+    assert err.value.column == "age" and "2 to 10 categories" in str(err.value)
     for word in ("pairwise", "fiml", "mi", "mean"):
         with pytest.raises(InputError, match=f"cannot honour missing={word}"):
             spec.validate({"missing": word})
@@ -291,3 +302,99 @@ def test_data_without_segments_give_one_segment_and_say_so(tmp_path):
     res = study.results()
     assert res["segments"]["1"]["size"] == 300 and res["crosstabs"] == {}
     json.dumps(res, allow_nan=False)
+
+
+# --------------------------------------------------------------------------- latent classes
+LCA_ITEMS = ["TR1", "TR2", "SA1", "SA2"]
+LCA_QUICK = {"method": "lca", "max_k": 3, "starts": 2, "se_bootstrap": 3, "stability": 2}
+
+
+@pytest.fixture(scope="module")
+def lca(survey, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lca")
+    params = STUDIES["segmentation"].validate(
+        {"variables": ["trust", "SA1", "SA2"], "covariates": ["age", "gender"],
+         "distal": ["recommend"], "by": "tier", **LCA_QUICK}
+    )  # fmt: skip
+    return segmentation.analyse(survey, **params, output_dir=out), out
+
+
+def test_lca_expands_constructs_to_items_and_keeps_the_contract(lca, survey):
+    study, out = lca
+    items = ["TR1", "TR2", "TR3", "TR4", "SA1", "SA2"]
+    assert study.lca is not None and list(study.lca.indicators) == items
+    cols = [*items, "age", "gender", "recommend"]
+    assert study.n_used == int(survey.frame[cols].notna().all(axis=1).sum())
+    res = study.results()
+    assert set(res) >= {"segmentation", "selection", "segments", "stability", "crosstabs", "lca"}
+    assert res["segmentation"]["method"] == "lca" and res["segmentation"]["model"] == "lca"
+    assert set(res["selection"]) == {"1", "2", "3"}
+    for cell in (m["lca"] for m in res["selection"].values()):
+        assert set(cell) >= {"loglik", "bic", "icl", "sabic", "entropy", "min_share", "blrt_p"}
+    # the rule: lowest BIC among the k with no class under 5%
+    allowed = study.lca.table[study.lca.table["min_share"] >= 0.05]
+    assert study.k == int(allowed["bic"].idxmin())
+    # segments are the modal classes; their means are those of the items' answers
+    for s in range(1, study.k + 1):
+        members = survey.frame.loc[study.scores.index[study.classification == s], "TR1"]
+        assert res["segments"][str(s)]["means"]["TR1"] == pytest.approx(members.mean())
+    assert res["lca"]["k"] == study.k and len(res["lca"]["response_probabilities"]) == 6
+    terms = {c["term"] for c in res["lca"]["covariates"]}
+    assert terms == {"intercept", "age", "gender[male]", "gender[other]"}  # female: reference
+    assert all(c["se"] > 0 for c in res["lca"]["covariates"])
+    assert {d["outcome"] for d in res["lca"]["distal"]} == {"recommend"}
+    written = pd.read_csv(out / "segments.csv")
+    np.testing.assert_array_equal(written["segment"].to_numpy(), study.classification)
+    json.dumps(res, allow_nan=False)
+
+
+def test_notebook_runs_a_latent_class_analysis_end_to_end(tmp_path, reports):
+    out = tmp_path / "lca"
+    code, _, err = run_main(
+        ["run", "segmentation", "--data", str(SURVEY), "--codebook", str(CODEBOOK),
+         "--param", "method=lca", "--param", f"variables=[{', '.join(LCA_ITEMS)}]",
+         "--param", "covariates=[age]", "--param", "distal=[recommend]",
+         "--param", "max_k=3", "--param", "starts=2", "--param", "se_bootstrap=2",
+         "--param", "stability=0", "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0, err
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["segmentation"]["method"] == "lca"
+    assert results["lca"]["indicators"] == LCA_ITEMS
+    assert results["lca"]["correction"] == "BCH"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Item-response probabilities by class" in html  # the figure, not only the heading
+    assert "who is in which class" in html and "Mean recommend by class" in html
+    assert "plotly" in html.lower() and "from workbench" not in html
+    assert len(pd.read_csv(out / "segments.csv")) == results["n_used"]
+
+
+def test_lca_recovers_planted_classes_in_text_answers_and_their_outcome_means(tmp_path):
+    rng = np.random.default_rng(8)
+    n = 400
+    truth = rng.integers(0, 2, n)
+    answers = np.array(["no", "maybe", "yes"])
+    probs = np.array([[0.8, 0.15, 0.05], [0.05, 0.15, 0.8]])
+    frame = pd.DataFrame(
+        {
+            f"q{j}": answers[(probs[truth].cumsum(axis=1) < rng.random((n, 1))).sum(axis=1)]
+            for j in range(1, 6)
+        }
+    )
+    frame["spend"] = np.where(truth == 1, 20.0, 10.0) + rng.normal(0, 3, n)
+    path = tmp_path / "answers.csv"
+    frame.to_csv(path, index=False)
+    params = STUDIES["segmentation"].validate(
+        {"method": "lca", "variables": [f"q{j}" for j in range(1, 6)], "distal": ["spend"],
+         "max_k": 3, "starts": 2, "se_bootstrap": 10, "stability": 3}
+    )  # fmt: skip
+    study = segmentation.analyse(load_survey(path, None), **params)
+    assert study.k == 2 and adjusted_rand_index(study.classification, truth) > 0.9
+    # text categories enter the profile as 0/1 shares, so the names can speak of them
+    yes_class = 1 + int(study.lca.response_probabilities.loc[("q1", "yes")].argmax())
+    assert "high q1=yes" in study.names()[yes_class]
+    means = study.lca.distal_means.xs("spend", level="outcome")["mean"]
+    assert means[yes_class] == pytest.approx(20.0, abs=1.0)
+    assert means[3 - yes_class] == pytest.approx(10.0, abs=1.0)
+    assert any(f.startswith("Mean spend by class (three-step, BCH") for f in study.findings)
+    json.dumps(study.results(), allow_nan=False)

@@ -2,8 +2,9 @@
 
 :func:`criteria_chart` draws an information criterion by number of segments for each covariance
 model (lower is better), :func:`kmeans_criteria_chart` the elbow and silhouette of k-means,
-:func:`profile_chart` the standardized profile of each segment and :func:`segment_map` the
-members on the first two principal components, coloured by segment.
+:func:`profile_chart` the standardized profile of each segment, :func:`item_response_chart`
+the item-response probabilities of each latent class and :func:`segment_map` the members on
+the first two principal components, coloured by segment.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["criteria_chart", "kmeans_criteria_chart", "profile_chart", "segment_map"]
+__all__ = [
+    "criteria_chart",
+    "item_response_chart",
+    "kmeans_criteria_chart",
+    "profile_chart",
+    "segment_map",
+]
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 40}
 
@@ -132,6 +139,61 @@ def profile_chart(profile: pd.DataFrame, *, names: Mapping[int, str] | None = No
         yaxis_title="mean in SD of all members",
         height=450,
         margin=_MARGIN,
+    )
+    return fig
+
+
+def item_response_chart(probabilities: pd.DataFrame, *, names: Mapping[int, str] | None = None):
+    """Item-response probabilities of each latent class: one panel per class, one stacked bar
+    per indicator split into its categories (plotly).
+
+    Parameters
+    ----------
+    probabilities : pandas.DataFrame
+        Indexed by (``indicator``, ``category``) with one column per class: P(category |
+        class), as :attr:`~workbench.segmentation.LCAResult.response_probabilities`.
+    names : mapping, optional
+        Class -> name shown in the panel titles.
+    """
+    from plotly.subplots import make_subplots
+
+    names = dict(names or {})
+    classes = list(probabilities.columns)
+    items = list(dict.fromkeys(probabilities.index.get_level_values("indicator")))
+    # categories by position within each item (1st, 2nd, ... answer), so that a Likert scale
+    # runs from the first colour to the last
+    position = probabilities.groupby(level="indicator", sort=False).cumcount()
+    n_pos = int(position.max()) + 1
+    titles = [f"{c}: {names[c]}" if c in names else f"class {c}" for c in classes]
+    fig = make_subplots(rows=len(classes), cols=1, shared_xaxes=True, subplot_titles=titles)
+    palette = [
+        "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0", "#92c5de",
+        "#4393c3", "#2166ac", "#053061",
+    ]  # fmt: skip
+    for r, c in enumerate(classes, start=1):
+        for p in range(n_pos):
+            rows = probabilities[position.to_numpy() == p]
+            labels = [str(cat) for _, cat in rows.index]
+            fig.add_bar(
+                x=[item for item, _ in rows.index],
+                y=rows[c].to_numpy(),
+                name=f"answer {p + 1}",
+                legendgroup=f"answer {p + 1}",
+                showlegend=r == 1,
+                marker_color=palette[round(p * (len(palette) - 1) / max(n_pos - 1, 1))],
+                customdata=labels,
+                hovertemplate="%{x} = %{customdata}: %{y:.2f}<extra></extra>",
+                row=r,
+                col=1,
+            )
+        fig.update_yaxes(range=[0, 1], title_text="P", row=r, col=1)
+    fig.update_xaxes(categoryorder="array", categoryarray=items)
+    fig.update_layout(
+        barmode="stack",
+        title="Item-response probabilities by class (answers from the first to the last category)",
+        height=180 + 170 * len(classes),
+        margin=_MARGIN,
+        legend_title_text="category",
     )
     return fig
 

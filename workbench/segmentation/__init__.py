@@ -5,7 +5,9 @@ Modules: :mod:`~workbench.segmentation.mixture` (EM for mclust's 14 covariance m
 model-based hierarchical start), :mod:`~workbench.segmentation.selection` (the criteria table
 over k and model, the selection rule and the bootstrap likelihood-ratio test,
 :func:`select_mixture`), :mod:`~workbench.segmentation.kmeans` (k-means++ with many starts,
-silhouette and within-SS, :func:`kmeans_segments`), :mod:`~workbench.segmentation.stability`
+silhouette and within-SS, :func:`kmeans_segments`), :mod:`~workbench.segmentation.lca`
+(latent classes of categorical or Likert indicators with StepMix, three-step covariates and
+distal outcomes, :func:`latent_class_analysis`), :mod:`~workbench.segmentation.stability`
 (bootstrap re-fits, adjusted Rand index and per-segment Jaccard, :func:`segment_stability`)
 and :mod:`~workbench.segmentation.data` (the checks of the input).
 
@@ -26,6 +28,7 @@ from workbench.segmentation.hierarchical import (
     svd_transform,
 )
 from workbench.segmentation.kmeans import KMeansResult, kmeans_segments
+from workbench.segmentation.lca import LCAResult, latent_class_analysis, lca_number_of_parameters
 from workbench.segmentation.mixture import (
     MODEL_DESCRIPTIONS,
     MODELS,
@@ -53,6 +56,7 @@ __all__ = [
     "MODEL_DESCRIPTIONS",
     "BootstrapLRT",
     "KMeansResult",
+    "LCAResult",
     "MixtureResult",
     "MixtureSelection",
     "StabilityResult",
@@ -61,6 +65,8 @@ __all__ = [
     "fit_gaussian_mixture",
     "hierarchical_partitions",
     "kmeans_segments",
+    "latent_class_analysis",
+    "lca_number_of_parameters",
     "merge_sequence",
     "mixture_criteria",
     "number_of_parameters",

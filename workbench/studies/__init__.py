@@ -407,15 +407,17 @@ FACTOR_ANALYSIS = Study(
             "choice",
             "ml",
             "the CFA's estimator (lavaan's names): ml (maximum likelihood, the items as "
-            "continuous); wlsmv (the items as ordered: thresholds and polychoric correlations, "
-            "diagonally weighted least squares with robust standard errors and the "
-            "scaled-shifted chi-square, as lavaan and Mplus; suits Likert items with few "
+            "continuous); mlr (robust maximum likelihood: the ML estimates with Huber-White "
+            "standard errors, the Yuan-Bentler scaled chi-square and robust CFI/TLI/RMSEA, for "
+            "non-normal answers; with missing=fiml, listwise or pairwise); wlsmv (the items as "
+            "ordered: thresholds and polychoric correlations, diagonally weighted least "
+            "squares with robust standard errors and the scaled-shifted chi-square, as lavaan "
+            "and Mplus; suits Likert items with few "
             "categories or skewed answers); dwls (the same estimates with standard errors and "
             "test that ignore the sampling variability beyond the weights); ulsmv (unweighted "
             "least squares with robust standard errors and the scaled-shifted test). The "
-            "ordinal ones use complete cases: they need missing=listwise; mlr is not offered "
-            "yet",
-            choices=("ml", "wlsmv", "dwls", "ulsmv"),
+            "ordinal ones use complete cases: they need missing=listwise",
+            choices=("ml", "mlr", "wlsmv", "dwls", "ulsmv"),
         ),
         Param(
             "ordered",
@@ -424,8 +426,8 @@ FACTOR_ANALYSIS = Study(
             "which items an ordinal estimator treats as ordered: auto (every CFA item, when "
             "the codebook's answer scale has at most 7 points: ordinal estimators need items "
             "with at most 7 categories), all (every CFA item whatever the scale, each with 2 to "
-            "7 observed categories), none (no item: only with estimator=ml, which ignores "
-            "this parameter)",
+            "7 observed categories), none (no item: only with estimator=ml or mlr, which "
+            "ignore this parameter)",
             choices=("auto", "all", "none"),
         ),
         Param(
@@ -1044,14 +1046,14 @@ PLS_SEM = Study(
 
 SEGMENTATION = Study(
     name="segmentation",
-    title="Segmentation: who are our members? Latent profiles or k-means on survey constructs",
+    title="Segmentation: who are our members? Latent profiles, latent classes or k-means",
     description="Segments found in the answers (latent profile analysis with mclust's "
-    "covariance models, or k-means): how many, who they are, whether they replicate, and how "
-    "they relate to tier or channel.",
+    "covariance models, latent class analysis of Likert or categorical items, or k-means): how "
+    "many, who they are, whether they replicate, and how they relate to tier or channel.",
     notebook="segmentation.ipynb",
     codebook_use="optional",
-    codebook_why="constructs are scored from its items; without one, `variables` name numeric "
-    "columns of the data, used as they are",
+    codebook_why="constructs are scored from its items (with method=lca, they stand for their "
+    "items); without one, `variables` name columns of the data, used as they are",
     preflight="workbench.studies.segmentation:preflight",
     params=(
         Param(
@@ -1090,16 +1092,48 @@ SEGMENTATION = Study(
             "lpa",
             "lpa: latent profile analysis (Gaussian mixtures with mclust's covariance models, "
             "k and model chosen by BIC); kmeans: k-means++ with 50 starts, k chosen by the "
-            "silhouette",
-            choices=("lpa", "kmeans"),
-            refused=(
-                (
-                    "lca",
-                    "latent class analysis of categorical indicators (with the three-step "
-                    "covariate and distal-outcome models) is not yet offered; use lpa on the "
-                    "construct scores, or kmeans",
-                ),
-            ),
+            "silhouette; lca: latent class analysis of Likert items or categorical columns "
+            "(StepMix; constructs expand to their items), k chosen by BIC",
+            choices=("lpa", "kmeans", "lca"),
+        ),
+        Param(
+            "covariates",
+            "list",
+            [],
+            "lca: columns predicting class membership (multinomial logit by the bias-corrected "
+            "three-step method)",
+        ),
+        Param(
+            "distal",
+            "list",
+            [],
+            "lca: numeric outcome columns whose class means are estimated by the "
+            "bias-corrected three-step method",
+        ),
+        Param(
+            "correction",
+            "choice",
+            "BCH",
+            "lca: bias correction of the three-step method (BCH: Vermunt 2010; ML: Bakk, "
+            "Tekle & Vermunt 2013)",
+            choices=("BCH", "ML"),
+        ),
+        Param(
+            "starts",
+            "int",
+            10,
+            "lca: random EM starts per number of classes (the best log-likelihood is kept)",
+            minimum=1,
+            maximum=1000,
+        ),
+        Param(
+            "se_bootstrap",
+            "int",
+            100,
+            "lca: bootstrap replicates of the three-step estimator for the standard errors of "
+            "the covariate effects and distal means (0 = none)",
+            minimum=0,
+            maximum=MAX_BOOTSTRAP,
         ),
         Param(
             "models",
@@ -1160,6 +1194,143 @@ SEGMENTATION = Study(
     ),
 )
 
+POINTS_PROGRAMME = Study(
+    name="points-programme",
+    title="Points programme: what the points cost, what they owe, and whether they change "
+    "behaviour",
+    description="Ledger KPIs, redemption triangle and chain-ladder breakage, the IFRS 15 "
+    "contract liability, the goal gradient and the effect of redeeming, and tiers, from a "
+    "points ledger (no codebook needed).",
+    notebook="points-programme.ipynb",
+    codebook_use="not used",
+    codebook_why="it reads a points ledger (or a transactions file), not a survey",
+    preflight="workbench.studies.points_programme:preflight",
+    params=(
+        Param(
+            "point_value",
+            "float",
+            0.0,
+            "currency per point: the discount a redeemed point gives (required, more than 0)",
+            minimum=0,
+        ),
+        Param(
+            "expiry_months",
+            "int",
+            0,
+            "the programme's expiry rule: points expire this many months after they are "
+            "earned (0 = they do not expire)",
+            minimum=0,
+            maximum=240,
+        ),
+        Param(
+            "reward_threshold",
+            "float",
+            0.0,
+            "points needed for a reward: the share of members holding a reward's worth and the "
+            "goal-gradient analysis (0 = skipped)",
+            minimum=0,
+        ),
+        Param(
+            "period",
+            "choice",
+            "quarter",
+            "period of the KPIs, the issuance cohorts of the redemption triangle and the "
+            "liability roll-forward (the event study of a first redemption runs by month)",
+            choices=("quarter", "month"),
+        ),
+        Param(
+            "transactions",
+            "path",
+            "",
+            "transactions file (member_id, date, amount): the sales allocated to the points "
+            "(IFRS 15), the reward cost as a share of revenue, the effect of redeeming on spend "
+            "and redeemers' churn; not needed when the data file is itself a transactions file",
+        ),
+        Param(
+            "members",
+            "path",
+            "",
+            "members file (member_id, tier, qualifying spend): earn, burn and liability per "
+            "tier and the proximity to the next tier (optional)",
+        ),
+        Param(
+            "tier_rules",
+            "list",
+            [],
+            "qualifying spend of each tier as TIER=SPEND, e.g. [silver=1000, gold=3000], for "
+            "the members within reach of the next tier (empty = skipped)",
+        ),
+        Param("tier_col", "str", "tier", "members-file column holding the current tier"),
+        Param(
+            "spend_col",
+            "str",
+            "qualifying_spend_12m",
+            "members-file column holding the spend that counts toward the next tier",
+        ),
+        MEMBER_COL,
+        DATE_COL,
+        Param("type_col", "str", "type", "ledger column holding the row type"),
+        Param("points_col", "str", "points", "ledger column holding the points of the row"),
+        Param(
+            "signed",
+            "bool",
+            False,
+            "false: earn, redeem and expire points are magnitudes (adjustments signed); true: "
+            "every row holds the signed change of the balance",
+        ),
+        Param(
+            "points_earned_col",
+            "str",
+            "",
+            "read the data file as a transactions file and derive the ledger from this points "
+            "earned column (and points_redeemed_col)",
+        ),
+        Param(
+            "points_redeemed_col",
+            "str",
+            "",
+            "with points_earned_col: the transactions' points redeemed column",
+        ),
+        AMOUNT_COL,
+        Param("order_col", "str", "", "transactions' order id column (optional)"),
+        REFUNDS,
+        Param(
+            "repair",
+            "choice",
+            "refuse",
+            "redemptions beyond a member's balance: refuse stops the run naming the row; cap "
+            "cuts them down to the balance and lists every change",
+            choices=("refuse", "cap"),
+        ),
+        Param(
+            "n_boot",
+            "int",
+            1000,
+            "ODP bootstrap resamples of the chain ladder (0 = no interval)",
+            minimum=0,
+            maximum=MAX_BOOTSTRAP,
+        ),
+        SEED,
+        Param("currency", "str", "", "the currency's label in the report (e.g. EUR)"),
+    ),
+    default_runs=(
+        # the simulated programme of data/points_programme.truth.json (its point value,
+        # expiry rule and reward threshold)
+        DefaultRun(
+            "data/points_ledger.csv",
+            None,
+            {
+                "point_value": 0.01,
+                "expiry_months": 12,
+                "reward_threshold": 500,
+                "transactions": "data/points_transactions.csv",
+                "members": "data/points_members.csv",
+                "order_col": "order_id",
+            },
+        ),
+    ),
+)
+
 STUDIES: dict[str, Study] = {
     s.name: s
     for s in (
@@ -1170,6 +1341,7 @@ STUDIES: dict[str, Study] = {
         PROGRAMME_EVALUATION,
         PLS_SEM,
         SEGMENTATION,
+        POINTS_PROGRAMME,
     )
 }
 

@@ -13,8 +13,13 @@ only displays; :meth:`SegmentationStudy.write_membership` writes each respondent
 posterior probabilities and classification uncertainty as ``segments.csv`` beside the report
 (the input is never modified).
 
-Not in this increment: behavioural features from a transactions file, latent class analysis
-(``method=lca``), the three-step covariate and distal-outcome models, and MI/FIML treatment of
+``method="lca"`` segments on Likert items or categorical columns instead (constructs expand to
+their items) by latent class analysis
+(:func:`~workbench.segmentation.latent_class_analysis`, StepMix), and adds the class-conditional
+response probabilities and, with ``covariates`` and ``distal``, who is in which class and the
+classes' outcome means by the bias-corrected three-step method (BCH or ML).
+
+Not in this increment: behavioural features from a transactions file and MI/FIML treatment of
 missing answers in the segmentation inputs.
 """
 
@@ -38,10 +43,12 @@ from workbench.segmentation import (
     MODEL_DESCRIPTIONS,
     MODELS,
     KMeansResult,
+    LCAResult,
     MixtureSelection,
     StabilityResult,
     fit_gaussian_mixture,
     kmeans_segments,
+    latent_class_analysis,
     segment_stability,
     select_mixture,
 )
@@ -53,8 +60,12 @@ from workbench.studies.loyalty_drivers import (
     score_variables,
 )
 
-#: methods this increment offers; ``lca`` is refused before the run
-METHODS = ("lpa", "kmeans")
+#: the segmentation methods
+METHODS = ("lpa", "kmeans", "lca")
+#: lca: EM starts of each bootstrap re-fit of the stability check
+LCA_REFIT_STARTS = 2
+#: lca: an indicator with more categories than this is refused (as latent_class_analysis)
+LCA_MAX_CATEGORIES = 10
 #: a standardized segment mean beyond +-this many SD is a distinctive feature
 DISTINCTIVE_SD = 0.5
 #: segments whose mean bootstrap Jaccard is below this are flagged (Hennig 2007)
@@ -103,13 +114,16 @@ def check_inputs(
     models: list[str] | None = None,
     by: str = "",
     max_k: int = 6,
+    covariates: list[str] | None = None,
+    distal: list[str] | None = None,
 ) -> list[str]:
     """Check the named variables, the method and ``by`` before anything is fitted.
 
-    Each variable must be a construct of the codebook or a numeric column of the data (a
-    categorical one belongs in a latent class analysis, not offered yet); ``by`` must be a
-    column with at most 30 distinct values that is not segmented on. Returns the variables.
-    Raises :class:`InputError` naming the file, column and what to do.
+    Each variable must be a construct of the codebook or a numeric column of the data (for
+    ``method="lca"`` also a categorical column); ``by`` must be a column with at most 30
+    distinct values that is not segmented on; ``covariates`` and ``distal`` (lca only) columns
+    of the data, not segmented on. Returns the variables. Raises :class:`InputError` naming
+    the file, column and what to do.
     """
     if method not in METHODS:
         # the registry's refusal (lca, not yet offered) with its reason, as `workbench run`
@@ -129,8 +143,48 @@ def check_inputs(
     for name in names:
         if name not in cb.constructs and name not in survey.frame.columns:
             raise _unknown_variable(survey, name)
-    for name in names:
-        _require_numeric(survey, name, "segmentation variable")
+    if method != "lca":
+        for name in names:
+            _require_numeric(survey, name, "segmentation variable")
+        if covariates or distal:
+            raise InputError(
+                "`covariates` and `distal` belong to the latent class analysis (method=lca).",
+                hint="Use method=lca, or describe lpa/k-means segments with `by`.",
+            )
+    items = set(lca_indicators(survey, names)) if method == "lca" else set(names)
+    if method == "lca":
+        for col in lca_indicators(survey, names):
+            levels = survey.frame[col].dropna().nunique()
+            if not 2 <= levels <= LCA_MAX_CATEGORIES:
+                raise InputError(
+                    f"The latent class indicator '{col}' has {levels} distinct value(s); an "
+                    f"indicator needs 2 to {LCA_MAX_CATEGORIES} categories.",
+                    file=survey.path,
+                    column=col,
+                    hint="Name Likert items or categorical columns in `variables`; analyse a "
+                    "continuous variable by method=lpa, or band it first in a copy of the data.",
+                )
+    for role, cols in (("covariate", covariates or []), ("distal outcome", distal or [])):
+        for col in cols:
+            if col not in survey.frame.columns:
+                raise InputError(
+                    f"The {role} '{col}' is not a column of the data.",
+                    file=survey.path,
+                    column=col,
+                    hint="Name a column of the data. Columns: "
+                    + _names([str(c) for c in survey.frame.columns if c not in cb.items])
+                    + ".",
+                )
+            if col in items:
+                raise InputError(
+                    f"'{col}' is segmented on and given as a {role}.",
+                    file=survey.path,
+                    column=col,
+                    hint="A three-step covariate or outcome is outside the segmentation: "
+                    "remove it from one.",
+                )
+    for col in distal or []:
+        _require_numeric(survey, col, "distal outcome")
     if by:
         if by not in survey.frame.columns:
             raise InputError(
@@ -178,7 +232,18 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         models=list(params.get("models") or []),
         by=params.get("by") or "",
         max_k=int(params.get("max_k") or 6),
+        covariates=list(params.get("covariates") or []),
+        distal=list(params.get("distal") or []),
     )
+    if (params.get("method") or "lpa") == "lca":
+        cols = [
+            *lca_indicators(survey, names),
+            *(params.get("covariates") or []),
+            *(params.get("distal") or []),
+        ]
+        n = int(survey.frame[cols].notna().all(axis=1).sum())
+        _require_complete(n, survey, names)
+        return n
     scores, _ = score_variables(survey, names)
     n = int(scores.notna().all(axis=1).sum())
     _require_complete(n, survey, names)
@@ -193,6 +258,16 @@ def _require_complete(n: int, survey: SurveyData, names: list[str]) -> None:
             file=survey.path,
             hint="Segment on fewer variables (`variables`), or check the missing codes.",
         )
+
+
+def lca_indicators(survey: SurveyData, names: list[str]) -> list[str]:
+    """The indicator columns of a latent class analysis: constructs expand to their items,
+    plain columns stay as they are (in the order named, without repeats)."""
+    cb = survey.codebook
+    out: list[str] = []
+    for name in names:
+        out += list(cb.constructs[name].items) if name in cb.constructs else [name]
+    return list(dict.fromkeys(out))
 
 
 # --------------------------------------------------------------------------- description
@@ -276,6 +351,7 @@ class SegmentationStudy(Result):
     warning_messages: tuple[str, ...]
     missing_diagnosis: MissingDiagnosis | None = None
     membership_path: str | None = None
+    lca: LCAResult | None = None
 
     @property
     def n_used(self) -> int:
@@ -294,8 +370,10 @@ class SegmentationStudy(Result):
         return pd.Series(counts, index=pd.RangeIndex(1, self.k + 1, name="segment"), name="size")
 
     def standardized_means(self) -> pd.DataFrame:
-        """Segment (rows) by variable means in SD of all analysed respondents (the profile)."""
-        grand, sd = self.scores.mean(), self.scores.std(ddof=1)
+        """Segment (rows) by variable means in SD of all analysed respondents (the profile).
+        Under lca, the indicators' answers: Likert items as numbers, each category of a text
+        column as a 0/1 column ``column=category``."""
+        grand, sd = self.scores.mean(), self.scores.std(ddof=1).replace(0.0, np.nan)
         means = self.scores.groupby(self.classification).mean()
         means.index = pd.RangeIndex(1, self.k + 1, name="segment")
         return (means - grand) / sd
@@ -305,7 +383,7 @@ class SegmentationStudy(Result):
         z = self.standardized_means()
         out: dict[int, str] = {}
         for s in z.index:
-            name = suggest_name(z.loc[s])
+            name = suggest_name(z.loc[s].dropna())
             out[int(s)] = name if name not in out.values() else f"{name} (segment {s})"
         return out
 
@@ -324,7 +402,7 @@ class SegmentationStudy(Result):
                 "share": float(sizes[s] / self.n_used),
                 "distinctive features": ", ".join(distinctive_features(z.loc[s])) or "none",
             }
-            if self.method == "lpa":
+            if self.method in ("lpa", "lca"):
                 row["mixing proportion"] = float(self.posterior[s].mean())
                 row["mean uncertainty"] = float(self.uncertainty[members].mean())
             rows.append(row)
@@ -337,7 +415,7 @@ class SegmentationStudy(Result):
         rows = []
         for s in range(1, self.k + 1):
             part = self.scores[self.classification == s]
-            for v in self.variables:
+            for v in self.scores.columns:
                 mean, low, high = _mean_ci(part[v])
                 rows.append(
                     {
@@ -355,8 +433,9 @@ class SegmentationStudy(Result):
         """Segment (rows) by variable: ``mean [low, high]`` as text, for reading."""
         t = self.means_table()
         text = t.apply(lambda r: f"{r['mean']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]", axis=1)
-        wide = text.unstack("variable")[list(self.variables)]
-        overall = {v: f"{self.scores[v].mean():.2f}" for v in self.variables}
+        columns = list(self.scores.columns)
+        wide = text.unstack("variable")[columns]
+        overall = {v: f"{self.scores[v].mean():.2f}" for v in columns}
         wide.loc["all"] = pd.Series(overall)
         return wide
 
@@ -402,6 +481,8 @@ class SegmentationStudy(Result):
             cols = ["loglik", "npar", "bic", "icl", "sabic", "entropy", "min_share", "blrt_p"]
             t = self.selection.table
             return t.loc[t["fitted"], cols]
+        if self.lca is not None:
+            return self.lca.table.copy()
         assert self.kmeans is not None
         rows = [
             {
@@ -430,6 +511,12 @@ class SegmentationStudy(Result):
 
         if self.selection is not None:
             return criteria_chart(self.selection.table, chosen=(self.k, self.model))
+        if self.lca is not None:
+            t = self.lca.table.copy()
+            t.index = pd.MultiIndex.from_arrays(
+                [t.index, ["latent classes"] * len(t)], names=["k", "model"]
+            )
+            return criteria_chart(t, chosen=(self.k, "latent classes"))
         return kmeans_criteria_chart(self.criteria_table(), chosen=self.k)
 
     # ------------------------------------------------------------------ figures
@@ -437,6 +524,30 @@ class SegmentationStudy(Result):
         from workbench.presentation.segment_plots import profile_chart
 
         return profile_chart(self.standardized_means(), names=self.names(), band=DISTINCTIVE_SD)
+
+    def response_figure(self):
+        """lca: the item-response probabilities of each class (None for other methods)."""
+        from workbench.presentation.segment_plots import item_response_chart
+
+        if self.lca is None:
+            return None
+        return item_response_chart(self.lca.response_probabilities, names=self.names())
+
+    def response_table(self) -> pd.DataFrame | None:
+        """lca: P(category | class) per indicator and category, classes as columns."""
+        if self.lca is None:
+            return None
+        t = self.lca.response_probabilities.copy()
+        t.columns = [f"{c}: {self.names()[int(c)]}" for c in t.columns]
+        return t
+
+    def covariate_table(self) -> pd.DataFrame | None:
+        """lca: the three-step multinomial logit (log-odds of each class against class 1)."""
+        return None if self.lca is None else self.lca.covariate_effects
+
+    def distal_table(self) -> pd.DataFrame | None:
+        """lca: the three-step class means of the distal outcomes."""
+        return None if self.lca is None else self.lca.distal_means
 
     def map_figure(self):
         from workbench.presentation.segment_plots import segment_map
@@ -490,10 +601,16 @@ class SegmentationStudy(Result):
                 "std_means": z.loc[s].to_dict(),
                 "features": distinctive_features(z.loc[s]),
             }
-            if self.method == "lpa":
+            if self.method in ("lpa", "lca"):
                 segments[str(s)]["mixing_proportion"] = float(self.posterior[s].mean())
         if self.selection is not None:
             selection = self.selection.to_dict()["selection"]
+        elif self.lca is not None:
+            keys = ("loglik", "npar", "bic", "aic", "icl", "sabic", "entropy", "min_share")
+            selection = {
+                str(k): {"lca": {**{c: row[c] for c in keys}, "blrt_p": None}}
+                for k, row in self.lca.table.iterrows()
+            }
         else:
             selection = {
                 str(k): {
@@ -547,6 +664,8 @@ class SegmentationStudy(Result):
             if self.missing_diagnosis is None
             else self.missing_diagnosis.to_dict(),
         }
+        if self.lca is not None:
+            out["lca"] = self.lca.to_dict()
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -554,6 +673,11 @@ class SegmentationStudy(Result):
             "n": self.n_used,
             "segments": self.k,
             "method": self.method + (f" ({self.model})" if self.method == "lpa" else ""),
+            **(
+                {"entropy": round(float(self.lca.table.loc[self.k, "entropy"]), 2)}
+                if self.lca is not None and self.k > 1
+                else {}
+            ),
         }
         if self.stability is not None:
             out["mean ARI"] = round(self.stability.ari_mean, 2)
@@ -568,6 +692,18 @@ def _relabel_by_size(labels: np.ndarray, k: int) -> np.ndarray:
     new = np.empty(k, dtype=int)
     new[order] = np.arange(1, k + 1)
     return new
+
+
+def _coded(survey: SurveyData, columns: list[str]) -> SurveyData:
+    """The survey with its text columns among ``columns`` as category numbers (missing kept),
+    for the missing-data diagnosis of latent class indicators (which needs numbers)."""
+    frame = survey.frame.copy()
+    for col in columns:
+        s = frame[col]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            codes = pd.Categorical(s.astype("string")).codes.astype(float)
+            frame[col] = np.where(codes < 0, np.nan, codes)
+    return dataclasses.replace(survey, frame=frame)
 
 
 def _pca_points(x: np.ndarray, labels: np.ndarray, seed: int) -> tuple[pd.DataFrame, tuple]:
@@ -653,6 +789,11 @@ def analyse(
     blrt: int = 99,
     stability: int = 50,
     by: str = "",
+    covariates: list[str] | None = None,
+    distal: list[str] | None = None,
+    correction: str = "BCH",
+    starts: int = 10,
+    se_bootstrap: int = 100,
     seed: int = 2026,
     sheet: str = "",
     output_dir: str | Path | None = None,
@@ -672,8 +813,10 @@ def analyse(
         z-score each variable on the analysed respondents first.
     missing : {"listwise"}
         Respondents missing any variable are left out and counted.
-    method : {"lpa", "kmeans"}
-        Latent profile analysis or k-means (``"lca"`` is refused: not yet offered).
+    method : {"lpa", "kmeans", "lca"}
+        Latent profile analysis, k-means, or latent class analysis of the items of the named
+        constructs and the named categorical or Likert columns (answers as categories, not
+        scored or standardized).
     models, max_k, min_share, restarts, blrt : see ``workbench list``
         Covariance models (default all 14), largest k, smallest segment share the rule
         accepts, random restarts per fit, bootstrap LRT replicates (0 = off).
@@ -681,6 +824,13 @@ def analyse(
         Bootstrap re-fits of the chosen solution (0 = off).
     by : str
         A categorical column to cross-tabulate the segments with.
+    covariates, distal : list of str
+        lca: columns predicting class membership, and numeric outcomes whose class means are
+        estimated, both by the bias-corrected three-step method.
+    correction : {"BCH", "ML"}
+        lca: the three-step correction.
+    starts, se_bootstrap : int
+        lca: EM starts per k; bootstrap replicates behind the three-step standard errors.
     seed : int
         Seed of the restarts, the bootstraps and the map's sample.
     output_dir : str or Path, optional
@@ -698,7 +848,9 @@ def analyse(
     assignment) holds at least ``min_share`` of the respondents; the bootstrap
     likelihood-ratio test is run for the chosen model. ``method="kmeans"`` runs k-means++
     (50 starts) for k = 2..``max_k`` and keeps the highest mean silhouette among the k with
-    no segment under ``min_share``. Segments are numbered by size. A segment's mean of
+    no segment under ``min_share``. ``method="lca"`` fits latent class models for k =
+    1..``max_k`` (:func:`~workbench.segmentation.latent_class_analysis`) and keeps the lowest
+    BIC with no class under ``min_share``. Segments are numbered by size. A segment's mean of
     variable :math:`v` is that of its assigned members, with the 95% t interval
     :math:`\\bar x \\pm t_{0.975, n_s - 1} s/\\sqrt{n_s}` (the classification is taken as
     given); its standardized mean :math:`(\\bar x_s - \\bar x)/s_x` uses the mean and SD of
@@ -721,23 +873,85 @@ def analyse(
             hint="Use missing=listwise (the report counts the respondents it leaves out).",
         )
     names = segmentation_variables(survey, variables)
-    raw, how = score_variables(survey, names)
-    complete = raw.notna().all(axis=1)
-    scores = raw.loc[complete].astype(float)
-    n, n_total = len(scores), survey.n
+    covariates, distal = list(covariates or []), list(distal or [])
+    indicators: list[str] = []
+    if method == "lca":
+        cb = survey.codebook
+        indicators = lca_indicators(survey, names)
+        cols = list(dict.fromkeys([*indicators, *covariates, *distal]))
+        complete = survey.frame[cols].notna().all(axis=1)
+        frame = survey.frame.loc[complete]
+        numeric = [
+            c
+            for c in indicators
+            if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        ]
+        # the profile and names: Likert items as numbers, text categories as 0/1 shares
+        dummies = [
+            (frame[c].astype(str) == level).astype(float).rename(f"{c}={level}")
+            for c in indicators
+            if c not in numeric
+            for level in sorted(frame[c].astype(str).unique())
+        ]
+        scores = pd.concat([frame[numeric].astype(float), *dummies], axis=1)
+        how = {
+            v: f"its {len(cb.constructs[v].items)} items as categorical indicators"
+            if v in cb.constructs
+            else "a categorical indicator"
+            for v in names
+        }
+        n = int(complete.sum())
+    else:
+        raw, how = score_variables(survey, names)
+        complete = raw.notna().all(axis=1)
+        scores = raw.loc[complete].astype(float)
+        n = len(scores)
+    n_total = survey.n
     _require_complete(n, survey, names)
     warnings: list[str] = [w for w in survey.warnings if "has a single item" not in w]
     if n < n_total:
         warnings.append(
             f"{n_total - n} of {n_total} respondents did not answer every segmentation "
-            "variable and are left out (listwise); MI and FIML treatment of the segmentation "
+            "variable"
+            + (" (or covariate or distal outcome)" if covariates or distal else "")
+            + " and are left out (listwise); MI and FIML treatment of the segmentation "
             "inputs are not offered yet."
         )
-    analysed = (scores - scores.mean()) / scores.std(ddof=1) if standardize else scores.copy()
+    if method == "lca":
+        analysed = survey.frame.loc[complete, indicators]
+    else:
+        analysed = (scores - scores.mean()) / scores.std(ddof=1) if standardize else scores.copy()
     k_max = min(max_k, n - 1)
     selection: MixtureSelection | None = None
     kfits: dict[int, KMeansResult] | None = None
-    if method == "lpa":
+    lca_fit: LCAResult | None = None
+    if method == "lca":
+        lca_fit = latent_class_analysis(
+            survey.frame.loc[complete],
+            indicators,
+            k_range=range(1, k_max + 1),
+            covariates=covariates,
+            distal=distal,
+            correction="ML" if correction == "ML" else "BCH",
+            min_share=min_share,
+            max_categories=LCA_MAX_CATEGORIES,
+            n_init=starts,
+            n_boot=se_bootstrap,
+            seed=seed,
+        )
+        k, model, rule = lca_fit.k, "lca", lca_fit.chosen_by
+        labels = lca_fit.classification
+        posterior = pd.DataFrame(
+            lca_fit.posterior.to_numpy(), columns=pd.RangeIndex(1, k + 1, name="segment")
+        )
+        uncertainty = np.asarray(lca_fit.uncertainty)
+        warnings += list(lca_fit.warnings)
+
+        def refit(d: Any) -> Any:
+            return latent_class_analysis(
+                d, indicators, k_range=[k], n_init=LCA_REFIT_STARTS, n_boot=0, seed=seed
+            )
+    elif method == "lpa":
         model_list = list(models or MODELS)
         selection = select_mixture(
             analysed,
@@ -838,6 +1052,11 @@ def analyse(
         "blrt": blrt,
         "stability": stability,
         "by": by,
+        "covariates": covariates,
+        "distal": distal,
+        "correction": correction,
+        "starts": starts,
+        "se_bootstrap": se_bootstrap,
         "seed": seed,
         "sheet": sheet,
     }
@@ -870,8 +1089,11 @@ def analyse(
         findings=(),
         warning_messages=tuple(dict.fromkeys(warnings)),
         missing_diagnosis=diagnose_missing(
-            survey, list(dict.fromkeys([*items, *plain])), groups=by or None
+            _coded(survey, plain) if method == "lca" else survey,
+            list(dict.fromkeys([*items, *plain])),
+            groups=by or None,
         ),
+        lca=lca_fit,
     )
     written = study.write_membership(output_dir)
     return dataclasses.replace(
@@ -882,16 +1104,51 @@ def analyse(
 
 
 # --------------------------------------------------------------------------- findings
+def _three_step_findings(lca: LCAResult) -> list[str]:
+    """One sentence per covariate term and per distal outcome of the three-step models."""
+    out: list[str] = []
+    how = f"three-step, {lca.correction} correction"
+    if lca.covariate_effects is not None:
+        eff = lca.covariate_effects.drop(index="intercept", level="term")
+        strong = eff[eff["p"] < 0.05]
+        if strong.empty:
+            out.append(
+                f"Who is in which class ({how}): no covariate predicts membership at the 5% level."
+            )
+        for (c, term), row in strong.iterrows():
+            out.append(
+                f"Who is in which class ({how}): {term} "
+                + ("raises" if row["estimate"] > 0 else "lowers")
+                + f" the odds of class {c} against class 1 (odds ratio "
+                f"{row['odds_ratio']:.2f}, 95% CI {math.exp(row['ci_low']):.2f} to "
+                f"{math.exp(row['ci_high']):.2f}, p = {row['p']:.3g})."
+            )
+    if lca.distal_means is not None:
+        for outcome, part in lca.distal_means.groupby(level="outcome", sort=False):
+            means = ", ".join(
+                f"class {c}: {row['mean']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+                for (_, c), row in part.iterrows()
+            )
+            out.append(f"Mean {_word(str(outcome))} by class ({how}, 95% CI): {means}.")
+    return out
+
+
 def _findings(s: SegmentationStudy) -> list[str]:
     """Plain-language findings: how many segments, who they are, whether they hold up."""
     out: list[str] = []
     n = s.n_used
-    how = (
-        f"latent profile analysis (Gaussian mixture, covariance model {s.model}: "
-        f"{MODEL_DESCRIPTIONS[s.model]})"
-        if s.method == "lpa"
-        else "k-means"
-    )
+    if s.method == "lpa":
+        how = (
+            f"latent profile analysis (Gaussian mixture, covariance model {s.model}: "
+            f"{MODEL_DESCRIPTIONS[s.model]})"
+        )
+    elif s.lca is not None:
+        how = (
+            f"latent class analysis of {len(s.lca.indicators)} items as categories "
+            f"(StepMix, best of {s.lca.n_init} EM starts)"
+        )
+    else:
+        how = "k-means"
     on = ", ".join(_word(v) for v in s.variables)
     if s.k == 1:
         out.append(
@@ -939,6 +1196,15 @@ def _findings(s: SegmentationStudy) -> list[str]:
             f"one segment); mean uncertainty {mean_unc:.2f}. Means and sizes count each "
             "respondent in the most probable segment."
         )
+    if s.lca is not None and s.k > 1:
+        entropy = float(s.lca.table.loc[s.k, "entropy"])
+        out.append(
+            f"Classification certainty: entropy {entropy:.2f} (1 = every respondent clearly in "
+            f"one class); mean uncertainty {float(np.mean(s.uncertainty)):.2f}. Sizes count each "
+            "respondent in the most probable class; the item-response probabilities are the "
+            "model's."
+        )
+        out += _three_step_findings(s.lca)
     if s.stability is not None:
         st = s.stability
         flagged = st.flagged
