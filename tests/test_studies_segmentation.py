@@ -227,8 +227,9 @@ def test_a_categorical_variable_is_refused_naming_the_column(survey):
 def test_non_listwise_treatments_and_misplaced_three_step_columns_are_refused(survey):
     spec = STUDIES["segmentation"]
     assert spec.validate({"method": "lca"})["method"] == "lca"
-    with pytest.raises(InputError, match="belong to the latent class analysis"):
-        segmentation.check_inputs(survey, variables=VARIABLES, covariates=["age"])
+    with pytest.raises(InputError, match="k-means assigns members with certainty"):
+        segmentation.check_inputs(survey, variables=VARIABLES, method="kmeans", covariates=["age"])
+    assert segmentation.check_inputs(survey, variables=VARIABLES, covariates=["age"])
     with pytest.raises(InputError) as err:
         segmentation.check_inputs(survey, variables=["trust"], method="lca", distal=["TR1"])
     assert err.value.column == "TR1" and "segmented on" in str(err.value)
@@ -364,7 +365,7 @@ def test_notebook_runs_a_latent_class_analysis_end_to_end(tmp_path, reports):
     assert results["lca"]["correction"] == "BCH"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Item-response probabilities by class" in html  # the figure, not only the heading
-    assert "who is in which class" in html and "Mean recommend by class" in html
+    assert "Who is in which segment" in html and "Mean recommend by class" in html
     assert "plotly" in html.lower() and "from workbench" not in html
     assert len(pd.read_csv(out / "segments.csv")) == results["n_used"]
 
@@ -398,3 +399,112 @@ def test_lca_recovers_planted_classes_in_text_answers_and_their_outcome_means(tm
     assert means[3 - yes_class] == pytest.approx(10.0, abs=1.0)
     assert any(f.startswith("Mean spend by class (three-step, BCH") for f in study.findings)
     json.dumps(study.results(), allow_nan=False)
+
+
+# --------------------------------------------------------------------------- links
+SEG_SURVEY = DATA / "segments_survey.csv"
+SEG_CODEBOOK = DATA / "segments_survey.codebook.yaml"
+SEG_TRANSACTIONS = DATA / "segments_transactions.csv"
+
+
+@pytest.fixture(scope="module")
+def linked():
+    """The planted-segments survey joined to its transactions, with every link asked for."""
+    params = STUDIES["segmentation"].validate(
+        {
+            "variables": [*VARIABLES, "log_frequency"],
+            "by": "tier",
+            "transactions": str(SEG_TRANSACTIONS),
+            "covariates": ["age", "gender"],
+            "distal": ["recommend"],
+            "outcome": "loyalty",
+            "drivers": ["online_experience", "offline_experience"],
+            **{**QUICK, "models": ["EEE", "VEE", "VVV"], "blrt": 0, "stability": 0},
+        }
+    )
+    survey = load_survey(SEG_SURVEY, SEG_CODEBOOK)
+    return segmentation.analyse(survey, **params), survey
+
+
+def test_behaviour_from_transactions_joins_by_member_id_and_is_segmented_on(linked):
+    study, survey = linked
+    tx = pd.read_csv(SEG_TRANSACTIONS)
+    buys = tx[tx["amount"] >= 0].groupby("member_id")["order_id"].nunique()
+    # the analysed respondents are those who answered every item and bought: 144 of the
+    # 1,000 have no purchase in the file and are left out (counted in a warning)
+    assert study.n_used == int(survey.frame["respondent_id"].isin(buys.index).sum())
+    assert any("144 of 1000 respondents have no purchase" in w for w in study.warnings)
+    freq = study.scores["log_frequency"]
+    ids = survey.frame.loc[freq.index, "respondent_id"]
+    np.testing.assert_allclose(freq, np.log1p(buys.reindex(ids).to_numpy()), rtol=1e-12)
+    # the planted segments are found on attitudes plus behaviour
+    truth = json.loads((DATA / "segments_survey.truth.json").read_text(encoding="utf-8"))
+    planted = np.asarray(truth["segments"]["membership"])[freq.index]
+    assert study.k == 4
+    assert adjusted_rand_index(planted, study.classification) > 0.8
+    profile = study.behaviour_table()
+    assert list(profile.index)[-1] == "all"
+    assert profile.loc["all", "frequency"] == pytest.approx(buys.reindex(ids).mean(), rel=1e-12)
+
+
+def test_rfm_and_dick_basu_crosstabs_and_their_contract(linked):
+    study, _survey = linked
+    results = study.results()
+    assert set(results["crosstabs"]) == {"tier", "rfm_segment", "loyalty_type"}
+    db = results["crosstabs"]["loyalty_type"]
+    assert sum(sum(row.values()) for row in db["counts"].values()) == study.n_used
+    assert set(next(iter(db["counts"].values()))) == {
+        "true loyalty", "latent", "spurious", "no loyalty"
+    }  # fmt: skip
+    # the segment planted as 'devoted' (highest trust and belonging) has the largest share of
+    # truly loyal members: high attitude (loyalty above its median) and frequent purchase
+    counts = study.links["loyalty_type"]["counts"]
+    share = counts["true loyalty"] / counts.sum(axis=1)
+    z = study.standardized_means()
+    assert share.idxmax() == (z["trust"] + z["belonging"]).idxmax()
+    assert results["behaviour"]["profile"]["all"]["members"] == study.n_used
+
+
+def test_three_step_membership_and_distal_means_for_latent_profiles(linked):
+    study, _survey = linked
+    t = study.results()["three_step"]
+    assert t["correction"] == "BCH" and t["reference_segment"] == 1
+    terms = {(r["segment"], r["term"]) for r in t["covariates"]}
+    assert (2, "age") in terms and (2, "gender[male]") in terms
+    # recommend (not segmented on) is highest in the segment with the highest satisfaction,
+    # as the planted paths imply (recommend = .45 satisfaction + .20 belonging + ...)
+    dist = study.distal_table().loc["recommend"]
+    z = study.standardized_means()
+    assert dist["mean"].idxmax() == (0.45 * z["satisfaction"] + 0.2 * z["belonging"]).idxmax()
+
+
+def test_drivers_per_segment_use_the_drivers_code(linked):
+    study, _survey = linked
+    res = study.results()["drivers_by_segment"]
+    assert res["outcome"] == "loyalty" and res["drivers"] == [
+        "online_experience", "offline_experience"
+    ]  # fmt: skip
+    assert set(res["segments"]) == {"1", "2", "3", "4"}
+    assert 0 <= res["slope_test"]["p"] <= 1
+    assert study.drivers_table().shape == (3, 4)
+
+
+def test_link_parameters_are_checked_before_any_kernel(tmp_path):
+    survey = load_survey(SEG_SURVEY, SEG_CODEBOOK)
+    base = STUDIES["segmentation"].validate({"variables": VARIABLES})
+    with pytest.raises(InputError, match="need both `outcome` and `drivers`"):
+        segmentation.analyse(survey, **{**base, "outcome": "loyalty"})
+    with pytest.raises(InputError, match="repeat purchase from `transactions`"):
+        segmentation.analyse(survey, **{**base, "attitude": "loyalty"})
+    with pytest.raises(InputError) as err:
+        segmentation.analyse(survey, **{**base, "transactions": str(tmp_path / "none.csv")})
+    assert "does not exist" in str(err.value)
+    with pytest.raises(InputError) as err:
+        segmentation.analyse(
+            survey,
+            **{**base, "transactions": str(SEG_TRANSACTIONS), "member_id": "member"},
+        )
+    assert err.value.column == "member"
+    with pytest.raises(InputError) as err:  # a behavioural feature without transactions
+        segmentation.check_inputs(survey, variables=["trust", "log_frequency"])
+    assert err.value.column == "log_frequency"

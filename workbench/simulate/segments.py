@@ -57,6 +57,7 @@ from workbench.simulate.survey import (
     _item_table,
     _thresholds,
 )
+from workbench.simulate.transactions import simulate_transactions
 
 __all__ = [
     "SEGMENT_FILES",
@@ -70,7 +71,16 @@ SEGMENT_FILES = {
     "data": "segments_survey.csv",
     "codebook": "segments_survey.codebook.yaml",
     "truth": "segments_survey.truth.json",
+    "transactions": "segments_transactions.csv",
 }
+#: the members' transactions: simulate_transactions(survey, n_members=n, seed=seed), so every
+#: member is a respondent and their purchase rate follows their survey loyalty
+TRANSACTIONS_NOTE = (
+    "segments_transactions.csv: workbench.simulate.simulate_transactions(survey data, "
+    "n_members=n, seed=seed): BG/NBD purchases and Gamma-Gamma spend with the tier effects of "
+    "loyalty_transactions.truth.json and the Gaussian-copula link from each respondent's "
+    "survey loyalty score to the purchase rate; member_id = respondent_id"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,15 +278,16 @@ def simulate_segmented_survey(n: int = 1000, *, seed: int = 2026) -> SimulatedSu
 def write_default_segmented_survey(
     folder: str | Path, *, n: int = 1000, seed: int = 2026
 ) -> dict[str, Path]:
-    """Write ``segments_survey.csv``, its codebook and its truth into ``folder``.
+    """Write ``segments_survey.csv``, its codebook, its truth and the members' transactions.
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     paths = write_default_segmented_survey(tmp, n=30)
-    ...     sorted(p.name for p in paths.values())
-    ['segments_survey.codebook.yaml', 'segments_survey.csv', 'segments_survey.truth.json']
+    ...     sorted(p.name for p in paths.values())  # doctest: +NORMALIZE_WHITESPACE
+    ['segments_survey.codebook.yaml', 'segments_survey.csv', 'segments_survey.truth.json',
+     'segments_transactions.csv']
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -291,9 +302,19 @@ def write_default_segmented_survey(
     paths["codebook"].write_text(
         header + _codebook_yaml(survey.codebook), encoding="utf-8", newline="\n"
     )
+    truth = {**survey.truth, "transactions": TRANSACTIONS_NOTE}
     paths["truth"].write_text(
-        json.dumps(survey.truth, ensure_ascii=False, indent=1) + "\n",
+        json.dumps(truth, ensure_ascii=False, indent=1) + "\n",
         encoding="utf-8",
         newline="\n",
+    )
+    tx = simulate_transactions(survey.data, n_members=n, seed=seed)
+    tx.transactions.to_csv(
+        paths["transactions"],
+        index=False,
+        encoding="utf-8",
+        lineterminator="\n",
+        date_format="%Y-%m-%d",
+        float_format="%.2f",
     )
     return paths

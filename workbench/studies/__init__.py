@@ -1100,22 +1100,22 @@ SEGMENTATION = Study(
             "covariates",
             "list",
             [],
-            "lca: columns predicting class membership (multinomial logit by the bias-corrected "
-            "three-step method)",
+            "lpa and lca: columns predicting segment membership (multinomial logit by the "
+            "bias-corrected three-step method)",
         ),
         Param(
             "distal",
             "list",
             [],
-            "lca: numeric outcome columns whose class means are estimated by the "
+            "lpa and lca: numeric outcome columns whose segment means are estimated by the "
             "bias-corrected three-step method",
         ),
         Param(
             "correction",
             "choice",
             "BCH",
-            "lca: bias correction of the three-step method (BCH: Vermunt 2010; ML: Bakk, "
-            "Tekle & Vermunt 2013)",
+            "bias correction of the three-step method (BCH: Bolck, Croon & Hagenaars 2004; "
+            "ML: Vermunt 2010)",
             choices=("BCH", "ML"),
         ),
         Param(
@@ -1182,14 +1182,69 @@ SEGMENTATION = Study(
         Param(
             "by", "str", "", "categorical column to cross-tabulate the segments with (e.g. tier)"
         ),
+        Param(
+            "transactions",
+            "str",
+            "",
+            "a transactions file (member id, date, amount; order_id, channel and points "
+            "columns used when present) joined to the respondents by member id: the members' "
+            "behaviour (recency_days, frequency, monetary, aov, tenure_days, "
+            "purchases_per_month, channel_share_<channel>, points; log_ versions of the skewed "
+            "ones) can then be named in `variables`, is profiled per segment, and the segments "
+            "are cross-tabulated with RFM segments and Dick & Basu's loyalty types",
+        ),
+        Param(
+            "member_id",
+            "str",
+            "",
+            "the survey column holding the member id the transactions use (default: the "
+            "codebook's id)",
+        ),
+        Param(
+            "attitude",
+            "str",
+            "",
+            "with transactions: the construct of relative attitude in Dick & Basu's loyalty "
+            "matrix (default loyalty, when the codebook has it); repeat purchase is the "
+            "frequency in the transactions",
+        ),
+        Param(
+            "outcome",
+            "str",
+            "",
+            "with `drivers`: the construct or column whose drivers are compared across the "
+            "segments (the loyalty-drivers OLS model in each segment, and the F test that the "
+            "slopes differ)",
+        ),
+        Param("drivers", "list", [], "with `outcome`: the drivers compared across segments"),
         SEED,
         SHEET,
     ),
     default_runs=(
         DefaultRun(
-            "data/loyalty_survey.csv",
-            "data/loyalty_survey.codebook.yaml",
-            {"variables": ["trust", "satisfaction", "value", "belonging", "memory"], "by": "tier"},
+            "data/segments_survey.csv",
+            "data/segments_survey.codebook.yaml",
+            {
+                "variables": [
+                    "trust",
+                    "satisfaction",
+                    "value",
+                    "belonging",
+                    "memory",
+                    "log_frequency",
+                ],
+                "by": "tier",
+                "transactions": "data/segments_transactions.csv",
+                "covariates": ["age", "gender"],
+                "distal": ["recommend"],
+                "outcome": "loyalty",
+                "drivers": ["online_experience", "offline_experience"],
+            },
+        ),
+        DefaultRun(
+            "data/mobi.csv",
+            "data/mobi.codebook.yaml",
+            {"variables": ["image", "quality", "value", "satisfaction", "loyalty"]},
         ),
     ),
 )

@@ -19,8 +19,17 @@ their items) by latent class analysis
 response probabilities and, with ``covariates`` and ``distal``, who is in which class and the
 classes' outcome means by the bias-corrected three-step method (BCH or ML).
 
-Not in this increment: behavioural features from a transactions file and MI/FIML treatment of
-missing answers in the segmentation inputs.
+With ``transactions`` (a transactions file joined by member id,
+:mod:`workbench.studies.segment_links`) the members' behaviour joins their answers: the
+behavioural features (recency, frequency, spend, tenure, purchase rate, channel shares, points;
+``log_`` versions of the skewed ones) can be segmented on by naming them in ``variables``, each
+segment's behaviour is profiled, and the segments are cross-tabulated with member-analytics'
+RFM segments and with Dick & Basu's loyalty types (attitude x repeat purchase). For latent
+profiles, ``covariates`` and ``distal`` relate the segments to member characteristics and
+outcomes by the bias-corrected three-step method (:mod:`workbench.segmentation.three_step`),
+and ``outcome`` with ``drivers`` fits the loyalty-drivers model in each segment.
+
+Not in this increment: MI/FIML treatment of missing answers in the segmentation inputs.
 """
 
 from __future__ import annotations
@@ -59,6 +68,14 @@ from workbench.studies.loyalty_drivers import (
     _unknown_variable,
     score_variables,
 )
+from workbench.studies.segment_links import (
+    DICK_BASU_COLUMN,
+    RFM_COLUMN,
+    behaviour_for_survey,
+    dick_basu_types,
+    drivers_by_segment,
+    three_step_tables,
+)
 
 #: the segmentation methods
 METHODS = ("lpa", "kmeans", "lca")
@@ -79,6 +96,18 @@ MAX_BY_LEVELS = 30
 #: fewest complete respondents a segmentation is attempted on
 MIN_RESPONDENTS = 20
 MEMBERSHIP_FILE = "segments.csv"
+#: behavioural features shown in the behaviour profile (besides the channel shares)
+PROFILE_COLUMNS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "aov",
+    "tenure_days",
+    "purchases_per_month",
+    "points_earned",
+    "points_redeemed",
+    "redeemed_share",
+)
 
 
 # --------------------------------------------------------------------------- checks
@@ -146,10 +175,11 @@ def check_inputs(
     if method != "lca":
         for name in names:
             _require_numeric(survey, name, "segmentation variable")
-        if covariates or distal:
+        if (covariates or distal) and method == "kmeans":
             raise InputError(
-                "`covariates` and `distal` belong to the latent class analysis (method=lca).",
-                hint="Use method=lca, or describe lpa/k-means segments with `by`.",
+                "`covariates` and `distal` need each member's probability of every segment "
+                "(the three-step correction); k-means assigns members with certainty.",
+                hint="Use method=lpa or method=lca, or describe k-means segments with `by`.",
             )
     items = set(lca_indicators(survey, names)) if method == "lca" else set(names)
     if method == "lca":
@@ -221,10 +251,35 @@ def check_inputs(
     return names
 
 
+def with_behaviour(
+    survey: SurveyData, transactions: str, member_id: str = ""
+) -> tuple[SurveyData, list[str], list[str]]:
+    """The survey with the behavioural features of ``transactions`` joined (see
+    :func:`~workbench.studies.segment_links.behaviour_for_survey`), or as it is without one.
+
+    The member id of the survey is ``member_id``, else the codebook's ``id``.
+    """
+    if not transactions:
+        return survey, [], []
+    id_col = member_id or survey.codebook.id or ""
+    if not id_col:
+        raise InputError(
+            "Joining transactions needs the survey's member-id column.",
+            file=survey.path,
+            hint="Name it with `member_id` (e.g. member_id=respondent_id), or give the "
+            "codebook an `id`.",
+        )
+    return behaviour_for_survey(survey, transactions, id_col=id_col)
+
+
 def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     """Load the survey, check the variables and ``by``, and that enough respondents answered
     every variable (listwise) to be segmented."""
     survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
+    survey, _, _ = with_behaviour(
+        survey, params.get("transactions") or "", params.get("member_id") or ""
+    )
+    _check_links(survey, params)
     names = check_inputs(
         survey,
         variables=list(params.get("variables") or []),
@@ -248,6 +303,32 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     n = int(scores.notna().all(axis=1).sum())
     _require_complete(n, survey, names)
     return n
+
+
+def _check_links(survey: SurveyData, params: dict[str, Any]) -> None:
+    """`attitude`, `outcome` and `drivers` name constructs or numeric columns; `attitude`
+    needs `transactions` (the repeat purchases of Dick & Basu's matrix)."""
+    attitude = params.get("attitude") or ""
+    outcome = params.get("outcome") or ""
+    drivers = list(params.get("drivers") or [])
+    if attitude and not params.get("transactions"):
+        raise InputError(
+            "`attitude` places respondents in Dick & Basu's loyalty matrix, whose other axis "
+            "is repeat purchase from `transactions`.",
+            hint="Give `transactions` too, or leave `attitude` empty.",
+        )
+    if bool(outcome) != bool(drivers):
+        raise InputError(
+            "The drivers per segment need both `outcome` and `drivers`.",
+            hint="Name the outcome construct (e.g. loyalty) and its drivers (e.g. [trust, "
+            "value]), or neither.",
+        )
+    for name in [attitude, outcome, *drivers]:
+        if not name:
+            continue
+        if name not in survey.codebook.constructs and name not in survey.frame.columns:
+            raise _unknown_variable(survey, name)
+        _require_numeric(survey, name, "variable")
 
 
 def _require_complete(n: int, survey: SurveyData, names: list[str]) -> None:
@@ -352,6 +433,12 @@ class SegmentationStudy(Result):
     missing_diagnosis: MissingDiagnosis | None = None
     membership_path: str | None = None
     lca: LCAResult | None = None
+    links: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    behaviour_profile: pd.DataFrame | None = None
+    covariate_effects: pd.DataFrame | None = None
+    distal_means: pd.DataFrame | None = None
+    drivers_fit: Any = None
+    behaviour_columns: tuple[str, ...] = ()
 
     @property
     def n_used(self) -> int:
@@ -542,12 +629,50 @@ class SegmentationStudy(Result):
         return t
 
     def covariate_table(self) -> pd.DataFrame | None:
-        """lca: the three-step multinomial logit (log-odds of each class against class 1)."""
-        return None if self.lca is None else self.lca.covariate_effects
+        """The three-step multinomial logit (log-odds of each segment against segment 1)."""
+        return self.covariate_effects if self.lca is None else self.lca.covariate_effects
 
     def distal_table(self) -> pd.DataFrame | None:
-        """lca: the three-step class means of the distal outcomes."""
-        return None if self.lca is None else self.lca.distal_means
+        """The three-step segment means of the distal outcomes."""
+        return self.distal_means if self.lca is None else self.lca.distal_means
+
+    def behaviour_table(self) -> pd.DataFrame | None:
+        """Each segment's mean behaviour (members with a purchase in the transactions)."""
+        if self.behaviour_profile is None:
+            return None
+        out = self.behaviour_profile.copy()
+        names = self.names()
+        out.index = [f"{s}: {names[int(s)]}" if s != "all" else "all" for s in out.index]
+        out.index.name = "segment"
+        return out
+
+    def link_table(self, name: str) -> pd.DataFrame | None:
+        """Segment x RFM segment (``rfm_segment``) or x Dick & Basu type (``loyalty_type``)."""
+        c = self.links.get(name)
+        return None if c is None else self._crosstab_frame(c["counts"])
+
+    def link_tests(self) -> pd.DataFrame | None:
+        if not self.links:
+            return None
+        keys = ("by", "n", "n_missing", "chi2", "df", "p", "cramers_v")
+        return pd.DataFrame([{k: c[k] for k in keys} for c in self.links.values()]).set_index("by")
+
+    def drivers_table(self) -> pd.DataFrame | None:
+        """The drivers' slopes per segment (OLS), segments as columns."""
+        if self.drivers_fit is None:
+            return None
+        out = self.drivers_fit.slopes()
+        names = self.names()
+        out.columns = [f"{int(s)}: {names[int(s)]}" for s in out.columns]
+        return out
+
+    def drivers_test(self) -> pd.DataFrame | None:
+        if self.drivers_fit is None:
+            return None
+        fit = self.drivers_fit
+        out = pd.concat([pd.DataFrame([fit.slope_test], index=["all drivers"]), fit.driver_tests])
+        out.index.name = "slopes differ between segments?"
+        return out
 
     def map_figure(self):
         from workbench.presentation.segment_plots import segment_map
@@ -566,7 +691,9 @@ class SegmentationStudy(Result):
         """Counts of segment x ``by`` level with each segment's row percentages."""
         if self.crosstab is None:
             return None
-        counts = self.crosstab["counts"]
+        return self._crosstab_frame(self.crosstab["counts"])
+
+    def _crosstab_frame(self, counts: pd.DataFrame) -> pd.DataFrame:
         pct = counts.div(counts.sum(axis=1), axis=0) * 100
         out = counts.astype(object).copy()
         for c in counts.columns:
@@ -622,8 +749,7 @@ class SegmentationStudy(Result):
                 for k, row in self.criteria_table().iterrows()
             }
         crosstabs: dict[str, Any] = {}
-        if self.crosstab is not None:
-            c = self.crosstab
+        for c in [*([self.crosstab] if self.crosstab is not None else []), *self.links.values()]:
             crosstabs[c["by"]] = {
                 "counts": {
                     str(s): {str(k): int(v) for k, v in row.items()}
@@ -666,6 +792,32 @@ class SegmentationStudy(Result):
         }
         if self.lca is not None:
             out["lca"] = self.lca.to_dict()
+        if self.behaviour_profile is not None:
+            out["behaviour"] = {
+                "features": list(self.behaviour_columns),
+                "profile": {str(s): row.to_dict() for s, row in self.behaviour_profile.iterrows()},
+            }
+        if self.lca is None and (
+            self.covariate_effects is not None or self.distal_means is not None
+        ):
+            out["three_step"] = {
+                "correction": self.parameters["correction"],
+                "reference_segment": 1,
+                "covariates": None
+                if self.covariate_effects is None
+                else [
+                    {"segment": int(seg), "term": term, **row.to_dict()}
+                    for (seg, term), row in self.covariate_effects.iterrows()
+                ],
+                "distal": None
+                if self.distal_means is None
+                else [
+                    {"outcome": o, "segment": int(seg), **row.to_dict()}
+                    for (o, seg), row in self.distal_means.iterrows()
+                ],
+            }
+        if self.drivers_fit is not None:
+            out["drivers_by_segment"] = self.drivers_fit.to_dict()
         return jsonable(out)
 
     def headline(self) -> dict[str, Any]:
@@ -685,6 +837,20 @@ class SegmentationStudy(Result):
 
 
 # --------------------------------------------------------------------------- analysis
+def _behaviour_profile(features: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """Mean behaviour of each segment's members who bought (and of all of them)."""
+    bought = features.notna().any(axis=1)
+    f = features[bought]
+    seg = labels[bought]
+    out = f.groupby(seg).mean()
+    out.insert(0, "members", seg.value_counts().reindex(out.index).astype(int))
+    total = f.mean().to_frame("all").T
+    total.insert(0, "members", int(bought.sum()))
+    out = pd.concat([out, total])
+    out.index.name = "segment"
+    return out
+
+
 def _relabel_by_size(labels: np.ndarray, k: int) -> np.ndarray:
     """new[old - 1]: segment numbers 1..k ordered by size, largest first."""
     counts = np.bincount(labels, minlength=k + 1)[1:]
@@ -794,6 +960,11 @@ def analyse(
     correction: str = "BCH",
     starts: int = 10,
     se_bootstrap: int = 100,
+    transactions: str = "",
+    member_id: str = "",
+    attitude: str = "",
+    outcome: str = "",
+    drivers: list[str] | None = None,
     seed: int = 2026,
     sheet: str = "",
     output_dir: str | Path | None = None,
@@ -825,10 +996,19 @@ def analyse(
     by : str
         A categorical column to cross-tabulate the segments with.
     covariates, distal : list of str
-        lca: columns predicting class membership, and numeric outcomes whose class means are
-        estimated, both by the bias-corrected three-step method.
+        lpa and lca: columns predicting segment membership, and numeric outcomes whose
+        segment means are estimated, both by the bias-corrected three-step method.
     correction : {"BCH", "ML"}
-        lca: the three-step correction.
+        The three-step correction.
+    transactions, member_id : str
+        A transactions file whose members' behaviour joins the survey by member id (the
+        survey column ``member_id``, default the codebook's ``id``); its features can be
+        named in ``variables``.
+    attitude : str
+        With ``transactions``: the construct of Dick & Basu's relative attitude (default
+        ``loyalty`` when the codebook has it).
+    outcome, drivers : str, list of str
+        The loyalty-drivers model fitted in each segment.
     starts, se_bootstrap : int
         lca: EM starts per k; bootstrap replicates behind the three-step standard errors.
     seed : int
@@ -866,7 +1046,25 @@ def analyse(
     cluster-wise stability (R: ``fpc::clusterboot``). R: ``chisq.test(table(segment, by),
     correct = FALSE)``.
     """
-    check_inputs(survey, variables=variables, method=method, models=models, by=by, max_k=max_k)
+    survey, behaviour_columns, link_notes = with_behaviour(survey, transactions, member_id)
+    if transactions and not attitude and "loyalty" in survey.codebook.constructs:
+        attitude = "loyalty"
+    drivers = list(drivers or [])
+    _check_links(
+        survey,
+        {"transactions": transactions, "attitude": attitude, "outcome": outcome,
+         "drivers": drivers},
+    )  # fmt: skip
+    check_inputs(
+        survey,
+        variables=variables,
+        method=method,
+        models=models,
+        by=by,
+        max_k=max_k,
+        covariates=covariates,
+        distal=distal,
+    )
     if missing != "listwise":
         raise InputError(
             f"Study 'segmentation' cannot honour missing={missing}: only listwise is offered.",
@@ -909,6 +1107,7 @@ def analyse(
     n_total = survey.n
     _require_complete(n, survey, names)
     warnings: list[str] = [w for w in survey.warnings if "has a single item" not in w]
+    warnings += link_notes
     if n < n_total:
         warnings.append(
             f"{n_total - n} of {n_total} respondents did not answer every segmentation "
@@ -1024,6 +1223,56 @@ def analyse(
     if by and k > 1:
         cross, notes = _crosstab(survey.frame, by, pd.Series(labels, index=scores.index))
         warnings += notes
+    labels_s = pd.Series(np.asarray(labels, dtype=int), index=scores.index)
+    links: dict[str, dict[str, Any]] = {}
+    behaviour_profile = None
+    if transactions and k > 1:
+        frame = survey.frame
+        if attitude:
+            att, _ = score_variables(survey, [attitude])
+            types, _ = dick_basu_types(att[attitude], frame["frequency"], frame["monetary"])
+            frame = frame.assign(**{DICK_BASU_COLUMN: types})
+        for col in (RFM_COLUMN, DICK_BASU_COLUMN):
+            if col in frame.columns:
+                tab, notes = _crosstab(frame, col, labels_s)
+                warnings += notes
+                if tab is not None:
+                    links[col] = tab
+    if transactions:
+        shown = [
+            c
+            for c in survey.frame.columns
+            if c in PROFILE_COLUMNS or str(c).startswith("channel_share_")
+        ]
+        behaviour_profile = _behaviour_profile(survey.frame.loc[scores.index, shown], labels_s)
+    cov_table = dist_table = None
+    if method == "lpa" and k > 1 and (covariates or distal):
+        cov_table, dist_table, notes = three_step_tables(
+            posterior.to_numpy(),
+            survey.frame.loc[scores.index],
+            covariates=covariates,
+            distal=distal,
+            correction="ML" if correction == "ML" else "BCH",
+        )
+        warnings += notes
+    drivers_fit = None
+    if outcome and drivers and k > 1:
+        driver_scores, _ = score_variables(survey, [outcome, *drivers])
+        try:
+            drivers_fit = drivers_by_segment(driver_scores, outcome, drivers, labels_s)
+        except InputError as exc:
+            warnings.append(f"Drivers per segment: not fitted ({exc.message})")
+        else:
+            warnings += [f"Drivers per segment: {w}" for w in drivers_fit.warnings]
+            overlap = sorted({outcome, *drivers} & set(names))
+            if overlap:
+                warnings.append(
+                    "Drivers per segment: "
+                    + ", ".join(overlap)
+                    + " also formed the segments, so within a segment their range is cut "
+                    "short and the slopes are attenuated; compare segments on drivers they "
+                    "were not formed on."
+                )
     if k == 1 and (stability > 0 or by):
         warnings.append(
             "One segment was chosen, so there is no stability check"
@@ -1057,6 +1306,11 @@ def analyse(
         "correction": correction,
         "starts": starts,
         "se_bootstrap": se_bootstrap,
+        "transactions": transactions,
+        "member_id": member_id,
+        "attitude": attitude,
+        "outcome": outcome,
+        "drivers": drivers,
         "seed": seed,
         "sheet": sheet,
     }
@@ -1094,6 +1348,12 @@ def analyse(
             groups=by or None,
         ),
         lca=lca_fit,
+        links=links,
+        behaviour_profile=behaviour_profile,
+        covariate_effects=cov_table,
+        distal_means=dist_table,
+        drivers_fit=drivers_fit,
+        behaviour_columns=tuple(behaviour_columns),
     )
     written = study.write_membership(output_dir)
     return dataclasses.replace(
@@ -1104,32 +1364,86 @@ def analyse(
 
 
 # --------------------------------------------------------------------------- findings
-def _three_step_findings(lca: LCAResult) -> list[str]:
+def _three_step_findings(
+    covariate_effects: pd.DataFrame | None,
+    distal_means: pd.DataFrame | None,
+    correction: str,
+    unit: str = "class",
+) -> list[str]:
     """One sentence per covariate term and per distal outcome of the three-step models."""
     out: list[str] = []
-    how = f"three-step, {lca.correction} correction"
-    if lca.covariate_effects is not None:
-        eff = lca.covariate_effects.drop(index="intercept", level="term")
+    how = f"three-step, {correction} correction"
+    if covariate_effects is not None:
+        eff = covariate_effects.drop(index="intercept", level="term")
         strong = eff[eff["p"] < 0.05]
         if strong.empty:
             out.append(
-                f"Who is in which class ({how}): no covariate predicts membership at the 5% level."
+                f"Who is in which {unit} ({how}): no covariate predicts membership at the 5% level."
             )
         for (c, term), row in strong.iterrows():
             out.append(
-                f"Who is in which class ({how}): {term} "
+                f"Who is in which {unit} ({how}): {term} "
                 + ("raises" if row["estimate"] > 0 else "lowers")
-                + f" the odds of class {c} against class 1 (odds ratio "
+                + f" the odds of {unit} {c} against {unit} 1 (odds ratio "
                 f"{row['odds_ratio']:.2f}, 95% CI {math.exp(row['ci_low']):.2f} to "
                 f"{math.exp(row['ci_high']):.2f}, p = {row['p']:.3g})."
             )
-    if lca.distal_means is not None:
-        for outcome, part in lca.distal_means.groupby(level="outcome", sort=False):
+    if distal_means is not None:
+        for outcome, part in distal_means.groupby(level="outcome", sort=False):
             means = ", ".join(
-                f"class {c}: {row['mean']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+                f"{unit} {c}: {row['mean']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
                 for (_, c), row in part.iterrows()
             )
-            out.append(f"Mean {_word(str(outcome))} by class ({how}, 95% CI): {means}.")
+            out.append(f"Mean {_word(str(outcome))} by {unit} ({how}, 95% CI): {means}.")
+    return out
+
+
+def _link_findings(s: SegmentationStudy) -> list[str]:
+    """Behaviour, RFM and Dick & Basu links, and the drivers per segment, in a sentence each."""
+    out: list[str] = []
+    names = s.names()
+    prof = s.behaviour_profile
+    if prof is not None and "frequency" in prof.columns and s.k > 1:
+        seg = prof.drop(index="all")
+        hi, lo = seg["frequency"].idxmax(), seg["frequency"].idxmin()
+        out.append(
+            f"Behaviour: segment {hi} ('{names[int(hi)]}') buys most often "
+            f"({seg.loc[hi, 'frequency']:.1f} purchases on average"
+            + (f", {seg.loc[hi, 'monetary']:,.0f} spent" if "monetary" in seg.columns else "")
+            + f"), segment {lo} ('{names[int(lo)]}') least often "
+            f"({seg.loc[lo, 'frequency']:.1f})."
+        )
+    db = s.links.get("loyalty_type")
+    if db is not None:
+        counts = db["counts"]
+        share = counts.div(counts.sum(axis=1), axis=0)
+        if "true loyalty" in share.columns:
+            top = share["true loyalty"].idxmax()
+            out.append(
+                f"Dick & Basu: segment {top} ('{names[int(top)]}') holds the most truly loyal "
+                f"members ({share.loc[top, 'true loyalty']:.0%} high on both attitude and "
+                f"repeat purchase; χ²({db['df']}) = {db['chi2']:.1f}, p = {db['p']:.3g}, "
+                f"Cramér's V = {db['cramers_v']:.2f})."
+            )
+    rfm = s.links.get("rfm_segment")
+    if rfm is not None:
+        out.append(
+            "Segments and RFM segments: "
+            + ("related" if rfm["p"] < 0.05 else "no evidence they are related")
+            + f" (χ²({rfm['df']}) = {rfm['chi2']:.1f}, p = {rfm['p']:.3g}, Cramér's V = "
+            f"{rfm['cramers_v']:.2f}): what members think and how recently and often they buy "
+            + ("go together." if rfm["p"] < 0.05 else "are separate questions here.")
+        )
+    fit = s.drivers_fit
+    if fit is not None:
+        st = fit.slope_test
+        out.append(
+            f"Drivers of {_word(fit.outcome)} per segment: the slopes of "
+            + ", ".join(_word(d) for d in fit.drivers)
+            + (" differ" if st["p"] < 0.05 else " do not differ detectably")
+            + f" between the segments (F({st['df1']:.0f}, {st['df2']:.0f}) = {st['F']:.2f}, "
+            f"p = {st['p']:.3g})."
+        )
     return out
 
 
@@ -1204,7 +1518,7 @@ def _findings(s: SegmentationStudy) -> list[str]:
             "respondent in the most probable class; the item-response probabilities are the "
             "model's."
         )
-        out += _three_step_findings(s.lca)
+        out += _three_step_findings(s.lca.covariate_effects, s.lca.distal_means, s.lca.correction)
     if s.stability is not None:
         st = s.stability
         flagged = st.flagged
@@ -1228,6 +1542,11 @@ def _findings(s: SegmentationStudy) -> list[str]:
             + ("they are related" if c["p"] < 0.05 else "no evidence they are related")
             + f" (χ²({c['df']}) = {c['chi2']:.1f}, p = {c['p']:.3g}{strength}, n = {c['n']})."
         )
+    if s.lca is None and (s.covariate_effects is not None or s.distal_means is not None):
+        out += _three_step_findings(
+            s.covariate_effects, s.distal_means, s.parameters["correction"], unit="segment"
+        )
+    out += _link_findings(s)
     dropped = s.missing_report["n_dropped"]
     if dropped:
         out.append(
