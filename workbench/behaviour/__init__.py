@@ -1,6 +1,6 @@
 """Members' behaviour: transactions (Ibis/DuckDB), CLV, churn, programme evaluation.
 
-Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`, :mod:`~workbench.behaviour.points` (points ledgers), :mod:`~workbench.behaviour.breakage` (redemption triangles, chain ladder, survival), :mod:`~workbench.behaviour.liability` (IFRS 15), :mod:`~workbench.behaviour.goal_gradient`, :mod:`~workbench.behaviour.redemption` (first-redemption event study, redeemers' churn), :mod:`~workbench.behaviour.points_tiers` (points by tier, tier proximity).
+Modules: :mod:`~workbench.behaviour.transactions`, :mod:`~workbench.behaviour.clv`, :mod:`~workbench.behaviour.churn`, :mod:`~workbench.behaviour.evaluation`, :mod:`~workbench.behaviour.points` (points ledgers), :mod:`~workbench.behaviour.breakage` (redemption triangles, chain ladder, survival), :mod:`~workbench.behaviour.liability` (IFRS 15), :mod:`~workbench.behaviour.goal_gradient`, :mod:`~workbench.behaviour.redemption` (first-redemption event study, redeemers' churn), :mod:`~workbench.behaviour.points_tiers` (points by tier, tier proximity), :mod:`~workbench.behaviour.member_features` (behavioural features per member).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from workbench.behaviour.liability import (
     liability_rollforward,
     points_revenue,
 )
+from workbench.behaviour.member_features import BEHAVIOURAL_FEATURES, behavioural_features
 from workbench.behaviour.points import (
     LEDGER_TYPES,
     PointsLedger,
@@ -86,6 +87,7 @@ from workbench.behaviour.transactions import (
 )
 
 __all__ = [
+    "BEHAVIOURAL_FEATURES",
     "DEFAULT_SEGMENTS",
     "LEDGER_TYPES",
     "NPS",
@@ -109,6 +111,7 @@ __all__ = [
     "RedemptionTriangle",
     "Transactions",
     "allocate_points",
+    "behavioural_features",
     "breakage_by_expiry",
     "chain_ladder",
     "churn_features",

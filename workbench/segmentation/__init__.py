@@ -8,7 +8,9 @@ over k and model, the selection rule and the bootstrap likelihood-ratio test,
 silhouette and within-SS, :func:`kmeans_segments`), :mod:`~workbench.segmentation.lca`
 (latent classes of categorical or Likert indicators with StepMix, three-step covariates and
 distal outcomes, :func:`latent_class_analysis`), :mod:`~workbench.segmentation.stability`
-(bootstrap re-fits, adjusted Rand index and per-segment Jaccard, :func:`segment_stability`)
+(bootstrap re-fits, adjusted Rand index and per-segment Jaccard, :func:`segment_stability`),
+:mod:`~workbench.segmentation.three_step` (bias-corrected three-step membership and outcome
+models for any mixture's posteriors)
 and :mod:`~workbench.segmentation.data` (the checks of the input).
 
 The Gaussian mixtures are tested against R mclust 6.0 (``tests/reference/r_mclust.R``).
@@ -49,19 +51,32 @@ from workbench.segmentation.stability import (
     adjusted_rand_index,
     segment_stability,
 )
+from workbench.segmentation.three_step import (
+    CovariateModel,
+    DistalMeans,
+    bch_weights,
+    classification_error_matrix,
+    distal_outcome_means,
+    segment_covariate_model,
+)
 
 __all__ = [
     "CRITERIA",
     "MODELS",
     "MODEL_DESCRIPTIONS",
     "BootstrapLRT",
+    "CovariateModel",
+    "DistalMeans",
     "KMeansResult",
     "LCAResult",
     "MixtureResult",
     "MixtureSelection",
     "StabilityResult",
     "adjusted_rand_index",
+    "bch_weights",
     "bootstrap_lrt",
+    "classification_error_matrix",
+    "distal_outcome_means",
     "fit_gaussian_mixture",
     "hierarchical_partitions",
     "kmeans_segments",
@@ -71,6 +86,7 @@ __all__ = [
     "mixture_criteria",
     "number_of_parameters",
     "quantile_partition",
+    "segment_covariate_model",
     "segment_stability",
     "segmentation_matrix",
     "select_mixture",
