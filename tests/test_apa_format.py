@@ -259,3 +259,32 @@ def test_join_list_uses_the_serial_comma():
     assert apa.join_list(["a"], "and") == "a"
     assert apa.join_list(["a", "b"], "and") == "a and b"
     assert apa.join_list(["a", "b", "c"], "and") == "a, b, and c"
+
+
+def test_a_chinese_list_takes_the_enumeration_comma_and_no_spaces():
+    # Chinese academic style: 顿号 between items, the conjunction before the last
+    assert apa.join_list(["信任"], "和") == "信任"
+    assert apa.join_list(["信任", "价值"], "和") == "信任和价值"
+    assert apa.join_list(["trust", "value", "belonging"], "和") == "trust、value和belonging"
+
+
+def test_sentences_are_joined_with_a_space_only_after_an_english_full_stop():
+    assert apa.join_sentences("One.", "Two.") == "One. Two."
+    assert apa.join_sentences("缺失数据处理：无。", "本研究……。") == "缺失数据处理：无。本研究……。"
+    assert apa.join_sentences("", "Two.") == "Two."
+
+
+def test_latin_words_in_chinese_text_are_set_apart_but_numbers_and_symbols_are_not():
+    assert apa.space_cjk("对Loyalty进行回归") == "对 Loyalty 进行回归"
+    assert apa.space_cjk("表1") == "表1"  # the table number stays as Chinese theses write it
+    assert apa.space_cjk("（Hayes, 2022）；*p* < .001") == "（Hayes, 2022）；*p* < .001"
+    assert apa.space_cjk("trust、value") == "trust、value"  # full-width punctuation: no space
+
+
+def test_a_symbol_with_words_is_translated_and_a_bare_symbol_is_not():
+    from workbench import i18n
+
+    with i18n.language("zh"):
+        assert symbol("adj_R2") == "调整后 *R*\u00b2"
+        assert symbol("p") == "*p*" and symbol("beta") == "\u03b2"
+    assert symbol("adj_R2") == "Adjusted *R*\u00b2"

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_main
+from workbench import i18n
 from workbench.errors import InputError
 from workbench.presentation import export
-from workbench.presentation.apa import MINUS, plain
+from workbench.presentation.apa import MINUS, SYMBOLS, plain
 from workbench.presentation.export import (
     Table,
     build_document,
@@ -129,10 +130,10 @@ def test_a_results_json_lacking_a_table_key_names_it(tmp_path):
     assert "lacks 'efa'" in err and "run the study again" in err
 
 
-def test_chinese_is_refused_until_its_catalogue_exists(run_of):
-    code, _, err = run_main(["export", str(run_of("pls-sem")), "--lang", "zh"])
+def test_an_unknown_language_is_refused_naming_the_known_ones(run_of):
+    code, _, err = run_main(["export", str(run_of("pls-sem")), "--lang", "fr"])
     assert code == 2
-    assert "cannot write 'zh' yet" in err and "--lang en" in err
+    assert "Unknown report language 'fr'" in err and "zh-Hant" in err
 
 
 # ----------------------------------------------------------------------------- golden text
@@ -569,16 +570,21 @@ def test_moderation_table_gives_the_interaction_and_the_simple_slopes():
         assert agrees(row[1], slope["estimate"]) and agrees(row[2], slope["se"])
 
 
+def _first_author(apa_entry: str) -> str:
+    """The first author's surname, or a group author (``IFRS Foundation. (2014).``)."""
+    return re.split(r",|\. \(", plain(apa_entry))[0]
+
+
 @pytest.mark.parametrize("study", STUDIES)
 def test_the_reference_list_holds_exactly_the_works_cited(study):
     doc = build_document([load_run_from_fixture(study)])
     cited_text = " ".join(plain(p) for p in doc.methods + doc.results)
     for ref in doc.references:
-        surname = plain(ref.apa).split(",")[0]
+        surname = _first_author(ref.apa)
         year = re.search(r"\((\d{4})\)", ref.apa).group(1)
         assert surname in cited_text and year in cited_text, ref.key
     listed = {
-        (plain(r.apa).split(",")[0], re.search(r"\((\d{4})\)", r.apa).group(1))
+        (_first_author(r.apa).split()[0], re.search(r"\((\d{4})\)", r.apa).group(1))
         for r in doc.references
     }
     checked = 0
@@ -598,3 +604,227 @@ def test_without_a_cjk_font_figures_are_drawn_with_a_warning(monkeypatch, tmp_pa
         figures = export_figures.draw_figures(results_of("loyalty-drivers"), tmp_path)
     assert [f.png.name for f in figures] == ["importance.png"]
     assert figures[0].png.is_file() and figures[0].svg.is_file()
+
+
+# ----------------------------------------------------------------------------- points-programme
+def test_points_ledger_and_redemption_tables_agree_with_results_json():
+    r = results_of("points-programme")
+    ledger, _ = table("points-programme", "points_ledger")
+    assert [row[0] for row in ledger.rows] == list(r["ledger"])
+    for row, period in zip(ledger.rows, r["ledger"].values(), strict=True):
+        keys = ("issued", "redeemed", "expired", "outstanding", "members", "active_redeemers")
+        for cell, key in zip(row[1:], keys, strict=True):
+            assert agrees(cell, period[key]), (cell, key)
+    red, _ = table("points-programme", "points_redemption")
+    rate, breakage = red.rows[0], red.rows[1]
+    assert agrees(rate[1], 100 * r["redemption"]["ultimate_rate"])
+    assert agrees(breakage[1], 100 * r["redemption"]["breakage"])
+    # breakage = 1 - rate, so its interval is the rate's interval turned round
+    low, high = (number(x) for x in rate[2].strip("[]").split(", "))
+    b_low, b_high = (number(x) for x in breakage[2].strip("[]").split(", "))
+    assert b_low == pytest.approx(100 - high, abs=0.11) and b_high == pytest.approx(
+        100 - low, abs=0.11
+    )
+    # expiry lengths whose share cannot be identified from the data are left out
+    shown = [row[0] for row in red.rows if "expiry" in row[0]]
+    identified = [k for k, v in r["redemption"]["by_expiry"].items() if v["identified"]]
+    assert shown == [f"Share redeemed with expiry after {k} months" for k in identified]
+
+
+def test_points_liability_table_rolls_forward_as_ifrs_15_does():
+    """Closing = opening + allocated - recognised + change in estimate, on the printed cells."""
+    t, _ = table("points-programme", "points_liability")
+    r = results_of("points-programme")["liability"]
+    assert len(t.rows) == len(r)
+    previous_closing = None
+    for row in t.rows:
+        opening, allocated, recognised, change, closing, revenue = (number(c) for c in row[1:])
+        # each printed value is rounded to 0.01: the identity holds within the sum of roundings
+        assert closing == pytest.approx(opening + allocated - recognised + change, abs=0.021)
+        assert revenue == pytest.approx(recognised - change, abs=0.011)
+        if previous_closing is not None:
+            assert opening == previous_closing
+        previous_closing = closing
+    assert agrees(t.rows[-1][5], list(r.values())[-1]["closing"])
+
+
+def test_goal_gradient_and_redemption_effect_tables_read_the_run():
+    r = results_of("points-programme")
+    gg, _ = table("points-programme", "goal_gradient")
+    assert agrees(gg.rows[0][1], r["goal_gradient"]["slope"])
+    assert agrees(gg.rows[0][2], r["goal_gradient"]["se"]) and gg.rows[0][4] == "< .001"
+    assert agrees(gg.rows[1][1], 100 * r["goal_gradient"]["pct_change"])
+    effect, _ = table("points-programme", "redemption_effect")
+    periods = r["redemption_effect"]
+    assert [number(row[0]) for row in effect.rows] == [float(k) for k in periods]
+    reference = next(row for row in effect.rows if number(row[0]) == -1)
+    assert reference[2:5] == ["\u2014", "\u2014", "\u2014"]  # the reference period: no SE, CI, p
+    for row, v in zip(effect.rows, periods.values(), strict=True):
+        assert agrees(row[1], v["estimate"]) and agrees(row[5], v["n"])
+    assert "χ²(2) = 306.22" in effect.note and "member and period fixed effects" in effect.note
+
+
+def test_points_programme_paragraphs_report_breakage_and_cite_the_methods():
+    doc = build_document([load_run_from_fixture("points-programme")])
+    results = " ".join(plain(p) for p in doc.results)
+    assert "an estimated 66.8% will be redeemed (95% CI [65.8%, 68.2%]), a breakage of 33.2%" in (
+        results
+    )
+    assert "the pre-trend test (χ²(2) = 306.22, p < .001) warns" in results
+    assert [r.key for r in doc.references] == [
+        "angrist2009",
+        "england2002",
+        "ifrs2014",
+        "kivetz2006",
+        "mack1993",
+    ]
+
+
+# ----------------------------------------------------------------------------- Chinese
+CJK = re.compile(r"[\u3400-\u9fff]")
+# a run of three or more English words (letters, apostrophes, hyphens), as in a sentence
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:[ ,;:/&]+[A-Za-z][A-Za-z'\-]*){2,}")
+# a parenthetical citation: (Hu & Bentler, 1999), （Kivetz, Urminsky, & Zheng, 2006）
+CITATION = re.compile(r"（[^（）]*\d{4}[^（）]*）|\([^()]*\d{4}[^()]*\)")
+
+
+def strings_in(value) -> set[str]:
+    """Every key and text value of a results.json: names from the data and the parameters."""
+    if isinstance(value, dict):
+        return {str(k) for k in value} | set().union(*(strings_in(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(strings_in(v) for v in value)) if value else set()
+    return {value} if isinstance(value, str) else set()
+
+
+def english_sentences(markdown: str, names: set[str]) -> list[str]:
+    """Runs of 3+ English words left in a Chinese document, outside the reference list,
+    citations and the names the data and parameters gave (variables, segments, files)."""
+    body = re.split(r"^## (?:参考文献|參考文獻)$", markdown, flags=re.M)[0]
+    body = CITATION.sub("", body)
+    for name in sorted(names, key=len, reverse=True):
+        if len(name) > 2:
+            body = body.replace(name, "")
+    return ENGLISH_RUN.findall(body)
+
+
+@pytest.mark.parametrize("lang", ["zh", "zh-Hant"])
+@pytest.mark.parametrize("study", STUDIES)
+def test_a_chinese_document_leaves_no_english_sentence(study, lang):
+    results = results_of(study)
+    with i18n.language(lang):
+        md = to_markdown(build_document([load_run_from_fixture(study)]))
+    left = english_sentences(md, strings_in(results))
+    assert not left, left[:10]
+    assert (
+        "## 研究方法" in md
+    )  # the same characters in Simplified and Traditional and "**表1**" in md and "\n注：" in md
+    assert "*Note.*" not in md and "Table 1" not in md
+    # the check itself is not blind: an English sentence of the English document is found
+    english = to_markdown(build_document([load_run_from_fixture(study)]))
+    assert english_sentences(english, strings_in(results))
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_chinese_tables_keep_every_number_and_symbol_of_the_english_ones(study):
+    en = build_tables(results_of(study))
+    with i18n.language("zh"):
+        zh = build_tables(results_of(study))
+    assert [t.key for t in zh] == [t.key for t in en]
+    for t_en, t_zh in zip(en, zh, strict=True):
+        assert CJK.search(t_zh.title) and CJK.search(t_zh.note), t_zh.key
+        assert len(t_zh.columns) == len(t_en.columns) and len(t_zh.rows) == len(t_en.rows)
+        for c_en, c_zh in zip(t_en.columns, t_zh.columns, strict=True):
+            if c_en in SYMBOLS.values() or re.fullmatch(r"[A-Z]{2,5}", c_en):  # *b*, β, CFI
+                assert c_zh == c_en
+        for r_en, r_zh in zip(t_en.rows, t_zh.rows, strict=True):
+            for c_en, c_zh in zip(r_en, r_zh, strict=True):
+                if number(c_en) is not None or c_en.startswith(("[", "<", ".")):
+                    assert c_zh == c_en, (t_zh.key, c_en, c_zh)
+
+
+def test_traditional_chinese_uses_taiwanese_research_terms():
+    with i18n.language("zh-Hant"):
+        t = next(t for t in build_tables(results_of("loyalty-drivers")) if t.key == "regression")
+    assert "信賴區間" in t.columns[3] and "迴歸" in t.title  # not 置信區間, 回歸
+
+
+def test_chinese_word_document_has_chinese_headers_and_an_east_asian_font(run_of, tmp_path):
+    import docx
+    from docx.oxml.ns import qn
+
+    path = export_run(
+        run_of("loyalty-drivers"), to="docx", out=tmp_path / "p.docx", lang="zh", figures=False
+    )
+    doc = docx.Document(str(path))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "忠诚度驱动因素研究结果"
+    assert "研究方法" in texts and "研究结果" in texts and "参考文献" in texts
+    assert "表1" in texts and "Loyalty 对各驱动因素的回归分析" in texts
+    # Chinese titles are upright (no CJK italics); APA's English titles are italic
+    title = next(p for p in doc.paragraphs if p.text == "Loyalty 对各驱动因素的回归分析")
+    assert not any(run.italic for run in title.runs)
+    assert any(t.startswith("注：*N* = 800。") or t.startswith("注：N = 800。") for t in texts)
+    reg = doc.tables[0]
+    assert [c.text for c in reg.rows[0].cells] == ["预测变量", "b", "SE", "95% 置信区间", "β", "p"]
+    assert reg.rows[1].cells[0].text == "截距"
+    # statistic symbols stay Latin and italic
+    b_run = reg.rows[0].cells[1].paragraphs[0].runs[0]
+    assert b_run.text == "b" and b_run.italic
+    # the styles name an East Asian font, and the font table gives Word its stand-in
+    for name in ("Normal", "Heading 1", "Heading 2"):
+        fonts = doc.styles[name].element.rPr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:eastAsia")) == "Noto Serif CJK SC", name
+        assert fonts.get(qn("w:eastAsiaTheme")) is None
+    table_xml = next(
+        p.blob for p in doc.part.package.iter_parts() if str(p.partname) == "/word/fontTable.xml"
+    ).decode("utf-8")
+    assert 'w:name="Noto Serif CJK SC"' in table_xml and 'w:val="SimSun"' in table_xml
+
+
+def test_chinese_word_renders_in_libreoffice_with_its_chinese_text(run_of, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    gs = shutil.which("gs")
+    if soffice is None or gs is None:
+        pytest.skip("LibreOffice (libreoffice-writer) or Ghostscript not installed: not rendered")
+    path = export_run(
+        run_of("points-programme"), to="docx", out=tmp_path / "zh.docx", lang="zh", figures=False
+    )
+    done = subprocess.run(
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "zh.pdf"
+    assert pdf.is_file(), done.stderr
+    text = subprocess.run(
+        [gs, "-q", "-sDEVICE=txtwrite", "-o", "-", str(pdf)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    # the Chinese glyphs were drawn from a CJK font and come back as text from the PDF
+    flat = re.sub(r"\s+", "", text)
+    for words in ("积分项目研究结果", "研究方法", "表1", "各期积分的发放、兑换与过期", "期末余额"):
+        assert words in flat, words
+    assert "Mack,T.(1993)" in flat  # the reference list stays as published
+
+
+def test_export_command_writes_chinese_and_says_so_in_chinese(run_of, tmp_path):
+    out = tmp_path / "zh.md"
+    code, stdout, _ = run_main(
+        [
+            "export",
+            str(run_of("points-programme")),
+            "--to",
+            "md",
+            "--out",
+            str(out),
+            "--lang",
+            "zh-TW",
+        ]
+    )
+    assert code == 0 and stdout.startswith("文稿：")
+    md = out.read_text(encoding="utf-8")
+    assert md.startswith("# 積分專案研究結果") and "**表1**" in md  # 项目: 專案 in Taiwan

@@ -300,9 +300,15 @@ def format_percent(share: Any, decimals: int = 0) -> str:
 
 
 def symbol(name: str) -> str:
-    """The markup of a statistic's symbol (:data:`SYMBOLS`): ``symbol("p") == "*p*"``."""
+    """The markup of a statistic's symbol (:data:`SYMBOLS`): ``symbol("p") == "*p*"``.
+
+    Symbols are the same in every language; a label with words (``Adjusted *R*²``) is
+    looked up in the message catalogue of the current language.
+    """
+    from workbench.i18n import gettext
+
     try:
-        return SYMBOLS[name]
+        return gettext(SYMBOLS[name])
     except KeyError:
         raise ValueError(f"unknown symbol {name!r}; known: {', '.join(SYMBOLS)}") from None
 
@@ -480,12 +486,56 @@ def join_list(items: Iterable[str], conjunction: str) -> str:
     """``a``, ``a and b``, ``a, b, and c`` (APA uses the serial comma); ``conjunction`` is
     the word for "and" in the document's language.
 
+    Chinese lists (a conjunction in Chinese characters) take the enumeration comma and no
+    spaces: ``a、b和c``.
+
     >>> join_list(["trust", "value", "belonging"], "and")
     'trust, value, and belonging'
+    >>> join_list(["信任", "价值", "归属感"], "和")
+    '信任、价值和归属感'
     """
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
+    if _is_cjk(conjunction):
+        return "\u3001".join(items[:-1]) + conjunction + items[-1]
     if len(items) == 2:
         return f"{items[0]} {conjunction} {items[1]}"
     return ", ".join(items[:-1]) + f", {conjunction} {items[-1]}"
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def join_sentences(*sentences: str) -> str:
+    """Sentences as one paragraph: a space after an English full stop, none after a Chinese one.
+
+    >>> join_sentences("One.", "Two."), join_sentences("一。", "二。")
+    ('One. Two.', '一。二。')
+    """
+    out = ""
+    for sentence in sentences:
+        if not sentence:
+            continue
+        if out and not out.endswith(("\u3002", "\uff1b", "\uff1a")):
+            out += " "
+        out += sentence
+    return out
+
+
+_CJK_THEN_LATIN = re.compile(r"([\u3400-\u9fff])([A-Za-z])")
+_LATIN_THEN_CJK = re.compile(r"([A-Za-z])([\u3400-\u9fff])")
+
+
+def space_cjk(text: str) -> str:
+    """A space between Chinese characters and a Latin word next to them (Chinese typesetting).
+
+    Chinese academic writing sets Latin names and abbreviations apart from the Chinese
+    text around them (``对 Loyalty 进行回归``); digits and punctuation are left alone, so
+    that ``表1`` and ``（Hayes, 2022）`` stay as they are.
+
+    >>> space_cjk("以trust和value为预测变量，对Loyalty进行回归")
+    '以 trust 和 value 为预测变量，对 Loyalty 进行回归'
+    """
+    return _LATIN_THEN_CJK.sub(r"\1 \2", _CJK_THEN_LATIN.sub(r"\1 \2", text))

@@ -29,9 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from workbench import i18n
 from workbench.errors import InputError
 from workbench.presentation.apa import MISSING, escape, parse, plain, render
-from workbench.presentation.export_text import LANGUAGES, REFERENCES, Reference, text
+from workbench.presentation.export_text import REFERENCES, Reference, text
 
 Format = Literal["docx", "md", "tex", "html"]
 FORMATS: tuple[str, ...] = ("docx", "md", "tex", "html")
@@ -293,6 +294,18 @@ def compare_tables(per_run: Sequence[Sequence[Table]], names: Sequence[str]) -> 
 
 
 # ----------------------------------------------------------------------------- writers
+def _italic_titles() -> bool:
+    """APA sets table and figure titles in italics; Chinese has no italics (a slanted CJK
+    glyph is a distortion), so Chinese titles are upright and only their symbols italic."""
+    return i18n.get_language() == "en"
+
+
+def _note_prefix() -> str:
+    """``*Note.* `` (APA) or ``注：`` (Chinese: the full-width colon needs no space)."""
+    label = text("note.label")
+    return label if label.endswith("\uff1a") else label + " "
+
+
 def _label(kind: str, number: int) -> str:
     return text(f"{kind}.label", number=number)
 
@@ -303,7 +316,7 @@ def table_markdown(table: Table, number: int) -> str:
     lines = [
         f"**{plain(_label('table', number))}**",
         "",
-        render(table.title, "md", italic=True),
+        render(table.title, "md", italic=_italic_titles()),
         "",
     ]
     lines.append("| " + " | ".join(render(c, "md") for c in table.columns) + " |")
@@ -312,7 +325,7 @@ def table_markdown(table: Table, number: int) -> str:
         cells = row if len(row) == width else [f"*{row[0]}*"] + [""] * (width - 1)
         lines.append("| " + " | ".join(render(c, "md") for c in cells) + " |")
     if table.note:
-        lines += ["", render(text("note.label") + " " + table.note, "md")]
+        lines += ["", render(_note_prefix() + table.note, "md")]
     return "\n".join(lines)
 
 
@@ -332,12 +345,12 @@ def to_markdown(doc: Document) -> str:
             block = [
                 f"**{plain(_label('figure', i))}**",
                 "",
-                render(f.title, "md", italic=True),
+                render(f.title, "md", italic=_italic_titles()),
                 "",
             ]
             block.append(f"![{plain(f.title)}]({f.png.parent.name}/{f.png.name})")
             if f.note:
-                block += ["", render(text("note.label") + " " + f.note, "md")]
+                block += ["", render(_note_prefix() + f.note, "md")]
             parts.append("\n".join(block))
     if doc.references:
         parts.append(f"## {text('heading.references')}")
@@ -356,7 +369,7 @@ def table_latex(table: Table, number: int) -> str:
         r"\begin{table}[htbp]",
         r"\raggedright",
         rf"\textbf{{{render(_label('table', number), 'tex')}}}\par",
-        rf"{render(table.title, 'tex', italic=True)}\par\smallskip",
+        rf"{render(table.title, 'tex', italic=_italic_titles())}\par\smallskip",
     ]
     wide = width > 8
     if wide:
@@ -376,7 +389,7 @@ def table_latex(table: Table, number: int) -> str:
     if table.note:
         lines += [
             r"\par\smallskip",
-            rf"{{\small {render(text('note.label') + ' ' + table.note, 'tex')}\par}}",
+            rf"{{\small {render(_note_prefix() + table.note, 'tex')}\par}}",
         ]
     lines.append(r"\end{table}")
     return "\n".join(lines)
@@ -414,11 +427,11 @@ def to_latex(doc: Document) -> str:
             r"\begin{figure}[htbp]",
             r"\raggedright",
             rf"\textbf{{{render(_label('figure', i), 'tex')}}}\par",
-            rf"{render(f.title, 'tex', italic=True)}\par\smallskip",
+            rf"{render(f.title, 'tex', italic=_italic_titles())}\par\smallskip",
             rf"\includegraphics[width=\linewidth]{{{f.png.parent.name}/{f.png.name}}}",
         ]
         if f.note:
-            block.append(rf"{{\small {render(text('note.label') + ' ' + f.note, 'tex')}\par}}")
+            block.append(rf"{{\small {render(_note_prefix() + f.note, 'tex')}\par}}")
         block.append(r"\end{figure}")
         parts.append("\n".join(block))
     if doc.references:
@@ -440,6 +453,7 @@ table.apa tbody tr:last-child td { border-bottom: 1px solid black; }
 table.apa td.section { font-style: italic; text-align: left; }
 p.table-number { font-weight: bold; margin-bottom: 0; }
 p.table-title { font-style: italic; margin-top: 0.2em; }
+html:lang(zh) p.table-title { font-style: normal; }
 p.reference { padding-left: 2em; text-indent: -2em; }
 """
 
@@ -463,7 +477,7 @@ def table_html(table: Table, number: int) -> str:
             )
     out.append("</tbody></table>")
     if table.note:
-        out.append(f"<p class='note'>{render(text('note.label') + ' ' + table.note, 'html')}</p>")
+        out.append(f"<p class='note'>{render(_note_prefix() + table.note, 'html')}</p>")
     return "\n".join(out)
 
 
@@ -472,7 +486,7 @@ def to_html(doc: Document) -> str:
     title = render(doc.title, "html")
     parts = [
         "<!DOCTYPE html>",
-        "<html><head><meta charset='utf-8'>",
+        f"<html lang='{i18n.HTML_LANG[i18n.get_language()]}'><head><meta charset='utf-8'>",
         f"<title>{plain(doc.title)}</title><style>{HTML_STYLE}</style></head><body>",
         f"<h1>{title}</h1>",
     ]
@@ -498,8 +512,64 @@ def to_html(doc: Document) -> str:
 
 
 # ----------------------------------------------------------------------------- Word
-#: the font of Chinese text in the Word document (Word and LibreOffice fall back if absent)
-DOCX_EAST_ASIAN_FONT = "Noto Serif CJK SC"
+#: the East Asian font of the Word document per language (the w:eastAsia font of its styles)
+#: and the font Word puts in its place where that one is not installed (w:altName in the
+#: document's font table): Noto CJK (free; what LibreOffice finds on Linux) before the
+#: Song / Ming typefaces that every Chinese Windows has, as Chinese theses are set in them.
+DOCX_EAST_ASIAN_FONTS: dict[str, tuple[str, str]] = {
+    "en": ("Noto Serif CJK SC", "SimSun"),
+    "zh": ("Noto Serif CJK SC", "SimSun"),
+    "zh-Hant": ("Noto Serif CJK TC", "PMingLiU"),
+}
+#: the East Asian language of the text (w:lang w:eastAsia), which picks the glyph variants
+DOCX_EAST_ASIAN_LANG = {"en": "zh-CN", "zh": "zh-CN", "zh-Hant": "zh-TW"}
+#: the East Asian font of Simplified Chinese (kept for callers of earlier versions)
+DOCX_EAST_ASIAN_FONT = DOCX_EAST_ASIAN_FONTS["zh"][0]
+
+
+def _docx_east_asian_font(style: Any, font: str, lang: str) -> None:
+    """Give a style the East Asian font ``font`` and language (python-docx has no API)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    r_pr = style.element.get_or_add_rPr()
+    fonts = r_pr.get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), font)
+    # a theme font (the template's headings use them) would win over the named font
+    for attr in ("w:eastAsiaTheme", "w:asciiTheme", "w:hAnsiTheme", "w:cstheme"):
+        if fonts.get(qn(attr)) is not None:
+            del fonts.attrib[qn(attr)]
+    lang_element = r_pr.find(qn("w:lang"))
+    if lang_element is None:
+        lang_element = OxmlElement("w:lang")
+        r_pr.append(lang_element)
+    lang_element.set(qn("w:eastAsia"), lang)
+
+
+def _docx_font_table(docx_doc: Any, font: str, alternative: str) -> None:
+    """Declare ``font`` in the font table with ``alternative`` as its stand-in (w:altName)."""
+    from docx.oxml.ns import qn
+    from lxml import etree  # type: ignore[import-untyped]
+
+    part = next(
+        (p for p in docx_doc.part.package.iter_parts() if str(p.partname) == "/word/fontTable.xml"),
+        None,
+    )
+    if part is None:  # a template without a font table: the styles still name the font
+        return
+    root = etree.fromstring(part.blob)
+    for old in root.findall(qn("w:font")):
+        if old.get(qn("w:name")) == font:
+            root.remove(old)
+    entry = etree.SubElement(root, qn("w:font"))
+    entry.set(qn("w:name"), font)
+    alt = etree.SubElement(entry, qn("w:altName"))
+    alt.set(qn("w:val"), alternative)
+    charset = etree.SubElement(entry, qn("w:charset"))
+    charset.set(qn("w:val"), "86" if alternative == "SimSun" else "88")  # GB2312 / Big5
+    family = etree.SubElement(entry, qn("w:family"))
+    family.set(qn("w:val"), "roman")
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _docx_runs(paragraph: Any, markup: str, *, italic: bool = False, bold: bool = False) -> None:
@@ -583,7 +653,7 @@ def _docx_table(docx_doc: Any, table: Table, number: int) -> None:
     p.paragraph_format.space_after = Pt(0)
     p.paragraph_format.keep_with_next = True
     p = docx_doc.add_paragraph()
-    _docx_runs(p, table.title, italic=True)
+    _docx_runs(p, table.title, italic=_italic_titles())
     p.paragraph_format.keep_with_next = True
     size = Pt(12 if width <= 6 else 10 if width <= 9 else 9)
     grid = docx_doc.add_table(rows=1 + len(table.rows), cols=width)
@@ -621,7 +691,7 @@ def _docx_table(docx_doc: Any, table: Table, number: int) -> None:
         _cell_border(cell, bottom="single")
     if table.note:
         p = docx_doc.add_paragraph()
-        _docx_runs(p, text("note.label") + " " + table.note)
+        _docx_runs(p, _note_prefix() + table.note)
         for run in p.runs:
             run.font.size = size
         p.paragraph_format.space_before = Pt(3)
@@ -632,23 +702,30 @@ def _docx_table(docx_doc: Any, table: Table, number: int) -> None:
 
 
 def write_docx(doc: Document, path: str | Path) -> Path:
-    """The document as a Word file whose tables are real, editable tables."""
+    """The document as a Word file whose tables are real, editable tables.
+
+    Latin text is set in Times New Roman; Chinese text in the East Asian font of the
+    current language (:data:`DOCX_EAST_ASIAN_FONTS`, with its Windows stand-in in the
+    font table), so that Word and LibreOffice draw it without missing glyphs.
+    """
     import docx
-    from docx.oxml.ns import qn
     from docx.shared import Inches, Pt, RGBColor
 
+    code = i18n.get_language()
+    east_asian, alternative = DOCX_EAST_ASIAN_FONTS[code]
     out = docx.Document()
     normal = out.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(12)
-    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), DOCX_EAST_ASIAN_FONT)
+    _docx_east_asian_font(normal, east_asian, DOCX_EAST_ASIAN_LANG[code])
     for name in ("Heading 1", "Heading 2"):  # APA headings: bold, black, the body's font
         heading = out.styles[name]
         heading.font.name = "Times New Roman"
         heading.font.color.rgb = RGBColor(0, 0, 0)
         heading.font.bold = True
         heading.font.size = Pt(12 if name == "Heading 2" else 14)
+        _docx_east_asian_font(heading, east_asian, DOCX_EAST_ASIAN_LANG[code])
+    _docx_font_table(out, east_asian, alternative)
     out.add_heading(plain(doc.title), level=1)
     if doc.methods:
         out.add_heading(text("heading.method"), level=2)
@@ -663,10 +740,10 @@ def write_docx(doc: Document, path: str | Path) -> Path:
     for i, fig in enumerate(doc.figures, 1):
         p = out.add_paragraph()
         _docx_runs(p, _label("figure", i), bold=True)
-        _docx_runs(out.add_paragraph(), fig.title, italic=True)
+        _docx_runs(out.add_paragraph(), fig.title, italic=_italic_titles())
         out.add_picture(str(fig.png), width=Inches(6))
         if fig.note:
-            _docx_runs(out.add_paragraph(), text("note.label") + " " + fig.note)
+            _docx_runs(out.add_paragraph(), _note_prefix() + fig.note)
     if doc.references:
         out.add_heading(text("heading.references"), level=2)
         for ref in doc.references:
@@ -700,30 +777,31 @@ def export_run(
         The document's path; default ``<run_dir>/export/paper.<suffix>``. The BibTeX file
         ``references.bib`` and the ``figures/`` folder go beside it.
     lang
-        The language of the text; only ``en`` so far.
+        The language of the text: ``en`` (default), ``zh`` (Simplified Chinese) or
+        ``zh-Hant`` (Traditional Chinese; common spellings such as ``zh-TW`` accepted).
+        Headings, titles, column headers, notes and paragraphs are translated through
+        the message catalogue; statistic symbols, numbers (APA style) and the reference
+        list stay as they are.
     figures
         Draw the figures (PNG 300 dpi and SVG) into ``figures/`` beside the document.
     """
     if to not in FORMATS:
         raise InputError(text("error.format", to=to, formats=", ".join(FORMATS)))
-    if lang not in LANGUAGES:
-        raise InputError(
-            text("error.language", lang=lang, languages=", ".join(LANGUAGES)),
-            hint=text("error.language_hint"),
-        )
-    runs = load_runs(run_dir)
-    path = Path(out) if out else Path(run_dir) / "export" / f"paper{SUFFIX[to]}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figures_dir = path.parent / "figures" if figures and len(runs) == 1 else None
-    doc = build_document(runs, figures_dir=figures_dir)
-    if to == "docx":
-        write_docx(doc, path)
-    elif to == "md":
-        path.write_text(to_markdown(doc), encoding="utf-8")
-    elif to == "tex":
-        path.write_text(to_latex(doc), encoding="utf-8")
-    else:
-        path.write_text(to_html(doc), encoding="utf-8")
+    code = i18n.check_language(lang)
+    with i18n.language(code):
+        runs = load_runs(run_dir)
+        path = Path(out) if out else Path(run_dir) / "export" / f"paper{SUFFIX[to]}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figures_dir = path.parent / "figures" if figures and len(runs) == 1 else None
+        doc = build_document(runs, figures_dir=figures_dir)
+        if to == "docx":
+            write_docx(doc, path)
+        elif to == "md":
+            path.write_text(to_markdown(doc), encoding="utf-8")
+        elif to == "tex":
+            path.write_text(to_latex(doc), encoding="utf-8")
+        else:
+            path.write_text(to_html(doc), encoding="utf-8")
     bib = "\n\n".join(r.bibtex for r in doc.references)
     (path.parent / "references.bib").write_text(bib + "\n" if bib else "", encoding="utf-8")
     return path

@@ -166,7 +166,8 @@ DRAWERS: dict[str, Callable[[Results, Path], list[Figure]]] = {
 def draw_figures(results: Results, folder: str | Path) -> list[Figure]:
     """Draw a run's figures into ``folder`` (PNG at :data:`DPI` and SVG); returns them.
 
-    Studies without a figure here (member-analytics, programme-evaluation) return ``[]``.
+    Studies without a figure here (member-analytics, programme-evaluation, points-programme)
+    return ``[]``.
     """
     import matplotlib
 

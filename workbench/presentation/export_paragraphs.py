@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from workbench.i18n import gettext, translate
 from workbench.presentation.apa import (
     MISSING,
     escape,
@@ -22,6 +23,7 @@ from workbench.presentation.apa import (
     format_stat,
     is_missing,
     join_list,
+    join_sentences,
     p_text,
     stat_text,
 )
@@ -32,7 +34,7 @@ from workbench.presentation.export_tables import (
     need,
     opt,
 )
-from workbench.presentation.export_text import STUDY_REFERENCES, text
+from workbench.presentation.export_text import STUDY_REFERENCES, TEXT, text
 
 Results = Mapping[str, Any]
 #: methods paragraphs, results paragraphs, cited reference keys
@@ -104,7 +106,7 @@ def _factor_analysis(r: Results) -> Paragraphs:
             "method.factor-analysis" if parallel else "method.factor-analysis_fixed",
             method=escape(efa.get("method", "")),
             rotation=escape(efa.get("rotation", "")),
-            correlation=escape(CORRELATIONS.get(str(params.get("correlation")), "Pearson")),
+            correlation=gettext(CORRELATIONS.get(str(params.get("correlation")), "Pearson")),
             k=efa.get("n_factors", MISSING),
             estimator=estimator_text(cfa.get("estimator", "ml")),
         )
@@ -330,7 +332,7 @@ def _segmentation(r: Results) -> Paragraphs:
             "method.segmentation",
             method=escape(seg.get("method", "")),
             variables=join_list([escape(v) for v in seg.get("variables") or []], text("word.and")),
-            chosen_by=escape(seg.get("chosen_by", "")),
+            chosen_by=escape(translate(seg.get("chosen_by", ""))),
         )
     ]
     segments = r.get("segments") or {}
@@ -346,6 +348,78 @@ def _segmentation(r: Results) -> Paragraphs:
     return methods, results, set(STUDY_REFERENCES["segmentation"])
 
 
+def _points_programme(r: Results) -> Paragraphs:
+    red = need(r, "redemption")
+    programme = r.get("programme") or {}
+    gg = r.get("goal_gradient") or {}
+    tests = r.get("redemption_effect_tests") or {}
+    period_key = f"period.{tests.get('period')}"
+    period = text(period_key) if period_key in TEXT else escape(tests.get("period", ""))
+    outcome = escape(tests.get("outcome", ""))
+    methods = [
+        text(
+            "method.points-programme",
+            value=format_number(programme.get("point_value"), 2),
+            months=programme.get("expiry_months", MISSING),
+            boot=format_int(red.get("n_boot")),
+            threshold=format_int(programme.get("reward_threshold") or gg.get("reward_threshold")),
+            outcome=outcome or MISSING,
+        )
+    ]
+    liability = r.get("liability") or {}
+    closing = list(liability.values())[-1].get("closing") if liability else None
+    results = [
+        text(
+            "result.points-programme",
+            issued=format_int(red.get("issued")),
+            rate=format_percent(red.get("ultimate_rate"), 1),
+            ci=_percent_interval(red.get("ci_low"), red.get("ci_high")),
+            breakage=format_percent(red.get("breakage"), 1),
+            asof=escape(red.get("asof", MISSING)),
+            liability=format_number(closing, 2),
+        )
+    ]
+    if gg:
+        results.append(
+            text(
+                "result.goal_gradient",
+                change=format_percent(gg.get("pct_change"), 1),
+                ci=_percent_interval(gg.get("pct_ci_low"), gg.get("pct_ci_high")),
+                b=format_number(gg.get("slope"), 3),
+                p=p_text(gg.get("p")),
+            )
+        )
+    avg = tests.get("average_post") or {}
+    if avg:
+        pre_p = tests.get("pre_trend_p")
+        differed = isinstance(pre_p, (int, float)) and not is_missing(pre_p) and pre_p < 0.05
+        results.append(
+            text(
+                "result.redemption_effect" if differed else "result.redemption_effect_parallel",
+                outcome=outcome,
+                period=period,
+                average=format_number(avg.get("estimate"), 2),
+                ci=format_ci(avg.get("ci_low"), avg.get("ci_high")),
+                p=p_text(avg.get("p")),
+                pretrend=stat_text(
+                    "chi2",
+                    format_stat(tests.get("pre_trend_chi2"), "chi2"),
+                    _df(tests.get("pre_trend_df")),
+                )
+                + ", "
+                + p_text(pre_p),
+            )
+        )
+    return methods, results, set(STUDY_REFERENCES["points-programme"])
+
+
+def _percent_interval(low: Any, high: Any) -> str:
+    """``[65.8%, 68.2%]``: an interval of shares in percent (APA brackets)."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    return f"[{format_percent(low, 1)}, {format_percent(high, 1)}]"
+
+
 WRITERS: dict[str, Callable[[Results], Paragraphs]] = {
     "factor-analysis": _factor_analysis,
     "loyalty-drivers": _loyalty_drivers,
@@ -354,6 +428,7 @@ WRITERS: dict[str, Callable[[Results], Paragraphs]] = {
     "member-analytics": _member_analytics,
     "programme-evaluation": _programme_evaluation,
     "segmentation": _segmentation,
+    "points-programme": _points_programme,
 }
 
 
@@ -365,6 +440,6 @@ def paragraphs(results: Results) -> tuple[list[str], list[str], set[str]]:
     """
     study = str(results["study"])
     methods, found, cited = WRITERS[study](results)
-    methods = [sample_sentence(results) + " " + methods[0], *methods[1:]]
+    methods = [join_sentences(sample_sentence(results), methods[0]), *methods[1:]]
     methods.append(software_sentence(results))
     return methods, found, set(cited)

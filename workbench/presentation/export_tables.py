@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from workbench.errors import InputError
+from workbench.i18n import gettext, translate
 from workbench.presentation.apa import (
     MISSING,
     escape,
@@ -24,6 +25,7 @@ from workbench.presentation.apa import (
     format_percent,
     format_stat,
     is_missing,
+    join_sentences,
     p_text,
     stat_text,
     symbol,
@@ -70,8 +72,8 @@ def missing_text(results: Results) -> str:
     treatment = str(missing.get("treatment", ""))
     key = f"missing.{treatment}"
     if key in MISSING_WORDS:
-        return MISSING_WORDS[key].format(m=missing.get("m", "?"))
-    return escape(treatment) if treatment else text("none")
+        return gettext(MISSING_WORDS[key], m=missing.get("m", "?"))
+    return escape(translate(treatment)) if treatment else text("none")
 
 
 #: the missing-data treatments of the survey studies, in words
@@ -95,7 +97,9 @@ ESTIMATORS: dict[str, str] = {
 
 
 def estimator_text(code: Any) -> str:
-    return ESTIMATORS.get(str(code).lower(), escape(code))
+    """An estimator's name in words in the current language (its code if unknown)."""
+    known = ESTIMATORS.get(str(code).lower())
+    return gettext(known) if known else escape(code)
 
 
 def fit_row(fit: Results, label: str) -> list[str]:
@@ -187,9 +191,10 @@ def reliability_table(results: Results, reliability: Mapping[str, Any], n: Any) 
         title=text("title.reliability"),
         columns=[columns[j] for j in keep],
         rows=[[r[j] for j in keep] for r in rows],
-        note=text("note.reliability" if 5 in keep else "note.reliability_no_ci", n=format_int(n))
-        + " "
-        + text("note.missing", treatment=missing_text(results)),
+        note=join_sentences(
+            text("note.reliability" if 5 in keep else "note.reliability_no_ci", n=format_int(n)),
+            text("note.missing", treatment=missing_text(results)),
+        ),
         compare="column",
         compare_column=keep.index(4) if 4 in keep else 1,
     )
@@ -244,7 +249,7 @@ def factor_analysis_tables(results: Results) -> list[Table]:
                 method=escape(efa.get("method", "")),
                 rotation=escape(efa.get("rotation", "")),
                 k=len(factors),
-                rule=escape(opt(results, "n_factors", "rule") or ""),
+                rule=escape(translate(opt(results, "n_factors", "rule") or "")),
                 kmo=format_stat(kmo, "kmo"),
                 bartlett=stat_text(
                     "chi2", format_stat(bartlett.get("chi2"), "chi2"), format_df(bartlett.get("df"))
@@ -325,9 +330,9 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
         model=text(f"model.{kind}") if f"model.{kind}" in _MODEL_KEYS else escape(kind),
     )
     if opt(results, "missing", "treatment") == "mi":
-        note += " " + text("note.regression_mi", m=opt(results, "missing", "m"))
+        note = join_sentences(note, text("note.regression_mi", m=opt(results, "missing", "m")))
     else:
-        note += " " + text("note.missing", treatment=missing_text(results))
+        note = join_sentences(note, text("note.missing", treatment=missing_text(results)))
     tables = [
         Table(
             key="regression",
@@ -549,7 +554,7 @@ def experience_economy_tables(results: Results) -> list[Table]:
             )
             rows.append(
                 [
-                    escape(name),
+                    escape(translate(name)),
                     format_stat(fit.get("chi2"), "chi2"),
                     format_df(fit.get("df")),
                     format_stat(fit.get("cfi"), "cfi"),
@@ -578,7 +583,7 @@ def experience_economy_tables(results: Results) -> list[Table]:
                     symbol("p"),
                 ],
                 rows=rows,
-                note=text("note.model_comparison", vs=escape(vs)),
+                note=text("note.model_comparison", vs=escape(translate(vs))),
             )
         )
     paths = need(results, "sem", "paths")
@@ -1110,6 +1115,250 @@ def segmentation_tables(results: Results) -> list[Table]:
     return tables
 
 
+# ----------------------------------------------------------------------------- points-programme
+def _period_key(value: Any) -> str:
+    """An event-study period (``"-3"``) as the table writes it (``−3``); other keys as they are."""
+    return format_number(float(value), 0) if _is_number(value) else escape(value)
+
+
+def points_programme_tables(results: Results) -> list[Table]:
+    """Points ledger, redemption and breakage, IFRS 15 roll-forward, goal gradient, redemption effect.
+
+    Reads ``ledger`` (per period), ``redemption`` (chain ladder with its bootstrap interval,
+    the cumulative-incidence estimate and the shares redeemed by expiry), ``liability``
+    (the contract liability per period), ``goal_gradient`` and ``redemption_effect`` with
+    ``redemption_effect_tests`` of the run; the last three are left out when the run has none.
+    """
+    ledger = need(results, "ledger")
+    programme = results.get("programme") or {}
+    point_value = programme.get("point_value")
+    tables: list[Table] = []
+    rows = [
+        [
+            escape(period),
+            format_int(v.get("issued")),
+            format_int(v.get("redeemed")),
+            format_int(v.get("expired")),
+            format_int(v.get("outstanding")),
+            format_int(v.get("members")),
+            format_int(v.get("active_redeemers")),
+        ]
+        for period, v in ledger.items()
+        if isinstance(v, Mapping)
+    ]
+    tables.append(
+        Table(
+            key="points_ledger",
+            title=text("title.points_ledger"),
+            columns=[
+                text("col.period"),
+                text("col.issued"),
+                text("col.redeemed"),
+                text("col.expired"),
+                text("col.outstanding"),
+                text("col.members"),
+                text("col.redeemers"),
+            ],
+            rows=rows,
+            note=text(
+                "note.points_ledger",
+                value=format_number(point_value, 2),
+                months=programme.get("expiry_months", MISSING),
+            ),
+        )
+    )
+    red = need(results, "redemption")
+    level = format_int(100 * float(red.get("ci") or 0.95))
+    rows = [
+        [
+            text("label.ultimate_rate"),
+            format_percent(red.get("ultimate_rate"), 1),
+            _percent_ci(red.get("ci_low"), red.get("ci_high")),
+        ],
+        [
+            text("label.breakage"),
+            format_percent(red.get("breakage"), 1),
+            _percent_ci(_one_minus(red.get("ci_high")), _one_minus(red.get("ci_low"))),
+        ],
+    ]
+    survival = red.get("survival") or {}
+    if not is_missing(survival.get("ultimate_rate")):
+        rows.append(
+            [text("label.survival_rate"), format_percent(survival.get("ultimate_rate"), 1), MISSING]
+        )
+    for months, v in (red.get("by_expiry") or {}).items():
+        if (
+            isinstance(v, Mapping)
+            and v.get("identified")
+            and not is_missing(v.get("redeemed_share"))
+        ):
+            rows.append(
+                [
+                    text("label.by_expiry", months=escape(months)),
+                    format_percent(v.get("redeemed_share"), 1),
+                    MISSING,
+                ]
+            )
+    tables.append(
+        Table(
+            key="points_redemption",
+            title=text("title.points_redemption"),
+            columns=[text("col.measure"), text("col.value"), text("col.ci", level=level)],
+            rows=rows,
+            note=text(
+                "note.points_redemption",
+                level=level,
+                boot=format_int(red.get("n_boot")),
+                seed=red.get("seed", MISSING),
+                asof=escape(red.get("asof", MISSING)),
+                issued=format_int(red.get("issued")),
+            ),
+            compare="transpose",
+        )
+    )
+    liability = results.get("liability") or {}
+    if liability:
+        tables.append(
+            Table(
+                key="points_liability",
+                title=text("title.points_liability"),
+                columns=[
+                    text("col.period"),
+                    text("col.opening"),
+                    text("col.allocated"),
+                    text("col.recognised"),
+                    text("col.estimate_change"),
+                    text("col.closing"),
+                    text("col.revenue"),
+                ],
+                rows=[
+                    [
+                        escape(period),
+                        *(
+                            format_number(v.get(k), 2)
+                            for k in (
+                                "opening",
+                                "allocated",
+                                "recognised",
+                                "estimate_change",
+                                "closing",
+                                "revenue",
+                            )
+                        ),
+                    ]
+                    for period, v in liability.items()
+                    if isinstance(v, Mapping)
+                ],
+                note=text("note.points_liability", value=format_number(point_value, 2)),
+            )
+        )
+    gg = results.get("goal_gradient") or {}
+    if gg:
+        level = format_int(100 * float(gg.get("ci") or 0.95))
+        rows = [
+            [
+                text("label.gg_slope"),
+                format_number(gg.get("slope"), 3),
+                format_number(gg.get("se"), 3),
+                format_ci(gg.get("ci_low"), gg.get("ci_high"), 3),
+                format_p(gg.get("p")),
+            ],
+            [
+                text("label.gg_change"),
+                format_percent(gg.get("pct_change"), 1),
+                MISSING,
+                _percent_ci(gg.get("pct_ci_low"), gg.get("pct_ci_high")),
+                MISSING,
+            ],
+        ]
+        tables.append(
+            Table(
+                key="goal_gradient",
+                title=text("title.goal_gradient"),
+                columns=[
+                    text("col.measure"),
+                    text("col.estimate"),
+                    symbol("SE"),
+                    text("col.ci", level=level),
+                    symbol("p"),
+                ],
+                rows=rows,
+                note=text(
+                    "note.goal_gradient",
+                    threshold=format_int(gg.get("reward_threshold")),
+                    members=format_int(gg.get("n_members")),
+                    gaps=format_int(gg.get("n_gaps")),
+                ),
+                compare="column",
+            )
+        )
+    effect = results.get("redemption_effect") or {}
+    tests = results.get("redemption_effect_tests") or {}
+    if effect:
+        level = format_int(100 * float(tests.get("ci") or 0.95))
+        avg = tests.get("average_post") or {}
+        keys = [k for k, v in effect.items() if isinstance(v, Mapping)]
+        numeric = [float(k) for k in keys if _is_number(k)]
+        outcome = escape(tests.get("outcome", ""))
+        tables.append(
+            Table(
+                key="redemption_effect",
+                title=text("title.redemption_effect", outcome=title_name(tests.get("outcome", ""))),
+                columns=[
+                    text("col.relative_period"),
+                    symbol("b"),
+                    symbol("SE"),
+                    text("col.ci", level=level),
+                    symbol("p"),
+                    symbol("n"),
+                ],
+                rows=[
+                    [
+                        _period_key(k),
+                        format_number(effect[k].get("estimate"), 2),
+                        format_number(effect[k].get("se"), 2),
+                        format_ci(effect[k].get("ci_low"), effect[k].get("ci_high")),
+                        format_p(effect[k].get("p")),
+                        format_int(effect[k].get("n")),
+                    ]
+                    for k in keys
+                ],
+                note=text(
+                    "note.redemption_effect",
+                    outcome=outcome,
+                    period=text(f"period.{tests.get('period')}")
+                    if f"period.{tests.get('period')}" in TEXT
+                    else escape(tests.get("period", "")),
+                    first=_period_key(min(numeric)) if numeric else MISSING,
+                    last=_period_key(max(numeric)) if numeric else MISSING,
+                    clusters=format_int(tests.get("clusters")),
+                    pretrend=stat_text(
+                        "chi2",
+                        format_stat(tests.get("pre_trend_chi2"), "chi2"),
+                        format_df(tests.get("pre_trend_df")),
+                    )
+                    + ", "
+                    + p_text(tests.get("pre_trend_p")),
+                    average=format_number(avg.get("estimate"), 2),
+                    ci=format_ci(avg.get("ci_low"), avg.get("ci_high")),
+                    p=p_text(avg.get("p")),
+                ),
+            )
+        )
+    return tables
+
+
+def _one_minus(value: Any) -> Any:
+    return None if is_missing(value) else 1 - float(value)
+
+
+def _percent_ci(low: Any, high: Any) -> str:
+    """A confidence interval of shares as percentages in brackets: ``[65.8%, 68.2%]``."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    return f"[{format_percent(low, 1)}, {format_percent(high, 1)}]"
+
+
 BUILDERS: dict[str, Callable[[Results], list[Table]]] = {
     "factor-analysis": factor_analysis_tables,
     "loyalty-drivers": loyalty_drivers_tables,
@@ -1118,6 +1367,7 @@ BUILDERS: dict[str, Callable[[Results], list[Table]]] = {
     "member-analytics": member_analytics_tables,
     "programme-evaluation": programme_evaluation_tables,
     "segmentation": segmentation_tables,
+    "points-programme": points_programme_tables,
 }
 
 

@@ -3,12 +3,17 @@
 Strings are *markup* (:mod:`workbench.presentation.apa`: ``*italic*``, ``**bold**``) with
 named ``{placeholders}``; a sentence is always one string (never built by concatenating
 pieces of sentences), so that it can be put into a message catalogue and translated as a
-whole. Only English exists so far (``--lang en``); :data:`LANGUAGES` says which languages
-:func:`text` can give.
+whole. :data:`TEXT` holds the English text under a stable key; :func:`text` looks the
+English text up in the message catalogue of the current language
+(:func:`workbench.i18n.gettext`: the English text is the message id, its Chinese in
+``workbench/locale/zh/export.po``; Traditional Chinese is converted from it by OpenCC) and
+fills in the placeholders. Symbols and abbreviations (``*p*``, CFI, ``\u0394\u03c7\u00b2``)
+are not catalogued: they are the same in every language.
 
 References are the methods a run's paragraphs cite, each as an APA 7 reference list entry
 (markup) and a BibTeX entry; the export writes the ones a document cites into its reference
-list and into ``references.bib`` beside it.
+list and into ``references.bib`` beside it. They stay as published (English) in every
+language, as Chinese theses cite English sources.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-#: languages the export can write (a catalogue for ``zh`` is being written: issue 20)
-LANGUAGES: tuple[str, ...] = ("en",)
+from workbench import i18n
+from workbench.presentation.apa import space_cjk
+
+#: languages the export can write: English and Chinese (Simplified, Traditional)
+LANGUAGES: tuple[str, ...] = i18n.LANGUAGES
 
 TEXT: dict[str, str] = {
     # ------------------------------------------------------------------ document
@@ -38,6 +46,7 @@ TEXT: dict[str, str] = {
     "study.member-analytics": "member-analytics",
     "study.programme-evaluation": "programme-evaluation",
     "study.segmentation": "segmentation",
+    "study.points-programme": "points-programme",
     # ------------------------------------------------------------------ column headers
     "col.construct": "Construct",
     "col.item": "Item",
@@ -83,6 +92,18 @@ TEXT: dict[str, str] = {
     "col.members": "Members",
     "col.feature": "Feature",
     "col.importance": "Importance",
+    "col.issued": "Issued",
+    "col.redeemed": "Redeemed",
+    "col.expired": "Expired",
+    "col.outstanding": "Outstanding",
+    "col.redeemers": "Redeemers",
+    "col.opening": "Opening",
+    "col.allocated": "Allocated",
+    "col.recognised": "Recognised",
+    "col.estimate_change": "Change in estimate",
+    "col.closing": "Closing",
+    "col.revenue": "Revenue",
+    "col.relative_period": "Period since the first redemption",
     # ------------------------------------------------------------------ row labels
     "row.intercept": "Intercept",
     "row.cfa_model": "{k}-factor CFA",
@@ -128,6 +149,11 @@ TEXT: dict[str, str] = {
     "title.segment_selection": "Fit of Segmentations With Different Numbers of Segments",
     "title.segment_profiles": "Segment Sizes and Means",
     "title.compare": "{title}: {n} Runs Side by Side",
+    "title.points_ledger": "Points Issued, Redeemed and Expired by Period",
+    "title.points_redemption": "Ultimate Redemption Rate and Breakage of the Points",
+    "title.points_liability": "Contract Liability for the Points Outstanding (IFRS 15 Roll-Forward)",
+    "title.goal_gradient": "Goal Gradient: Time to the Next Earning by Progress Toward the Reward",
+    "title.redemption_effect": "Change of {outcome} Around the First Redemption (Event Study)",
     # ------------------------------------------------------------------ table notes
     "note.missing": "Missing data: {treatment}.",
     "note.n": "*N* = {n}.",
@@ -241,6 +267,40 @@ TEXT: dict[str, str] = {
         "{chosen}."
     ),
     "note.segment_profiles": "Means on the original scale. Segments numbered by size.",
+    "note.points_ledger": (
+        "Points per period. Outstanding = points issued and neither redeemed nor expired at "
+        "the end of the period; Members = members holding points; Redeemers = members who "
+        "redeemed in the period. Point value {value}; points expire after {months} months."
+    ),
+    "note.points_redemption": (
+        "Ultimate redemption rate = share of the {issued} points issued that will ever be "
+        "redeemed, by the chain-ladder method (Mack, 1993), with a {level}% interval from "
+        "{boot} over-dispersed Poisson bootstrap resamples (England & Verrall, 2002; seed "
+        "{seed}); cumulative incidence = Aalen-Johansen estimate per point. Breakage = 1 "
+        "\u2212 ultimate redemption rate. Data up to {asof}."
+    ),
+    "note.points_liability": (
+        "Contract liability for the points outstanding, in currency units (point value "
+        "{value}). Part of each sale is allocated to the points it earns and recognised as "
+        "revenue as points are redeemed, in proportion to the redemptions expected (IFRS 15, "
+        "paragraphs B39\u2013B43); Change in estimate = the effect of revising the expected "
+        "redemption rate. Closing = opening + allocated \u2212 recognised + change in "
+        "estimate; Revenue = recognised \u2212 change in estimate."
+    ),
+    "note.goal_gradient": (
+        "Regression of the log of the days to a member's next earning on the progress "
+        "toward the {threshold}-point reward (0 = start of a cycle, 1 = threshold), within "
+        "members (member fixed effects; Kivetz, Urminsky, & Zheng, 2006); standard errors "
+        "clustered by member. Change at the threshold = exp(*b*) \u2212 1. {members} members, "
+        "{gaps} intervals."
+    ),
+    "note.redemption_effect": (
+        "Event study of {outcome} per {period} around each member's first redemption, with "
+        "member and period fixed effects; period \u22121 is the reference, periods {first} "
+        "and {last} also hold the periods beyond them. Standard errors clustered by member "
+        "({clusters} clusters). Pre-trend test: {pretrend}. Average over the periods from 0: "
+        "{average}, 95% CI {ci}, {p}."
+    ),
     "note.compare": "Each column is one run of the batch ({runs}).",
     "note.compare_column": "Each column is one run of the batch ({runs}); the cells show {column}.",
     # ------------------------------------------------------------------ CLV and churn labels
@@ -262,6 +322,16 @@ TEXT: dict[str, str] = {
     "label.discrimination": "Discrimination on the test members",
     "label.features_logit": "Coefficients (log-odds of churn per SD of the feature)",
     "label.features_other": "Permutation importance (drop in AUC)",
+    "label.ultimate_rate": "Ultimate redemption rate (chain ladder)",
+    "label.breakage": "Breakage",
+    "label.survival_rate": "Ultimate redemption rate (cumulative incidence)",
+    "label.by_expiry": "Share redeemed with expiry after {months} months",
+    "label.gg_slope": "Slope of log days to the next earning on progress",
+    "label.gg_change": "Change of the time to the next earning at the threshold",
+    "period.month": "month",
+    "period.quarter": "quarter",
+    "period.week": "week",
+    "period.year": "year",
     # ------------------------------------------------------------------ label words
     "model.ols": "ordinary least squares",
     "model.logit": "logistic regression",
@@ -377,6 +447,36 @@ TEXT: dict[str, str] = {
         "The programme changed {outcome} by {estimate} (95% CI {ci}, {p}), a relative "
         "effect of {relative}."
     ),
+    "method.points-programme": (
+        "Points were valued at {value} each and expire after {months} months. The share of "
+        "the points issued that will ever be redeemed was estimated by the chain-ladder "
+        "method (Mack, 1993), with an over-dispersed Poisson bootstrap interval ({boot} "
+        "resamples; England & Verrall, 2002), and the contract liability for the points "
+        "outstanding was rolled forward as IFRS 15 requires (IFRS Foundation, 2014). The "
+        "goal-gradient effect (Kivetz, Urminsky, & Zheng, 2006) was estimated by regressing "
+        "the log of the days to a member's next earning on the progress toward the "
+        "{threshold}-point reward within members, and the change of {outcome} after a "
+        "member's first redemption by an event study with member and period fixed effects "
+        "(Angrist & Pischke, 2009); standard errors were clustered by member."
+    ),
+    "result.points-programme": (
+        "Of the {issued} points issued, an estimated {rate} will be redeemed (95% CI {ci}), "
+        "a breakage of {breakage}; the contract liability at {asof} was {liability}."
+    ),
+    "result.goal_gradient": (
+        "Members earned again sooner as they neared the reward: at the threshold the time to "
+        "the next earning changed by {change} (95% CI {ci}; *b* = {b}, {p})."
+    ),
+    "result.redemption_effect": (
+        "After a first redemption, {outcome} per {period} changed by {average} on average "
+        "(95% CI {ci}, {p}); the pre-trend test ({pretrend}) warns that redeemers differed "
+        "before they redeemed."
+    ),
+    "result.redemption_effect_parallel": (
+        "After a first redemption, {outcome} per {period} changed by {average} on average "
+        "(95% CI {ci}, {p}); the pre-trend test ({pretrend}) found no difference before the "
+        "redemption."
+    ),
     "result.segmentation": (
         "The chosen solution has {k} segments ({model}); the largest holds {share} of the "
         "respondents."
@@ -415,11 +515,6 @@ TEXT: dict[str, str] = {
     "error.missing_key_hint": (
         "The run was made by an older version or failed part way: run the study again."
     ),
-    "error.language": "The export cannot write '{lang}' yet; it writes: {languages}.",
-    "error.language_hint": (
-        "Use --lang en. Chinese export needs the message catalogue that is being written "
-        "(issue 20)."
-    ),
     "error.format": "Unknown export format '{to}'; choose one of: {formats}.",
     "error.batch_mixed": "The batch folder mixes studies: {studies}.",
     "error.batch_mixed_hint": "Export each study's runs separately.",
@@ -435,13 +530,21 @@ TEXT: dict[str, str] = {
 
 
 def text(key: str, /, **values: Any) -> str:
-    """The string ``key`` of :data:`TEXT` with its placeholders filled in (markup).
+    """The string ``key`` of :data:`TEXT` in the current language, placeholders filled in.
+
+    The language is :func:`workbench.i18n.get_language` (``export_run`` sets it for the
+    document it writes); a string without a translation stays English. Chinese text gets a
+    space between Chinese characters and the Latin names put into it
+    (:func:`~workbench.presentation.apa.space_cjk`).
 
     >>> text("table.label", number=2)
     'Table 2'
+    >>> with i18n.language("zh"):
+    ...     text("table.label", number=2)
+    '表2'
     """
-    template = TEXT[key]
-    return template.format(**values) if values else template
+    out = i18n.gettext(TEXT[key], **values)
+    return out if i18n.get_language() == "en" else space_cjk(out)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -473,6 +576,46 @@ REFERENCES: dict[str, Reference] = {
             "goodness of fit indexes to lack of measurement invariance},\n  journal = "
             "{Structural Equation Modeling},\n  volume = {14},\n  number = {3},\n  pages = "
             "{464--504},\n  year = {2007},\n  doi = {10.1080/10705510701301834}\n}",
+        ),
+        Reference(
+            "england2002",
+            "England, P. D., & Verrall, R. J. (2002). Stochastic claims reserving in general "
+            "insurance. *British Actuarial Journal, 8*(3), 443\u2013518. "
+            "https://doi.org/10.1017/S1357321700003809",
+            "@article{england2002,\n  author = {England, Peter D. and Verrall, Richard J.},\n"
+            "  title = {Stochastic claims reserving in general insurance},\n  journal = "
+            "{British Actuarial Journal},\n  volume = {8},\n  number = {3},\n  pages = "
+            "{443--518},\n  year = {2002},\n  doi = {10.1017/S1357321700003809}\n}",
+        ),
+        Reference(
+            "ifrs2014",
+            "IFRS Foundation. (2014). *IFRS 15 Revenue from contracts with customers*. "
+            "International Accounting Standards Board.",
+            "@misc{ifrs2014,\n  author = {{IFRS Foundation}},\n  title = {{IFRS} 15 Revenue "
+            "from Contracts with Customers},\n  publisher = {International Accounting "
+            "Standards Board},\n  year = {2014}\n}",
+        ),
+        Reference(
+            "kivetz2006",
+            "Kivetz, R., Urminsky, O., & Zheng, Y. (2006). The goal-gradient hypothesis "
+            "resurrected: Purchase acceleration, illusionary goal progress, and customer "
+            "retention. *Journal of Marketing Research, 43*(1), 39\u201358. "
+            "https://doi.org/10.1509/jmkr.43.1.39",
+            "@article{kivetz2006,\n  author = {Kivetz, Ran and Urminsky, Oleg and Zheng, "
+            "Yuhuang},\n  title = {The goal-gradient hypothesis resurrected: Purchase "
+            "acceleration, illusionary goal progress, and customer retention},\n  journal = "
+            "{Journal of Marketing Research},\n  volume = {43},\n  number = {1},\n  pages = "
+            "{39--58},\n  year = {2006},\n  doi = {10.1509/jmkr.43.1.39}\n}",
+        ),
+        Reference(
+            "mack1993",
+            "Mack, T. (1993). Distribution-free calculation of the standard error of chain "
+            "ladder reserve estimates. *ASTIN Bulletin, 23*(2), 213\u2013225. "
+            "https://doi.org/10.2143/AST.23.2.2005092",
+            "@article{mack1993,\n  author = {Mack, Thomas},\n  title = {Distribution-free "
+            "calculation of the standard error of chain ladder reserve estimates},\n  journal "
+            "= {{ASTIN} Bulletin},\n  volume = {23},\n  number = {2},\n  pages = "
+            "{213--225},\n  year = {1993},\n  doi = {10.2143/AST.23.2.2005092}\n}",
         ),
         Reference(
             "fader2005",
@@ -642,4 +785,5 @@ STUDY_REFERENCES: dict[str, tuple[str, ...]] = {
     "member-analytics": ("fader2005", "fader2013"),
     "programme-evaluation": ("angrist2009",),
     "segmentation": ("scrucca2016",),
+    "points-programme": ("angrist2009", "england2002", "ifrs2014", "kivetz2006", "mack1993"),
 }

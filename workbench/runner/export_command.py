@@ -2,8 +2,8 @@
 
 ::
 
-    workbench export RUN_DIR [--to docx|md|tex|html] [--out FILE] [--lang en] [--style apa]
-                             [--no-figures]
+    workbench export RUN_DIR [--to docx|md|tex|html] [--out FILE] [--lang en|zh|zh-Hant]
+                             [--style apa] [--no-figures]
 
 ``RUN_DIR`` is a finished run folder (``workbench run`` wrote its ``results.json``) or a
 ``workbench batch`` folder (one document, the runs side by side). The document goes to
@@ -11,8 +11,13 @@
 (PNG at 300 dpi and SVG) beside it. Nothing is recomputed: see
 :mod:`workbench.presentation.export`.
 
+``--lang zh`` (Simplified) or ``zh-Hant`` (Traditional Chinese) writes every heading, title,
+column header, note and paragraph in Chinese (the message catalogue
+``workbench/locale/zh/export.po``); symbols, numbers and the reference list stay as APA
+has them.
+
 Exit status: 0 done, 2 bad input (not a run folder, a results.json of an unknown study or
-version, a language the export cannot write yet), in one line naming it and what to do.
+version, an unknown language), in one line naming it and what to do.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import argparse
 import sys
 from typing import Any
 
+from workbench import i18n
 from workbench.errors import InputError
 from workbench.presentation.export import FORMATS, export_run
 from workbench.presentation.export_text import LANGUAGES, text
@@ -50,8 +56,8 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--lang",
         default="en",
         metavar="LANG",
-        help=f"language of the document: {', '.join(LANGUAGES)} (Chinese is not available "
-        "yet; default: en)",
+        help=f"language of the document: {', '.join(LANGUAGES)} (Simplified or Traditional "
+        "Chinese; default: en)",
     )
     export.add_argument(
         "--style", choices=STYLES, default="apa", help="table and number style (default: apa)"
@@ -75,9 +81,10 @@ def run_export(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    print(text("cli.document", path=path))
-    print(text("cli.references", path=path.parent / "references.bib"))
-    figures = path.parent / "figures"
-    if not args.no_figures and figures.is_dir():
-        print(text("cli.figures", path=figures))
+    with i18n.language(args.lang):
+        print(text("cli.document", path=path))
+        print(text("cli.references", path=path.parent / "references.bib"))
+        figures = path.parent / "figures"
+        if not args.no_figures and figures.is_dir():
+            print(text("cli.figures", path=figures))
     return 0
