@@ -6,7 +6,9 @@ Each study's first default run (the one ``make report`` does first; see
 ``workbench.studies.STUDIES``) goes through ``workbench run`` exactly as a user would type it,
 with fewer bootstrap resamples (``--param bootstrap=200``, or ``n_boot=200``) where the study
 has that parameter, into ``OUT_DIR/<study>/`` (``report.html``, ``notebook.ipynb``, ``results.json``).
-``OUT_DIR/manifest.json`` records each command, its exit status and how long it took; the
+Each run is then exported (``workbench export RUN --to docx`` and ``--to md``, into
+``OUT_DIR/<study>/export/``), so that every study's paper-ready export is checked on a fresh
+run. ``OUT_DIR/manifest.json`` records each command, its exit status and how long it took; the
 documentation build reads it (study pages embed the reports, the results.json page reads the
 schema from the runs). A failed run fails this script, and so ``make docs``.
 
@@ -75,6 +77,22 @@ def main(argv: list[str]) -> int:
         if proc.returncode != 0:
             failed.append(name)
             print(proc.stdout + proc.stderr, file=sys.stderr)
+            continue
+        # the paper-ready export of the same run (issue 20): a Word document and Markdown,
+        # so every study's export is exercised on a fresh run of today's code
+        for fmt in ("docx", "md"):
+            target = folder / "export" / f"paper.{fmt}"
+            exp = subprocess.run(
+                [str(workbench), "export", str(folder), "--to", fmt, "--out", str(target)],
+                cwd=PROJECT_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            manifest[name][f"export_{fmt}"] = exp.returncode
+            if exp.returncode != 0:
+                failed.append(f"{name} (export --to {fmt})")
+                print(exp.stdout + exp.stderr, file=sys.stderr)
     shutil.rmtree(out / "_reports", ignore_errors=True)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if failed:
