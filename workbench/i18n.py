@@ -199,9 +199,16 @@ def to_traditional(text: str) -> str:
     '95% 信賴區間與標準誤；「有流失風險」'
     """
     out = _converter().convert(text).replace("“", "「").replace("”", "」")
+    for slip, right in _OPENCC_SLIPS:
+        out = out.replace(slip, right)
     for term in _hant_fixes():
         out = out.replace(term[0], term[1])
     return out
+
+
+#: Phrase conversions of OpenCC's s2twp that are wrong in our texts, and their repair:
+#: 构念 (construct) before 的, 对, 到 or 作用 comes out as 構唸 (唸, "to read aloud").
+_OPENCC_SLIPS: tuple[tuple[str, str], ...] = (("構唸", "構念"),)
 
 
 @functools.cache

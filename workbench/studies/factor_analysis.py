@@ -9,6 +9,10 @@ who answered at least one item: the CFA by full-information maximum likelihood, 
 Bartlett, parallel analysis, MAP, Kaiser, the EFA and reliability from the EM (saturated-model
 ML) correlations and covariances. ``listwise`` (how R's complete-case results are reproduced)
 and ``pairwise`` stay available. Nothing is ever imputed.
+
+Findings, warnings, notes, table labels and figure text are written in the current report
+language (:mod:`workbench.i18n`; the notebook sets it from its ``lang`` parameter); the keys
+and values of results.json stay English.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import i18n
 from workbench.errors import InputError
+from workbench.i18n import gettext as tr
 from workbench.intake.data import SurveyData, complete_cases, require_respondents
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.intake.screening import ScreeningResult, screen_items
@@ -150,13 +156,14 @@ class FactorAnalysisStudy(Result):
         """Per analysis: how missing answers were treated and how many respondents it used."""
         rows = [
             (
-                _ANALYSIS_LABELS.get(name, name),
-                block["method"],
+                i18n.label(_ANALYSIS_LABELS.get(name, name)),
+                i18n.translate(block["method"]),
                 block["n"] if isinstance(block["n"], int) else _n_range(block["n"]),
             )
             for name, block in self.missing_report["analyses"].items()
         ]
-        return pd.DataFrame(rows, columns=["analysis", "treatment", "n"]).set_index("analysis")
+        table = pd.DataFrame(rows, columns=["analysis", "treatment", "n"]).set_index("analysis")
+        return _shown(table)
 
     def reliability_table(self) -> pd.DataFrame:
         """Per construct: label, items, n, alpha with CI, omega total, CR, AVE, mean, sd."""
@@ -175,9 +182,13 @@ class FactorAnalysisStudy(Result):
                 table.insert(pos + j, col, self.ordinal_reliability[col].reindex(table.index))
         return table
 
+    def reliability_report_table(self) -> pd.DataFrame:
+        """:meth:`reliability_table` with its headers in the report's language."""
+        return _shown(self.reliability_table())
+
     def factorability_table(self) -> pd.DataFrame:
         b = self.bartlett
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "value": [self.kmo.overall, b.chi2, b.df, b.p],
                 "meaning": [
@@ -189,6 +200,7 @@ class FactorAnalysisStudy(Result):
             },
             index=["KMO (overall)", "Bartlett chi2", "Bartlett df", "Bartlett p"],
         )
+        return _shown(table, values=("meaning",), index_values=True)
 
     def n_factors_table(self) -> pd.DataFrame:
         rows = [
@@ -202,9 +214,11 @@ class FactorAnalysisStudy(Result):
             rows.append((self.n_factors_rule, self.n_factors_chosen))
         table = pd.DataFrame(rows, columns=["criterion", "suggests"]).set_index("criterion")
         # a check mark drawn as inline SVG beside the word (a symbol glyph needs a font)
-        used = [check_mark("used") if c == self.n_factors_rule else "" for c in table.index]
+        used = [
+            check_mark(i18n.label("used")) if c == self.n_factors_rule else "" for c in table.index
+        ]
         table["used"] = pd.Series(used, index=table.index, dtype=object)
-        return table
+        return _shown(table, index_values=True)
 
     def loadings_table(self) -> pd.DataFrame:
         """Pattern loadings with construct, communality and flags."""
@@ -223,15 +237,17 @@ class FactorAnalysisStudy(Result):
                 f.append("cross-loads")
             if item in self.efa.weak_items:
                 f.append("weak")
-            flags.append(", ".join(f))
+            flags.append(", ".join(i18n.label(x) for x in f))
         out["flags"] = flags
-        return out
+        return _shown(out)
 
     def efa_fit_table(self) -> pd.DataFrame:
         """The EFA's fit as psych reports it."""
         f = self.efa.fit.to_dict()
-        return pd.DataFrame({"value": pd.Series(f)})
+        return _shown(pd.DataFrame({"value": pd.Series(f)}), index_values=True)
 
+    # rows and columns of these two are the codebook's construct names (data, never
+    # translated: a construct may be called "value")
     def fornell_larcker_table(self) -> pd.DataFrame | None:
         return None if self.cfa is None else self.cfa.fornell_larcker()
 
@@ -241,7 +257,79 @@ class FactorAnalysisStudy(Result):
         return self.cfa.htmt()
 
     def residuals_table(self, top: int = 10) -> pd.DataFrame | None:
-        return None if self.cfa is None else self.cfa.residual_correlations(top=top)
+        if self.cfa is None:
+            return None
+        table = self.cfa.residual_correlations(top=top)
+        if i18n.get_language() != "en":  # the catalogue's "observed" label is a churn rate
+            table = table.rename(columns={"observed": "observed correlation"})
+        return _shown(table)
+
+    # tables of the screening, missing-data and EFA steps, labelled for the report
+    def screening_table(self) -> pd.DataFrame:
+        """Per item: answers, missing share and distribution (:func:`screen_items`)."""
+        return _shown(self.screening.items)
+
+    def straight_liners_table(self) -> pd.DataFrame:
+        """Respondents who gave one identical answer to every item."""
+        return _shown(self.screening.straight_liners)
+
+    def respondent_missing_table(self) -> pd.DataFrame:
+        """How many respondents miss 0, 1, 2, ... items."""
+        return _shown(self.screening.respondent_missing)
+
+    def mcar_table(self) -> pd.DataFrame | None:
+        """Little's MCAR test (``None`` without a missing-data diagnosis)."""
+        d = self.missing_diagnosis
+        return None if d is None else _shown(d.mcar.to_frame(), index_values=True)
+
+    def missing_patterns_table(self, top: int = 10) -> pd.DataFrame | None:
+        """The ``top`` most frequent patterns of missing answers."""
+        d = self.missing_diagnosis
+        if d is None:
+            return None
+        table = d.pattern_table(top)
+        if "other" in table.index:  # the patterns left out, counted in words
+            table.loc["other", "missing_items"] = tr(
+                "({n} other patterns)", n=len(d.patterns) - top
+            )
+        return _shown(table, index_values=True)
+
+    def missing_items_table(self) -> pd.DataFrame | None:
+        """Per item: how many answers are missing."""
+        d = self.missing_diagnosis
+        return None if d is None else _shown(d.items)
+
+    def missing_by_group_table(self) -> pd.DataFrame | None:
+        """Missing answers by group (``None`` without a group column)."""
+        d = self.missing_diagnosis
+        return None if d is None else _shown(d.by_group)
+
+    def factor_map_table(self) -> pd.DataFrame:
+        """Each construct's dominant factor (:func:`map_factors_to_constructs`)."""
+        return _shown(self.factor_map)
+
+    def variance_table(self) -> pd.DataFrame:
+        """Variance explained by each factor."""
+        return _shown(self.efa.variance, index_values=True)
+
+    def factor_correlations_table(self) -> pd.DataFrame | None:
+        """Factor correlations of an oblique rotation (``None`` when orthogonal)."""
+        return _shown(self.efa.phi)
+
+    def structure_table(self) -> pd.DataFrame | None:
+        """Structure matrix of an oblique rotation (``None`` when orthogonal)."""
+        return _shown(self.efa.structure)
+
+    def item_stats_table(self) -> pd.DataFrame:
+        """Corrected item-total correlation and alpha if deleted, per construct and item."""
+        return _shown(self.reliability.item_stats)
+
+    def replication_table(self) -> pd.DataFrame | None:
+        """This run's values beside R's (``None`` without a reference file)."""
+        if self.replication is None:
+            return None
+        table = self.replication.rename(index=_replication_quantity)
+        return _shown(table.rename_axis(self.replication.index.name))
 
     def modification_table(self, top: int = 10) -> pd.DataFrame | None:
         """Largest modification indices (``None`` without a CFA, or for an ordinal CFA); for
@@ -249,104 +337,128 @@ class FactorAnalysisStudy(Result):
         ``modindices()``."""
         if self.cfa is None or self.ordinal:
             return None
-        return self.cfa.modification_indices(top=top)
+        return _shown(self.cfa.modification_indices(top=top))
 
     @property
     def modification_note(self) -> str:
         """Why the modification-index table is empty, when it is."""
         if self.cfa is None:
-            return "No CFA in this run."
+            return tr("No CFA in this run.")
         if self.ordinal:
-            return (
-                f"Modification indices are not available under {self.cfa.estimator} yet (the "
-                "ordinal CFA has no score tests here); the residual polychoric correlations "
-                "above show where the model strains."
+            return tr(
+                "Modification indices are not available under {estimator} yet (the ordinal CFA "
+                "has no score tests here); the residual polychoric correlations above show "
+                "where the model strains.",
+                estimator=self.cfa.estimator,
             )
-        return "No modification index to show."
+        return tr("No modification index to show.")
 
     @property
     def estimator_note(self) -> str:
         """Which CFA estimator was used and why (category counts and skew of the items)."""
         if self.cfa is None:
-            return "No CFA in this run."
+            return tr("No CFA in this run.")
         cats = self.item_categories
         if self.robust_ml:
-            return (
+            return tr(
                 "The CFA treats the items as continuous and uses robust maximum likelihood "
                 "(estimator=mlr, lavaan's MLR): the ML estimates, with standard errors "
                 "(Huber-White sandwich) and a chi-square (Yuan-Bentler scaled) that do not "
                 "assume normally distributed answers; skewed or heavy-tailed items inflate the "
                 "plain chi-square and shrink the plain standard errors. For Likert items with "
-                f"at most {MAX_ORDINAL_CATEGORIES} categories, estimator=wlsmv with "
-                "missing=listwise treats them as ordered."
+                "at most {max} categories, estimator=wlsmv with missing=listwise treats them "
+                "as ordered.",
+                max=MAX_ORDINAL_CATEGORIES,
             )
         if not self.ordinal or cats is None:
-            return (
+            return tr(
                 "The CFA treats the items as continuous (maximum likelihood on Pearson "
-                "covariances; estimator=ml). For Likert items with at most "
-                f"{MAX_ORDINAL_CATEGORIES} categories, estimator=wlsmv with missing=listwise "
-                "treats them as ordered."
+                "covariances; estimator=ml). For Likert items with at most {max} categories, "
+                "estimator=wlsmv with missing=listwise treats them as ordered.",
+                max=MAX_ORDINAL_CATEGORIES,
             )
+        return tr(
+            "{sentence} {next}",
+            sentence=self._ordinal_categories_sentence(),
+            next=tr(
+                "With few categories or skewed answers, ML on Pearson covariances understates "
+                "loadings and misjudges fit; the ordinal estimator models each item as a "
+                "cut-up normal variable."
+            ),
+        )
+
+    def _ordinal_categories_sentence(self) -> str:
+        """The ordinal CFA's items: categories among the complete cases and skewness."""
+        cats = self.item_categories
+        if cats is None:  # only called with an ordinal CFA, which has its item categories
+            return ""
         low, high = int(cats["categories"].min()), int(cats["categories"].max())
-        n_cat = str(low) if low == high else f"{low} to {high}"
+        n_cat = str(low) if low == high else tr("{low} to {high}", low=low, high=high)
         skew = cats["skew"].abs()
-        return (
-            f"The CFA treats the {len(cats)} items as ordered categories "
-            f"({self.cfa.estimator}): each has {n_cat} answer categories among the "
-            f"complete cases (at most {MAX_ORDINAL_CATEGORIES}, so thresholds and polychoric "
-            f"correlations can be estimated), and |skewness| reaches {skew.max():.2f} "
-            f"({skew.idxmax()}; {_count_words(int((skew > 1).sum()))} beyond 1). With few "
-            "categories or skewed answers, ML on Pearson covariances understates loadings "
-            "and misjudges fit; the ordinal estimator models each item as a cut-up normal "
-            "variable."
+        return tr(
+            "The CFA treats the {n} items as ordered categories ({estimator}): each has "
+            "{n_cat} answer categories among the complete cases (at most {max}, so thresholds "
+            "and polychoric correlations can be estimated), and |skewness| reaches {skew} "
+            "({item}; {beyond} beyond 1).",
+            n=len(cats),
+            estimator=self.cfa.estimator,
+            n_cat=n_cat,
+            max=MAX_ORDINAL_CATEGORIES,
+            skew=f"{skew.max():.2f}",
+            item=skew.idxmax(),
+            beyond=_count_words(int((skew > 1).sum())),
         )
 
     def estimator_table(self) -> pd.DataFrame | None:
         """Per CFA item: answer categories, scale points and skewness (ordinal CFA only)."""
-        return None if self.item_categories is None else self.item_categories.copy()
+        return None if self.item_categories is None else _shown(self.item_categories)
 
     @property
     def cfa_fit_note(self) -> str:
         """Which fit indices the verdict reads."""
         if self.cfa is None:
-            return "No CFA in this run."
+            return tr("No CFA in this run.")
         if self.robust_ml:
-            return (
+            return tr(
                 "The test is the Yuan-Bentler scaled chi-square (lavaan's MLR, Mplus variant); "
                 "the verdict uses the robust CFI, TLI and RMSEA (Brosseau-Liard, Savalei & Li "
-                "2012; Brosseau-Liard & Savalei 2014"
-                + ("; after FIML, Savalei 2018" if self.cfa.missing == "fiml" else "")
-                + "), which estimate the population fit free of the non-normality. The plain "
-                "column is normal-theory ML, the scaled one divides the chi-square by the "
-                "scaling factor; SRMR does not depend on the estimator."
+                "2012; Brosseau-Liard & Savalei 2014{after_fiml}), which estimate the "
+                "population fit free of the non-normality. The plain column is normal-theory "
+                "ML, the scaled one divides the chi-square by the scaling factor; SRMR does not "
+                "depend on the estimator.",
+                after_fiml=tr("; after FIML, Savalei 2018") if self.cfa.missing == "fiml" else "",
             )
         if not self.ordinal:
-            return "Maximum-likelihood chi-square and fit indices (lavaan's conventions)."
+            return tr("Maximum-likelihood chi-square and fit indices (lavaan's conventions).")
         basis = self.cfa.fit_basis
         which = {
-            "robust": "the robust CFI, TLI and RMSEA (Savalei 2021), which estimate the "
-            "population fit of the latent-response model",
-            "scaled": "the scaled CFI, TLI and RMSEA (the robust ones are not available here)",
-            "standard": "the plain CFI, TLI and RMSEA (no robust test with this estimator)",
+            "robust": tr(
+                "the robust CFI, TLI and RMSEA (Savalei 2021), which estimate the population "
+                "fit of the latent-response model"
+            ),
+            "scaled": tr("the scaled CFI, TLI and RMSEA (the robust ones are not available here)"),
+            "standard": tr("the plain CFI, TLI and RMSEA (no robust test with this estimator)"),
         }[basis]
         test = (
-            "scaled-shifted chi-square (Asparouhov & Muthen 2010)"
+            tr("scaled-shifted chi-square (Asparouhov & Muthen 2010)")
             if self.cfa.result.test == "scaled.shifted"
-            else "mean-and-variance adjusted chi-square"
+            else tr("mean-and-variance adjusted chi-square")
             if self.cfa.result.test == "mean.var.adjusted"
-            else "chi-square"
+            else tr("chi-square")
         )
-        return (
-            f"The test is the {test}; the verdict uses {which}. The plain and scaled "
-            "columns are shown as lavaan reports them; SRMR is the root mean square residual "
-            "polychoric correlation."
+        return tr(
+            "The test is the {test}; the verdict uses {which}. The plain and scaled columns "
+            "are shown as lavaan reports them; SRMR is the root mean square residual "
+            "polychoric correlation.",
+            test=test,
+            which=which,
         )
 
     @property
     def reliability_note(self) -> str:
         """On which scale CR and AVE are computed."""
         if self.ordinal:
-            return (
+            return tr(
                 "Alpha and omega total treat the answers as numbers (the observed scores, "
                 "Pearson correlations). Ordinal alpha is alpha on the polychoric correlations "
                 "(Zumbo, Gadermann & Zeisser 2007), and categorical omega is the reliability of "
@@ -357,16 +469,24 @@ class FactorAnalysisStudy(Result):
                 "items' underlying continuous responses, not of the observed sum score."
             )
         if self.cfa is None:
-            return "No CFA in this run, so no composite reliability or AVE."
-        return "Composite reliability and AVE come from the ML CFA (semTools compRelSEM, AVE)."
+            return tr("No CFA in this run, so no composite reliability or AVE.")
+        return tr("Composite reliability and AVE come from the ML CFA (semTools compRelSEM, AVE).")
 
     def cfa_fit_table(self) -> pd.DataFrame | None:
+        """The CFA's fit indices with a reading of each (plain, scaled and robust columns
+        for estimator=mlr and the ordinal estimators)."""
         if self.cfa is None:
             return None
         if self.ordinal:
-            return self._ordinal_fit_table()
-        if self.robust_ml:
-            return self._robust_ml_fit_table()
+            table = self._ordinal_fit_table()
+        elif self.robust_ml:
+            table = self._robust_ml_fit_table()
+        else:
+            table = self._ml_fit_table()
+        return _shown(table, values=("reading",), index_values=True)
+
+    def _ml_fit_table(self) -> pd.DataFrame:
+        """Fit of the ML CFA, lavaan's indices."""
         f = self.cfa.fit
         rows = [
             ("n", f["n"], ""),
@@ -506,7 +626,8 @@ class FactorAnalysisStudy(Result):
             return None
         est = self.cfa.estimates
         load = est[est["op"] == "=~"][["lhs", "rhs", "std_all", "std_se", "estimate", "se", "p"]]
-        return load.rename(columns={"lhs": "construct", "rhs": "item"}).reset_index(drop=True)
+        load = load.rename(columns={"lhs": "construct", "rhs": "item"}).reset_index(drop=True)
+        return _shown(load)
 
     # ------------------------------------------------------------------ results.json
     def results(self) -> dict[str, Any]:
@@ -671,8 +792,39 @@ class FactorAnalysisStudy(Result):
         items = [i for i in cb.items if i in corr.index]
         labels, _ = figure_labels(items, [_item_label(cb, i) for i in items])
         how = "EM" if ic is not None and ic.missing == "em" else (ic.missing if ic else "")
-        title = f"Item correlations ({self.parameters['correlation']}{', ' + how if how else ''})"
+        which = str(i18n.label(self.parameters["correlation"]))
+        title = tr(
+            "Item correlations ({which})",
+            which=which + (", " + str(i18n.label(how)) if how else ""),
+        )
         return correlation_heatmap(corr.loc[items, items], labels=labels, title=title)
+
+
+def _replication_quantity(quantity: str) -> str:
+    """A row of the replication table in the report's language (construct names kept)."""
+    found = i18n.label(quantity)
+    if found != quantity:
+        return str(found)
+    for prefix in ("alpha", "omega total"):
+        if quantity.startswith(prefix + ": "):
+            return f"{i18n.label(prefix)}: {quantity[len(prefix) + 2 :]}"
+    if quantity.startswith("EFA "):
+        return f"{i18n.label('EFA')} {quantity[4:]}"
+    return quantity
+
+
+def _shown(frame: Any, **kwargs: Any) -> Any:
+    """A table for the report: headers and package labels in the report's language
+    (:func:`workbench.i18n.translate_frame` with ``kwargs``), yes/no for true/false cells
+    outside English. ``None`` stays ``None``; in English the frame is returned as it is."""
+    out = i18n.translate_frame(frame, **kwargs)
+    if out is None or i18n.get_language() == "en":
+        return out
+    for j in range(out.shape[1]):
+        column = out.iloc[:, j]
+        if column.dtype == bool:
+            out.isetitem(j, [i18n.label("yes") if v else i18n.label("no") for v in column])
+    return out
 
 
 _TREATMENT_WORDS = {
@@ -690,7 +842,7 @@ _ANALYSIS_LABELS = {
 
 
 def _count_words(k: int) -> str:
-    return "no item" if k == 0 else "1 item" if k == 1 else f"{k} items"
+    return tr("no item") if k == 0 else i18n.ngettext("{n} item", "{n} items", k)
 
 
 def _n_range(values: dict[str, int]) -> str:
@@ -719,8 +871,8 @@ def _kmo_word(value: float) -> str:
         (0.5, "miserable"),
     ):
         if value >= bound:
-            return f"Kaiser-Meyer-Olkin sampling adequacy: {word}"
-    return "Kaiser-Meyer-Olkin sampling adequacy: unacceptable"
+            return tr("Kaiser-Meyer-Olkin sampling adequacy: {word}", word=i18n.label(word))
+    return tr("Kaiser-Meyer-Olkin sampling adequacy: {word}", word=i18n.label("unacceptable"))
 
 
 def _judge(value: float, good: float, ok: float, *, higher: bool) -> str:
@@ -1034,7 +1186,7 @@ def analyse(
     warnings: list[str] = []
     screening = screen_items(survey, straightline_min_items=straightline_min_items)
     screening.require_distinct_items(survey.path)
-    warnings += list(screening.warnings)
+    warnings += [i18n.translate(w) for w in screening.warnings]
     categories: pd.DataFrame | None = None
     if ordinal and cfa:  # before any model: an item that cannot be ordered stops the run
         cons = _cfa_constructs(survey, screening.constant_items)
@@ -1054,8 +1206,12 @@ def analyse(
         }
         if n_answered < len(items):
             warnings.append(
-                f"{len(items) - n_answered} of {len(items)} respondents answered none of the "
-                "items; they carry no information and are left out of every analysis."
+                tr(
+                    "{n} of {total} respondents answered none of the items; they carry no "
+                    "information and are left out of every analysis.",
+                    n=len(items) - n_answered,
+                    total=len(items),
+                )
             )
     else:
         _, missing_report = complete_cases(items, missing=missing)  # type: ignore[arg-type]
@@ -1075,7 +1231,7 @@ def analyse(
         # listwise: one analytic sample (respondents who answered every item) for everything
         rel_data = items.dropna() if missing == "listwise" else items
         rel = reliability(rel_data, cb.construct_items, missing=missing, ci=ci)  # type: ignore[arg-type]
-        warnings += [w for w in rel.warnings if w not in warnings]
+        warnings += _new_warnings(rel.warnings, warnings)
 
     # constant items break every correlation-based method: leave them out, and say so
     fa_items = [i for i in cb.items if i not in screening.constant_items]
@@ -1095,8 +1251,12 @@ def analyse(
         efa_data = data.dropna()
         if len(efa_data) < len(data):
             warnings.append(
-                f"{len(data) - len(efa_data)} of {len(data)} respondents miss at least one item "
-                "and are left out of the factor analysis (listwise deletion; nothing is imputed)."
+                tr(
+                    "{n} of {total} respondents miss at least one item and are left out of the "
+                    "factor analysis (listwise deletion; nothing is imputed).",
+                    n=len(data) - len(efa_data),
+                    total=len(data),
+                )
             )
     elif fiml:
         efa_data = data[data.notna().any(axis=1)]
@@ -1118,20 +1278,25 @@ def analyse(
         poly_missing = "pairwise" if fiml else missing
         if fiml:
             warnings.append(
-                "Polychoric correlations have no EM (FIML) estimate here, so KMO, Bartlett's "
-                "test, parallel analysis and the EFA use pairwise polychoric correlations "
-                "(every available pair of answers, as psych::polychoric); reliability (EM) and "
-                "the CFA (FIML) still use every respondent with an answer."
+                tr(
+                    "Polychoric correlations have no EM (FIML) estimate here, so KMO, Bartlett's "
+                    "test, parallel analysis and the EFA use pairwise polychoric correlations "
+                    "(every available pair of answers, as psych::polychoric); reliability (EM) "
+                    "and the CFA (FIML) still use every respondent with an answer."
+                )
             )
         poly = polychoric_matrix(efa_data, missing=poly_missing)  # type: ignore[arg-type]
-        warnings += list(poly.warnings)
+        warnings += [i18n.translate(w) for w in poly.warnings]
         source: dict[str, Any] = {"corr": poly.corr, "n_obs": len(efa_data)}
     elif correlation == "pearson":
         # the item correlations are computed once and passed to every step below
         item_corr = factors.item_correlations(efa_data, missing="em" if fiml else missing)
         source = {"corr": item_corr}
         if item_corr.moments is not None:
-            warnings += [f"EM correlations: {w}" for w in item_corr.moments.warnings]
+            warnings += [
+                tr("EM correlations: {warning}", warning=i18n.translate(w))
+                for w in item_corr.moments.warnings
+            ]
     else:
         raise ValueError(f"correlation must be 'pearson' or 'polychoric', not {correlation!r}")
     n_factor_analysis = item_corr.n_obs if item_corr is not None else len(efa_data)
@@ -1145,7 +1310,7 @@ def analyse(
             ci=ci,
             moments=item_corr.moments if same_rows and item_corr is not None else None,
         )
-        warnings += [w for w in rel.warnings if w not in warnings]
+        warnings += _new_warnings(rel.warnings, warnings)
 
     corr_only = {k: v for k, v in source.items() if k != "n_obs"}
     kmo = factors.kmo(**corr_only)
@@ -1155,15 +1320,19 @@ def analyse(
     kaiser = factors.kaiser_count(**corr_only)
     if kmo.overall < KMO_MIN:
         warnings.append(
-            f"Sampling adequacy is low (KMO = {kmo.overall:.2f} < {KMO_MIN}): the items share "
-            "little common variance, so factor solutions may be unstable."
+            tr(
+                "Sampling adequacy is low (KMO = {kmo} < {minimum}): the items share little "
+                "common variance, so factor solutions may be unstable.",
+                kmo=f"{kmo.overall:.2f}",
+                minimum=KMO_MIN,
+            )
         )
 
     if n_factors == "auto":
         chosen, rule = parallel.n_factors, "Parallel analysis (factors, reduced matrix)"
         if chosen < 1:
             chosen = 1
-            warnings.append("Parallel analysis suggested no factor; one factor was extracted.")
+            warnings.append(tr("Parallel analysis suggested no factor; one factor was extracted."))
     else:
         chosen, rule = int(n_factors), "Set by the n_factors parameter"
     p = len(fa_items)
@@ -1182,7 +1351,7 @@ def analyse(
         rotation=rotation,  # type: ignore[arg-type]
         **source,
     )
-    warnings += [w for w in efa_res.warnings if w not in warnings]
+    warnings += _new_warnings(efa_res.warnings, warnings)
     factor_map = map_factors_to_constructs(efa_res.loadings, cb.construct_items)
 
     cfa_res: Any = None
@@ -1194,9 +1363,9 @@ def analyse(
     multi = {k: [i for i in v if i in fa_items] for k, v in multi.items()}
     multi = {k: v for k, v in multi.items() if len(v) >= 2}
     if not cfa:
-        cfa_note = "CFA was switched off (cfa=false)."
+        cfa_note = tr("CFA was switched off (cfa=false).")
     elif len(multi) < 1:
-        cfa_note = "No construct has two or more items, so no CFA was fitted."
+        cfa_note = tr("No construct has two or more items, so no CFA was fitted.")
     else:
         cfa_input = cfa_data[[i for v in multi.values() for i in v]]
         try:
@@ -1228,45 +1397,62 @@ def analyse(
                 cfa_res = sem.fit_cfa(cfa_input.dropna(), multi, estimator=estimator)
         except InputError as exc:
             cfa_res = None
-            cfa_note = f"The CFA could not be fitted: {exc.problem}"
+            problem = i18n.translate(exc.problem)
+            cfa_note = tr("The CFA could not be fitted: {problem}", problem=problem)
             warnings.append(
-                f"CFA skipped: {exc.problem} {exc.hint or ''} The EFA and reliability results "
-                "do not depend on it."
+                tr(
+                    "CFA skipped: {problem} {hint} The EFA and reliability results do not "
+                    "depend on it.",
+                    problem=problem,
+                    hint=i18n.translate(exc.hint or ""),
+                )
             )
     if cfa_res is not None:
         single = [k for k in cb.construct_items if k not in multi]
         if ordinal:
-            estimation = (
-                f"{ORDINAL_ESTIMATORS[estimator]} on the items' thresholds and polychoric "
-                "correlations, the items treated as ordered (lavaan's ordered = TRUE, "
-                f"estimator = '{ORDINAL_ESTIMATORS[estimator]}'; listwise complete cases: "
-                f"n = {cfa_res.n})"
+            estimation = tr(
+                "{estimator} on the items' thresholds and polychoric correlations, the items "
+                "treated as ordered (lavaan's ordered = TRUE, estimator = '{estimator}'; "
+                "listwise complete cases: n = {n})",
+                estimator=ORDINAL_ESTIMATORS[estimator],
+                n=cfa_res.n,
             )
         elif fiml:
-            estimation = (
+            estimation = tr(
                 "full-information maximum likelihood (FIML, lavaan's missing = 'ml'; every "
-                f"respondent who answered at least one of its items: n = {cfa_res.n})"
+                "respondent who answered at least one of its items: n = {n})",
+                n=cfa_res.n,
             )
         else:
-            estimation = f"maximum likelihood (listwise complete cases: n = {cfa_res.n})"
+            estimation = tr("maximum likelihood (listwise complete cases: n = {n})", n=cfa_res.n)
         if estimator == "mlr":
-            estimation = (
-                f"robust {estimation}, with Huber-White standard errors and the Yuan-Bentler "
-                "scaled test (lavaan's estimator = 'MLR')"
+            estimation = tr(
+                "robust {estimation}, with Huber-White standard errors and the Yuan-Bentler "
+                "scaled test (lavaan's estimator = 'MLR')",
+                estimation=estimation,
             )
-        cfa_note = (
-            f"CFA by {estimation} of {len(multi)} correlated constructs"
-            + (f"; single-item constructs left out: {', '.join(single)}" if single else "")
-            + (f"; fitted on the other random half (seed {seed})" if split_half else "")
-            + "."
+        cfa_note = tr(
+            "CFA by {estimation} of {n} correlated constructs{single}{half}.",
+            estimation=estimation,
+            n=len(multi),
+            single=tr("; single-item constructs left out: {names}", names=", ".join(single))
+            if single
+            else "",
+            half=tr("; fitted on the other random half (seed {seed})", seed=seed)
+            if split_half
+            else "",
         )
         if correlation == "polychoric" and not ordinal:
-            cfa_note += (
-                " The CFA treats the items as continuous (ML on Pearson covariances); "
-                "estimator=wlsmv with missing=listwise fits it to the polychoric correlations "
-                "instead, the items treated as ordered."
+            cfa_note = tr(
+                "{sentence} {next}",
+                sentence=cfa_note,
+                next=tr(
+                    "The CFA treats the items as continuous (ML on Pearson covariances); "
+                    "estimator=wlsmv with missing=listwise fits it to the polychoric "
+                    "correlations instead, the items treated as ordered."
+                ),
             )
-        warnings += [f"CFA: {w}" for w in cfa_res.warnings]
+        warnings += [tr("CFA: {warning}", warning=i18n.translate(w)) for w in cfa_res.warnings]
         if cfa_ml_note:
             warnings.append(cfa_ml_note)
     missing_report["analyses"] = _analyses_used(
@@ -1292,7 +1478,7 @@ def analyse(
 
     _, font_warning = figure_labels(list(cb.items), [cb.labels.get(i, i) for i in cb.items])
     if font_warning:
-        warnings.append(font_warning)
+        warnings.append(i18n.translate(font_warning))
 
     study = FactorAnalysisStudy(
         survey=survey,
@@ -1340,6 +1526,16 @@ def analyse(
     return dataclasses.replace(study, findings=tuple(_findings(study)))
 
 
+def _new_warnings(found: tuple[str, ...] | list[str], have: list[str]) -> list[str]:
+    """Warnings of a statistics step in the report's language, without those already listed."""
+    out: list[str] = []
+    for w in found:
+        text = i18n.translate(w)
+        if text not in have and text not in out:
+            out.append(text)
+    return out
+
+
 def _cb_scale(survey: SurveyData) -> Any:
     """The codebook's answer scale (``None`` without one)."""
     return getattr(survey.codebook, "scale", None)
@@ -1352,9 +1548,10 @@ def _ml_beside(
     try:
         return sem.fit_cfa(complete, constructs), ""
     except InputError as exc:
-        return None, (
-            f"The ML CFA beside the ordinal one could not be fitted ({exc.problem}); the "
-            "comparison with ML is left out."
+        return None, tr(
+            "The ML CFA beside the ordinal one could not be fitted ({problem}); the comparison "
+            "with ML is left out.",
+            problem=i18n.translate(exc.problem),
         )
 
 
@@ -1504,82 +1701,115 @@ def _missing_finding(s: FactorAnalysisStudy) -> str:
     total = report["n_total"]
     treatment = report["treatment"]
     if treatment == "fiml":
-        every = "the" if s.split else "all"
-        half = " in its random half" if s.split else ""
-        text = (
-            "Missing answers were handled by maximum likelihood, keeping the sample and "
-            "imputing nothing: "
-            + (
-                f"the CFA used {every} {cfa['n']} respondents with an answer{half} (FIML); "
-                if cfa is not None
-                else ""
+        if cfa is None:
+            cfa_part = ""
+        elif s.split:
+            cfa_part = tr(
+                "the CFA used the {n} respondents with an answer in its random half (FIML); ",
+                n=cfa["n"],
             )
-            + f"KMO, Bartlett's test, parallel analysis and the EFA used the EM correlations "
-            f"of {n_fa} respondents{' (the other half)' if s.split else ''}; alpha and omega "
-            f"the EM covariances (n = {n_rel})."
-        )
+        else:
+            cfa_part = tr("the CFA used all {n} respondents with an answer (FIML); ", n=cfa["n"])
+        other_half = tr(" (the other half)") if s.split else ""
         if s.parameters["correlation"] == "polychoric":
-            text = text.replace(
-                "the EM correlations of", "pairwise polychoric correlations (no EM version) of"
+            fa_part = tr(
+                "KMO, Bartlett's test, parallel analysis and the EFA used pairwise polychoric "
+                "correlations (no EM version) of {n} respondents{other_half}; ",
+                n=n_fa,
+                other_half=other_half,
             )
-        return text
-    if treatment == "listwise":
-        return (
-            f"Missing answers were handled by listwise deletion: the analyses used the "
-            f"respondents who answered every item (factor analysis n = {n_fa}, reliability "
-            f"n = {n_rel}"
-            + (f", CFA n = {cfa['n']}" if cfa is not None else "")
-            + f", of {total}); "
-            + (
-                "the ordinal CFA needs complete cases, so missing=fiml is not offered with it."
-                if s.ordinal
-                else "missing=fiml would keep every respondent with an answer."
+        else:
+            fa_part = tr(
+                "KMO, Bartlett's test, parallel analysis and the EFA used the EM correlations "
+                "of {n} respondents{other_half}; ",
+                n=n_fa,
+                other_half=other_half,
             )
+        return tr(
+            "Missing answers were handled by maximum likelihood, keeping the sample and "
+            "imputing nothing: {cfa}{factor_analysis}{reliability}",
+            cfa=cfa_part,
+            factor_analysis=fa_part,
+            reliability=tr("alpha and omega the EM covariances (n = {n}).", n=n_rel),
         )
-    return (
-        f"Missing answers were handled by pairwise deletion: correlations and reliability used "
-        f"every available pair of answers (n = {n_fa} respondents with an answer)"
-        + (f"; the CFA used the {cfa['n']} complete cases" if cfa is not None else "")
-        + "."
+    if treatment == "listwise":
+        return tr(
+            "Missing answers were handled by listwise deletion: the analyses used the "
+            "respondents who answered every item (factor analysis n = {n_fa}, reliability "
+            "n = {n_rel}{cfa}, of {total}); {advice}",
+            n_fa=n_fa,
+            n_rel=n_rel,
+            cfa=tr(", CFA n = {n}", n=cfa["n"]) if cfa is not None else "",
+            total=total,
+            advice=tr(
+                "the ordinal CFA needs complete cases, so missing=fiml is not offered with it."
+            )
+            if s.ordinal
+            else tr("missing=fiml would keep every respondent with an answer."),
+        )
+    return tr(
+        "Missing answers were handled by pairwise deletion: correlations and reliability used "
+        "every available pair of answers (n = {n} respondents with an answer){cfa}.",
+        n=n_fa,
+        cfa=tr("; the CFA used the {n} complete cases", n=cfa["n"]) if cfa is not None else "",
     )
 
 
 def _robust_ml_finding(f: dict[str, Any], verdict: str) -> str:
     """The MLR CFA's fit and what changed against plain ML (same estimates, other test)."""
-    return (
-        f"The codebook's measurement model {verdict} in the robust ML (MLR) CFA: robust CFI "
-        f"{f['cfi_robust']:.3f}, TLI {f['tli_robust']:.3f}, RMSEA {f['rmsea_robust']:.3f} "
-        f"(90% CI {f['rmsea_ci_low_robust']:.3f}–{f['rmsea_ci_high_robust']:.3f}), SRMR "
-        f"{f['srmr']:.3f}; Yuan-Bentler scaled chi-square {f['chi2_scaled']:.1f} on "
-        f"{f['df']} df (p = {f['p_scaled']:.3g}). Against plain ML the estimates are the same; "
-        f"the chi-square {f['chi2']:.1f} is divided by the scaling factor "
-        f"{f['scaling_factor']:.3f} ("
-        + _scaling_words(f["scaling_factor"])
-        + f"), CFI moves from {f['cfi']:.3f} to {f['cfi_robust']:.3f} and RMSEA from "
-        f"{f['rmsea']:.3f} to {f['rmsea_robust']:.3f}, and the standard errors are the "
-        "Huber-White sandwich ones."
+    return tr(
+        "The codebook's measurement model {verdict} in the robust ML (MLR) CFA: robust CFI "
+        "{cfi_robust}, TLI {tli_robust}, RMSEA {rmsea_robust} (90% CI {low}–{high}), SRMR "
+        "{srmr}; Yuan-Bentler scaled chi-square {chi2_scaled} on {df} df (p = {p_scaled}). "
+        "Against plain ML the estimates are the same; the chi-square {chi2} is divided by the "
+        "scaling factor {scaling} ({scaling_words}), CFI moves from {cfi} to {cfi_robust} and "
+        "RMSEA from {rmsea} to {rmsea_robust}, and the standard errors are the Huber-White "
+        "sandwich ones.",
+        verdict=verdict,
+        cfi_robust=f"{f['cfi_robust']:.3f}",
+        tli_robust=f"{f['tli_robust']:.3f}",
+        rmsea_robust=f"{f['rmsea_robust']:.3f}",
+        low=f"{f['rmsea_ci_low_robust']:.3f}",
+        high=f"{f['rmsea_ci_high_robust']:.3f}",
+        srmr=f"{f['srmr']:.3f}",
+        chi2_scaled=f"{f['chi2_scaled']:.1f}",
+        df=f"{f['df']}",
+        p_scaled=f"{f['p_scaled']:.3g}",
+        chi2=f"{f['chi2']:.1f}",
+        scaling=f"{f['scaling_factor']:.3f}",
+        scaling_words=_scaling_words(f["scaling_factor"]),
+        cfi=f"{f['cfi']:.3f}",
+        rmsea=f"{f['rmsea']:.3f}",
     )
 
 
 def _scaling_words(c: float) -> str:
     """What a Yuan-Bentler scaling factor says about the answers, in words."""
     if abs(c - 1) < 0.05:
-        return "close to 1: the answers are near enough to normal for the test"
+        return tr("close to 1: the answers are near enough to normal for the test")
     if c > 1:
-        return "above 1: heavier tails than normal data inflate the plain chi-square"
-    return "below 1: lighter tails than normal data make the plain chi-square conservative"
+        return tr("above 1: heavier tails than normal data inflate the plain chi-square")
+    return tr("below 1: lighter tails than normal data make the plain chi-square conservative")
 
 
 def _findings(s: FactorAnalysisStudy) -> list[str]:
+    """The key findings, in the current report language."""
     cb = s.survey.codebook
     out = []
     n_items = len(cb.items)
     complete = int(s.survey.items.notna().all(axis=1).sum())
     out.append(
-        f"{s.screening.n_respondents} respondents answered {n_items} items measuring "
-        f"{len(cb.constructs)} constructs; {complete} answered every item."
+        tr(
+            "{respondents} respondents answered {items} items measuring {constructs} "
+            "constructs; {complete} answered every item.",
+            respondents=s.screening.n_respondents,
+            items=n_items,
+            constructs=len(cb.constructs),
+            complete=complete,
+        )
     )
     out.append(_missing_finding(s))
+    sep = tr("; ")
     # factor structure
     fm = s.factor_map
     multi = [k for k, v in cb.construct_items.items() if len(v) >= 2]
@@ -1587,32 +1817,53 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
         clean = fm[(fm["items_on_factor"] == fm["n_items"]) & ~fm["shares_factor"]]
         as_designed = len(clean) == len(fm) and s.n_factors_chosen >= len(fm)
         basis = (
-            "as parallel analysis suggests"
+            tr("as parallel analysis suggests")
             if s.n_factors_rule.startswith("Parallel")
-            else "as requested"
+            else tr("as requested")
         )
-        text = (
-            f"The items form {s.n_factors_chosen} factors ({basis}; MAP suggests "
-            f"{s.map.n_factors}, the codebook has {len(multi)} multi-item constructs)."
+        text = tr(
+            "The items form {n} factors ({basis}; MAP suggests {map}, the codebook has {multi} "
+            "multi-item constructs).",
+            n=s.n_factors_chosen,
+            basis=basis,
+            map=s.map.n_factors,
+            multi=len(multi),
         )
         if as_designed:
-            text += " Every construct's items load mainly on a factor of their own, as designed."
+            text = tr(
+                "{sentence} {next}",
+                sentence=text,
+                next=tr(
+                    "Every construct's items load mainly on a factor of their own, as designed."
+                ),
+            )
         else:
             shared: dict[str, list[str]] = {}
             for c, r in fm[fm["shares_factor"]].iterrows():
                 shared.setdefault(str(r.factor), []).append(str(c))
             parts = [
-                f"{' and '.join(cb.label(c) for c in names)} share {factor}"
+                tr(
+                    "{constructs} share {factor}",
+                    constructs=tr(" and ").join(cb.label(c) for c in names),
+                    factor=factor,
+                )
                 for factor, names in shared.items()
             ]
             stray = [f"{r.stray_items} ({cb.label(c)})" for c, r in fm.iterrows() if r.stray_items]
             if parts:
-                text += " Not a clean match with the codebook: " + "; ".join(parts) + "."
+                text = tr(
+                    "{sentence} {next}",
+                    sentence=text,
+                    next=tr("Not a clean match with the codebook: {parts}.", parts=sep.join(parts)),
+                )
             if stray:
-                text += (
-                    " Items loading mainly elsewhere than their construct: "
-                    + "; ".join(stray)
-                    + "."
+                text = tr(
+                    "{sentence} {next}",
+                    sentence=text,
+                    next=tr(
+                        "Items loading mainly elsewhere than their construct: {items}.",
+                        items=sep.join(stray),
+                    ),
                 )
         out.append(text)
     if s.efa.cross_loadings:
@@ -1620,39 +1871,70 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
         for item in s.efa.cross_loadings:
             row = s.efa.loadings.loc[item]
             strong = row[row.abs() >= 0.30].sort_values(key=abs, ascending=False)
-            parts.append(f"{item} on " + " and ".join(f"{f} ({v:.2f})" for f, v in strong.items()))
+            parts.append(
+                tr(
+                    "{item} on {factors}",
+                    item=item,
+                    factors=tr(" and ").join(f"{f} ({v:.2f})" for f, v in strong.items()),
+                )
+            )
         out.append(
-            "Cross-loading items (|loading| ≥ 0.30 on two or more factors): "
-            + "; ".join(parts)
-            + "."
+            tr(
+                "Cross-loading items (|loading| ≥ 0.30 on two or more factors): {parts}.",
+                parts=sep.join(parts),
+            )
         )
     if s.efa.heywood:
         out.append(
-            f"Heywood case(s) in the EFA: {', '.join(s.efa.heywood)} (communality ≥ 1); "
-            "the solution is improper: try fewer factors or another extraction method."
+            tr(
+                "Heywood case(s) in the EFA: {items} (communality ≥ 1); the solution is "
+                "improper: try fewer factors or another extraction method.",
+                items=", ".join(s.efa.heywood),
+            )
         )
     # reliability
     table = s.reliability_table().dropna(subset=["alpha"])
     if len(table):
         good = table[table["alpha"] >= ALPHA_GOOD]
         weak = table[table["alpha"] < ALPHA_GOOD].sort_values("alpha")
-        text = (
-            f"{len(good)} of {len(table)} multi-item constructs reach the usual reliability "
-            f"threshold (Cronbach's alpha ≥ {ALPHA_GOOD:.2f})."
+        text = tr(
+            "{good} of {total} multi-item constructs reach the usual reliability threshold "
+            "(Cronbach's alpha ≥ {threshold}).",
+            good=len(good),
+            total=len(table),
+            threshold=f"{ALPHA_GOOD:.2f}",
         )
         ci = s.parameters["ci"]
         if len(weak):
             parts = [
-                f"{cb.label(c)} (alpha {r.alpha:.2f}, {ci:.0%} CI {r.alpha_ci_low:.2f}–"
-                f"{r.alpha_ci_high:.2f})"
+                tr(
+                    "{construct} (alpha {alpha}, {level} CI {low}–{high})",
+                    construct=cb.label(c),
+                    alpha=f"{r.alpha:.2f}",
+                    level=f"{ci:.0%}",
+                    low=f"{r.alpha_ci_low:.2f}",
+                    high=f"{r.alpha_ci_high:.2f}",
+                )
                 for c, r in weak.iterrows()
             ]
-            text += " Below it: " + "; ".join(parts) + "."
+            text = tr(
+                "{sentence} {next}",
+                sentence=text,
+                next=tr("Below it: {parts}.", parts=sep.join(parts)),
+            )
         else:
             best, worst = table["alpha"].idxmax(), table["alpha"].idxmin()
-            text += (
-                f" The most reliable is {cb.label(best)} (alpha {table.loc[best, 'alpha']:.2f}); "
-                f"the least, {cb.label(worst)} (alpha {table.loc[worst, 'alpha']:.2f})."
+            text = tr(
+                "{sentence} {next}",
+                sentence=text,
+                next=tr(
+                    "The most reliable is {best} (alpha {best_alpha}); the least, {worst} "
+                    "(alpha {worst_alpha}).",
+                    best=cb.label(best),
+                    best_alpha=f"{table.loc[best, 'alpha']:.2f}",
+                    worst=cb.label(worst),
+                    worst_alpha=f"{table.loc[worst, 'alpha']:.2f}",
+                ),
             )
         out.append(text)
     stats = s.reliability.item_stats
@@ -1662,66 +1944,112 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
         for (c, item), row in weak_items.iterrows():
             extra = ""
             if row.alpha_if_deleted > s.reliability.table.loc[c, "alpha"]:
-                extra = f"; alpha would rise to {row.alpha_if_deleted:.2f} without it"
-            parts.append(f"{item} in {cb.label(c)} (r = {format_r(row.r_drop)}{extra})")
+                extra = tr(
+                    "; alpha would rise to {alpha} without it", alpha=f"{row.alpha_if_deleted:.2f}"
+                )
+            parts.append(
+                tr(
+                    "{item} in {construct} (r = {r}{extra})",
+                    item=item,
+                    construct=cb.label(c),
+                    r=format_r(row.r_drop),
+                    extra=extra,
+                )
+            )
         out.append(
-            "Items that fit their scale weakly (corrected item-total "
-            f"r < {format_r(R_DROP_WEAK)}): " + "; ".join(parts) + "."
+            tr(
+                "Items that fit their scale weakly (corrected item-total r < {threshold}): "
+                "{parts}.",
+                threshold=format_r(R_DROP_WEAK),
+                parts=sep.join(parts),
+            )
         )
     # CFA
     if s.cfa is not None:
         if s.ordinal:
-            out.append(s.estimator_note.split(" With few categories")[0])
+            out.append(s._ordinal_categories_sentence())
         f = s.cfa.fit
         # estimator=mlr: the verdict reads the robust indices (as the ordinal CFA's)
         cfi_v, rmsea_v = (
             (f["cfi_robust"], f["rmsea_robust"]) if s.robust_ml else (f["cfi"], f["rmsea"])
         )
         verdict = (
-            "fits well"
+            tr("fits well")
             if cfi_v >= CFI_GOOD and rmsea_v <= RMSEA_GOOD and f["srmr"] <= SRMR_GOOD
-            else "fits acceptably"
+            else tr("fits acceptably")
             if cfi_v >= CFI_OK and rmsea_v <= RMSEA_OK
-            else "fits poorly"
+            else tr("fits poorly")
         )
         if s.ordinal:
             basis = s.cfa.fit_basis
-            kind = "" if basis == "standard" else f"{basis} "
+            kind = "" if basis == "standard" else f"{i18n.label(basis)} "
             out.append(
-                f"The codebook's measurement model {verdict} in the {s.cfa.estimator} CFA: "
-                f"{kind}CFI {f['cfi']:.3f}, TLI {f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI "
-                f"{f['rmsea_ci_low']:.3f}–{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}; "
-                f"chi-square {f['chi2']:.1f} on {f['df']:.4g} df (p = {f['p']:.3g})."
+                tr(
+                    "The codebook's measurement model {verdict} in the {estimator} CFA: "
+                    "{kind}CFI {cfi}, TLI {tli}, RMSEA {rmsea} (90% CI {low}–{high}), SRMR "
+                    "{srmr}; chi-square {chi2} on {df} df (p = {p}).",
+                    verdict=verdict,
+                    estimator=s.cfa.estimator,
+                    kind=kind,
+                    cfi=f"{f['cfi']:.3f}",
+                    tli=f"{f['tli']:.3f}",
+                    rmsea=f"{f['rmsea']:.3f}",
+                    low=f"{f['rmsea_ci_low']:.3f}",
+                    high=f"{f['rmsea_ci_high']:.3f}",
+                    srmr=f"{f['srmr']:.3f}",
+                    chi2=f"{f['chi2']:.1f}",
+                    df=f"{f['df']:.4g}",
+                    p=f"{f['p']:.3g}",
+                )
             )
             cmp_ = s._ml_comparison()
             if cmp_ is not None:
                 out.append(
-                    f"Against ML on the same {cmp_['n']} complete cases (items as continuous), "
-                    f"treating the items as ordered changes CFI from {cmp_['cfi_ml']:.3f} to "
-                    f"{cmp_['cfi_ordinal']:.3f} ({cmp_['cfi_ordinal'] - cmp_['cfi_ml']:+.3f}), "
-                    f"RMSEA from {cmp_['rmsea_ml']:.3f} to {cmp_['rmsea_ordinal']:.3f} "
-                    f"({cmp_['rmsea_ordinal'] - cmp_['rmsea_ml']:+.3f}) and the mean "
-                    f"standardized loading from {cmp_['mean_std_loading_ml']:.2f} to "
-                    f"{cmp_['mean_std_loading_ordinal']:.2f} "
-                    f"({cmp_['mean_std_loading_ordinal'] - cmp_['mean_std_loading_ml']:+.2f}; "
-                    f"{s.cfa.estimator} {basis} indices, loadings on the latent-response "
-                    "scale)."
+                    tr(
+                        "Against ML on the same {n} complete cases (items as continuous), "
+                        "treating the items as ordered changes CFI from {cfi_ml} to "
+                        "{cfi_ordinal} ({cfi_change}), RMSEA from {rmsea_ml} to {rmsea_ordinal} "
+                        "({rmsea_change}) and the mean standardized loading from {load_ml} to "
+                        "{load_ordinal} ({load_change}; {estimator} {basis} indices, loadings "
+                        "on the latent-response scale).",
+                        n=cmp_["n"],
+                        cfi_ml=f"{cmp_['cfi_ml']:.3f}",
+                        cfi_ordinal=f"{cmp_['cfi_ordinal']:.3f}",
+                        cfi_change=f"{cmp_['cfi_ordinal'] - cmp_['cfi_ml']:+.3f}",
+                        rmsea_ml=f"{cmp_['rmsea_ml']:.3f}",
+                        rmsea_ordinal=f"{cmp_['rmsea_ordinal']:.3f}",
+                        rmsea_change=f"{cmp_['rmsea_ordinal'] - cmp_['rmsea_ml']:+.3f}",
+                        load_ml=f"{cmp_['mean_std_loading_ml']:.2f}",
+                        load_ordinal=f"{cmp_['mean_std_loading_ordinal']:.2f}",
+                        load_change=f"{cmp_['mean_std_loading_ordinal'] - cmp_['mean_std_loading_ml']:+.2f}",
+                        estimator=s.cfa.estimator,
+                        basis=i18n.label(basis),
+                    )
                 )
         elif s.robust_ml:
             out.append(_robust_ml_finding(f, verdict))
         else:
             out.append(
-                f"The codebook's measurement model {verdict} in the CFA: CFI {f['cfi']:.3f}, "
-                f"TLI {f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
-                f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
+                tr(
+                    "The codebook's measurement model {verdict} in the CFA: CFI {cfi}, TLI "
+                    "{tli}, RMSEA {rmsea} (90% CI {low}–{high}), SRMR {srmr}.",
+                    verdict=verdict,
+                    cfi=f"{f['cfi']:.3f}",
+                    tli=f"{f['tli']:.3f}",
+                    rmsea=f"{f['rmsea']:.3f}",
+                    low=f"{f['rmsea_ci_low']:.3f}",
+                    high=f"{f['rmsea_ci_high']:.3f}",
+                    srmr=f"{f['srmr']:.3f}",
+                )
             )
         av = s.cfa.ave()
         low = av[av < AVE_MIN]
         if len(low):
             out.append(
-                "Convergent validity is weak (AVE < 0.50) for "
-                + ", ".join(f"{cb.label(c)} ({v:.2f})" for c, v in low.items())
-                + "."
+                tr(
+                    "Convergent validity is weak (AVE < 0.50) for {constructs}.",
+                    constructs=", ".join(f"{cb.label(c)} ({v:.2f})" for c, v in low.items()),
+                )
             )
         if len(s.cfa.constructs) > 1:
             h = s.cfa.htmt()
@@ -1733,25 +2061,45 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
             ]
             if pairs:
                 out.append(
-                    f"Discriminant validity is doubtful (HTMT > {HTMT_MAX}) for "
-                    + "; ".join(f"{cb.label(a)} – {cb.label(b)} ({v:.2f})" for a, b, v in pairs)
-                    + "."
+                    tr(
+                        "Discriminant validity is doubtful (HTMT > {threshold}) for {pairs}.",
+                        threshold=HTMT_MAX,
+                        pairs=sep.join(
+                            f"{cb.label(a)} – {cb.label(b)} ({v:.2f})" for a, b, v in pairs
+                        ),
+                    )
                 )
             else:
-                out.append(f"All constructs are empirically distinct (every HTMT ≤ {HTMT_MAX}).")
+                out.append(
+                    tr(
+                        "All constructs are empirically distinct (every HTMT ≤ {threshold}).",
+                        threshold=HTMT_MAX,
+                    )
+                )
     if cb.reverse_coded:
+        scale = cb.scale
         out.append(
-            f"Reverse-worded items were scored as {cb.scale.min:g} + {cb.scale.max:g} − x "  # type: ignore[union-attr]
-            f"before analysis: {', '.join(cb.reverse_coded)}."
+            tr(
+                "Reverse-worded items were scored as {low} + {high} − x before analysis: {items}.",
+                low=f"{scale.min:g}",  # type: ignore[union-attr]
+                high=f"{scale.max:g}",  # type: ignore[union-attr]
+                items=", ".join(cb.reverse_coded),
+            )
         )
     if len(s.screening.straight_liners):
         out.append(
-            f"{len(s.screening.straight_liners)} respondent(s) gave the same answer to every "
-            "item (possible inattentive answering); they are kept and listed below."
+            tr(
+                "{n} respondent(s) gave the same answer to every item (possible inattentive "
+                "answering); they are kept and listed below.",
+                n=len(s.screening.straight_liners),
+            )
         )
     if s.replication is not None:
         out.append(
-            "Replication: the table at the end shows this run's values beside R's; the largest "
-            f"absolute difference is {s.replication['difference'].abs().max():.2g}."
+            tr(
+                "Replication: the table at the end shows this run's values beside R's; the "
+                "largest absolute difference is {difference}.",
+                difference=f"{s.replication['difference'].abs().max():.2g}",
+            )
         )
     return out

@@ -4,6 +4,10 @@ through what, and what to fix first.
 :func:`analyse` scores the constructs, fits the driver model, decomposes R2,
 and runs the optional mediation, moderation and segment comparisons; it returns
 a :class:`LoyaltyDriversStudy` that the notebook only displays.
+
+Findings, warnings, table labels and figure text are written in the current report
+language (:mod:`workbench.i18n`; the notebook sets it from its ``lang`` parameter);
+``results.json`` keeps the same keys and values in every language.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench import i18n
 from workbench.drivers import mediation as med
 from workbench.drivers import pooling as pool
 from workbench.drivers import regression as drv
 from workbench.drivers.moments import em_moments
 from workbench.errors import InputError
+from workbench.i18n import gettext as tr
 from workbench.intake.codebook import NO_CODEBOOK_NOTE
 from workbench.intake.data import SurveyData, load_survey
 from workbench.intake.imputation import impute_chained
@@ -309,18 +315,22 @@ class LoyaltyDriversStudy(Result):
                 {
                     "variable": name,
                     "label": self.label(name) if self.label(name) != name else "",
-                    "scored as": how,
+                    "scored as": _scoring_text(how),
                     "n": int(col.notna().sum()),
                     "mean": float(col.mean()) if numeric else np.nan,
                     "sd": float(col.std()) if numeric else np.nan,
                 }
             )
-        return pd.DataFrame(rows).set_index("variable")
+        return i18n.translate_frame(pd.DataFrame(rows).set_index("variable"))
 
     def coefficients_table(self) -> pd.DataFrame:
-        return self.model.coefficients.set_index("term")
+        t = self.model.coefficients.set_index("term")
+        return _label_rows(i18n.translate_frame(t, values=("role",)), {"Intercept"})
 
     def importance_table(self) -> pd.DataFrame:
+        return i18n.translate_frame(self._importance_columns())
+
+    def _importance_columns(self) -> pd.DataFrame:
         t = self.importance.table.set_index("driver")
         cols = [
             "lmg",
@@ -341,48 +351,68 @@ class LoyaltyDriversStudy(Result):
             return None
         t = pd.DataFrame.from_dict(self.imputation.columns, orient="index")
         t.index.name = "column"
-        return t
+        return i18n.translate_frame(t, values=("method",))
 
     def imputed_reliability(self) -> pd.DataFrame | None:
         """Under ``missing=mi``: alpha and omega per construct over the completed data."""
-        return None if self.imputation is None else self.imputation.reliability
+        if self.imputation is None:
+            return None
+        return i18n.translate_frame(self.imputation.reliability)
 
     def hierarchical_table(self) -> pd.DataFrame | None:
         h = self.model.hierarchical
-        return None if not h else pd.DataFrame({"value": pd.Series(h)})
+        if not h:
+            return None
+        shown = {k: i18n.translate(v) if isinstance(v, str) else v for k, v in h.items()}
+        return i18n.translate_frame(pd.DataFrame({"value": pd.Series(shown)}), index_values=True)
 
     def assumptions_table(self) -> pd.DataFrame:
         """The assumption checks with a traffic light: a coloured circle drawn as inline SVG
         (no emoji, which need an emoji font) beside the word green, amber or red."""
         t = self.model.assumptions.copy()
         # object dtype: a string column would turn the markers back into plain words
-        lights = [traffic_light(v) for v in t["status"]]
+        lights = [_translated_light(traffic_light(v)) for v in t["status"]]
         t["status"] = pd.Series(lights, index=t.index, dtype=object)
-        return t.set_index("check")
+        t["check"] = [i18n.translate(c) for c in t["check"]]
+        t["explanation"] = [i18n.translate(e) for e in t["explanation"]]
+        return i18n.translate_frame(t.set_index("check"))
 
     def ipa_table(self) -> pd.DataFrame | None:
-        return None if self.ipa is None else self.ipa.table
+        if self.ipa is None:
+            return None
+        return i18n.translate_frame(self.ipa.table, values=("quadrant",))
 
     def mediation_paths(self) -> pd.DataFrame | None:
-        return None if self.mediation is None else self.mediation.paths
+        if self.mediation is None:
+            return None
+        paths = i18n.translate_frame(self.mediation.paths, values=("path",))
+        return _label_rows(paths, {"c_prime", "c_total"})
 
     def mediation_indirect(self) -> pd.DataFrame | None:
-        return None if self.mediation is None else self.mediation.indirect
+        if self.mediation is None:
+            return None
+        return _label_rows(i18n.translate_frame(self.mediation.indirect), {"total"})
 
     def moderation_slopes(self) -> pd.DataFrame | None:
-        return None if self.moderation is None else self.moderation.simple_slopes
+        if self.moderation is None:
+            return None
+        slopes = i18n.translate_frame(self.moderation.simple_slopes)
+        return _label_rows(slopes, {"-1 SD", "mean", "+1 SD"})
 
     def segment_fit(self) -> pd.DataFrame | None:
-        return None if self.segments is None else self.segments.fit
+        return None if self.segments is None else i18n.translate_frame(self.segments.fit)
 
     def segment_tests(self) -> pd.DataFrame | None:
-        return None if self.segments is None else self.segments.driver_tests
+        if self.segments is None:
+            return None
+        return i18n.translate_frame(self.segments.driver_tests)
 
     # ------------------------------------------------------------------ figures
     def importance_figure(self):
         from workbench.presentation.plots import importance_chart
 
-        return importance_chart(self.importance_table(), r2=self.importance.r2)
+        chart = importance_chart(self._importance_columns(), r2=self.importance.r2)
+        return _translated_figure(chart)
 
     def ipa_figure(self):
         from workbench.presentation.plots import ipa_chart
@@ -394,11 +424,12 @@ class LoyaltyDriversStudy(Result):
         for col in ("importance", "importance_ci_low", "importance_ci_high"):
             if col in t:
                 t[col] = t[col] * scale
-        return ipa_chart(
+        fig = ipa_chart(
             t,
             importance_cut=self.ipa.importance_cut * scale,
             performance_cut=self.ipa.performance_cut,
         )
+        return _translated_figure(fig)
 
     def residual_figure(self):
         from workbench.presentation.plots import residual_chart
@@ -406,16 +437,18 @@ class LoyaltyDriversStudy(Result):
         lin = self.model.linearity
         if lin is None or not len(lin):
             return None
-        return residual_chart(lin["fitted"], lin["residual"], seed=self.parameters["seed"])
+        fig = residual_chart(lin["fitted"], lin["residual"], seed=self.parameters["seed"])
+        return _translated_figure(fig)
 
     def moderation_figure(self):
         from workbench.presentation.plots import simple_slopes_chart
 
         if self.moderation is None:
             return None
-        return simple_slopes_chart(
+        fig = simple_slopes_chart(
             self.moderation.plot_data, x=self.x, y=self.outcome, moderator=self.moderation.moderator
         )
+        return _translated_figure(fig)
 
     def segment_figure(self):
         from workbench.presentation.plots import segment_coefficients_chart
@@ -423,7 +456,7 @@ class LoyaltyDriversStudy(Result):
         if self.segments is None:
             return None
         c = self.segments.coefficients
-        return segment_coefficients_chart(c[c["term"].isin(self.drivers)])
+        return _translated_figure(segment_coefficients_chart(c[c["term"].isin(self.drivers)]))
 
     # ------------------------------------------------------------------ results.json
     def results(self) -> dict[str, Any]:
@@ -986,7 +1019,7 @@ def analyse(
         },
         imputation=imputation,
         findings=(),
-        warning_messages=tuple(dict.fromkeys(warnings)),
+        warning_messages=tuple(dict.fromkeys(_translated_warning(w) for w in warnings)),
         missing_diagnosis=_diagnosis(survey, names, by),
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
@@ -1013,11 +1046,91 @@ def _df_text(df: float) -> str:
     return f"{df:.0f}" if float(df).is_integer() else f"{df:.1f}"
 
 
+#: prefixes the study puts before a secondary analysis's warnings
+_WARNING_PREFIXES = ("Mediation", "Moderation", "Segments", "Imputation")
+
+
+def _translated_warning(text: str) -> str:
+    """A warning (built in English here and by the statistics modules) in the report
+    language: catalogue messages with placeholders are matched against the whole text."""
+    head, sep, rest = text.partition(": ")
+    if sep and head in _WARNING_PREFIXES:
+        return tr(
+            "{analysis}: {warning}", analysis=i18n.label(head), warning=_translated_warning(rest)
+        )
+    return i18n.translate(text)
+
+
+def _label_rows(frame: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
+    """Translate the row names the package writes (``keys``); names from the data (a
+    construct called ``value``, a tier called ``gold``) stay as they are."""
+    if i18n.get_language() == "en":
+        return frame
+    out = frame.copy()
+    out.index = pd.Index(
+        [i18n.label(k) if k in keys else k for k in frame.index], name=frame.index.name
+    )
+    return out
+
+
+_AFTER_IMPUTATION = " (after imputation)"
+
+
+def _scoring_text(how: str) -> str:
+    """How a variable was scored (``scoring_notes``, English in results.json), for the report."""
+    if how.endswith(_AFTER_IMPUTATION):
+        return tr("{how} (after imputation)", how=i18n.translate(how[: -len(_AFTER_IMPUTATION)]))
+    return i18n.translate(how)
+
+
+def _translated_light(light: Any) -> Any:
+    """A traffic light whose word is in the report language (the colour stays)."""
+    from workbench.presentation.report import Marker
+
+    if isinstance(light, Marker) and i18n.get_language() != "en":
+        return Marker(i18n.label(str(light)), light.colour)
+    return light
+
+
+def _translated_figure(fig: Any) -> Any:
+    """A plotly figure's title, axis titles and legend entries in the report language.
+
+    The charts label traces with package categories (quadrants, ``LMG (Shapley)``) and the
+    data's names; catalogued ones are translated, the others stay as they are.
+    """
+    if fig is None or i18n.get_language() == "en" or not hasattr(fig, "to_plotly_json"):
+        return fig
+    for trace in fig.data:
+        if getattr(trace, "name", None):
+            trace.name = _figure_text(trace.name)
+    layout = fig.layout
+    if layout.title and layout.title.text:
+        layout.title.text = _figure_text(layout.title.text)
+    for axis in ("xaxis", "yaxis"):
+        title = getattr(layout, axis).title
+        if title and title.text:
+            title.text = _figure_text(title.text)
+    for note in layout.annotations or ():
+        if note.text:
+            note.text = _figure_text(note.text)
+    return fig
+
+
+def _figure_text(text: str) -> str:
+    """A catalogued label or message; ``name = level`` (a simple slope) with its level."""
+    name, sep, level = text.rpartition(" = ")
+    if sep:
+        return f"{name}{sep}{i18n.label(level)}"
+    found = i18n.label(text)
+    return i18n.translate(text) if found == text else found
+
+
 def _pct(v: float, r2: float) -> str:
     return f"{100 * v / r2:.0f}%"
 
 
 def _findings(s: LoyaltyDriversStudy) -> list[str]:
+    """The key findings, in the current report language (numbers as in the English text)."""
     out = []
     lab = s.label
     fit = s.model
@@ -1026,98 +1139,162 @@ def _findings(s: LoyaltyDriversStudy) -> list[str]:
     coef = fit.coefficients.set_index("term")
     kinds = {"ols": "linear regression", "ordinal": "ordinal logit", "logit": "logistic regression"}
     fit_text = (
-        f"R² = {fit.r2:.2f}" if fit.kind == "ols" else f"McFadden pseudo-R² = {fit.pseudo_r2:.2f}"
+        f"R² = {fit.r2:.2f}"
+        if fit.kind == "ols"
+        else tr("McFadden pseudo-R² = {value}", value=f"{fit.pseudo_r2:.2f}")
     )
     imputed = (
         ""
         if s.imputation is None
-        else f"; missing answers multiply imputed, m = {s.imputation.m}, results pooled"
+        else tr("; missing answers multiply imputed, m = {m}, results pooled", m=s.imputation.m)
     )
     out.append(
-        f"Together the {len(s.drivers)} drivers explain {lab(s.outcome)} with {fit_text} "
-        f"({kinds[fit.kind]}, n = {fit.n}{imputed})."
+        tr(
+            "Together the {k} drivers explain {outcome} with {fit} ({kind}, n = {n}{imputed}).",
+            k=len(s.drivers),
+            outcome=lab(s.outcome),
+            fit=fit_text,
+            kind=i18n.label(kinds[fit.kind]),
+            n=fit.n,
+            imputed=imputed,
+        )
     )
     top = t.index[0]
     r2 = imp.r2
     ci_level = round(100 * imp.ci)
-    text = (
-        f"{lab(top)} is the strongest lever: {_pct(t.loc[top, 'lmg'], r2)} of the explained "
-        f"variance ({ci_level}% CI {_pct(t.loc[top, 'lmg_ci_low'], r2)}–"
-        f"{_pct(t.loc[top, 'lmg_ci_high'], r2)}); it ranks first in "
-        f"{100 * t.loc[top, 'rank_first_share']:.0f}% of bootstrap resamples."
+    text = tr(
+        "{driver} is the strongest lever: {share} of the explained variance ({level}% CI "
+        "{low}–{high}); it ranks first in {first}% of bootstrap resamples.",
+        driver=lab(top),
+        share=_pct(t.loc[top, "lmg"], r2),
+        level=ci_level,
+        low=_pct(t.loc[top, "lmg_ci_low"], r2),
+        high=_pct(t.loc[top, "lmg_ci_high"], r2),
+        first=f"{100 * t.loc[top, 'rank_first_share']:.0f}",
     )
     if top in coef.index:
         b = coef.loc[top]
         if fit.kind == "ols":
-            text += (
-                f" One point more on {lab(top)} goes with {b['estimate']:+.2f} points of "
-                f"{lab(s.outcome)} (95% CI {b['ci_low']:+.2f} to {b['ci_high']:+.2f}), "
-                "the other drivers held equal."
+            more = tr(
+                "One point more on {driver} goes with {b} points of {outcome} (95% CI {low} to "
+                "{high}), the other drivers held equal.",
+                driver=lab(top),
+                b=f"{b['estimate']:+.2f}",
+                outcome=lab(s.outcome),
+                low=f"{b['ci_low']:+.2f}",
+                high=f"{b['ci_high']:+.2f}",
             )
         else:
-            text += (
-                f" One point more on {lab(top)} multiplies the odds of a higher "
-                f"{lab(s.outcome)} by {math.exp(b['estimate']):.2f}."
+            more = tr(
+                "One point more on {driver} multiplies the odds of a higher {outcome} by {ratio}.",
+                driver=lab(top),
+                outcome=lab(s.outcome),
+                ratio=f"{math.exp(b['estimate']):.2f}",
             )
+        text = tr("{sentence} {next}", sentence=text, next=more)
     out.append(text)
+    sep = tr("; ")
     if len(t) > 1:
-        rest = "; ".join(f"{lab(d)} {_pct(t.loc[d, 'lmg'], r2)}" for d in t.index[1:])
-        out.append(f"Shares of the explained variance for the other drivers: {rest}.")
+        rest = sep.join(f"{lab(d)} {_pct(t.loc[d, 'lmg'], r2)}" for d in t.index[1:])
+        out.append(tr("Shares of the explained variance for the other drivers: {rest}.", rest=rest))
+    names = tr(", ")
     weak = [d for d in s.drivers if d in coef.index and coef.loc[d, "p"] >= 0.05]
     if weak:
         out.append(
-            "No reliable unique effect (p ≥ .05) once the other drivers are held equal: "
-            + ", ".join(lab(d) for d in weak)
-            + "."
+            tr(
+                "No reliable unique effect (p ≥ .05) once the other drivers are held equal: "
+                "{drivers}.",
+                drivers=names.join(lab(d) for d in weak),
+            )
         )
     if s.ipa is not None:
         fix = s.ipa.table[s.ipa.table["quadrant"] == "fix first"]
         if len(fix):
             out.append(
-                "Fix first (important but under-performing): "
-                + ", ".join(
-                    f"{lab(d)} (performance {r.performance:.0f}/100)" for d, r in fix.iterrows()
+                tr(
+                    "Fix first (important but under-performing): {drivers}.",
+                    drivers=names.join(
+                        tr(
+                            "{driver} (performance {score}/100)",
+                            driver=lab(d),
+                            score=f"{r.performance:.0f}",
+                        )
+                        for d, r in fix.iterrows()
+                    ),
                 )
-                + "."
             )
         else:
             keep = s.ipa.table[s.ipa.table["quadrant"] == "keep up"]
             if len(keep):
                 out.append(
-                    "No driver is in the 'fix first' quadrant; keep up "
-                    + ", ".join(lab(d) for d in keep.index)
-                    + " (important and performing well)."
+                    tr(
+                        "No driver is in the 'fix first' quadrant; keep up {drivers} (important "
+                        "and performing well).",
+                        drivers=names.join(lab(d) for d in keep.index),
+                    )
                 )
     if s.mediation is not None:
         ind = s.mediation.indirect
         for m in s.mediation.mediators:
             r = ind.loc[m]
             sig = r["ci_low"] > 0 or r["ci_high"] < 0
+            values = {
+                "x": lab(s.x),
+                "mediator": lab(m),
+                "estimate": f"{r['estimate']:+.3f}",
+                "level": ci_level,
+                "low": f"{r['ci_low']:+.3f}",
+                "high": f"{r['ci_high']:+.3f}",
+            }
             out.append(
-                f"{lab(s.x)} works {'partly ' if sig else ''}through {lab(m)}: indirect effect "
-                f"{r['estimate']:+.3f} ({ci_level}% bootstrap CI {r['ci_low']:+.3f} to "
-                f"{r['ci_high']:+.3f})"
-                + ("." if sig else ", an interval that includes zero: no evidence of mediation.")
+                tr(
+                    "{x} works partly through {mediator}: indirect effect {estimate} ({level}% "
+                    "bootstrap CI {low} to {high}).",
+                    **values,
+                )
+                if sig
+                else tr(
+                    "{x} works through {mediator}: indirect effect {estimate} ({level}% "
+                    "bootstrap CI {low} to {high}), an interval that includes zero: no evidence "
+                    "of mediation.",
+                    **values,
+                )
             )
     if s.moderation is not None:
         mo = s.moderation
         p = mo.interaction.get("p")
-        out.append(
-            f"The effect of {lab(s.x)} {'depends' if p is not None and p < 0.05 else 'does not reliably depend'} "
-            f"on {lab(mo.moderator)} (interaction {format_p(p)})."
+        message = (
+            "The effect of {x} depends on {moderator} (interaction {p})."
+            if p is not None and p < 0.05
+            else "The effect of {x} does not reliably depend on {moderator} (interaction {p})."
         )
+        out.append(tr(message, x=lab(s.x), moderator=lab(mo.moderator), p=format_p(p)))
     if s.segments is not None:
         st = s.segments.slope_test
         differ = st["p"] < 0.05
+        message = (
+            "Across {by} segments the driver effects differ (F({df1}, {df2}) = {F}, {p})."
+            if differ
+            else "Across {by} segments the driver effects do not differ significantly "
+            "(F({df1}, {df2}) = {F}, {p})."
+        )
         out.append(
-            f"Across {s.segments.by} segments the driver effects "
-            + ("differ" if differ else "do not differ significantly")
-            + f" (F({st['df1']}, {_df_text(st['df2'])}) = {st['F']:.2f}, {format_p(st['p'])})."
+            tr(
+                message,
+                by=s.segments.by,
+                df1=st["df1"],
+                df2=_df_text(st["df2"]),
+                F=f"{st['F']:.2f}",
+                p=format_p(st["p"]),
+            )
         )
     if fit.assumptions is not None:
         red = fit.assumptions[fit.assumptions["status"] == "red"]
         if len(red):
             out.append(
-                "Check before relying on the model: " + "; ".join(red["check"].tolist()) + " (red)."
+                tr(
+                    "Check before relying on the model: {checks} (red).",
+                    checks=sep.join(i18n.translate(c) for c in red["check"].tolist()),
+                )
             )
     return out

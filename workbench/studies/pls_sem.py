@@ -7,6 +7,11 @@ PLS-SEM* (3rd ed., 2022, chapters 4-6): the reflective measurement model (loadin
 reliability, convergent and discriminant validity), the formative one (weights, collinearity),
 then the structural model (collinearity, paths, R², f²). Each criterion carries its threshold
 and a traffic light. The notebook only displays the :class:`PLSStudy`.
+
+Findings, warnings and figure text are written in the current report language
+(:mod:`workbench.i18n`; the notebook sets it from its ``lang`` parameter); tables keep their
+English column names and categories (``results.json`` reads them) and are translated for
+display by :func:`for_report`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import i18n
 from workbench.errors import InputError
+from workbench.i18n import format_decimal
+from workbench.i18n import gettext as tr
 from workbench.intake.data import SurveyData
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.pls import (
@@ -38,7 +46,7 @@ from workbench.pls import (
     specify_interaction_model,
     specify_model,
 )
-from workbench.presentation.report import traffic_light
+from workbench.presentation.report import Marker, traffic_light
 from workbench.results import Result, jsonable
 
 #: Hair et al. (2022) thresholds, in the order the report applies them.
@@ -592,8 +600,10 @@ class PLSStudy(Result):
             importance_cut=float(t["importance"].mean()),
             performance_cut=float(t["performance"].mean()),
         ).update_layout(
-            yaxis_title=f"importance (unstandardized total effect on {self.target}, x100)",
-            xaxis_title="performance (0-100, from the codebook's scale)",
+            yaxis_title=tr(
+                "importance (unstandardized total effect on {target}, x100)", target=self.target
+            ),
+            xaxis_title=tr("performance (0-100, from the codebook's scale)"),
         )
 
     def micom_table(self) -> pd.DataFrame | None:
@@ -628,7 +638,7 @@ class PLSStudy(Result):
         h = self.htmt_matrix()
         if h.shape[0] < 2:
             return None
-        return correlation_heatmap(h, title="HTMT (below 0.85 is good)")
+        return correlation_heatmap(h, title=tr("HTMT (below 0.85 is good)"))
 
     # ------------------------------------------------------------------ results.json
     def results(self) -> dict[str, Any]:
@@ -808,33 +818,51 @@ def _nested_htmt(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
 
 
 def _findings(s: PLSStudy) -> list[str]:
-    """Plain-language findings: what drives the target, how much it explains, what to fix."""
+    """Plain-language findings: what drives the target, how much it explains, what to fix.
+
+    Written in the current report language (numbers formatted for its locale)."""
     out: list[str] = []
     target = s.target
     fit = s.fit
     how = (
-        "consistent PLS (PLSc, Dijkstra & Henseler 2015), which corrects the reflective "
-        "constructs for measurement error"
+        tr(
+            "consistent PLS (PLSc, Dijkstra & Henseler 2015), which corrects the reflective "
+            "constructs for measurement error"
+        )
         if fit.estimator == "plsc"
-        else "the PLS algorithm (composites, as SmartPLS's default)"
+        else tr("the PLS algorithm (composites, as SmartPLS's default)")
     )
     treated = fit.data.report()
     n_replaced = sum(treated["replaced"].values())
     missing_text = (
-        f"{n_replaced} missing answer(s) replaced by item means"
+        tr("{n} missing answer(s) replaced by item means", n=n_replaced)
         if treated["treatment"] == "mean" and n_replaced
-        else f"{treated['n_dropped']} respondent(s) with missing answers left out"
+        else tr(
+            "{n} respondent(s) with missing answers left out",
+            n=treated["n_dropped"],
+        )
         if treated["n_dropped"]
-        else "no missing answers"
+        else tr("no missing answers")
     )
     out.append(
-        f"Estimated with {how}, {fit.inner_weighting} weighting, on {fit.n} respondents "
-        f"({missing_text})."
+        tr(
+            "Estimated with {how}, {weighting} weighting, on {n} respondents ({missing}).",
+            how=how,
+            weighting=i18n.label(fit.inner_weighting),
+            n=fit.n,
+            missing=missing_text,
+        )
     )
     r2 = float(fit.r2.loc[target, "r2"])
     out.append(
-        f"The model explains {r2:.0%} of the variance in {s.label(target)} "
-        f"(R² = {r2:.2f}, {r2_label(r2)} by Hair et al.'s rule of thumb)."
+        tr(
+            "The model explains {share} of the variance in {target} (R² = {r2}, {reading} by "
+            "Hair et al.'s rule of thumb).",
+            share=f"{r2:.0%}",
+            target=s.label(target),
+            r2=f"{r2:.2f}",
+            reading=category_label(r2_label(r2), "reading"),
+        )
     )
     total = s.total_effects_table()
     on_target = total[total["target"] == target].sort_values("estimate", key=np.abs)
@@ -842,55 +870,107 @@ def _findings(s: PLSStudy) -> list[str]:
         top = on_target.iloc[::-1].head(3)
         parts = []
         for r in top.itertuples():
-            text = f"{s.label(r.source)} ({r.estimate:.2f}"
             if "ci_low" in total and np.isfinite(r.ci_low):
-                sure = "" if r.ci_low > 0 or r.ci_high < 0 else "; interval includes zero"
-                text += f", {s.ci_text} CI {r.ci_low:.2f} to {r.ci_high:.2f}{sure}"
-            parts.append(text + ")")
+                values = {
+                    "name": s.label(r.source),
+                    "estimate": f"{r.estimate:.2f}",
+                    "level": s.ci_text,
+                    "low": f"{r.ci_low:.2f}",
+                    "high": f"{r.ci_high:.2f}",
+                }
+                text = (
+                    tr("{name} ({estimate}, {level} CI {low} to {high})", **values)
+                    if r.ci_low > 0 or r.ci_high < 0
+                    else tr(
+                        "{name} ({estimate}, {level} CI {low} to {high}; interval includes zero)",
+                        **values,
+                    )
+                )
+            else:
+                text = tr(
+                    "{name} ({estimate})", name=s.label(r.source), estimate=f"{r.estimate:.2f}"
+                )
+            parts.append(text)
         out.append(
-            f"Strongest total effects on {s.label(target)} (direct and through other "
-            f"constructs, standardized): {', '.join(parts)}."
+            tr(
+                "Strongest total effects on {target} (direct and through other constructs, "
+                "standardized): {parts}.",
+                target=s.label(target),
+                parts=tr(", ").join(parts),
+            )
         )
     paths = s.paths_table()
     if "ci_low" in paths:
         null = paths[(paths["ci_low"] <= 0) & (paths["ci_high"] >= 0)]
         if len(null):
             out.append(
-                f"{len(null)} of {len(paths)} paths are not significant (their {s.ci_text} "
-                f"bootstrap interval includes zero; {s.boot.n_boot:,} resamples): "
-                + ", ".join(
-                    f"{a} -> {b}" for a, b in zip(null["source"], null["target"], strict=True)
+                tr(
+                    "{n} of {total} paths are not significant (their {level} bootstrap interval "
+                    "includes zero; {resamples} resamples): {paths}.",
+                    n=len(null),
+                    total=len(paths),
+                    level=s.ci_text,
+                    resamples=format_decimal(s.boot.n_boot),
+                    paths=tr(", ").join(
+                        f"{a} -> {b}" for a, b in zip(null["source"], null["target"], strict=True)
+                    ),
                 )
-                + "."
             )
     if s.prediction is not None and target in s.prediction.constructs.index:
         row = s.prediction.constructs.loc[target]
         power = {
-            "high": "high predictive power (PLS beats the linear benchmark on every item)",
-            "medium": "medium predictive power (PLS beats the linear benchmark on most items)",
-            "low": "low predictive power (PLS beats the linear benchmark on a minority of items)",
-            "none": "no predictive power beyond a linear benchmark",
+            "high": tr("high predictive power (PLS beats the linear benchmark on every item)"),
+            "medium": tr("medium predictive power (PLS beats the linear benchmark on most items)"),
+            "low": tr(
+                "low predictive power (PLS beats the linear benchmark on a minority of items)"
+            ),
+            "none": tr("no predictive power beyond a linear benchmark"),
         }.get(str(row["predictive_power"]), str(row["predictive_power"]))
+        values = {
+            "folds": s.prediction.n_folds,
+            "reps": s.prediction.n_reps,
+            "target": s.label(target),
+            "q2": f"{row['q2_predict']:.2f}",
+            "power": power,
+        }
         out.append(
-            f"Out of sample (PLSpredict, {s.prediction.n_folds} folds x {s.prediction.n_reps} "
-            f"repetitions), the model predicts {s.label(target)}'s items with Q²predict "
-            f"{row['q2_predict']:.2f} ({'better' if row['q2_predict'] > 0 else 'no better'} than "
-            f"the training mean): {power} (Shmueli et al. 2019)."
+            tr(
+                "Out of sample (PLSpredict, {folds} folds x {reps} repetitions), the model "
+                "predicts {target}'s items with Q²predict {q2} (better than the training mean): "
+                "{power} (Shmueli et al. 2019).",
+                **values,
+            )
+            if row["q2_predict"] > 0
+            else tr(
+                "Out of sample (PLSpredict, {folds} folds x {reps} repetitions), the model "
+                "predicts {target}'s items with Q²predict {q2} (no better than the training "
+                "mean): {power} (Shmueli et al. 2019).",
+                **values,
+            )
         )
     problems: list[str] = []
     if s.reflective:
         rel = s.reliability_table()
         weak_ave = [c for c in rel.index if rel.loc[c, "ave"] < AVE_MIN]
         if weak_ave:
-            problems.append("AVE below 0.50 for " + ", ".join(map(s.label, weak_ave)))
+            problems.append(
+                tr("AVE below 0.50 for {names}", names=tr(", ").join(map(s.label, weak_ave)))
+            )
         low = [c for c in rel.index if rel.loc[c, "rho_c"] < RELIABILITY_LOW]
         if low:
-            problems.append("composite reliability below 0.70 for " + ", ".join(map(s.label, low)))
+            problems.append(
+                tr(
+                    "composite reliability below 0.70 for {names}",
+                    names=tr(", ").join(map(s.label, low)),
+                )
+            )
         high = [c for c in rel.index if rel.loc[c, "rho_c"] > RELIABILITY_HIGH]
         if high:
             problems.append(
-                "composite reliability above 0.95 (near-identical items) for "
-                + ", ".join(map(s.label, high))
+                tr(
+                    "composite reliability above 0.95 (near-identical items) for {names}",
+                    names=tr(", ").join(map(s.label, high)),
+                )
             )
         ld = s.loadings_table()
         weak_items = [
@@ -900,18 +980,25 @@ def _findings(s: PLSStudy) -> list[str]:
         ]
         if weak_items:
             problems.append(
-                f"{len(weak_items)} reflective indicator(s) load below 0.708 ("
-                + ", ".join(weak_items[:6])
-                + (", ..." if len(weak_items) > 6 else "")
-                + ")"
+                tr(
+                    "{n} reflective indicator(s) load below 0.708 ({items})",
+                    n=len(weak_items),
+                    items=tr(", ").join(weak_items[:6])
+                    + (tr(", ") + "..." if len(weak_items) > 6 else ""),
+                )
             )
         ht = s.htmt_table()
         over = ht[[str(c) != "green" for c in ht["check"]]]
         if len(over):
             pairs = [
-                f"{a}/{b} ({h:.2f}"
-                + (f", upper bound {u:.2f}" if "ci_high" in ht and np.isfinite(u) else "")
-                + ")"
+                tr(
+                    "{pair} ({htmt}, upper bound {upper})",
+                    pair=f"{a}/{b}",
+                    htmt=f"{h:.2f}",
+                    upper=f"{u:.2f}",
+                )
+                if "ci_high" in ht and np.isfinite(u)
+                else f"{a}/{b} ({h:.2f})"
                 for a, b, h, u in zip(
                     over["construct A"],
                     over["construct B"],
@@ -922,29 +1009,99 @@ def _findings(s: PLSStudy) -> list[str]:
                     strict=True,
                 )
             ]
-            problems.append("HTMT (or its upper bound) at or above 0.85 for " + ", ".join(pairs))
+            problems.append(
+                tr(
+                    "HTMT (or its upper bound) at or above 0.85 for {pairs}",
+                    pairs=tr(", ").join(pairs),
+                )
+            )
     red = s.redundancy_table()
     if red is not None:
         weak = [c for c in red.index if red.loc[c, "path"] < LOADING_GOOD]
         if weak:
             problems.append(
-                "redundancy path below 0.708 (convergent validity in doubt) for "
-                + ", ".join(map(s.label, weak))
+                tr(
+                    "redundancy path below 0.708 (convergent validity in doubt) for {names}",
+                    names=tr(", ").join(map(s.label, weak)),
+                )
             )
     vif = s.outer_vif_table()
     if vif is not None:
         bad = [item for (c, item), v in vif["vif"].items() if v >= VIF_MAX]
         if bad:
-            problems.append("formative indicators with VIF of 5 or more: " + ", ".join(bad))
+            problems.append(
+                tr("formative indicators with VIF of 5 or more: {items}", items=tr(", ").join(bad))
+            )
     if problems:
-        out.append("Measurement problems to look at: " + "; ".join(problems) + ".")
+        out.append(
+            tr("Measurement problems to look at: {problems}.", problems=tr("; ").join(problems))
+        )
     else:
         out.append(
-            "The measurement model passes the usual checks (loadings, reliability, AVE, HTMT"
-            + (", formative collinearity" if s.formative else "")
-            + ")."
+            tr(
+                "The measurement model passes the usual checks (loadings, reliability, AVE, "
+                "HTMT, formative collinearity)."
+            )
+            if s.formative
+            else tr(
+                "The measurement model passes the usual checks (loadings, reliability, AVE, HTMT)."
+            )
         )
     return out
+
+
+def for_report(
+    frame: pd.DataFrame | None, *, values: tuple[str, ...] = (), index_values: bool = False
+) -> pd.DataFrame | None:
+    """A table as the report shows it, in the current report language.
+
+    Column (and index) names, and the cells of the ``values`` columns (package-defined
+    categories such as ``reflective`` or a traffic light's word), are translated with
+    :func:`workbench.i18n.label`; traffic lights keep their colour. Names from the data
+    (constructs, items) stay as they are. In English the table is returned unchanged, and
+    the study's own tables (which ``results.json`` reads) are never modified.
+    """
+    if frame is None or i18n.get_language() == "en":
+        return frame
+    out = frame.copy()
+    for col in values:
+        if col in out.columns:
+            # object dtype: a string column would turn the markers back into plain text
+            out[col] = pd.Series(
+                [category_label(v, col) for v in out[col]], index=out.index, dtype=object
+            )
+    out = out.rename(columns={k: v for k, v in _HEADER_KEYS.items() if k in out.columns})
+    return i18n.translate_frame(out, index_values=index_values)
+
+
+# columns whose categories are short words the catalogue may hold in another sense ("medium"
+# is a medium-term horizon there, "weak" a weak loading): looked up by a label of their own
+_CATEGORY_KEYS = {
+    "reading": "{} (R²)",
+    "effect size": "{} (f²)",
+    "predictive_power": "{} (predictive power)",
+    "invariance": "{} (invariance)",
+}
+# column names read differently in this study's tables than elsewhere
+_HEADER_KEYS = {"total": "total effect"}
+
+
+def category_label(value: Any, column: str = "") -> Any:
+    """A category of the study's tables (e.g. an R² reading) in the report language.
+
+    A traffic light's word (``green``, ``amber``, ``red``: a plain string once pandas has
+    stored it) is translated and drawn as a coloured marker again.
+    """
+    if isinstance(value, str) and not isinstance(value, Marker):
+        value = traffic_light(value)
+    if isinstance(value, Marker):
+        return Marker(str(i18n.label(str(value))), value.colour, value.shape)  # type: ignore[arg-type]
+    if isinstance(value, str) and column in _CATEGORY_KEYS:
+        key = _CATEGORY_KEYS[column].format(value)
+        found = i18n.label(key)
+        if found != key:
+            return found
+    return i18n.label(value)
 
 
 def _construct_and_item(entry: str) -> tuple[str, str]:
@@ -1030,10 +1187,14 @@ def analyse(
     for c in spec.constructs:
         if len(spec.items[c]) == 1 and c in survey.codebook.constructs:
             warnings.append(
-                f"Construct '{c}' is measured by a single item ({spec.items[c][0]}): its "
-                "reliability cannot be assessed (it is taken as 1) and its measurement error "
-                "stays in the paths; Hair et al. advise single items only for concrete, "
-                "unambiguous attributes."
+                tr(
+                    "Construct '{construct}' is measured by a single item ({item}): its "
+                    "reliability cannot be assessed (it is taken as 1) and its measurement error "
+                    "stays in the paths; Hair et al. advise single items only for concrete, "
+                    "unambiguous attributes.",
+                    construct=c,
+                    item=spec.items[c][0],
+                )
             )
     warnings += list(fit.warnings)
     if extension is not None:
@@ -1060,7 +1221,11 @@ def analyse(
             survey.frame, spec, n_folds=predict_folds, n_reps=predict_repeats, seed=seed, **common
         )
         cv = cvpat(prediction, seed=seed)
-        warnings += [f"PLSpredict: {w}" for w in prediction.warnings if w not in warnings]
+        warnings += [
+            tr("PLSpredict: {warning}", warning=i18n.translate(w))
+            for w in prediction.warnings
+            if w not in warnings
+        ]
     red = None
     if redundancy:
         rows = [
@@ -1072,7 +1237,7 @@ def analyse(
     if kind == "plain":
         cb = survey.codebook
         importance = ipma(fit, chosen, scale=cb.scale if cb.given else None)
-        warnings += [f"IPMA: {w}" for w in importance.warnings]
+        warnings += [tr("IPMA: {warning}", warning=i18n.translate(w)) for w in importance.warnings]
     groups = None
     if group:
         if kind != "plain":
@@ -1086,7 +1251,7 @@ def analyse(
             seed=seed,
             **common,
         )
-        warnings += [f"Groups: {w}" for w in groups.warnings]
+        warnings += [tr("Groups: {warning}", warning=i18n.translate(w)) for w in groups.warnings]
     parameters = {
         "model": model,
         "paths": paths,
@@ -1114,7 +1279,8 @@ def analyse(
         fit=fit,
         target=chosen,
         findings=(),
-        warning_messages=tuple(dict.fromkeys(warnings)),
+        # warnings of the statistics layers are written in English: translated here
+        warning_messages=tuple(dict.fromkeys(i18n.translate(w) for w in warnings)),
         redundancy=red,
         kind=kind,
         extension=extension,

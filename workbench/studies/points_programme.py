@@ -23,6 +23,12 @@ the parameter checks before a kernel starts, so bad input exits with status 2 an
    (:mod:`workbench.behaviour.points_tiers`).
 
 It returns a :class:`PointsProgrammeStudy` that the notebook only displays.
+
+Findings and warnings are written in English by the computations and translated into the
+current report language (:mod:`workbench.i18n`: catalogue messages with placeholders matched
+against the whole text; the notebook sets the language from its ``lang`` parameter); tables keep
+their English column names (``results.json`` reads them) and are translated for display by
+:func:`for_report`.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import i18n
 from workbench.behaviour import breakage as brk
 from workbench.behaviour import liability as liab
 from workbench.behaviour import points as pts
@@ -43,6 +50,7 @@ from workbench.behaviour.goal_gradient import goal_gradient
 from workbench.behaviour.points_tiers import tier_points, tier_proximity
 from workbench.behaviour.redemption import redeemer_churn, redemption_effect
 from workbench.errors import InputError
+from workbench.i18n import gettext as tr
 from workbench.presentation.plots import period_label
 from workbench.results import Result, jsonable
 
@@ -371,8 +379,11 @@ class PointsProgrammeStudy(Result):
     @property
     def findings(self) -> tuple[str, ...]:
         return (
-            *(f"Finance: {f}" for f in self.findings_finance),
-            *(f"Marketing: {f}" for f in self.findings_marketing),
+            *(tr("Finance: {finding}", finding=i18n.translate(f)) for f in self.findings_finance),
+            *(
+                tr("Marketing: {finding}", finding=i18n.translate(f))
+                for f in self.findings_marketing
+            ),
         )
 
     @property
@@ -530,7 +541,7 @@ class PointsProgrammeStudy(Result):
         from workbench.presentation.points_plots import event_study_chart
 
         e = self.redemption_effect
-        return None if e is None else event_study_chart(e.effects, outcome="spend per member")
+        return None if e is None else event_study_chart(e.effects, outcome=tr("spend per member"))
 
     # ------------------------------------------------------------------ results.json
     def results(self) -> dict[str, Any]:
@@ -942,9 +953,9 @@ def analyse(
         warnings.append(note)
     triangle = brk.redemption_triangle(led, period=per, asof=asof)
     chain = brk.chain_ladder(triangle, n_boot=n_boot, seed=seed)
-    warnings += [f"Chain ladder: {w}" for w in chain.warnings]
+    warnings += [tr("Chain ladder: {warning}", warning=i18n.translate(w)) for w in chain.warnings]
     survival = brk.redemption_survival(led, asof=asof)
-    warnings += [f"Survival: {w}" for w in survival.warnings]
+    warnings += [tr("Survival: {warning}", warning=i18n.translate(w)) for w in survival.warnings]
     policies = sorted(set(EXPIRY_POLICIES) | ({int(expiry_months)} if expiry_months else set()))
     by_expiry = brk.breakage_by_expiry(
         survival, policies, current_expiry_months=float(expiry_months) if expiry_months else None
@@ -966,7 +977,9 @@ def analyse(
         )
         warnings += notes
         liability = liab.liability_rollforward(schedule)
-        warnings += [f"Liability: {w}" for w in liability.warnings]
+        warnings += [
+            tr("Liability: {warning}", warning=i18n.translate(w)) for w in liability.warnings
+        ]
     else:
         warnings.append(
             "No transactions were given: the IFRS 15 allocation needs the sales that earned the "
@@ -1022,7 +1035,8 @@ def analyse(
         study,
         findings_finance=tuple(_finance_findings(study)),
         findings_marketing=tuple(_marketing_findings(study, warnings)),
-        warning_messages=tuple(dict.fromkeys(warnings)),
+        # written in English here and by the points layer: translated for the report
+        warning_messages=tuple(dict.fromkeys(i18n.translate(w) for w in warnings)),
     )
 
 
@@ -1044,9 +1058,13 @@ def _behaviour_and_tiers(
     if threshold is not None:
         try:
             gg = goal_gradient(led, reward_threshold=threshold)
-            warnings += [f"Goal gradient: {w}" for w in gg.warnings]
+            warnings += [
+                tr("Goal gradient: {warning}", warning=i18n.translate(w)) for w in gg.warnings
+            ]
         except InputError as err:
-            warnings.append(f"Goal gradient not estimated: {err.problem}")
+            warnings.append(
+                tr("Goal gradient not estimated: {problem}", problem=i18n.translate(err.problem))
+            )
     effect = churn = None
     tx = inputs.transactions
     if tx is not None:
@@ -1055,14 +1073,26 @@ def _behaviour_and_tiers(
             effect = redemption_effect(
                 frame, led, period="month", leads=EVENT_LEADS, lags=EVENT_LAGS, outcome="spend"
             )
-            warnings += [f"Redemption effect: {w}" for w in effect.warnings]
+            warnings += [
+                tr("Redemption effect: {warning}", warning=i18n.translate(w))
+                for w in effect.warnings
+            ]
         except InputError as err:
-            warnings.append(f"Effect of a first redemption not estimated: {err.problem}")
+            warnings.append(
+                tr(
+                    "Effect of a first redemption not estimated: {problem}",
+                    problem=i18n.translate(err.problem),
+                )
+            )
         try:
             churn = redeemer_churn(frame, led, window_days=CHURN_WINDOW_DAYS)
-            warnings += [f"Redeemers' churn: {w}" for w in churn.warnings]
+            warnings += [
+                tr("Redeemers' churn: {warning}", warning=i18n.translate(w)) for w in churn.warnings
+            ]
         except InputError as err:
-            warnings.append(f"Redeemers' churn not estimated: {err.problem}")
+            warnings.append(
+                tr("Redeemers' churn not estimated: {problem}", problem=i18n.translate(err.problem))
+            )
     else:
         warnings.append(
             "No transactions were given: the effect of a first redemption on spend and "
@@ -1108,6 +1138,38 @@ def _proximity(
             hint="Give each tier its own qualifying spend, e.g. --param "
             "'tier_rules=[basic=0, silver=1000, gold=3000]'.",
         ) from None
+
+
+# --------------------------------------------------------------------------- report tables
+def for_report(
+    frame: pd.DataFrame | None, *, values: tuple[str, ...] = (), index_values: bool = False
+) -> pd.DataFrame | None:
+    """A table as the report shows it, in the current report language.
+
+    Column names (and index names) are translated with :func:`workbench.i18n.label`; with
+    ``index_values`` the row names too, and the cells of the ``values`` columns, each looked
+    up as a label and else as a whole message (:func:`workbench.i18n.translate`: a method's
+    description such as ``survival: share redeemed within 1100 days (Aalen-Johansen)``).
+    Periods, tiers and member ids are data and stay as they are. In English the table is
+    returned unchanged; the study's own tables (which ``results.json`` reads) are never
+    modified.
+    """
+    if frame is None or i18n.get_language() == "en":
+        return frame
+    out = frame.copy()
+    for col in values:
+        if col in out.columns:
+            out[col] = pd.Series([_category(v) for v in out[col]], index=out.index, dtype=object)
+    if index_values and not isinstance(out.index, pd.MultiIndex):
+        name = out.index.name
+        out.index = pd.Index([_category(v) for v in out.index], name=name)
+    return i18n.translate_frame(out)
+
+
+def _category(value: Any) -> Any:
+    """A row name or category: a catalogued label, else a catalogued message, else itself."""
+    found = i18n.label(value)
+    return i18n.translate(found) if isinstance(found, str) and found == value else found
 
 
 # --------------------------------------------------------------------------- findings
