@@ -440,3 +440,195 @@ def test_notebook_runs_end_to_end_with_pls(tmp_path, monkeypatch):
     assert "Estimator: PLS-SEM (method=pls" in html
     assert "rho_a" in html and "d_uls" in html
     assert html.count("Plotly.newPlot") >= 2  # path diagram, IPA
+
+
+# --------------------------------------------------------------------------- estimator=wlsmv|mlr
+# Reference for estimator=wlsmv: tests/reference/lavaan_wlsmv_sem.R ("experience_economy":
+# lavaan 0.6-14 sem(..., ordered = TRUE, estimator = "WLSMV") of the default model on the
+# complete cases). Tolerances as issue 17: estimates and SEs 1e-4 (relative to max(1, |x|)),
+# standardized 1e-4, test statistics 1e-3 relative, fit indices 1e-4. Worst observed: 5.5e-7
+# (estimates), 3e-8 (SEs), 5.5e-7 (std), 4e-8 (statistics, relative), 4e-8 (indices).
+WLSMV_REF = json.loads((ROOT / "tests/reference/lavaan_wlsmv_sem.json").read_text())[
+    "experience_economy"
+]
+
+
+def _through_validate(survey, **raw):
+    """As `workbench run` does: the registry parses and completes the parameters."""
+    from workbench.studies import get_study
+
+    params = get_study("experience-economy").validate(raw)
+    return analyse(survey, **params)
+
+
+@pytest.fixture(scope="module")
+def wlsmv_study(survey):
+    return _through_validate(
+        survey,
+        estimator="wlsmv",
+        missing="listwise",
+        group="channel",
+        channels=["online_experience", "offline_experience"],
+        bootstrap=100,
+    )
+
+
+@pytest.fixture(scope="module")
+def mlr_study(survey):
+    # default missing for method=ml: fiml (MLR with FIML, delta-method indirect effects)
+    return _through_validate(survey, estimator="mlr", bootstrap=100)
+
+
+def test_wlsmv_structural_model_matches_lavaan(wlsmv_study):
+    ref = WLSMV_REF
+    res = wlsmv_study.structural.result
+    assert res.n == wlsmv_study.n_structural == ref["ntotal"]
+    mine = res.estimates.set_index(["lhs", "op", "rhs"])
+    for row in ref["estimates"]:
+        if row["op"] not in ("=~", "~", "|", "~~"):
+            continue
+        got = mine.loc[(row["lhs"], row["op"], row["rhs"])]
+        scale = max(1.0, abs(row["est"]))
+        assert abs(got["estimate"] - row["est"]) / scale < 1e-4, row
+        if row["se"] > 0:
+            assert abs(got["se"] - row["se"]) / max(1.0, row["se"]) < 1e-4, row
+        assert got["std_all"] == pytest.approx(row["std_all"], abs=1e-4), row
+    fit = wlsmv_study.structural.fit  # the contract keys: scaled-shifted test, robust indices
+    assert fit["chi2"] == pytest.approx(ref["fit"]["chisq.scaled"], rel=1e-3)
+    assert fit["df"] == ref["fit"]["df"]
+    for key, name in (("cfi", "cfi.robust"), ("tli", "tli.robust"), ("rmsea", "rmsea.robust")):
+        assert fit[key] == pytest.approx(ref["fit"][name], abs=1e-4)
+    assert fit["srmr"] == pytest.approx(ref["fit"]["srmr"], abs=1e-4)
+    table = wlsmv_study.structural_fit_table()
+    assert list(table.columns) == ["standard", "scaled", "robust"]
+    assert table.loc["chi2", "standard"] == pytest.approx(ref["fit"]["chisq"], rel=1e-3)
+    assert table.loc["cfi", "scaled"] == pytest.approx(ref["fit"]["cfi.scaled"], abs=1e-4)
+
+
+def test_wlsmv_indirect_effects_are_delta_method_products_of_the_ordinal_paths(wlsmv_study):
+    paths = wlsmv_study.paths_table().set_index(["outcome", "predictor"])
+    chain = wlsmv_study.indirect.set_index("chain").loc["esthetics->memory->satisfaction->loyalty"]
+    product = math.prod(
+        paths.loc[k, "estimate"]
+        for k in [("memory", "esthetics"), ("satisfaction", "memory"), ("loyalty", "satisfaction")]
+    )
+    assert chain["estimate"] == pytest.approx(product, rel=1e-10)
+    assert chain["method"] == "delta method" and chain["ci_low"] < chain["estimate"]
+    assert wlsmv_study.boot is None
+
+
+def test_wlsmv_report_says_which_estimator_why_and_what_changed_against_ml(wlsmv_study):
+    note = wlsmv_study.estimator_note
+    assert "WLSMV" in note and "25 items are treated as ordered" in note
+    assert "7 answer categories" in note and "|skewness| reaches" in note
+    assert "estimator=wlsmv" in wlsmv_study.method_note
+    changed = wlsmv_study.against_ml_note
+    assert changed.startswith("Against ML on the same 610 respondents")
+    ml = wlsmv_study.ml_reference
+    assert ml.n == 610
+    assert f"CFI {ml.fit['cfi']:.3f} and RMSEA {ml.fit['rmsea']:.3f} under ML" in changed
+    assert changed in wlsmv_study.findings
+    assert "(robust indices, WLSMV)" in wlsmv_study.findings[0]
+    assert wlsmv_study.headline()["estimator"] == "WLSMV"
+
+
+def test_wlsmv_results_json_keeps_every_key_and_adds_the_estimator(wlsmv_study, study):
+    ours, ml = wlsmv_study.results(), study.results()
+    json.dumps(ours, allow_nan=False)  # AIC/BIC (no likelihood) are null, not NaN
+    assert set(ml) <= set(ours) and set(ml["sem"]) <= set(ours["sem"])
+    assert set(ml["sem"]["fit"]) == set(ours["sem"]["fit"])
+    assert set(ml["sem"]["paths"]) == set(ours["sem"]["paths"])
+    for key, entry in ml["sem"]["paths"].items():
+        assert set(entry) == set(ours["sem"]["paths"][key])
+    assert set(ml["sem"]["indirect"]) == set(ours["sem"]["indirect"])
+    assert set(ml["measurement"]) <= set(ours["measurement"])
+    assert ours["sem"]["estimator"] == "wlsmv" and ml["sem"]["estimator"] == "ml"
+    est = ours["estimator"]
+    assert est["name"] == "wlsmv" and est["ordered"] == "auto" and len(est["ordered_items"]) == 25
+    assert est["item_categories"]["AE2"]["categories"] == 7
+    assert set(est["fit_structural"]) == {"standard", "scaled", "robust"}
+    assert est["ml_fit"]["n"] == 610 and est["against_ml"].startswith("Against ML")
+    assert ml["estimator"]["name"] == "ml" and ml["estimator"]["fit_structural"] is None
+
+
+def test_wlsmv_competing_models_use_the_scaled_shifted_difference_test(wlsmv_study):
+    c = wlsmv_study.comparison
+    assert c["aic"].isna().all() and c["bic"].isna().all()  # DWLS has no likelihood
+    assert (c["n"] == 610).all() and (c["chi2"] > c["chi2_standard"]).all()
+    second = c.loc["second-order experience"]
+    assert second["vs"] == "four correlated realms" and second["delta_df"] == 2
+    assert 0 < second["delta_p"] < 1
+    assert c.loc["edutainment (3 factors)", "delta_p"] < 0.001  # the realms are distinct
+    assert any("scaled-shifted Δχ²" in f for f in wlsmv_study.findings)
+
+
+def test_wlsmv_invariance_with_an_empty_category_is_a_warning_naming_item_and_group(
+    wlsmv_study,
+):
+    # AE3's lowest category has no complete-case answer in the 'offline' channel
+    assert wlsmv_study.invariance is None
+    text = next(w for w in wlsmv_study.warnings if w.startswith("Invariance across channel"))
+    assert "'AE3'" in text and "'offline'" in text and "What to do" in text
+
+
+def test_mlr_keeps_the_ml_estimates_with_robust_inference(mlr_study):
+    fit, ml = mlr_study.structural, mlr_study.ml_reference
+    assert fit.estimator == "mlr" and ml.estimator == "ml" and fit.n == ml.n == 800
+    ours = fit.estimates[fit.estimates["op"] == "~"]
+    theirs = ml.estimates[ml.estimates["op"] == "~"]
+    assert ours["estimate"].to_numpy() == pytest.approx(theirs["estimate"].to_numpy(), abs=1e-6)
+    assert not ours["se"].to_numpy() == pytest.approx(theirs["se"].to_numpy(), rel=1e-3)
+    table = mlr_study.structural_fit_table()
+    assert table.loc["chi2", "scaled"] == pytest.approx(fit.fit["chi2_scaled"], rel=1e-12)
+    assert table.loc["cfi", "robust"] == pytest.approx(fit.fit["cfi_robust"], rel=1e-12)
+    assert "(robust indices, MLR)" in mlr_study.findings[0]
+    assert mlr_study.against_ml_note.startswith("Against ML: the estimates are the ML ones")
+    assert "estimator=mlr" in mlr_study.method_note
+
+
+def test_mlr_competing_models_add_satorra_bentler_scaled_differences(mlr_study):
+    c = mlr_study.comparison
+    # lavaan's lavTestLRT (satorra.bentler.2001), tests/reference/lavaan_wlsmv_sem.R;
+    # observed differences 1e-7 (statistic, relative) and 4e-7 (p)
+    ref = json.loads((ROOT / "tests/reference/lavaan_wlsmv_sem.json").read_text())[
+        "experience_economy_mlr"
+    ]
+    second = c.loc["second-order experience"]
+    assert second["delta_chi2_scaled"] == pytest.approx(ref["second_order"]["chisq_diff"], rel=1e-3)
+    assert second["delta_p_scaled"] == pytest.approx(ref["second_order"]["pvalue"], abs=1e-4)
+    assert ref["edutainment"]["chisq_diff"] is None  # lavaan: NA
+    # the edutainment pair's Satorra-Bentler correction is negative (undefined statistic):
+    # NaN, and the report reads the ML test instead
+    assert math.isnan(c.loc["edutainment (3 factors)", "delta_chi2_scaled"])
+    assert any("the scaled difference is undefined here" in f for f in mlr_study.findings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        ({"estimator": "wlsmv"}, "estimator=wlsmv cannot be used with missing=fiml"),
+        ({"estimator": "wlsmv", "missing": "listwise", "ordered": "none"}, "ordered=none"),
+        ({"estimator": "ml", "ordered": "all"}, "ordered=all cannot be used"),
+        ({"estimator": "mlr", "group": "channel"}, "estimator=mlr cannot be used with group"),
+        ({"estimator": "mlr", "method": "pls"}, "cannot be used with method=pls"),
+    ],
+)
+def test_an_estimator_the_run_cannot_use_is_refused_with_the_reason(survey, raw, needle):
+    with pytest.raises(InputError, match=needle) as info:
+        _through_validate(survey, bootstrap=100, **raw)
+    assert info.value.hint
+
+
+def test_wlsmv_with_fiml_stops_the_command_with_exit_2_naming_the_reason(tmp_path, monkeypatch):
+    from helpers import run_main
+
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    code, _, err = run_main([
+        "run", "experience-economy", "--data", str(DATA / "loyalty_survey.csv"),
+        "--codebook", str(DATA / "loyalty_survey.codebook.yaml"),
+        "--param", "estimator=wlsmv",
+    ])  # fmt: skip
+    assert code == 2 and "Traceback" not in err
+    assert "estimator=wlsmv cannot be used with missing=fiml" in err
+    assert "complete cases" in err and "missing=listwise" in err
+    assert not (tmp_path / "reports").exists()  # refused before any kernel or folder

@@ -1,6 +1,6 @@
 """Structural equation models: CFA/SEM (lavaan conventions), bootstrap, invariance, the experience-economy model.
 
-Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.robust_ml` (MLR), :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_stats`, :mod:`~workbench.sem.ordinal_reliability`.
+Modules: :mod:`~workbench.sem.model`, :mod:`~workbench.sem.bootstrap`, :mod:`~workbench.sem.invariance`, :mod:`~workbench.sem.experience`, :mod:`~workbench.sem.regression`, :mod:`~workbench.sem.robust_ml` (MLR), :mod:`~workbench.sem.ordinal` (WLSMV), :mod:`~workbench.sem.ordinal_sem` (WLSMV SEM), :mod:`~workbench.sem.ordinal_stats`, :mod:`~workbench.sem.ordinal_reliability`.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from workbench.sem.model import (
 from workbench.sem.ordinal import OrdinalCFAResult, fit_ordinal_cfa
 from workbench.sem.ordinal_invariance import OrdinalInvarianceResult, ordinal_invariance
 from workbench.sem.ordinal_reliability import categorical_omega, ordinal_alpha
+from workbench.sem.ordinal_sem import OrdinalSEMResult, fit_ordinal_sem, ordinal_difference_test
 from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_statistics
 from workbench.sem.regression import FIMLRegression, regression_fiml
 from workbench.sem.robust_ml import YuanBentlerTest, robust_fit_indices, yuan_bentler_scaling
@@ -67,6 +68,7 @@ __all__ = [
     "InvarianceResult",
     "OrdinalCFAResult",
     "OrdinalInvarianceResult",
+    "OrdinalSEMResult",
     "OrdinalSampleStats",
     "ResponseSurface",
     "SEMBootstrap",
@@ -83,6 +85,7 @@ __all__ = [
     "default_structural_paths",
     "fit_cfa",
     "fit_ordinal_cfa",
+    "fit_ordinal_sem",
     "fit_sem",
     "fornell_larcker",
     "full_model",
@@ -91,6 +94,7 @@ __all__ = [
     "measurement_invariance",
     "modification_indices",
     "ordinal_alpha",
+    "ordinal_difference_test",
     "ordinal_invariance",
     "ordinal_sample_statistics",
     "parse_paths",

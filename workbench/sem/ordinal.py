@@ -11,9 +11,11 @@ robust fit indices: ``lavaan::cfa(model, data, ordered = TRUE, estimator = "WLSM
 The model is written in LISREL form (``_LisrelModel``: :math:`\\Lambda`, :math:`B`,
 :math:`\\Psi`, thresholds) with its model-implied moments and their derivatives, so that
 structural paths (:math:`B`), residual covariances, the theta parameterization and several
-groups can be added without changing the estimator; today :func:`fit_ordinal_cfa` builds
+groups can be added without changing the estimator; :func:`fit_ordinal_cfa` builds
 first-order CFAs (each item on one factor, correlated factors) in the delta
-parameterization.
+parameterization, and :func:`workbench.sem.ordinal_sem.fit_ordinal_sem` structural models
+(latent regressions, second-order factors, defined effects; delta or theta) on the same
+machinery.
 """
 
 from __future__ import annotations
@@ -169,8 +171,17 @@ class _LisrelModel:
         tau, sigma = self.implied(x)
         return np.concatenate([tau, sigma[self.pair_i, self.pair_j]])
 
-    def jacobian(self, x: np.ndarray) -> np.ndarray:
+    # True when a threshold's implied value depends on other parameters (theta
+    # parameterization); the Newton Hessian then differentiates the threshold columns too
+    nonlinear_thresholds = False
+
+    def jacobian(
+        self, x: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
         """Delta: derivatives of :meth:`moments` with respect to the free parameters.
+
+        ``pairs`` (rows, columns) replaces the correlations' pairs, e.g. to include the
+        diagonal of :math:`\\Sigma^*` (used by the theta parameterization).
 
         With :math:`M = \\Lambda A`, :math:`A = (I - B)^{-1}`, :math:`\\Phi = A \\Psi A'`:
         :math:`\\partial\\Sigma/\\partial\\lambda_{if} = e_i (\\Phi\\Lambda')_{f\\cdot} +
@@ -184,8 +195,9 @@ class _LisrelModel:
         lam, phi = mx["lambda"], mx["phi"]
         mm = lam @ mx["a"]
         lphi = lam @ phi
-        pi, pj = self.pair_i[:, None], self.pair_j[:, None]
-        out = np.zeros((self.n_th + self.pair_i.size, self.npar))
+        pair_i, pair_j = (self.pair_i, self.pair_j) if pairs is None else pairs
+        pi, pj = pair_i[:, None], pair_j[:, None]
+        out = np.zeros((self.n_th + pair_i.size, self.npar))
         cor = out[self.n_th :]
         ks, rows, cols = self._where["tau"]
         out[rows, ks] = 1.0
@@ -282,15 +294,16 @@ def _newton_hessian(model: _LisrelModel, s: np.ndarray, w: np.ndarray, x: np.nda
     h = jac.T @ (jac * w[:, None])
     corr = slice(model.n_th, s.size)
     for k, q in enumerate(model.free):
-        if q.kind == "tau":
+        if q.kind == "tau" and not model.nonlinear_thresholds:
             continue
         step = 1e-6 * max(1.0, abs(x[k]))
         g = []
         for sign in (1.0, -1.0):
             xk = x.copy()
             xk[k] += sign * step
-            r = (s - model.moments(xk))[corr]
-            g.append(model.jacobian(xk)[corr].T @ (w[corr] * r))
+            rows = slice(0, s.size) if model.nonlinear_thresholds else corr
+            r = (s - model.moments(xk))[rows]
+            g.append(model.jacobian(xk)[rows].T @ (w[rows] * r))
         h[:, k] = -(g[0] - g[1]) / (2.0 * step)
     return (h + h.T) / 2.0
 

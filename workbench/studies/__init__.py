@@ -642,6 +642,30 @@ EXPERIENCE_ECONOMY = Study(
             choices=("ml", "pls"),
         ),
         Param(
+            "estimator",
+            "choice",
+            "ml",
+            "with method=ml, the estimator of the CFA, the SEM, the competing models and the "
+            "invariance tests (lavaan's names): ml (maximum likelihood, items as continuous); "
+            "mlr (the ML estimates with Huber-White standard errors, the Yuan-Bentler scaled "
+            "chi-square and robust CFI/TLI/RMSEA, for non-normal answers; not with group, "
+            "whose invariance tests are ML only); wlsmv (the items as ordered: thresholds and "
+            "polychoric correlations, DWLS with robust standard errors and the scaled-shifted "
+            "chi-square, as lavaan and Mplus; needs missing=listwise; invariance across group "
+            "as Wu & Estabrook 2016)",
+            choices=("ml", "mlr", "wlsmv"),
+        ),
+        Param(
+            "ordered",
+            "choice",
+            "auto",
+            "which items estimator=wlsmv treats as ordered: auto (every model item, when the "
+            "codebook's answer scale has at most 7 points), all (every model item whatever the "
+            "scale, each with 2 to 7 answer categories), none (refused with wlsmv; ml and mlr "
+            "treat items as continuous)",
+            choices=("auto", "all", "none"),
+        ),
+        Param(
             "compare_models",
             "bool",
             True,

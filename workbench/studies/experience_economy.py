@@ -25,6 +25,16 @@ Two estimators of the structural model (parameter ``method``):
     answers: ``listwise`` or ``mean`` (item-mean replacement, SmartPLS's default); ``fiml``
     is maximum likelihood and is refused.
 
+With ``method=ml`` the parameter ``estimator`` chooses how the CFA, the SEM, the competing
+models and the invariance tests are estimated: ``ml`` (maximum likelihood, items as
+continuous), ``mlr`` (the ML estimates with Huber-White standard errors, the Yuan-Bentler
+scaled test and robust fit indices; not with ``group``: the continuous invariance tests are
+ML only) or ``wlsmv`` (the items as ordered categories: thresholds and polychoric
+correlations, DWLS with robust standard errors and the scaled-shifted test, as lavaan's
+``ordered=`` with ``estimator = "WLSMV"``; listwise deletion; indirect effects with
+delta-method intervals; invariance as Wu & Estabrook 2016). ``ordered`` says which items
+``wlsmv`` treats as ordered, as the factor-analysis study defines it.
+
 ``results.json`` keeps one contract for both: ``sem {method, fit, paths {"lhs~rhs":
 {estimate, se, p, std}}, r2, indirect {"x->m->y": {estimate, ci_low, ci_high}}}``; see
 :meth:`ExperienceStudy.results` for what each key holds under ``pls``.
@@ -52,7 +62,12 @@ from workbench.sem import experience as xp
 from workbench.sem import model as sem
 from workbench.sem.bootstrap import bootstrap_sem, indirect_effects_syntax
 from workbench.sem.invariance import measurement_invariance
+from workbench.sem.ordinal import fit_ordinal_cfa
+from workbench.sem.ordinal_invariance import ordinal_invariance
+from workbench.sem.ordinal_sem import OrdinalSEMResult, fit_ordinal_sem, ordinal_difference_test
+from workbench.sem.ordinal_view import OrdinalCFAView, report_fit
 from workbench.studies import EXPERIENCE_ECONOMY, require_codebook
+from workbench.studies.factor_analysis import MAX_ORDINAL_CATEGORIES, check_ordinal_items
 from workbench.studies.pls_sem import SRMR_MAX, build_model
 
 Method = Literal["ml", "pls"]
@@ -74,6 +89,116 @@ def default_missing(method: str, missing: str) -> str:
         return missing
     default_by = EXPERIENCE_ECONOMY.param("missing").default_by
     return dict(default_by[1]).get(method, "listwise") if default_by else "listwise"
+
+
+Estimator = Literal["ml", "mlr", "wlsmv"]
+#: the estimators of method=ml (lavaan's names in lower case), default first
+ESTIMATORS: tuple[str, ...] = ("ml", "mlr", "wlsmv")
+#: which items estimator=wlsmv treats as ordered (as the factor-analysis study)
+ORDERED: tuple[str, ...] = ("auto", "all", "none")
+
+
+def check_estimator(
+    estimator: str,
+    method: str,
+    missing: str,
+    ordered: str = "auto",
+    group: str = "",
+    *,
+    file: str | None = None,
+) -> None:
+    """Refuse an estimator the run cannot use, naming the reason.
+
+    Parameters
+    ----------
+    estimator : str
+        ``"ml"``, ``"mlr"`` or ``"wlsmv"``.
+    method : str
+        ``"ml"`` or ``"pls"`` (only ``ml`` takes another estimator than ``ml``).
+    missing : str
+        The missing-data treatment as the run uses it (``wlsmv`` takes ``listwise`` only).
+    ordered : str
+        ``"auto"``, ``"all"`` or ``"none"``.
+    group : str
+        The invariance column (``mlr`` cannot test invariance).
+    file : str, optional
+        The data file, for the message.
+
+    Raises
+    ------
+    InputError
+        An unknown value; ``estimator`` other than ``ml`` with ``method=pls``; ``wlsmv``
+        with a missing-data treatment other than ``listwise`` (the ordinal models are fitted
+        to the thresholds and polychoric correlations of the complete cases); ``wlsmv`` with
+        ``ordered=none``; ``ordered=all`` with ``ml`` or ``mlr``; ``mlr`` with ``group``
+        (the continuous invariance tests have no robust version here).
+
+    Examples
+    --------
+    >>> check_estimator("wlsmv", "ml", "listwise")
+    >>> check_estimator("wlsmv", "ml", "fiml")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: estimator=wlsmv cannot be used with missing=fiml: ...
+    """
+    if estimator not in ESTIMATORS:
+        raise InputError(
+            f"Unknown estimator '{estimator}' for the experience-economy study.",
+            file=file,
+            hint=f"Use estimator={' or estimator='.join(ESTIMATORS)} (with method=ml).",
+        )
+    if ordered not in ORDERED:
+        raise InputError(
+            f"Unknown value ordered={ordered} for the experience-economy study.",
+            file=file,
+            hint=f"Use ordered={' or ordered='.join(ORDERED)}.",
+        )
+    if estimator != "ml" and method != "ml":
+        raise InputError(
+            f"estimator={estimator} cannot be used with method={method}: the estimator "
+            "chooses how the covariance-based (method=ml) models are fitted; PLS-SEM has its "
+            "own estimation and bootstrap inference.",
+            file=file,
+            hint=f"Use method=ml with estimator={estimator}, or leave estimator=ml.",
+        )
+    if estimator in ("ml", "mlr"):
+        if ordered == "all":
+            raise InputError(
+                f"ordered=all cannot be used with estimator={estimator}: maximum likelihood "
+                "treats the items as continuous.",
+                file=file,
+                hint="Use estimator=wlsmv with missing=listwise to treat the items as "
+                "ordered, or leave ordered=auto.",
+            )
+        if estimator == "mlr" and group:
+            raise InputError(
+                "estimator=mlr cannot be used with group: the measurement-invariance tests "
+                "of continuous items are maximum likelihood only (no robust, scaled "
+                "difference tests for multi-group models here).",
+                file=file,
+                hint="Leave group empty with estimator=mlr, use estimator=ml for the "
+                "invariance tests, or estimator=wlsmv with missing=listwise (ordinal "
+                "invariance, Wu & Estabrook 2016).",
+            )
+        return
+    if missing != "listwise":
+        raise InputError(
+            f"estimator=wlsmv cannot be used with missing={missing}: the ordinal models are "
+            "fitted to the thresholds and polychoric correlations of the complete cases "
+            "(lavaan's default for ordered data); they have no FIML version here.",
+            file=file,
+            hint="Add --param missing=listwise to fit them on the respondents who answered "
+            "every item, or use estimator=mlr (robust to non-normal answers) with "
+            f"missing={missing}.",
+        )
+    if ordered == "none":
+        raise InputError(
+            "ordered=none cannot be used with estimator=wlsmv: WLSMV on continuous items is "
+            "not offered.",
+            file=file,
+            hint="Use ordered=auto (or all) with estimator=wlsmv, or estimator=ml or mlr to "
+            "treat the items as continuous.",
+        )
 
 
 #: confidence level of the PLS bootstrap intervals
@@ -213,7 +338,17 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
     """Check the inputs before a kernel starts: estimator and missing-data treatment, survey,
     structural paths (and, with ``method=pls``, the PLS model). Returns the rows read."""
     method = params.get("method") or "ml"
-    check_method(method, default_missing(method, params.get("missing") or ""), file=str(data))
+    missing = default_missing(method, params.get("missing") or "")
+    check_method(method, missing, file=str(data))
+    estimator = params.get("estimator") or "ml"
+    check_estimator(
+        estimator,
+        method,
+        missing,
+        params.get("ordered") or "auto",
+        params.get("group") or "",
+        file=str(data),
+    )
     survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
     require_codebook(survey, "experience-economy")
     structural = (params.get("paths") or "").strip() or xp.default_structural_paths(survey.codebook)
@@ -240,9 +375,9 @@ class ExperienceStudy(Result):
         Construct -> items, for every construct of the model and every realm.
     paths : str
         The structural part (lavaan syntax) estimated.
-    measurement : SEMResult or PLSResult
-        ``ml``: the CFA of every multi-item construct; ``pls``: the PLS fit (its
-        measurement model).
+    measurement : SEMResult, OrdinalCFAView or PLSResult
+        ``ml``: the CFA of every multi-item construct (an ordinal CFA with
+        estimator=wlsmv); ``pls``: the PLS fit (its measurement model).
     reliability : ReliabilityResult or pandas.DataFrame
         ``ml``: alpha and omega per construct; ``pls``: the PLS reliability table (alpha,
         rho_a, rho_c, ave).
@@ -250,8 +385,9 @@ class ExperienceStudy(Result):
         Mean, performance, alpha and omega of each realm (descriptive, either method).
     comparison : pandas.DataFrame or None
         The competing measurement models of the realms (ML CFAs under either method).
-    structural : SEMResult or PLSResult
-        The structural model.
+    structural : SEMResult, OrdinalSEMView or PLSResult
+        The structural model (``OrdinalSEMView`` with estimator=wlsmv: the contract fit
+        keys, its lavaan-named fit in ``.result.fit``).
     boot : BootstrapResult, PLSBootstrap or None
         The bootstrap (``None`` under FIML).
     indirect : pandas.DataFrame
@@ -265,6 +401,14 @@ class ExperienceStudy(Result):
         Respondents the structural model used.
     method : {"ml", "pls"}
         The estimator of the structural model.
+    estimator : {"ml", "mlr", "wlsmv"}
+        With ``method=ml``: how the CFA, SEM, competing models and invariance were fitted.
+    item_categories : pandas.DataFrame or None
+        With ``wlsmv``: per model item its answer categories among the complete cases and
+        skewness (:func:`workbench.studies.factor_analysis.item_categories`).
+    ml_reference : SEMResult or None
+        With ``mlr`` or ``wlsmv``: the ML fit of the structural model on the same
+        respondents, for the comparison with ML (:attr:`against_ml_note`).
     """
 
     survey: SurveyData
@@ -288,6 +432,9 @@ class ExperienceStudy(Result):
     warning_messages: tuple[str, ...]
     missing_diagnosis: MissingDiagnosis | None = None
     method: Method = "ml"
+    estimator: Estimator = "ml"
+    item_categories: pd.DataFrame | None = None
+    ml_reference: Any = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths_table()
@@ -300,6 +447,109 @@ class ExperienceStudy(Result):
     @property
     def n_used(self) -> int:
         return int(self.n_structural)
+
+    @property
+    def ordinal(self) -> bool:
+        """Whether the items were treated as ordered (estimator=wlsmv)."""
+        return self.estimator == "wlsmv"
+
+    @property
+    def estimator_note(self) -> str:
+        """Which estimator the covariance-based models used, and why (categories, skew)."""
+        if self.is_pls:
+            return "The structural model is PLS-SEM (method=pls); no ML estimator choice."
+        if self.estimator == "mlr":
+            return (
+                "Estimator: robust maximum likelihood (estimator=mlr, lavaan's MLR): the ML "
+                "estimates, with standard errors (Huber-White sandwich) and a chi-square "
+                "(Yuan-Bentler scaled) that do not assume normally distributed answers, and "
+                "the robust CFI, TLI and RMSEA (Brosseau-Liard & Savalei). For Likert items "
+                f"with at most {MAX_ORDINAL_CATEGORIES} categories, estimator=wlsmv with "
+                "missing=listwise treats them as ordered."
+            )
+        if not self.ordinal or self.item_categories is None:
+            return (
+                "Estimator: maximum likelihood (estimator=ml), the items as continuous "
+                "(Pearson covariances). For Likert items with few categories or skewed answers, "
+                "estimator=wlsmv with missing=listwise treats them as ordered, and "
+                "estimator=mlr makes the tests robust to non-normal answers."
+            )
+        cats = self.item_categories
+        low, high = int(cats["categories"].min()), int(cats["categories"].max())
+        n_cat = str(low) if low == high else f"{low} to {high}"
+        skew = cats["skew"].abs()
+        beyond = int((skew > 1).sum())
+        return (
+            f"Estimator: WLSMV (estimator=wlsmv, as lavaan's ordered= with estimator = "
+            f'"WLSMV"): the {len(cats)} items are treated as ordered categories. Each has '
+            f"{n_cat} answer categories among the {self.n_structural} complete cases (at most "
+            f"{MAX_ORDINAL_CATEGORIES}, so thresholds and polychoric correlations can be "
+            f"estimated), and |skewness| reaches {skew.max():.2f} ({skew.idxmax()}; {beyond} "
+            "item(s) beyond 1). With few categories or skewed answers, ML on Pearson "
+            "covariances understates loadings and misjudges fit; WLSMV models each item as a "
+            "cut-up normal variable (DWLS on the polychoric correlations, robust standard "
+            "errors, the scaled-shifted chi-square and the robust CFI, TLI and RMSEA of "
+            "Savalei 2021). Indirect effects carry delta-method intervals."
+        )
+
+    @property
+    def against_ml_note(self) -> str:
+        """A plain sentence on what changed against ML on the same respondents."""
+        ml = self.ml_reference
+        if ml is None or self.is_pls:
+            return ""
+        ours = self.paths_table().set_index(["outcome", "predictor"])
+        est = ml.estimates
+        theirs = est[est["op"] == "~"].set_index(["lhs", "rhs"])
+        keys = [k for k in ours.index if k in theirs.index]
+        if self.estimator == "mlr":
+            ratio = (ours.loc[keys, "se"] / theirs.loc[keys, "se"]).to_numpy(dtype=float)
+            c = self.structural.fit.get("scaling_factor", np.nan)
+            return (
+                "Against ML: the estimates are the ML ones (MLR changes only the inference). "
+                f"The standard errors of the paths are {ratio.min():.2f} to {ratio.max():.2f} "
+                "times the normal-theory ones, and the chi-square is divided by a scaling "
+                f"factor of {c:.3f}"
+                + (
+                    " (above 1: answers heavier-tailed than normal, so the plain test "
+                    "overstates misfit)."
+                    if c > 1
+                    else " (at or below 1: little excess kurtosis in the answers)."
+                )
+            )
+        diff = (ours.loc[keys, "std"] - theirs.loc[keys, "std_all"]).astype(float)
+        worst = diff.abs().idxmax()
+        loads = self.structural.estimates
+        loads = loads[loads["op"] == "=~"].set_index(["lhs", "rhs"])["std_all"]
+        ml_loads = est[est["op"] == "=~"].set_index(["lhs", "rhs"])["std_all"]
+        common = [k for k in loads.index if k in ml_loads.index]
+        d_load = float((loads.loc[common] - ml_loads.loc[common]).mean())
+        f_ml, f = ml.fit, self.structural.fit
+        return (
+            f"Against ML on the same {self.n_structural} respondents (items as continuous): "
+            f"standardized loadings are {abs(d_load):.3f} {'higher' if d_load >= 0 else 'lower'}"
+            " on average (polychoric correlations are not attenuated by the coarse "
+            f"categories); standardized paths change by at most {abs(diff[worst]):.3f} "
+            f"({worst[1]} → {worst[0]}: {theirs.loc[worst, 'std_all']:.3f} under ML, "
+            f"{ours.loc[worst, 'std']:.3f} under WLSMV); CFI {f_ml['cfi']:.3f} and RMSEA "
+            f"{f_ml['rmsea']:.3f} under ML against the robust {f['cfi']:.3f} and "
+            f"{f['rmsea']:.3f} under WLSMV."
+        )
+
+    def robust_fit_table(self, which: str = "structural") -> pd.DataFrame | None:
+        """The standard, scaled and robust fit columns (estimator=mlr or wlsmv).
+
+        Rows ``chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr``; columns
+        ``standard`` (the normal-theory ML or the plain DWLS statistic and its indices),
+        ``scaled`` (Yuan-Bentler for MLR, scaled-shifted for WLSMV, and the indices computed
+        from it) and ``robust`` (the robust CFI, TLI and RMSEA: Brosseau-Liard & Savalei for
+        MLR, Savalei 2021 for WLSMV; with the scaled test). ``which`` is ``"structural"``
+        or ``"measurement"``. None with estimator=ml or method=pls.
+        """
+        if self.is_pls or self.estimator == "ml":
+            return None
+        fit = self.structural if which == "structural" else self.measurement
+        return pd.DataFrame(_fit_columns(fit, self.estimator))
 
     @property
     def missing_report(self) -> dict[str, Any]:
@@ -331,9 +581,24 @@ class ExperienceStudy(Result):
                 if p["missing"] == "fiml"
                 else "listwise deletion"
             )
+            if self.ordinal:
+                return (
+                    "Estimator: WLSMV SEM (method=ml, estimator=wlsmv; covariance-based, the "
+                    "items as ordered categories: thresholds and polychoric correlations, "
+                    "DWLS with robust standard errors and the scaled-shifted chi-square, as "
+                    'lavaan\'s ordered= with estimator = "WLSMV"), latent constructs '
+                    f"measured by their items; listwise deletion, n = {self.n_structural}; "
+                    "indirect effects with delta-method (normal-theory) intervals."
+                )
+            name = (
+                "robust maximum-likelihood SEM (method=ml, estimator=mlr: Huber-White "
+                "standard errors, Yuan-Bentler scaled chi-square, robust CFI/TLI/RMSEA; "
+                "covariance-based, lavaan conventions)"
+                if self.estimator == "mlr"
+                else "maximum-likelihood SEM (method=ml; covariance-based, lavaan conventions)"
+            )
             return (
-                "Estimator: maximum-likelihood SEM (method=ml; covariance-based, lavaan "
-                f"conventions), latent constructs measured by their items; {treatment}, "
+                f"Estimator: {name}, latent constructs measured by their items; {treatment}, "
                 f"n = {self.n_structural}; {inference}."
             )
         fit = self.structural
@@ -387,6 +652,8 @@ class ExperienceStudy(Result):
         saturated PLS model, whose constructs all correlate freely (``pls``)."""
         if self.is_pls:
             return _pls_fit_frame(self.structural, "saturated")
+        if self.estimator != "ml":
+            return _with_n(self.robust_fit_table("measurement"), self.measurement.n)
         return _fit_frame(self.measurement.fit)
 
     def structural_fit_table(self) -> pd.DataFrame:
@@ -394,6 +661,8 @@ class ExperienceStudy(Result):
         estimated PLS model."""
         if self.is_pls:
             return _pls_fit_frame(self.structural, "estimated")
+        if self.estimator != "ml":
+            return _with_n(self.robust_fit_table("structural"), self.structural.n)
         return _fit_frame(self.structural.fit)
 
     def htmt_table(self) -> pd.DataFrame:
@@ -595,6 +864,9 @@ class ExperienceStudy(Result):
             "consistency": None if self.consistency is None else self.consistency.to_dict(),
             "ipa": None if self.ipa is None else self.ipa.to_dict(),
         }
+        if not self.is_pls:
+            out["sem"]["estimator"] = self.estimator
+            out["estimator"] = self._estimator_results()
         if self.is_pls:
             fit = self.structural
             out["sem"]["bootstrap"]["ci"] = PLS_CI
@@ -622,6 +894,26 @@ class ExperienceStudy(Result):
             **{k: table.loc[k, "estimated"] for k in ("srmr", "d_uls", "d_g")},
             "saturated": {k: table.loc[k, "saturated"] for k in ("srmr", "d_uls", "d_g")},
             "n": self.structural.n,
+        }
+
+    def _estimator_results(self) -> dict[str, Any]:
+        """``estimator {name, ordered, note, against_ml, item_categories, fit_structural,
+        fit_measurement, ml_fit}``: the additive keys of method=ml (see the docs page)."""
+        cats = self.item_categories
+        ml = self.ml_reference
+        robust = self.estimator != "ml"
+        return {
+            "name": self.estimator,
+            "ordered": self.parameters.get("ordered", "auto") if self.ordinal else "none",
+            "ordered_items": [] if cats is None else [str(i) for i in cats.index],
+            "note": self.estimator_note,
+            "against_ml": self.against_ml_note or None,
+            "item_categories": None
+            if cats is None
+            else cats[["categories", "skew"]].to_dict(orient="index"),
+            "fit_structural": _fit_columns(self.structural, self.estimator) if robust else None,
+            "fit_measurement": _fit_columns(self.measurement, self.estimator) if robust else None,
+            "ml_fit": None if ml is None else {k: ml.fit[k] for k in sem.FIT_KEYS},
         }
 
     def _measurement_results(self) -> dict[str, Any]:
@@ -660,11 +952,14 @@ class ExperienceStudy(Result):
                 "strongest realm": strongest,
             }
         f = self.structural.fit
-        return {
+        out = {
             "n": self.n_structural,
             "SEM CFI / RMSEA": f"{f['cfi']:.3f} / {f['rmsea']:.3f}",
             "strongest realm": strongest,
         }
+        if self.estimator != "ml":
+            out["estimator"] = self.estimator.upper()
+        return out
 
 
 def _pls_missing_text(fit: PLSResult) -> str:
@@ -687,6 +982,150 @@ def _pls_fit_frame(fit: PLSResult, model: str) -> pd.DataFrame:
     return pd.DataFrame(
         {"value": [fit.n, *(table.loc[k, model] for k in keys)]}, index=["n", *keys]
     )
+
+
+#: rows of the standard / scaled / robust fit columns
+_ROBUST_ROWS = ("chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr")
+# lavaan's fitMeasures() names of an ordinal fit, per row (suffix .scaled / .robust added)
+_LAVAAN_NAMES = {
+    "chi2": "chisq", "df": "df", "p": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
+    "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr",
+}  # fmt: skip
+
+
+def _fit_columns(fit: Any, estimator: str) -> dict[str, dict[str, float]]:
+    """``{standard, scaled, robust: {chi2, df, p, cfi, ...}}`` of an MLR or WLSMV fit.
+
+    MLR (:class:`~workbench.sem.model.SEMResult`): the plain keys, then ``*_scaled`` and
+    ``*_robust`` (:data:`~workbench.sem.model.ROBUST_FIT_KEYS`); the robust column carries
+    the scaled test. WLSMV (a view of an ordinal fit, lavaan's names in ``.result.fit``):
+    ``chisq``..., ``chisq.scaled``..., ``cfi.robust``...
+    """
+    out: dict[str, dict[str, float]] = {}
+    if estimator == "mlr":
+        f = fit.fit
+        for col in ("standard", "scaled", "robust"):
+            suffix = "" if col == "standard" else f"_{col}"
+            test = "" if col == "standard" else "_scaled"
+            row = {}
+            for key in _ROBUST_ROWS:
+                if key in ("chi2", "df", "p"):
+                    row[key] = f.get(f"{key}{test}", np.nan)
+                elif key == "srmr":
+                    row[key] = f.get("srmr", np.nan)
+                else:
+                    row[key] = f.get(f"{key}{suffix}", np.nan)
+            out[col] = row
+        return out
+    f = fit.result.fit
+    for col in ("standard", "scaled", "robust"):
+        row = {}
+        for key in _ROBUST_ROWS:
+            name = _LAVAAN_NAMES[key]
+            if key == "srmr":
+                row[key] = f.get(name, np.nan)
+            elif key in ("chi2", "df", "p"):
+                row[key] = f.get(name if col == "standard" else f"{name}.scaled", np.nan)
+            else:
+                row[key] = f.get(name if col == "standard" else f"{name}.{col}", np.nan)
+        out[col] = row
+    return out
+
+
+def _with_n(table: pd.DataFrame | None, n: int) -> pd.DataFrame:
+    """A standard / scaled / robust fit table with the respondents as its first row."""
+    if table is None:  # pragma: no cover - called with estimator mlr or wlsmv only
+        return pd.DataFrame()
+    top = pd.DataFrame({c: [float(n)] for c in table.columns}, index=["n"])
+    return pd.concat([top, table])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class OrdinalSEMView:
+    """An :class:`~workbench.sem.ordinal_sem.OrdinalSEMResult` with the attributes the study
+    reads from an ML :class:`~workbench.sem.model.SEMResult`: ``fit`` with the contract keys
+    (:func:`~workbench.sem.ordinal_view.report_fit`: the scaled-shifted test and the robust
+    indices), ``estimates``, ``r2`` (dict), ``constructs``, ``n``, ``warnings``."""
+
+    result: OrdinalSEMResult
+
+    @property
+    def fit(self) -> dict[str, Any]:
+        return report_fit(self.result)  # type: ignore[arg-type]
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        return self.result.estimates
+
+    @property
+    def r2(self) -> dict[str, float]:
+        return {str(k): float(v) for k, v in self.result.r2.items()}
+
+    @property
+    def constructs(self) -> dict[str, list[str]]:
+        return self.result.constructs
+
+    @property
+    def n(self) -> int:
+        return self.result.n
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.result.warnings
+
+
+def _ordinal_comparison(
+    fits: dict[str, OrdinalSEMResult], nested: Any = xp.DEFAULT_NESTED
+) -> pd.DataFrame:
+    """The competing models under WLSMV: the contract columns (scaled-shifted chi-square,
+    robust CFI/TLI/RMSEA; AIC and BIC NaN: DWLS has no likelihood), the standard chi-square
+    and, for each nested pair, the scaled-shifted difference test of lavTestLRT."""
+    rows = {}
+    for name, res in fits.items():
+        f = report_fit(res)  # type: ignore[arg-type]
+        rows[name] = {
+            **{k: f[k] for k in ("chi2", "df", "p", "cfi", "tli", "rmsea", "srmr", "aic", "bic")},
+            "n": res.n,
+            "chi2_standard": res.fit["chisq"],
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    table["vs"] = ""
+    for col in ("delta_chi2", "delta_df", "delta_p"):
+        table[col] = np.nan
+    for restricted, full in nested:
+        if restricted in fits and full in fits:
+            test = ordinal_difference_test(fits[restricted], fits[full])
+            table.loc[restricted, "vs"] = full
+            table.loc[restricted, "delta_chi2"] = test["chi2_diff"]
+            table.loc[restricted, "delta_df"] = float(test["df_diff"])
+            table.loc[restricted, "delta_p"] = test["p"]
+    return table
+
+
+def _scaled_difference(table: pd.DataFrame, fits: dict[str, Any]) -> pd.DataFrame:
+    """Satorra-Bentler (2001) scaled difference tests of the nested MLR fits, beside the
+    ML ones: ``delta_chi2_scaled``, ``delta_p_scaled`` (lavaan's ``lavTestLRT`` for MLR,
+    ``method = "satorra.bentler.2001"``): :math:`T_d = (T_0 - T_1)/c_d`, :math:`c_d =
+    (df_0 c_0 - df_1 c_1)/(df_0 - df_1)` with the plain ML statistics :math:`T` and the
+    scaling factors :math:`c`. NaN when :math:`c_d \\le 0`, where the 2001 statistic is
+    undefined (Satorra & Bentler 2010); the ML test is then the one to read."""
+    table = table.copy()
+    table["delta_chi2_scaled"] = np.nan
+    table["delta_p_scaled"] = np.nan
+    for restricted, row in table.iterrows():
+        full = row["vs"]
+        if not full:
+            continue
+        f0, f1 = fits[str(restricted)].fit, fits[str(full)].fit
+        d_df = f0["df"] - f1["df"]
+        cd = (f0["df"] * f0["scaling_factor"] - f1["df"] * f1["scaling_factor"]) / d_df
+        if not cd > 0:
+            continue
+        t = (f0["chi2"] - f1["chi2"]) / cd
+        table.loc[restricted, "delta_chi2_scaled"] = t
+        table.loc[restricted, "delta_p_scaled"] = float(stats.chi2.sf(max(t, 0.0), d_df))
+    return table
 
 
 def _fit_frame(f: dict[str, Any]) -> pd.DataFrame:
@@ -779,6 +1218,8 @@ def analyse(
     seed: int = 2026,
     missing: StudyMissing | Literal[""] = "",
     sheet: str = "",  # the worksheet the survey was read from (load_survey)
+    estimator: Estimator = "ml",
+    ordered: str = "auto",
 ) -> ExperienceStudy:
     """Run the experience-economy study (parameters as ``workbench list``).
 
@@ -813,6 +1254,20 @@ def analyse(
         invariance) use listwise deletion.
     sheet : str
         The worksheet the survey was read from (recorded only).
+    estimator : {"ml", "mlr", "wlsmv"}
+        With ``method=ml``: ``ml`` (maximum likelihood), ``mlr`` (robust ML: Huber-White
+        SEs, Yuan-Bentler scaled test, robust indices; competing models with
+        Satorra-Bentler scaled difference tests; not with ``group``) or ``wlsmv`` (items as
+        ordered: :func:`workbench.sem.ordinal.fit_ordinal_cfa` for the measurement model,
+        :func:`workbench.sem.ordinal_sem.fit_ordinal_sem` for the structural and competing
+        models with scaled-shifted difference tests, delta-method indirect effects,
+        :func:`workbench.sem.ordinal_invariance.ordinal_invariance` across ``group``;
+        ``missing=listwise`` only). With ``mlr`` and ``wlsmv`` the ML structural model on
+        the same respondents is fitted too, for the comparison the report states.
+    ordered : {"auto", "all", "none"}
+        Which items ``wlsmv`` treats as ordered (as the factor-analysis study): ``auto``
+        every model item when the codebook's scale has at most 7 points; ``all`` every model
+        item, each with 2 to 7 categories; ``none`` is refused with ``wlsmv``.
 
     Returns
     -------
@@ -822,11 +1277,15 @@ def analyse(
     ------
     InputError
         No codebook; an unknown ``method`` or a ``missing`` it does not take (before any
-        estimation); bad ``paths``, ``outcome``, ``group`` or ``channels``.
+        estimation); an ``estimator`` the run cannot use (:func:`check_estimator`); with
+        ``wlsmv`` an item that cannot be treated as ordered or a single-item construct;
+        bad ``paths``, ``outcome``, ``group`` or ``channels``.
     """
     require_codebook(survey, "experience-economy")
     missing = default_missing(method, missing)  # type: ignore[assignment]
     check_method(method, missing, file=survey.path)
+    check_estimator(estimator, method, missing, ordered, group, file=survey.path)
+    ordinal = estimator == "wlsmv"
     pls = method == "pls"
     cb = survey.codebook
     channels = list(channels or [])
@@ -857,6 +1316,17 @@ def analyse(
     items = [i for c in used for i in constructs[c]]
     frame = survey.frame
     data = frame[items]
+    cats = None
+    if ordinal:
+        if single:
+            raise InputError(
+                f"Single-item construct(s) {', '.join(single)} cannot enter the WLSMV model: "
+                "one ordered item does not identify a latent variable's variance.",
+                file=survey.path,
+                hint="Give each construct of the model at least two items, or use "
+                "estimator=ml or mlr.",
+            )
+        cats = check_ordinal_items(data.dropna(), ordered, cb.scale, file=survey.path)
     if outcome not in cb.constructs:
         raise InputError(
             f"The outcome '{outcome}' is not a construct of the codebook.",
@@ -897,9 +1367,13 @@ def analyse(
     else:
         # measurement: CFA of every construct in the model, reliability, validity
         multi = {c: v for c, v in constructs.items() if len(v) >= 2}
-        measurement = sem.fit_cfa(
-            data[[i for v in multi.values() for i in v]], multi, missing=ml_missing
-        )
+        multi_items = [i for v in multi.values() for i in v]
+        if ordinal:
+            measurement = OrdinalCFAView(fit_ordinal_cfa(data.dropna()[multi_items], multi))
+        else:
+            measurement = sem.fit_cfa(
+                data[multi_items], multi, missing=ml_missing, estimator=estimator
+            )  # ml or mlr here
         warnings += [f"Measurement model: {w}" for w in measurement.warnings]
         rel = reliability(data, multi, missing="em" if missing == "fiml" else "listwise")
         warnings += [w for w in rel.warnings if w not in warnings]
@@ -911,19 +1385,38 @@ def analyse(
         realm_items = [i for r in realm_names for i in constructs[r]]
         realm_data = data[realm_items] if missing == "fiml" else data[realm_items].dropna()
         syntaxes = xp.competing_models(realm_constructs, realm_names)
-        fits = {
-            name: sem.fit_sem(realm_data, syn, missing=ml_missing) for name, syn in syntaxes.items()
-        }
-        comparison = xp.compare_models(fits, nested=xp.DEFAULT_NESTED)
+        fits: dict[str, Any]
+        if ordinal:  # the same complete cases as the structural model
+            realm_data = data.dropna()[realm_items]
+            fits = {name: fit_ordinal_sem(realm_data, syn) for name, syn in syntaxes.items()}
+            comparison = _ordinal_comparison(fits)
+        else:
+            ml_est: sem.Estimator = "mlr" if estimator == "mlr" and not pls else "ml"
+            fits = {
+                name: sem.fit_sem(realm_data, syn, missing=ml_missing, estimator=ml_est)
+                for name, syn in syntaxes.items()
+            }
+            comparison = xp.compare_models(fits, nested=xp.DEFAULT_NESTED)
+            if ml_est == "mlr":
+                comparison = _scaled_difference(comparison, fits)
         for name, model_fit in fits.items():
             warnings += [f"{name}: {w}" for w in model_fit.warnings if "dropped" not in w]
 
     # structural model with indirect effects (a PLS run estimated it with the measurement)
+    ml_reference = None
     if not pls:
         syntax, chains = indirect_effects_syntax(model)
-        if missing == "fiml":
-            fit = sem.fit_sem(data, syntax, missing="fiml")
+        if ordinal:
+            fit = OrdinalSEMView(fit_ordinal_sem(data, syntax))
             indirect = _delta_method_indirect(fit, chains, 0.95)
+            ml_reference = sem.fit_sem(data.dropna(), syntax)
+        elif missing == "fiml":
+            fit = sem.fit_sem(
+                data, syntax, missing="fiml", estimator="mlr" if estimator == "mlr" else "ml"
+            )
+            indirect = _delta_method_indirect(fit, chains, 0.95)
+            if estimator == "mlr":
+                ml_reference = sem.fit_sem(data, syntax, missing="fiml")
             warnings.append(
                 "Under FIML the indirect effects carry delta-method (normal-theory) intervals; "
                 "the bootstrap is available with missing=listwise."
@@ -940,10 +1433,13 @@ def analyse(
                     f"{boot.n_failed} of {boot.n_boot} bootstrap resamples did not converge and "
                     "were dropped (as lavaan does)."
                 )
+            if estimator == "mlr":  # the bootstrap's ML fit is the reference; MLR's inference
+                ml_reference = fit
+                fit = sem.fit_sem(data, syntax, estimator="mlr")
         warnings += [f"Structural model: {w}" for w in fit.warnings if w not in warnings]
 
     # invariance of the realms' measurement across groups
-    inv = None
+    inv: Any = None
     if group:
         if group not in frame.columns:
             raise InputError(
@@ -953,13 +1449,20 @@ def analyse(
                 hint="Pass --param group=COLUMN.",
             )
         realm_constructs = {r: constructs[r] for r in realm_names}
-        inv = measurement_invariance(
-            frame[[i for r in realm_names for i in constructs[r]] + [group]],
-            realm_constructs,
-            group,
-            missing=ml_missing,
-        )
-        warnings += [f"Invariance: {w}" for w in inv.warnings]
+        realm_frame = frame[[i for r in realm_names for i in constructs[r]] + [group]]
+        if ordinal:  # the respondents of the other ordinal models (complete on every item)
+            complete = frame[items].notna().all(axis=1)
+            try:
+                inv = ordinal_invariance(realm_frame[complete], realm_constructs, group)
+            except InputError as err:  # e.g. a category nobody chose in one group
+                warnings.append(
+                    f"Invariance across {group} was not tested under WLSMV: {err.problem} "
+                    f"What to do: {err.hint}"
+                )
+        else:
+            inv = measurement_invariance(realm_frame, realm_constructs, group, missing=ml_missing)
+        if inv is not None:
+            warnings += [f"Invariance: {w}" for w in inv.warnings]
 
     # cross-channel consistency on construct mean scores
     consistency = None
@@ -1007,6 +1510,8 @@ def analyse(
             "bootstrap": bootstrap,
             "seed": seed,
             "missing": missing,
+            "estimator": estimator,
+            "ordered": ordered,
         },
         realms=realms,
         constructs=constructs,
@@ -1027,6 +1532,9 @@ def analyse(
         warning_messages=tuple(dict.fromkeys(warnings)),
         missing_diagnosis=diagnose_missing(survey, items, groups=group or None),
         method=method,
+        estimator=estimator,
+        item_categories=cats,
+        ml_reference=ml_reference,
     )
     return dataclasses.replace(study, findings=tuple(_findings(study)))
 
@@ -1037,7 +1545,14 @@ def _findings(s: ExperienceStudy) -> list[str]:
     if s.is_pls:
         out.append(_pls_fit_finding(s))
     else:
-        f = s.structural.fit
+        f = dict(s.structural.fit)
+        kind = ""
+        if s.estimator == "mlr":  # the verdict reads the robust indices
+            robust = _fit_columns(s.structural, "mlr")["robust"]
+            f.update({k: v for k, v in robust.items() if k not in ("chi2", "df", "p")})
+            kind = " (robust indices, MLR)"
+        elif s.ordinal:
+            kind = " (robust indices, WLSMV)"
         verdict = (
             "fits well"
             if f["cfi"] >= 0.95 and f["rmsea"] <= 0.06 and f["srmr"] <= 0.08
@@ -1046,10 +1561,12 @@ def _findings(s: ExperienceStudy) -> list[str]:
             else "fits poorly"
         )
         out.append(
-            f"The experience model {verdict} (n = {f['n']}): CFI {f['cfi']:.3f}, TLI "
+            f"The experience model {verdict} (n = {f['n']}){kind}: CFI {f['cfi']:.3f}, TLI "
             f"{f['tli']:.3f}, RMSEA {f['rmsea']:.3f} (90% CI {f['rmsea_ci_low']:.3f}–"
             f"{f['rmsea_ci_high']:.3f}), SRMR {f['srmr']:.3f}."
         )
+        if s.against_ml_note:
+            out.append(s.against_ml_note)
     r2_of = s._r2()
     paths = s.paths_table()
     realm_names = [s.realms[r] for r in xp.REALMS]
@@ -1076,20 +1593,40 @@ def _findings(s: ExperienceStudy) -> list[str]:
         )
     if s.comparison is not None:
         c = s.comparison
-        best = c["bic"].idxmin()
         kind = " (maximum-likelihood CFAs, whatever the structural estimator)" if s.is_pls else ""
-        text = f"Of the competing measurement models{kind}, '{best}' has the lowest BIC."
+        if s.ordinal:  # DWLS has no likelihood, so no AIC/BIC
+            best = c["cfi"].idxmax()
+            text = (
+                f"Of the competing measurement models (WLSMV), '{best}' has the highest robust CFI."
+            )
+        else:
+            best = c["bic"].idxmin()
+            text = f"Of the competing measurement models{kind}, '{best}' has the lowest BIC."
+        # the difference test the estimator calls for: scaled-shifted (WLSMV, in delta_*),
+        # Satorra-Bentler scaled (MLR), or the ML likelihood ratio
+        scaled = "delta_p_scaled" in c
+        col_p, col_chi2 = (
+            ("delta_p_scaled", "delta_chi2_scaled") if scaled else ("delta_p", "delta_chi2")
+        )
+        how = {"wlsmv": " scaled-shifted", "mlr": " Satorra-Bentler scaled"}.get(s.estimator, "")
         for name, row in c.iterrows():
-            if "delta_p" in c and pd.notna(row.get("delta_p")):
-                worse = row["delta_p"] < 0.05
+            use_p, use_chi2, label = col_p, col_chi2, how.strip()
+            if scaled and pd.isna(row.get(col_p)) and pd.notna(row.get("delta_p")):
+                # the Satorra-Bentler correction is negative: the ML test instead
+                use_p, use_chi2 = "delta_p", "delta_chi2"
+                label = "ML; the scaled difference is undefined here,"
+            if use_p in c and pd.notna(row.get(use_p)):
+                worse = row[use_p] < 0.05
                 text += (
                     f" '{name}' fits {'significantly worse than' if worse else 'as well as'} "
-                    f"'{row['vs']}' (Δχ²({int(row['delta_df'])}) = {row['delta_chi2']:.1f}, "
-                    f"{format_p(row['delta_p'])})."
+                    f"'{row['vs']}' ({label + ' ' if label else ''}Δχ²"
+                    f"({int(row['delta_df'])}) = {row[use_chi2]:.1f}, {format_p(row[use_p])})."
                 )
         out.append(text)
     if s.invariance is not None:
         how = " (maximum-likelihood CFAs of the realms)" if s.is_pls else ""
+        if s.ordinal:
+            how = " (ordered items, WLSMV; Wu & Estabrook 2016)"
         out.append(
             f"Measurement across {s.parameters['group']} groups{how}: {s.invariance.verdict}"
         )
