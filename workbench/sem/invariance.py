@@ -18,7 +18,10 @@ mapped into each group's matrices), not by semopy, which has no multi-group
 models; the single-group helpers of :mod:`workbench.sem.model` supply the data
 checks, the model syntax, the RMSEA interval and, for incomplete data
 (``missing="fiml"``, lavaan ``missing = "ml"``), the casewise likelihood and the
-EM saturated model of each group.
+EM saturated model of each group. ``estimator="mlr"`` adds lavaan's robust ML
+(``estimator = "MLR"``): Huber-White standard errors, the Yuan-Bentler scaled test, the
+scaled and robust fit indices and Satorra-Bentler (2001) scaled difference tests, computed
+with :mod:`workbench.sem.robust_ml`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from scipy import stats
 from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
+from workbench.sem import robust_ml
 from workbench.sem.model import (
     _fiml_chain_information,
     _fiml_expected_information,
@@ -46,17 +50,20 @@ from workbench.sem.model import (
     _pattern_moments,
     _PatternMoments,
     _prepare_data,
+    _saturated_information,
     _trace_products,
     cfa_syntax,
 )
 
-__all__ = ["InvarianceResult", "measurement_invariance"]
+__all__ = ["ROBUST_TABLE_COLUMNS", "InvarianceResult", "measurement_invariance"]
 
 Level = Literal["configural", "metric", "scalar"]
 Missing = Literal["listwise", "fiml"]
+Estimator = Literal["ml", "mlr"]
 
 _LEVELS: tuple[Level, ...] = ("configural", "metric", "scalar")
 _MISSING = ("listwise", "fiml")
+_ESTIMATORS = ("ml", "mlr")
 _TABLE_COLUMNS = [
     "chi2",
     "df",
@@ -76,6 +83,30 @@ _TABLE_COLUMNS = [
     "delta_df",
     "delta_p",
     "converged",
+]
+# what estimator="mlr" adds to the table (lavaan's fitMeasures names with "." -> "_")
+ROBUST_TABLE_COLUMNS = [
+    "chi2_scaled",
+    "df_scaled",
+    "p_scaled",
+    "scaling_factor",
+    "baseline_chi2_scaled",
+    "baseline_scaling_factor",
+    "cfi_scaled",
+    "tli_scaled",
+    "rmsea_scaled",
+    "rmsea_ci_low_scaled",
+    "rmsea_ci_high_scaled",
+    "cfi_robust",
+    "tli_robust",
+    "rmsea_robust",
+    "rmsea_ci_low_robust",
+    "rmsea_ci_high_robust",
+    "delta_cfi_robust",
+    "delta_rmsea_robust",
+    "delta_chi2_scaled",
+    "delta_scaling_factor",
+    "delta_p_scaled",
 ]
 _WHAT_HOLDS = {
     "configural": "configural invariance holds: the same factor structure fits in every group, "
@@ -104,13 +135,23 @@ class InvarianceResult(Result):
         multi-group ``fitMeasures``), ``delta_cfi, delta_rmsea`` (this level
         minus the previous one), ``delta_chi2, delta_df, delta_p`` (chi-square
         difference test against the previous level, as lavaan's ``lavTestLRT``)
-        and ``converged``. The deltas are NaN in the first row.
+        and ``converged``. The deltas are NaN in the first row. With
+        ``estimator="mlr"`` also :data:`ROBUST_TABLE_COLUMNS`: the Yuan-Bentler
+        scaled test (``chi2_scaled, df_scaled, p_scaled, scaling_factor``, lavaan's
+        ``chisq.scaled, df.scaled, pvalue.scaled, chisq.scaling.factor``) and its
+        baseline, the scaled and robust CFI/TLI/RMSEA with their 90% intervals
+        (``cfi_scaled, ..., rmsea_ci_high_robust``, lavaan's ``cfi.scaled, ...,
+        rmsea.ci.upper.robust``), the changes of the robust CFI and RMSEA
+        (``delta_cfi_robust, delta_rmsea_robust``) and the Satorra-Bentler (2001)
+        scaled difference test against the previous level (``delta_chi2_scaled,
+        delta_scaling_factor, delta_p_scaled``, lavaan's ``lavTestLRT``).
     estimates : pandas.DataFrame
         Tidy parameter table of every level: ``level, group, lhs, op, rhs,
         free, equal, estimate, se, z, p, ci_low, ci_high`` (lavaan's
         ``parameterEstimates``; ``equal`` marks parameters constrained equal
         across groups; 95% Wald intervals; ``se``, ``z``, ``p`` and the
-        interval are NaN for fixed parameters, where lavaan shows an SE of 0).
+        interval are NaN for fixed parameters, where lavaan shows an SE of 0;
+        robust Huber-White SEs with ``estimator="mlr"``).
     verdicts : dict
         A plain-language verdict per step, keyed by level (``"metric"``:
         metric against configural, ...); the configural entry judges the
@@ -141,6 +182,9 @@ class InvarianceResult(Result):
         Wall time of all fits.
     missing : str
         ``"listwise"`` or ``"fiml"``.
+    estimator : str
+        ``"ml"`` or ``"mlr"`` (robust ML: the verdicts then use the robust CFI and
+        RMSEA).
     """
 
     table: pd.DataFrame
@@ -157,6 +201,7 @@ class InvarianceResult(Result):
     warning_messages: tuple[str, ...] = ()
     seconds: float = 0.0
     missing: str = "listwise"
+    estimator: str = "ml"
 
     def to_frame(self) -> pd.DataFrame:
         """The comparison table, one row per level (see ``table``)."""
@@ -174,10 +219,21 @@ class InvarianceResult(Result):
     def summary(self) -> str:
         cols = ["chi2", "df", "cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea"]
         cols += ["delta_chi2", "delta_df", "delta_p"]
+        if self.estimator == "mlr":
+            cols = ["chi2", "chi2_scaled", "df", "scaling_factor", "cfi_robust", "tli_robust"]
+            cols += ["rmsea_robust", "srmr", "delta_cfi_robust", "delta_rmsea_robust"]
+            cols += ["delta_chi2_scaled", "delta_df", "delta_p_scaled"]
         sizes = ", ".join(f"{g} {n}" for g, n in self.n_per_group.items())
         lines = [
             f"Measurement invariance across '{self.group}' ({len(self.group_levels)} groups: "
-            f"{sizes})" + ("; FIML (every answered item used)" if self.missing == "fiml" else ""),
+            f"{sizes})"
+            + ("; FIML (every answered item used)" if self.missing == "fiml" else "")
+            + (
+                "; robust ML (MLR: Huber-White SEs, Yuan-Bentler scaled test, robust "
+                "CFI/TLI/RMSEA, Satorra-Bentler 2001 scaled differences)"
+                if self.estimator == "mlr"
+                else ""
+            ),
             "",
             self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"),
             "",
@@ -189,10 +245,16 @@ class InvarianceResult(Result):
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{configural|metric|scalar: {chi2, df, p, cfi, ..., delta_cfi, ..., verdict}}``."""
+        """``{configural|metric|scalar: {chi2, df, p, cfi, ..., delta_cfi, ..., verdict}}``.
+
+        With ``estimator="mlr"`` each entry also holds :data:`ROBUST_TABLE_COLUMNS`.
+        """
         out: dict[str, Any] = {}
+        keys = [*_TABLE_COLUMNS, *(c for c in ROBUST_TABLE_COLUMNS if c in self.table)]
         for level, row in self.table.iterrows():
-            entry = {k: row[k] for k in _TABLE_COLUMNS}
+            entry = {k: row[k] for k in keys}
+            if "df_scaled" in entry:
+                entry["df_scaled"] = int(entry["df_scaled"])
             entry["df"] = int(entry["df"])
             entry["npar"] = int(entry["npar"])
             entry["converged"] = bool(entry["converged"])
@@ -659,6 +721,151 @@ def _fit_statistics_fiml(
     return _indices(chi2, df, chi2_b, df_b, n, logl, logl_h1, spec.npar, srmr, n_groups=n_groups)
 
 
+# ----------------------------------------------------------------------------
+# Robust ML (MLR): sandwich, Yuan-Bentler scaling, robust indices, per group
+# ----------------------------------------------------------------------------
+
+
+def _complete_group(values: np.ndarray) -> _GroupFIML:
+    """A complete-data group in the FIML layout (one pattern; h1 = the sample moments)."""
+    patterns = _missing_patterns(values)
+    return _GroupFIML(
+        patterns,
+        _pattern_moments(patterns, values.shape[1]),
+        values.shape[0],
+        values.mean(axis=0),
+        np.cov(values, rowvar=False, bias=True),
+        math.nan,
+        math.nan,
+    )
+
+
+def _group_delta(spec: _Spec, x: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """Global indices of group g's parameters and :math:`\\Delta_g`, the derivatives of
+    :math:`(\\mu_g, \\operatorname{vech}\\Sigma_g)` (``numpy.tril_indices`` order), (p + v, K)."""
+    idx, ds, dm = _derivatives(spec, x, g)
+    rows, cols = np.tril_indices(spec.p)
+    return idx, np.vstack([dm.T, ds[:, rows, cols].T])
+
+
+def _baseline_moments(
+    patterns: Sequence[tuple[np.ndarray, np.ndarray]], p: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's mean and variance (divisor n) over its answered rows: the ML (= FIML)
+    estimates of the independence model."""
+    total, square, count = np.zeros(p), np.zeros(p), np.zeros(p)
+    for obs, values in patterns:
+        total[obs] += values.sum(axis=0)
+        count[obs] += values.shape[0]
+    mean = total / count
+    for obs, values in patterns:
+        square[obs] += ((values - mean[obs]) ** 2).sum(axis=0)
+    return mean, square / count
+
+
+def _block_diagonal(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    size = sum(b.shape[0] for b in blocks)
+    out = np.zeros((size, size))
+    at = 0
+    for b in blocks:
+        k = b.shape[0]
+        out[at : at + k, at : at + k] = b
+        at += k
+    return out
+
+
+def _mlr_statistics(
+    spec: _Spec,
+    x: np.ndarray,
+    groups: Sequence[_GroupFIML],
+    fit: Mapping[str, Any],
+    total_bread: np.ndarray,
+    *,
+    fiml: bool,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """What MLR adds to a multi-group ML/FIML fit: (sandwich vcov, scaled and robust fit).
+
+    lavaan 0.6-14 ``estimator = "MLR"`` with groups: bread = the observed information
+    (``total_bread``, minus the Hessian of the loglikelihood); meat = :math:`\\sum_g\\sum_{i
+    \\in g} s_is_i'` with the casewise scores :math:`s_i = \\Delta_g'\\,\\partial l_i/
+    \\partial(\\mu_g, \\operatorname{vech}\\Sigma_g)` at the model-implied moments
+    (``information.meat = "first.order"``, ``h1.information.meat = "structured"``); the
+    Yuan-Bentler trace :math:`\\sum_g\\operatorname{tr}(A_{1g}^{-1}B_{1g}) -
+    \\operatorname{tr}(A_0^{-1}B_0)` (``lav_test_yuan_bentler_mplus_trace``: the groups'
+    saturated models at their h1 moments, the model's total bread and meat), the same for the
+    baseline (a mean and a variance per item and group); with FIML, the robust indices from
+    the FIML-corrected statistic of the whole multi-group model (``lav_fit_fiml_corrected``:
+    block-diagonal h1 matrices weighted by :math:`N_g/N`). Passing the block-diagonal
+    :math:`\\operatorname{diag}(N_g/N\\,A_{1g})` to the single-group functions of
+    :mod:`workbench.sem.robust_ml` gives exactly these multi-group sums.
+    """
+    p, n_groups = spec.p, spec.n_groups
+    v = p * (p + 1) // 2
+    n = sum(d.n for d in groups)
+    rows, cols = np.tril_indices(p)
+    diag_pos = np.flatnonzero(rows == cols)
+    meat = np.zeros((spec.npar, spec.npar))
+    delta_all = np.zeros((n_groups * (p + v), spec.npar))
+    delta_b_all = np.zeros((n_groups * (p + v), n_groups * 2 * p))
+    a1_blocks, b1_blocks, wc_blocks, bread_b_blocks, meat_b_blocks = [], [], [], [], []
+    x3 = x3_b = 0.0
+    for g, data in enumerate(groups):
+        fg = data.n / n
+        sigma, mu = _implied(spec, x, g)
+        idx, delta = _group_delta(spec, x, g)
+        scores = robust_ml.saturated_scores(data.patterns, mu, sigma, means=True) @ delta
+        meat[np.ix_(idx, idx)] += scores.T @ scores
+        block = slice(g * (p + v), (g + 1) * (p + v))
+        delta_all[block, idx] = delta
+        a1 = _saturated_information(data.patterns, data.mu_h1, data.sigma_h1, observed=True)
+        g1 = robust_ml.saturated_scores(data.patterns, data.mu_h1, data.sigma_h1, means=True)
+        a1_blocks.append(a1 / n)
+        b1_blocks.append(g1.T @ g1 / n)
+        # independence baseline of this group
+        mu_b, var_b = _baseline_moments(data.patterns, p)
+        delta_b = np.zeros((p + v, 2 * p))
+        delta_b[:p, :p] = np.eye(p)
+        delta_b[p + diag_pos, p + np.arange(p)] = 1.0
+        delta_b_all[block, g * 2 * p : (g + 1) * 2 * p] = delta_b
+        info_b = _saturated_information(data.patterns, mu_b, np.diag(var_b), observed=True)
+        bread_b_blocks.append(delta_b.T @ info_b @ delta_b / n)
+        scores_b = (
+            robust_ml.saturated_scores(data.patterns, mu_b, np.diag(var_b), means=True) @ delta_b
+        )
+        meat_b_blocks.append(scores_b.T @ scores_b / n)
+        if fiml:
+            wc_blocks.append(fg * robust_ml.complete_data_information(data.sigma_h1, means=True))
+            x3 += data.n * robust_ml.normal_discrepancy(data.mu_h1, data.sigma_h1, mu, sigma)
+            x3_b += data.n * robust_ml.normal_discrepancy(
+                data.mu_h1, data.sigma_h1, mu_b, np.diag(var_b)
+            )
+    df, df_b = int(fit["df"]), int(fit["baseline_df"])
+    a1_all, b1_all = _block_diagonal(a1_blocks), _block_diagonal(b1_blocks)
+    vcov = robust_ml.huber_white_vcov(total_bread / n, meat / n, n)
+    test = robust_ml.yuan_bentler_scaling(a1_all, b1_all, total_bread / n, meat / n, df)
+    test_b = robust_ml.yuan_bentler_scaling(
+        a1_all, b1_all, _block_diagonal(bread_b_blocks), _block_diagonal(meat_b_blocks), df_b
+    )
+    corrected = None
+    if fiml:
+        c3, c3_b = robust_ml.fiml_corrected_scaling(
+            a1_all, b1_all, _block_diagonal(wc_blocks), [delta_all, delta_b_all], [df, df_b]
+        )
+        corrected = {"chi2": x3, "c": c3, "baseline_chi2": x3_b, "baseline_c": c3_b}
+    robust = robust_ml.robust_fit_indices(
+        float(fit["chi2"]),
+        df,
+        float(fit["baseline_chi2"]),
+        df_b,
+        n,
+        test,
+        test_b,
+        fiml_corrected=corrected,
+        n_groups=n_groups,
+    )
+    return vcov, robust
+
+
 def _estimates_table(
     spec: _Spec,
     x: np.ndarray,
@@ -747,11 +954,19 @@ def _heywood(est: pd.DataFrame, level: str, latent: set[str]) -> list[str]:
 
 
 def _step_verdict(
-    level: str, previous: str, d_cfi: float, d_rmsea: float, cut_cfi: float, cut_rmsea: float
+    level: str,
+    previous: str,
+    d_cfi: float,
+    d_rmsea: float,
+    cut_cfi: float,
+    cut_rmsea: float,
+    *,
+    robust: bool = False,
 ) -> tuple[str, bool]:
     cfi_bad = d_cfi <= cut_cfi
     rmsea_bad = d_rmsea >= cut_rmsea
-    numbers = f"ΔCFI = {d_cfi:+.4f}, ΔRMSEA = {d_rmsea:+.4f} against the {previous} model"
+    word = " (robust)" if robust else ""
+    numbers = f"ΔCFI = {d_cfi:+.4f}, ΔRMSEA = {d_rmsea:+.4f}{word} against the {previous} model"
     if cfi_bad and rmsea_bad:
         return (
             f"{level} invariance does not hold: {numbers} (ΔCFI ≤ {cut_cfi:.3f} with "
@@ -773,9 +988,14 @@ def _step_verdict(
     return f"{level} invariance holds: {numbers}.", True
 
 
-def _configural_verdict(fit: Mapping[str, float]) -> tuple[str, bool]:
-    ok = fit["cfi"] >= 0.90 and fit["rmsea"] <= 0.08
-    numbers = f"CFI = {fit['cfi']:.3f}, RMSEA = {fit['rmsea']:.3f}, SRMR = {fit['srmr']:.3f}"
+def _configural_verdict(
+    fit: Mapping[str, float], cfi_key: str = "cfi", rmsea_key: str = "rmsea"
+) -> tuple[str, bool]:
+    ok = fit[cfi_key] >= 0.90 and fit[rmsea_key] <= 0.08
+    word = " (robust)" if cfi_key.endswith("_robust") else ""
+    numbers = (
+        f"CFI = {fit[cfi_key]:.3f}, RMSEA = {fit[rmsea_key]:.3f}{word}, SRMR = {fit['srmr']:.3f}"
+    )
     if ok:
         return f"the configural model fits acceptably ({numbers}).", True
     return (
@@ -821,6 +1041,7 @@ def measurement_invariance(
     *,
     levels: Sequence[Level] = ("configural", "metric", "scalar"),
     missing: Missing = "listwise",
+    estimator: Estimator = "ml",
     delta_cfi: float = -0.010,
     delta_rmsea: float = 0.015,
 ) -> InvarianceResult:
@@ -845,6 +1066,15 @@ def measurement_invariance(
         ``"fiml"``: full-information ML, every row with at least one answered
         item is used (lavaan ``missing = "ml"``); rows missing every item are
         dropped and counted in the warnings.
+    estimator : {"ml", "mlr"}
+        ``"ml"``: normal-theory ML (standard errors from the expected
+        information for complete data, the observed one with FIML).
+        ``"mlr"``: robust ML as lavaan's ``estimator = "MLR"`` (also
+        accepted in upper case): the same estimates and normal-theory fit,
+        plus Huber-White standard errors, the Yuan-Bentler scaled test, the
+        scaled and robust CFI/TLI/RMSEA (:data:`ROBUST_TABLE_COLUMNS`) and the
+        Satorra-Bentler (2001) scaled difference tests; the verdicts then
+        use the robust CFI and RMSEA.
     delta_cfi, delta_rmsea : float
         Cut-offs of the verdicts: a step fails when the change in CFI is at
         most ``delta_cfi`` and the change in RMSEA at least ``delta_rmsea``.
@@ -857,7 +1087,7 @@ def measurement_invariance(
     Raises
     ------
     ValueError
-        For unknown ``levels`` or ``missing``.
+        For unknown ``levels``, ``missing`` or ``estimator``.
     InputError
         If the group column is missing, has a single level, or a level with
         fewer than (items + 5) complete rows (FIML: rows with an answer); if an
@@ -914,6 +1144,27 @@ def measurement_invariance(
     lavaan's ``lavTestLRT()`` of ``missing = "ml"`` fits) then follow as above;
     SRMR compares each group's EM moments with the model's.
 
+    With ``estimator="mlr"`` (lavaan 0.6-14 ``cfa(..., group = g, group.equal =
+    ..., estimator = "MLR")``, with or without ``missing = "ml"``) the
+    estimates and the normal-theory statistics are those above. Standard
+    errors come from the sandwich :math:`A^{-1}BA^{-1}`: :math:`A` the
+    observed information (minus the analytic Hessian of the multi-group
+    loglikelihood), :math:`B = \\sum_g\\sum_{i\\in g} s_is_i'` the casewise
+    scores at the model-implied moments (lavaan ``information.meat =
+    "first.order"``). The Yuan-Bentler (Mplus) scaling factor is
+    :math:`c = [\\sum_g\\operatorname{tr}(A_{1g}^{-1}B_{1g}) -
+    \\operatorname{tr}(A^{-1}B)]/df`, with :math:`A_{1g}, B_{1g}` the observed
+    and first-order information of group g's saturated model; the scaled
+    statistic is :math:`\\chi^2/c`. Scaled and robust CFI, TLI and RMSEA are
+    those of :func:`workbench.sem.robust_ml.robust_fit_indices` with
+    :math:`\\sqrt{G}` in the RMSEA, after FIML from the FIML-corrected
+    statistic of the whole multi-group model (lavaan's
+    ``lav_fit_fiml_corrected``, V3). Difference tests: lavaan's
+    ``lavTestLRT(m0, m1)`` default for MLR, the Satorra-Bentler (2001) scaled
+    difference :math:`(\\chi^2_0 - \\chi^2_1)/c_d`, :math:`c_d = (df_0c_0 -
+    df_1c_1)/(df_0 - df_1)`; when :math:`c_d < 0` lavaan reports NA (with the
+    warning "scaling factor is negative"), and so do we (NaN, with a warning).
+
     Verdicts: a step fails when :math:`\\Delta CFI \\le -0.010` together
     with :math:`\\Delta RMSEA \\ge 0.015` (Chen, 2007; Cheung & Rensvold,
     2002); it is called doubtful, and not counted as holding, when only one
@@ -939,6 +1190,14 @@ def measurement_invariance(
 
     Enders, C. K. (2010). Applied missing data analysis. Guilford (ch. 4-5:
     FIML).
+
+    Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test
+    statistic for moment structure analysis. Psychometrika, 66(4), 507-514.
+
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit
+    indices for nonnormality. Multivariate Behavioral Research, 49(5),
+    460-470. Savalei, V. (2018), Zhang, X., & Savalei, V. (2023): robust RMSEA
+    and CFI after FIML (see :mod:`workbench.sem.robust_ml`).
 
     Examples
     --------
@@ -969,6 +1228,11 @@ def measurement_invariance(
     levels = [lv for lv in _LEVELS if lv in requested]  # distinct and valid: in _LEVELS order
     if missing not in _MISSING:
         raise ValueError(f"missing must be one of {list(_MISSING)}, got {missing!r}.")
+    if isinstance(estimator, str) and estimator.lower() in _ESTIMATORS:
+        estimator = estimator.lower()  # type: ignore[assignment]  # lavaan writes "MLR"
+    if estimator not in _ESTIMATORS:
+        raise ValueError(f"estimator must be one of {list(_ESTIMATORS)}, got {estimator!r}.")
+    mlr = estimator == "mlr"
     syntax = cfa_syntax(constructs)  # validates the constructs
     cons = {
         str(k): [str(v) for v in ([vs] if isinstance(vs, str) else vs)]
@@ -1023,6 +1287,7 @@ def measurement_invariance(
         )
     means, covs, ns = [], [], []
     groups_fiml: list[_GroupFIML] = []
+    groups_h1: list[_GroupFIML] = []  # MLR: each group's rows and saturated (h1) moments
     rows_word = "rows with an answer" if fiml else "complete rows"
     for value, name in zip(order, group_levels, strict=True):
         sub = frame.loc[labels == value]
@@ -1059,9 +1324,12 @@ def measurement_invariance(
                 )
             means.append(group_data.mu_h1)  # the EM moments give the starting values
             covs.append(group_data.sigma_h1)
+            groups_h1.append(group_data)
         else:
             means.append(values.mean(axis=0))
             covs.append(np.cov(values, rowvar=False, bias=True))
+            if mlr:
+                groups_h1.append(_complete_group(values))
         ns.append(len(sub))
     sample = _Sample(means, covs, np.array(ns, dtype=float))
     n_per_group = dict(zip(group_levels, (int(v) for v in ns), strict=True))
@@ -1100,7 +1368,15 @@ def measurement_invariance(
                 x, converged = _estimate(spec, _start_values(spec, items, cons, sample), sample)
             _, info = _gradient_information(spec, x, sample)
             total_info = sample.n * info
+        robust: dict[str, Any] = {}
         try:
+            if mlr:
+                # the bread of the sandwich is the observed information (lavaan's MLR)
+                if not fiml:
+                    with single_threaded_blas():
+                        total_info = _fiml_observed_information(spec, x, groups_h1)
+                if np.any(np.linalg.eigvalsh(total_info) <= 0):
+                    raise np.linalg.LinAlgError
             vcov = np.linalg.inv(total_info)
         except np.linalg.LinAlgError:
             vcov = np.full((spec.npar, spec.npar), np.nan)
@@ -1115,6 +1391,14 @@ def measurement_invariance(
             fit = _fit_statistics_fiml(spec, x, groups_fiml)
         else:
             fit = _fit_statistics(spec, x, sample)
+        if mlr:
+            if np.all(np.isfinite(vcov)):
+                with single_threaded_blas():
+                    vcov, robust = _mlr_statistics(spec, x, groups_h1, fit, total_info, fiml=fiml)
+            else:
+                robust = dict.fromkeys(ROBUST_TABLE_COLUMNS[:16], math.nan)
+                robust["df_scaled"] = fit["df"]
+            fit.update(robust)
         fit["converged"] = converged
         fits[level] = fit
         if not converged:
@@ -1130,19 +1414,23 @@ def measurement_invariance(
             for kind, i, j, k in spec.slots[g]
         }
 
-    table = pd.DataFrame(
-        [{k: fits[lv][k] for k in _TABLE_COLUMNS if k in fits[lv]} for lv in levels]
-    )
+    columns = _TABLE_COLUMNS + (ROBUST_TABLE_COLUMNS if mlr else [])
+    table = pd.DataFrame([{k: fits[lv][k] for k in columns if k in fits[lv]} for lv in levels])
     table.index = pd.Index(levels, name="level")
     for col in ("delta_cfi", "delta_rmsea", "delta_chi2", "delta_df", "delta_p"):
         table[col] = np.nan
+    if mlr:
+        for col in ROBUST_TABLE_COLUMNS[16:]:
+            table[col] = np.nan
+    # the verdicts judge the robust CFI and RMSEA under MLR (Brosseau-Liard & Savalei)
+    cfi_key, rmsea_key = ("cfi_robust", "rmsea_robust") if mlr else ("cfi", "rmsea")
     verdicts: dict[str, str] = {}
     highest: str | None = None
     chain_ok = True
     for k, level in enumerate(levels):
         if k == 0:
             if level == "configural":
-                text, ok = _configural_verdict(fits[level])
+                text, ok = _configural_verdict(fits[level], cfi_key, rmsea_key)
                 verdicts[level] = text
                 if not ok:
                     notes.append("Configural model: " + text)
@@ -1158,21 +1446,55 @@ def measurement_invariance(
         table.loc[level, "delta_p"] = (
             float(stats.chi2.sf(max(d_chi2, 0.0), d_df)) if d_df > 0 else np.nan
         )
+        if mlr:
+            sb = robust_ml.satorra_bentler_2001_difference(
+                fits[level]["chi2"],
+                fits[level]["df"],
+                fits[level]["scaling_factor"],
+                fits[prev]["chi2"],
+                fits[prev]["df"],
+                fits[prev]["scaling_factor"],
+            )
+            table.loc[level, "delta_cfi_robust"] = (
+                fits[level]["cfi_robust"] - fits[prev]["cfi_robust"]
+            )
+            table.loc[level, "delta_rmsea_robust"] = (
+                fits[level]["rmsea_robust"] - fits[prev]["rmsea_robust"]
+            )
+            table.loc[level, "delta_chi2_scaled"] = sb.chi2
+            table.loc[level, "delta_scaling_factor"] = sb.scaling_factor
+            table.loc[level, "delta_p_scaled"] = sb.p
+            if d_df > 0 and not np.isfinite(sb.scaling_factor):
+                notes.append(
+                    f"The Satorra-Bentler (2001) scaling factor of the {level} against the "
+                    f"{prev} model is negative: no scaled difference test (lavaan warns "
+                    "'scaling factor is negative' and reports NA). Judge the step by the "
+                    "changes in the robust CFI and RMSEA."
+                )
+        suffix = "_robust" if mlr else ""
         text, ok = _step_verdict(
             level,
             prev,
-            float(table.loc[level, "delta_cfi"]),
-            float(table.loc[level, "delta_rmsea"]),
+            float(table.loc[level, "delta_cfi" + suffix]),
+            float(table.loc[level, "delta_rmsea" + suffix]),
             delta_cfi,
             delta_rmsea,
+            robust=mlr,
         )
-        text += f" Chi-square difference: Δχ²({d_df}) = {d_chi2:.2f}, p = {table.loc[level, 'delta_p']:.3g}."
+        if mlr:
+            text += (
+                f" Scaled chi-square difference (Satorra-Bentler 2001): Δχ²({d_df}) = "
+                f"{table.loc[level, 'delta_chi2_scaled']:.2f}, "
+                f"p = {table.loc[level, 'delta_p_scaled']:.3g}."
+            )
+        else:
+            text += f" Chi-square difference: Δχ²({d_df}) = {d_chi2:.2f}, p = {table.loc[level, 'delta_p']:.3g}."
         verdicts[level] = text
         if chain_ok and ok:
             highest = level
         else:
             chain_ok = False
-    table = table[_TABLE_COLUMNS]
+    table = table[columns]
 
     if highest in _WHAT_HOLDS:
         verdict = _WHAT_HOLDS[highest] + "."
@@ -1181,7 +1503,10 @@ def measurement_invariance(
             verdict += f" {nxt[0].capitalize()} invariance is not supported."
     else:
         verdict = "No level could be assessed."
-    if levels[0] == "configural" and not _configural_verdict(fits["configural"])[1]:
+    if (
+        levels[0] == "configural"
+        and not _configural_verdict(fits["configural"], cfi_key, rmsea_key)[1]
+    ):
         verdict += " Caveat: the configural model itself fits poorly."
     return InvarianceResult(
         table=table,
@@ -1198,4 +1523,5 @@ def measurement_invariance(
         warning_messages=tuple(notes),
         seconds=time.perf_counter() - start,
         missing=missing,
+        estimator=estimator,
     )
