@@ -197,9 +197,25 @@ def test_every_report_markdown_cell_of_a_translated_notebook_is_catalogued(study
         assert out != source and has_cjk(out), source[:60]
 
 
-def test_a_study_not_yet_translated_refuses_a_chinese_report_before_running(reports):
-    untranslated = [s for s in STUDIES.values() if report_languages(s) == ("en",)]
-    assert untranslated
+@pytest.fixture
+def one_untranslated(monkeypatch):
+    """Every study is translated now: make segmentation's report English-only for a test."""
+    from workbench.runner import engine
+
+    real = engine.report_languages
+
+    def languages(spec):
+        return ("en",) if spec.name == "segmentation" else real(spec)
+
+    monkeypatch.setattr(engine, "report_languages", languages)
+    return languages
+
+
+def test_a_study_not_yet_translated_refuses_a_chinese_report_before_running(
+    reports, one_untranslated
+):
+    untranslated = [s for s in STUDIES.values() if one_untranslated(s) == ("en",)]
+    assert [s.name for s in untranslated] == ["segmentation"]
     spec = untranslated[0]
     code, _, err = run_main(["run", spec.name, "--data", str(DATA / "bfi.csv"), "--lang", "zh"])
     assert code == 2 and "not written in 'zh' yet" in err and "member-analytics" in err
@@ -321,7 +337,9 @@ def test_a_chinese_report_leaves_no_english_sentence(chinese_runs, study, lang):
     assert all(has_cjk(f) for f in results["warnings"])
 
 
-def test_workbench_report_renders_translated_studies_in_both_languages(monkeypatch, reports):
+def test_workbench_report_renders_translated_studies_in_both_languages(
+    monkeypatch, reports, one_untranslated
+):
     from workbench.runner import engine
 
     calls = []
@@ -335,7 +353,8 @@ def test_workbench_report_renders_translated_studies_in_both_languages(monkeypat
     engine.run_defaults(jobs=1)
     # every study whose notebook lists Chinese (these two, and those with their own
     # tests/test_i18n_<study>.py)
-    translated = {s.name for s in STUDIES.values() if report_languages(s) != ("en",)}
+    translated = {s.name for s in STUDIES.values() if one_untranslated(s) != ("en",)}
+    assert "segmentation" not in translated
     assert set(TRANSLATED) <= translated
     for spec in STUDIES.values():
         runs = len(spec.default_runs)
@@ -348,7 +367,7 @@ def test_workbench_report_renders_translated_studies_in_both_languages(monkeypat
     assert {lang for name, lang in calls if name not in translated} == {"en"}
 
 
-def test_batch_language_is_checked_before_any_run(reports):
+def test_batch_language_is_checked_before_any_run(reports, one_untranslated):
     code, _, err = run_main(
         ["batch", "segmentation", "--data", str(DATA / "segments_survey.csv"), "--by", "tier",
          "--lang", "zh"]

@@ -609,7 +609,6 @@ def test_mlr_competing_models_add_satorra_bentler_scaled_differences(mlr_study):
         ({"estimator": "wlsmv"}, "estimator=wlsmv cannot be used with missing=fiml"),
         ({"estimator": "wlsmv", "missing": "listwise", "ordered": "none"}, "ordered=none"),
         ({"estimator": "ml", "ordered": "all"}, "ordered=all cannot be used"),
-        ({"estimator": "mlr", "group": "channel"}, "estimator=mlr cannot be used with group"),
         ({"estimator": "mlr", "method": "pls"}, "cannot be used with method=pls"),
     ],
 )
@@ -632,3 +631,14 @@ def test_wlsmv_with_fiml_stops_the_command_with_exit_2_naming_the_reason(tmp_pat
     assert "estimator=wlsmv cannot be used with missing=fiml" in err
     assert "complete cases" in err and "missing=listwise" in err
     assert not (tmp_path / "reports").exists()  # refused before any kernel or folder
+
+
+def test_mlr_with_a_group_tests_invariance_by_robust_ml(survey):
+    """The invariance step under MLR: scaled tests and Satorra-Bentler difference tests,
+    the same call as workbench.sem.measurement_invariance (checked against lavaan in
+    tests/test_invariance_mlr.py)."""
+    study = _through_validate(survey, bootstrap=100, estimator="mlr", group="channel")
+    table = study.invariance_table()
+    assert study.invariance.estimator == "mlr"
+    assert {"chi2_scaled", "cfi_robust", "delta_chi2_scaled"} <= set(table.columns)
+    assert table["scaling_factor"].notna().all()

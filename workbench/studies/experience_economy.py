@@ -35,6 +35,12 @@ correlations, DWLS with robust standard errors and the scaled-shifted test, as l
 delta-method intervals; invariance as Wu & Estabrook 2016). ``ordered`` says which items
 ``wlsmv`` treats as ordered, as the factor-analysis study defines it.
 
+Findings, warnings and notes are written in English here (and by the statistics layers) and
+translated into the report's language by :func:`workbench.i18n.translate` (catalogue messages
+with placeholders matched against the whole text, ``workbench/locale/zh/experience-economy.po``);
+the tables keep their English column names (``results.json`` reads them) and are translated for
+display by :func:`for_report`.
+
 ``results.json`` keeps one contract for both: ``sem {method, fit, paths {"lhs~rhs":
 {estimate, se, p, std}}, r2, indirect {"x->m->y": {estimate, ci_low, ci_high}}}``; see
 :meth:`ExperienceStudy.results` for what each key holds under ``pls``.
@@ -50,8 +56,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench import i18n
 from workbench.drivers.mediation import importance_performance
 from workbench.errors import InputError
+from workbench.i18n import gettext as tr
 from workbench.intake.data import SurveyData, load_survey
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.measurement.scales import reliability, score_scales
@@ -120,7 +128,8 @@ def check_estimator(
     ordered : str
         ``"auto"``, ``"all"`` or ``"none"``.
     group : str
-        The invariance column (``mlr`` cannot test invariance).
+        The invariance column (``mlr`` tests invariance by robust ML with Satorra-Bentler
+        scaled difference tests).
     file : str, optional
         The data file, for the message.
 
@@ -130,8 +139,7 @@ def check_estimator(
         An unknown value; ``estimator`` other than ``ml`` with ``method=pls``; ``wlsmv``
         with a missing-data treatment other than ``listwise`` (the ordinal models are fitted
         to the thresholds and polychoric correlations of the complete cases); ``wlsmv`` with
-        ``ordered=none``; ``ordered=all`` with ``ml`` or ``mlr``; ``mlr`` with ``group``
-        (the continuous invariance tests have no robust version here).
+        ``ordered=none``; ``ordered=all`` with ``ml`` or ``mlr``.
 
     Examples
     --------
@@ -169,16 +177,6 @@ def check_estimator(
                 file=file,
                 hint="Use estimator=wlsmv with missing=listwise to treat the items as "
                 "ordered, or leave ordered=auto.",
-            )
-        if estimator == "mlr" and group:
-            raise InputError(
-                "estimator=mlr cannot be used with group: the measurement-invariance tests "
-                "of continuous items are maximum likelihood only (no robust, scaled "
-                "difference tests for multi-group models here).",
-                file=file,
-                hint="Leave group empty with estimator=mlr, use estimator=ml for the "
-                "invariance tests, or estimator=wlsmv with missing=listwise (ordinal "
-                "invariance, Wu & Estabrook 2016).",
             )
         return
     if missing != "listwise":
@@ -771,8 +769,10 @@ class ExperienceStudy(Result):
             importance_cut=self.ipa.importance_cut * 100,
             performance_cut=self.ipa.performance_cut,
         ).update_layout(
-            yaxis_title=f"importance (standardized total effect on "
-            f"{self.parameters['outcome']}, x100)"
+            yaxis_title=i18n.gettext(
+                "importance (standardized total effect on {outcome}, x100)",
+                outcome=self.parameters["outcome"],
+            )
         )
 
     # ------------------------------------------------------------------ results.json
@@ -960,6 +960,32 @@ class ExperienceStudy(Result):
         if self.estimator != "ml":
             out["estimator"] = self.estimator.upper()
         return out
+
+
+def for_report(
+    frame: pd.DataFrame | None, *, values: tuple[str, ...] = (), index_values: bool = False
+) -> pd.DataFrame | None:
+    """A table of the study as the report shows it, in the current report language.
+
+    Column and index names, the cells of the ``values`` columns (package-defined categories
+    such as an indirect effect's ``kind`` or an IPA ``quadrant``) and, with ``index_values``,
+    the index entries (e.g. the competing models' names or fit-index rows) are translated with
+    :func:`workbench.i18n.label`; names from the data (constructs, items, paths) are not
+    catalogued and stay as they are. In English the table is returned unchanged, and the
+    study's own tables (which ``results.json`` reads) are never modified.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [0.4]}, index=["memory"])
+    >>> for_report(t) is t
+    True
+    >>> with i18n.language("zh"):
+    ...     list(for_report(t).columns), list(for_report(t).index)
+    (['估计值'], ['memory'])
+    """
+    if frame is None or i18n.get_language() == "en":
+        return frame
+    return i18n.translate_frame(frame, values=values, index_values=index_values)
 
 
 def _pls_missing_text(fit: PLSResult) -> str:
@@ -1357,7 +1383,11 @@ def analyse(
         fit = measurement = boot.fit
         rel = fit.reliability()
         indirect = _pls_indirect(boot)
-        warnings += [f"PLS-SEM: {w}" for w in boot.warnings if w not in warnings]
+        warnings += [
+            tr("PLS-SEM: {warning}", warning=i18n.translate(w))
+            for w in boot.warnings
+            if w not in warnings
+        ]
         outside = [r for r in realm_names if r not in mentioned]
         if outside:
             warnings.append(
@@ -1374,7 +1404,10 @@ def analyse(
             measurement = sem.fit_cfa(
                 data[multi_items], multi, missing=ml_missing, estimator=estimator
             )  # ml or mlr here
-        warnings += [f"Measurement model: {w}" for w in measurement.warnings]
+        warnings += [
+            tr("Measurement model: {warning}", warning=i18n.translate(w))
+            for w in measurement.warnings
+        ]
         rel = reliability(data, multi, missing="em" if missing == "fiml" else "listwise")
         warnings += [w for w in rel.warnings if w not in warnings]
 
@@ -1400,7 +1433,11 @@ def analyse(
             if ml_est == "mlr":
                 comparison = _scaled_difference(comparison, fits)
         for name, model_fit in fits.items():
-            warnings += [f"{name}: {w}" for w in model_fit.warnings if "dropped" not in w]
+            warnings += [
+                tr("{model}: {warning}", model=i18n.label(name), warning=i18n.translate(w))
+                for w in model_fit.warnings
+                if "dropped" not in w
+            ]
 
     # structural model with indirect effects (a PLS run estimated it with the measurement)
     ml_reference = None
@@ -1436,7 +1473,11 @@ def analyse(
             if estimator == "mlr":  # the bootstrap's ML fit is the reference; MLR's inference
                 ml_reference = fit
                 fit = sem.fit_sem(data, syntax, estimator="mlr")
-        warnings += [f"Structural model: {w}" for w in fit.warnings if w not in warnings]
+        warnings += [
+            tr("Structural model: {warning}", warning=i18n.translate(w))
+            for w in fit.warnings
+            if w not in warnings
+        ]
 
     # invariance of the realms' measurement across groups
     inv: Any = None
@@ -1460,9 +1501,19 @@ def analyse(
                     f"What to do: {err.hint}"
                 )
         else:
-            inv = measurement_invariance(realm_frame, realm_constructs, group, missing=ml_missing)
+            # mlr: robust SEs, Yuan-Bentler scaled tests and Satorra-Bentler (2001) scaled
+            # difference tests, as lavaan's MLR (workbench.sem.invariance)
+            inv = measurement_invariance(
+                realm_frame,
+                realm_constructs,
+                group,
+                missing=ml_missing,
+                estimator="mlr" if estimator == "mlr" else "ml",
+            )
         if inv is not None:
-            warnings += [f"Invariance: {w}" for w in inv.warnings]
+            warnings += [
+                tr("Invariance: {warning}", warning=i18n.translate(w)) for w in inv.warnings
+            ]
 
     # cross-channel consistency on construct mean scores
     consistency = None
@@ -1478,7 +1529,9 @@ def analyse(
         )
         scale = (cb.scale.min, cb.scale.max) if cb.scale else (1.0, 7.0)
         consistency = xp.response_surface(scores, channels[0], channels[1], outcome, scale=scale)
-        warnings += [f"Consistency: {w}" for w in consistency.warnings]
+        warnings += [
+            tr("Consistency: {warning}", warning=i18n.translate(w)) for w in consistency.warnings
+        ]
 
     # importance-performance of the realms
     in_model = [r for r in realm_names if r in mentioned]
@@ -1529,14 +1582,15 @@ def analyse(
         importance=importance,
         n_structural=int(fit.n),
         findings=(),
-        warning_messages=tuple(dict.fromkeys(warnings)),
+        # written in English here and by the statistics layers: translated for the report
+        warning_messages=tuple(dict.fromkeys(i18n.translate(w) for w in warnings)),
         missing_diagnosis=diagnose_missing(survey, items, groups=group or None),
         method=method,
         estimator=estimator,
         item_categories=cats,
         ml_reference=ml_reference,
     )
-    return dataclasses.replace(study, findings=tuple(_findings(study)))
+    return dataclasses.replace(study, findings=tuple(i18n.translate(f) for f in _findings(study)))
 
 
 def _findings(s: ExperienceStudy) -> list[str]:
@@ -1602,6 +1656,9 @@ def _findings(s: ExperienceStudy) -> list[str]:
         else:
             best = c["bic"].idxmin()
             text = f"Of the competing measurement models{kind}, '{best}' has the lowest BIC."
+        # one sentence per nested pair follows: each translated by itself (as a whole text
+        # the sentences could not be told apart by the catalogue's patterns)
+        text = i18n.translate(text)
         # the difference test the estimator calls for: scaled-shifted (WLSMV, in delta_*),
         # Satorra-Bentler scaled (MLR), or the ML likelihood ratio
         scaled = "delta_p_scaled" in c
@@ -1617,7 +1674,7 @@ def _findings(s: ExperienceStudy) -> list[str]:
                 label = "ML; the scaled difference is undefined here,"
             if use_p in c and pd.notna(row.get(use_p)):
                 worse = row[use_p] < 0.05
-                text += (
+                text += i18n.translate(
                     f" '{name}' fits {'significantly worse than' if worse else 'as well as'} "
                     f"'{row['vs']}' ({label + ' ' if label else ''}Δχ²"
                     f"({int(row['delta_df'])}) = {row[use_chi2]:.1f}, {format_p(row[use_p])})."

@@ -30,6 +30,11 @@ outcomes by the bias-corrected three-step method (:mod:`workbench.segmentation.t
 and ``outcome`` with ``drivers`` fits the loyalty-drivers model in each segment.
 
 Not in this increment: MI/FIML treatment of missing answers in the segmentation inputs.
+
+Findings, warnings, table labels, figure text and the suggested segment names are written in
+the current report language (:mod:`workbench.i18n`; the notebook sets it from its ``lang``
+parameter); ``results.json`` and ``segments.csv`` keep the English names and the same keys and
+values in every language.
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from workbench import i18n
 from workbench.errors import InputError
+from workbench.i18n import gettext as tr
 from workbench.intake.data import SurveyData, load_survey
 from workbench.intake.missingness import MissingDiagnosis, diagnose_missing
 from workbench.results import Result, jsonable
@@ -63,8 +70,10 @@ from workbench.segmentation import (
 )
 from workbench.studies import get_study
 from workbench.studies.loyalty_drivers import (
+    _label_rows,
     _names,
     _require_numeric,
+    _translated_figure,
     _unknown_variable,
     score_variables,
 )
@@ -356,12 +365,18 @@ def _word(name: str) -> str:
     return name.replace("_", " ")
 
 
-def distinctive_features(std_means: pd.Series, *, cut: float = DISTINCTIVE_SD) -> list[str]:
+def distinctive_features(
+    std_means: pd.Series, *, cut: float = DISTINCTIVE_SD, translated: bool = False
+) -> list[str]:
     """``["high trust", "low value"]``: the variables whose standardized segment mean lies
-    beyond +-``cut`` SD, strongest first."""
+    beyond +-``cut`` SD, strongest first (``translated``: in the report language, e.g.
+    ``trust 高``; else English, as results.json keeps them)."""
     order = std_means.abs().sort_values(ascending=False).index
+    lang = None if translated else "en"
     return [
-        f"{'high' if std_means[v] > 0 else 'low'} {_word(str(v))}"
+        tr("high {variable}", lang=lang, variable=_word(str(v)))
+        if std_means[v] > 0
+        else tr("low {variable}", lang=lang, variable=_word(str(v)))
         for v in order
         if abs(std_means[v]) >= cut
     ]
@@ -375,15 +390,26 @@ def suggest_name(std_means: pd.Series, *, cut: float = DISTINCTIVE_SD) -> str:
     >>> suggest_name(pd.Series({"trust": 0.9, "value": -0.7, "memory": 0.1}))
     'High trust, low value'
     """
-    features = distinctive_features(std_means, cut=cut)
+    return _suggested_name(std_means, cut=cut, translated=False)
+
+
+def _suggested_name(std_means: pd.Series, *, cut: float, translated: bool) -> str:
+    """:func:`suggest_name` in English, or (``translated``) in the report language."""
+    lang = None if translated else "en"
+    features = distinctive_features(std_means, cut=cut, translated=translated)
     if not features:
-        return "Average on all"
+        return tr("Average on all", lang=lang)
     if len(std_means) > 1 and (std_means >= cut).all():
-        return "High on all"
+        return tr("High on all", lang=lang)
     if len(std_means) > 1 and (std_means <= -cut).all():
-        return "Low on all"
-    text = ", ".join(features[:2])
-    return text[0].upper() + text[1:]
+        return tr("Low on all", lang=lang)
+    text = _join(features[:2], lang=lang)
+    return text[0].upper() + text[1:] if i18n.get_language() == "en" or not translated else text
+
+
+def _join(parts: list[str], *, lang: str | None = None) -> str:
+    """Items of a list in a sentence: ``a, b`` (English), ``a、b`` (Chinese)."""
+    return ("、" if i18n.check_language(lang or i18n.get_language()) != "en" else ", ").join(parts)
 
 
 def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
@@ -466,34 +492,45 @@ class SegmentationStudy(Result):
         return (means - grand) / sd
 
     def names(self) -> dict[int, str]:
-        """Segment -> suggested name (unique; a repeated one gets its number)."""
+        """Segment -> suggested name (unique; a repeated one gets its number), in English as
+        results.json and segments.csv keep it (:meth:`shown_names` for the report)."""
+        return self._names(translated=False)
+
+    def shown_names(self) -> dict[int, str]:
+        """:meth:`names` in the report language (the English names in English)."""
+        return self._names(translated=True)
+
+    def _names(self, *, translated: bool) -> dict[int, str]:
         z = self.standardized_means()
+        lang = None if translated else "en"
         out: dict[int, str] = {}
         for s in z.index:
-            name = suggest_name(z.loc[s].dropna())
-            out[int(s)] = name if name not in out.values() else f"{name} (segment {s})"
+            name = _suggested_name(z.loc[s].dropna(), cut=DISTINCTIVE_SD, translated=translated)
+            repeated = tr("{name} (segment {segment})", lang=lang, name=name, segment=s)
+            out[int(s)] = name if name not in out.values() else repeated
         return out
 
     def segments_table(self) -> pd.DataFrame:
         """One row per segment: suggested name, size, share, distinctive features and (for
         latent profiles) the mixing proportion and mean classification uncertainty."""
         z = self.standardized_means()
-        names = self.names()
+        names = self.shown_names()
         sizes = self.sizes
         rows = []
         for s in sizes.index:
             members = self.classification == s
+            features = distinctive_features(z.loc[s], translated=True)
             row: dict[str, Any] = {
                 "name": names[int(s)],
                 "size": int(sizes[s]),
                 "share": float(sizes[s] / self.n_used),
-                "distinctive features": ", ".join(distinctive_features(z.loc[s])) or "none",
+                "distinctive features": _join(features) or i18n.label("none"),
             }
             if self.method in ("lpa", "lca"):
                 row["mixing proportion"] = float(self.posterior[s].mean())
                 row["mean uncertainty"] = float(self.uncertainty[members].mean())
             rows.append(row)
-        return pd.DataFrame(rows, index=sizes.index)
+        return i18n.translate_frame(pd.DataFrame(rows, index=sizes.index))
 
     def means_table(self) -> pd.DataFrame:
         """Tidy means: one row per (segment, variable) with ``mean``, ``ci_low``, ``ci_high``
@@ -524,6 +561,9 @@ class SegmentationStudy(Result):
         wide = text.unstack("variable")[columns]
         overall = {v: f"{self.scores[v].mean():.2f}" for v in columns}
         wide.loc["all"] = pd.Series(overall)
+        wide = _label_rows(wide, {"all"})  # the columns are the data's names: kept
+        wide.index.name = i18n.label(wide.index.name)
+        wide.columns.name = i18n.label(wide.columns.name)
         return wide
 
     def membership(self) -> pd.DataFrame:
@@ -542,6 +582,15 @@ class SegmentationStudy(Result):
         for s in self.posterior.columns:
             out[f"p_{s}"] = self.posterior[s].to_numpy()
         return out.reset_index(drop=True)
+
+    def membership_table(self, rows: int = 10) -> pd.DataFrame:
+        """The first ``rows`` rows of :meth:`membership` for the report: the segment names
+        and headers in the report language (``segments.csv`` keeps English)."""
+        out = self.membership().head(rows)
+        if i18n.get_language() != "en":
+            shown = self.shown_names()
+            out["segment_name"] = [shown[int(s)] for s in out["segment"]]
+        return i18n.translate_frame(out)
 
     def write_membership(self, folder: str | Path | None) -> Path | None:
         """Write :meth:`membership` as ``segments.csv`` in ``folder`` (the run's output folder,
@@ -567,9 +616,9 @@ class SegmentationStudy(Result):
         if self.selection is not None:
             cols = ["loglik", "npar", "bic", "icl", "sabic", "entropy", "min_share", "blrt_p"]
             t = self.selection.table
-            return t.loc[t["fitted"], cols]
+            return i18n.translate_frame(t.loc[t["fitted"], cols])
         if self.lca is not None:
-            return self.lca.table.copy()
+            return i18n.translate_frame(self.lca.table.copy())
         assert self.kmeans is not None
         rows = [
             {
@@ -581,36 +630,44 @@ class SegmentationStudy(Result):
             }
             for k, fit in sorted(self.kmeans.items())
         ]
-        return pd.DataFrame(rows).set_index("k")
+        return i18n.translate_frame(pd.DataFrame(rows).set_index("k"))
 
     def bic_table(self) -> pd.DataFrame | None:
         """lpa: BIC as a k x model table (mclust's layout, lower is better)."""
-        return None if self.selection is None else self.selection.criterion_table("bic")
+        if self.selection is None:
+            return None
+        return i18n.translate_frame(self.selection.criterion_table("bic"))
 
     def blrt_table(self) -> pd.DataFrame | None:
         """Bootstrap likelihood-ratio tests of k against k + 1 segments, chosen model."""
         if self.selection is None or self.selection.blrt is None:
             return None
-        return self.selection.blrt.table
+        return i18n.translate_frame(self.selection.blrt.table)
 
     def criteria_figure(self):
         from workbench.presentation.segment_plots import criteria_chart, kmeans_criteria_chart
 
         if self.selection is not None:
-            return criteria_chart(self.selection.table, chosen=(self.k, self.model))
+            fig = criteria_chart(self.selection.table, chosen=(self.k, self.model))
+            return _translated_figure(fig)
         if self.lca is not None:
             t = self.lca.table.copy()
             t.index = pd.MultiIndex.from_arrays(
                 [t.index, ["latent classes"] * len(t)], names=["k", "model"]
             )
-            return criteria_chart(t, chosen=(self.k, "latent classes"))
-        return kmeans_criteria_chart(self.criteria_table(), chosen=self.k)
+            return _translated_figure(criteria_chart(t, chosen=(self.k, "latent classes")))
+        with i18n.language("en"):  # the chart reads the English column names
+            table = self.criteria_table()
+        return _translated_figure(kmeans_criteria_chart(table, chosen=self.k))
 
     # ------------------------------------------------------------------ figures
     def profile_figure(self):
         from workbench.presentation.segment_plots import profile_chart
 
-        return profile_chart(self.standardized_means(), names=self.names(), band=DISTINCTIVE_SD)
+        chart = profile_chart(
+            self.standardized_means(), names=self.shown_names(), band=DISTINCTIVE_SD
+        )
+        return _translated_figure(chart)
 
     def response_figure(self):
         """lca: the item-response probabilities of each class (None for other methods)."""
@@ -618,33 +675,39 @@ class SegmentationStudy(Result):
 
         if self.lca is None:
             return None
-        return item_response_chart(self.lca.response_probabilities, names=self.names())
+        chart = item_response_chart(self.lca.response_probabilities, names=self.shown_names())
+        return _translated_figure(chart)
 
     def response_table(self) -> pd.DataFrame | None:
         """lca: P(category | class) per indicator and category, classes as columns."""
         if self.lca is None:
             return None
         t = self.lca.response_probabilities.copy()
-        t.columns = [f"{c}: {self.names()[int(c)]}" for c in t.columns]
-        return t
+        names = self.shown_names()
+        t.columns = [f"{c}: {names[int(c)]}" for c in t.columns]
+        return i18n.translate_frame(t)
 
     def covariate_table(self) -> pd.DataFrame | None:
         """The three-step multinomial logit (log-odds of each segment against segment 1)."""
-        return self.covariate_effects if self.lca is None else self.lca.covariate_effects
+        t = self.covariate_effects if self.lca is None else self.lca.covariate_effects
+        return None if t is None else i18n.translate_frame(t)
 
     def distal_table(self) -> pd.DataFrame | None:
         """The three-step segment means of the distal outcomes."""
-        return self.distal_means if self.lca is None else self.lca.distal_means
+        t = self.distal_means if self.lca is None else self.lca.distal_means
+        return None if t is None else i18n.translate_frame(t)
 
     def behaviour_table(self) -> pd.DataFrame | None:
         """Each segment's mean behaviour (members with a purchase in the transactions)."""
         if self.behaviour_profile is None:
             return None
         out = self.behaviour_profile.copy()
-        names = self.names()
-        out.index = [f"{s}: {names[int(s)]}" if s != "all" else "all" for s in out.index]
+        names = self.shown_names()
+        out.index = [
+            f"{s}: {names[int(s)]}" if s != "all" else i18n.label("all") for s in out.index
+        ]
         out.index.name = "segment"
-        return out
+        return i18n.translate_frame(out)
 
     def link_table(self, name: str) -> pd.DataFrame | None:
         """Segment x RFM segment (``rfm_segment``) or x Dick & Basu type (``loyalty_type``)."""
@@ -655,16 +718,17 @@ class SegmentationStudy(Result):
         if not self.links:
             return None
         keys = ("by", "n", "n_missing", "chi2", "df", "p", "cramers_v")
-        return pd.DataFrame([{k: c[k] for k in keys} for c in self.links.values()]).set_index("by")
+        t = pd.DataFrame([{k: c[k] for k in keys} for c in self.links.values()]).set_index("by")
+        return i18n.translate_frame(t, index_values=True)
 
     def drivers_table(self) -> pd.DataFrame | None:
         """The drivers' slopes per segment (OLS), segments as columns."""
         if self.drivers_fit is None:
             return None
         out = self.drivers_fit.slopes()
-        names = self.names()
+        names = self.shown_names()
         out.columns = [f"{int(s)}: {names[int(s)]}" for s in out.columns]
-        return out
+        return i18n.translate_frame(out)
 
     def drivers_test(self) -> pd.DataFrame | None:
         if self.drivers_fit is None:
@@ -672,20 +736,22 @@ class SegmentationStudy(Result):
         fit = self.drivers_fit
         out = pd.concat([pd.DataFrame([fit.slope_test], index=["all drivers"]), fit.driver_tests])
         out.index.name = "slopes differ between segments?"
-        return out
+        return _label_rows(i18n.translate_frame(out), {"all drivers"})
 
     def map_figure(self):
         from workbench.presentation.segment_plots import segment_map
 
-        return segment_map(self.map_points, explained=self.map_explained, names=self.names())
+        chart = segment_map(self.map_points, explained=self.map_explained, names=self.shown_names())
+        return _translated_figure(chart)
 
     # ------------------------------------------------------------------ stability, links
     def stability_table(self) -> pd.DataFrame | None:
         if self.stability is None:
             return None
         t = self.stability.table.copy()
-        t.insert(0, "name", [self.names()[int(s)] for s in t.index])
-        return t
+        names = self.shown_names()
+        t.insert(0, "name", [names[int(s)] for s in t.index])
+        return i18n.translate_frame(t)
 
     def crosstab_table(self) -> pd.DataFrame | None:
         """Counts of segment x ``by`` level with each segment's row percentages."""
@@ -698,17 +764,19 @@ class SegmentationStudy(Result):
         out = counts.astype(object).copy()
         for c in counts.columns:
             out[c] = [f"{n} ({p:.0f}%)" for n, p in zip(counts[c], pct[c], strict=True)]
-        out.index = [f"{s}: {self.names()[int(s)]}" for s in counts.index]
+        names = self.shown_names()
+        out.index = [f"{s}: {names[int(s)]}" for s in counts.index]
         out.index.name = "segment"
-        return out
+        return i18n.translate_frame(out)
 
     def crosstab_test(self) -> pd.DataFrame | None:
         if self.crosstab is None:
             return None
         c = self.crosstab
-        return pd.DataFrame(
+        t = pd.DataFrame(
             [{k: c[k] for k in ("by", "n", "n_missing", "chi2", "df", "p", "cramers_v")}]
         ).set_index("by")
+        return i18n.translate_frame(t)
 
     # ------------------------------------------------------------------ results.json
     def results(self) -> dict[str, Any]:
@@ -1341,7 +1409,7 @@ def analyse(
             "n_dropped": n_total - n,
         },
         findings=(),
-        warning_messages=tuple(dict.fromkeys(warnings)),
+        warning_messages=tuple(dict.fromkeys(i18n.translate(w) for w in warnings)),
         missing_diagnosis=diagnose_missing(
             _coded(survey, plain) if method == "lca" else survey,
             list(dict.fromkeys([*items, *plain])),
@@ -1372,46 +1440,96 @@ def _three_step_findings(
 ) -> list[str]:
     """One sentence per covariate term and per distal outcome of the three-step models."""
     out: list[str] = []
-    how = f"three-step, {correction} correction"
+    how = tr("three-step, {correction} correction", correction=correction)
+    units = i18n.label(unit)
     if covariate_effects is not None:
         eff = covariate_effects.drop(index="intercept", level="term")
         strong = eff[eff["p"] < 0.05]
         if strong.empty:
             out.append(
-                f"Who is in which {unit} ({how}): no covariate predicts membership at the 5% level."
+                tr(
+                    "Who is in which {unit} ({how}): no covariate predicts membership at the "
+                    "5% level.",
+                    unit=units,
+                    how=how,
+                )
             )
         for (c, term), row in strong.iterrows():
+            values = {
+                "unit": units,
+                "how": how,
+                "term": term,
+                "segment": c,
+                "ratio": f"{row['odds_ratio']:.2f}",
+                "low": f"{math.exp(row['ci_low']):.2f}",
+                "high": f"{math.exp(row['ci_high']):.2f}",
+                "p": f"{row['p']:.3g}",
+            }
             out.append(
-                f"Who is in which {unit} ({how}): {term} "
-                + ("raises" if row["estimate"] > 0 else "lowers")
-                + f" the odds of {unit} {c} against {unit} 1 (odds ratio "
-                f"{row['odds_ratio']:.2f}, 95% CI {math.exp(row['ci_low']):.2f} to "
-                f"{math.exp(row['ci_high']):.2f}, p = {row['p']:.3g})."
+                tr(
+                    "Who is in which {unit} ({how}): {term} raises the odds of {unit} {segment} "
+                    "against {unit} 1 (odds ratio {ratio}, 95% CI {low} to {high}, p = {p}).",
+                    **values,
+                )
+                if row["estimate"] > 0
+                else tr(
+                    "Who is in which {unit} ({how}): {term} lowers the odds of {unit} {segment} "
+                    "against {unit} 1 (odds ratio {ratio}, 95% CI {low} to {high}, p = {p}).",
+                    **values,
+                )
             )
     if distal_means is not None:
         for outcome, part in distal_means.groupby(level="outcome", sort=False):
-            means = ", ".join(
-                f"{unit} {c}: {row['mean']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
-                for (_, c), row in part.iterrows()
+            means = _join(
+                [
+                    tr(
+                        "{unit} {segment}: {mean} [{low}, {high}]",
+                        unit=units,
+                        segment=c,
+                        mean=f"{row['mean']:.2f}",
+                        low=f"{row['ci_low']:.2f}",
+                        high=f"{row['ci_high']:.2f}",
+                    )
+                    for (_, c), row in part.iterrows()
+                ]
             )
-            out.append(f"Mean {_word(str(outcome))} by {unit} ({how}, 95% CI): {means}.")
+            out.append(
+                tr(
+                    "Mean {outcome} by {unit} ({how}, 95% CI): {means}.",
+                    outcome=_word(str(outcome)),
+                    unit=units,
+                    how=how,
+                    means=means,
+                )
+            )
     return out
 
 
 def _link_findings(s: SegmentationStudy) -> list[str]:
     """Behaviour, RFM and Dick & Basu links, and the drivers per segment, in a sentence each."""
     out: list[str] = []
-    names = s.names()
+    names = s.shown_names()
     prof = s.behaviour_profile
     if prof is not None and "frequency" in prof.columns and s.k > 1:
         seg = prof.drop(index="all")
         hi, lo = seg["frequency"].idxmax(), seg["frequency"].idxmin()
+        spent = (
+            tr(", {amount} spent", amount=f"{seg.loc[hi, 'monetary']:,.0f}")
+            if "monetary" in seg.columns
+            else ""
+        )
         out.append(
-            f"Behaviour: segment {hi} ('{names[int(hi)]}') buys most often "
-            f"({seg.loc[hi, 'frequency']:.1f} purchases on average"
-            + (f", {seg.loc[hi, 'monetary']:,.0f} spent" if "monetary" in seg.columns else "")
-            + f"), segment {lo} ('{names[int(lo)]}') least often "
-            f"({seg.loc[lo, 'frequency']:.1f})."
+            tr(
+                "Behaviour: segment {high} ('{high_name}') buys most often ({frequency} purchases "
+                "on average{spent}), segment {low} ('{low_name}') least often ({low_frequency}).",
+                high=hi,
+                high_name=names[int(hi)],
+                frequency=f"{seg.loc[hi, 'frequency']:.1f}",
+                spent=spent,
+                low=lo,
+                low_name=names[int(lo)],
+                low_frequency=f"{seg.loc[lo, 'frequency']:.1f}",
+            )
         )
     db = s.links.get("loyalty_type")
     if db is not None:
@@ -1420,127 +1538,236 @@ def _link_findings(s: SegmentationStudy) -> list[str]:
         if "true loyalty" in share.columns:
             top = share["true loyalty"].idxmax()
             out.append(
-                f"Dick & Basu: segment {top} ('{names[int(top)]}') holds the most truly loyal "
-                f"members ({share.loc[top, 'true loyalty']:.0%} high on both attitude and "
-                f"repeat purchase; χ²({db['df']}) = {db['chi2']:.1f}, p = {db['p']:.3g}, "
-                f"Cramér's V = {db['cramers_v']:.2f})."
+                tr(
+                    "Dick & Basu: segment {segment} ('{name}') holds the most truly loyal members "
+                    "({share} high on both attitude and repeat purchase; χ²({df}) = {chi2}, "
+                    "p = {p}, Cramér's V = {v}).",
+                    segment=top,
+                    name=names[int(top)],
+                    share=f"{share.loc[top, 'true loyalty']:.0%}",
+                    df=db["df"],
+                    chi2=f"{db['chi2']:.1f}",
+                    p=f"{db['p']:.3g}",
+                    v=f"{db['cramers_v']:.2f}",
+                )
             )
     rfm = s.links.get("rfm_segment")
     if rfm is not None:
+        values = {
+            "df": rfm["df"],
+            "chi2": f"{rfm['chi2']:.1f}",
+            "p": f"{rfm['p']:.3g}",
+            "v": f"{rfm['cramers_v']:.2f}",
+        }
         out.append(
-            "Segments and RFM segments: "
-            + ("related" if rfm["p"] < 0.05 else "no evidence they are related")
-            + f" (χ²({rfm['df']}) = {rfm['chi2']:.1f}, p = {rfm['p']:.3g}, Cramér's V = "
-            f"{rfm['cramers_v']:.2f}): what members think and how recently and often they buy "
-            + ("go together." if rfm["p"] < 0.05 else "are separate questions here.")
+            tr(
+                "Segments and RFM segments: related (χ²({df}) = {chi2}, p = {p}, Cramér's V = "
+                "{v}): what members think and how recently and often they buy go together.",
+                **values,
+            )
+            if rfm["p"] < 0.05
+            else tr(
+                "Segments and RFM segments: no evidence they are related (χ²({df}) = {chi2}, "
+                "p = {p}, Cramér's V = {v}): what members think and how recently and often they "
+                "buy are separate questions here.",
+                **values,
+            )
         )
     fit = s.drivers_fit
     if fit is not None:
         st = fit.slope_test
+        values = {
+            "outcome": _word(fit.outcome),
+            "drivers": _join([_word(d) for d in fit.drivers]),
+            "df1": f"{st['df1']:.0f}",
+            "df2": f"{st['df2']:.0f}",
+            "F": f"{st['F']:.2f}",
+            "p": f"{st['p']:.3g}",
+        }
         out.append(
-            f"Drivers of {_word(fit.outcome)} per segment: the slopes of "
-            + ", ".join(_word(d) for d in fit.drivers)
-            + (" differ" if st["p"] < 0.05 else " do not differ detectably")
-            + f" between the segments (F({st['df1']:.0f}, {st['df2']:.0f}) = {st['F']:.2f}, "
-            f"p = {st['p']:.3g})."
+            tr(
+                "Drivers of {outcome} per segment: the slopes of {drivers} differ between the "
+                "segments (F({df1}, {df2}) = {F}, p = {p}).",
+                **values,
+            )
+            if st["p"] < 0.05
+            else tr(
+                "Drivers of {outcome} per segment: the slopes of {drivers} do not differ "
+                "detectably between the segments (F({df1}, {df2}) = {F}, p = {p}).",
+                **values,
+            )
         )
     return out
 
 
 def _findings(s: SegmentationStudy) -> list[str]:
-    """Plain-language findings: how many segments, who they are, whether they hold up."""
+    """Plain-language findings: how many segments, who they are, whether they hold up (in the
+    current report language)."""
     out: list[str] = []
     n = s.n_used
     if s.method == "lpa":
-        how = (
-            f"latent profile analysis (Gaussian mixture, covariance model {s.model}: "
-            f"{MODEL_DESCRIPTIONS[s.model]})"
+        how = tr(
+            "latent profile analysis (Gaussian mixture, covariance model {model}: {description})",
+            model=s.model,
+            description=i18n.label(MODEL_DESCRIPTIONS[s.model]),
         )
     elif s.lca is not None:
-        how = (
-            f"latent class analysis of {len(s.lca.indicators)} items as categories "
-            f"(StepMix, best of {s.lca.n_init} EM starts)"
+        how = tr(
+            "latent class analysis of {items} items as categories (StepMix, best of {starts} EM "
+            "starts)",
+            items=len(s.lca.indicators),
+            starts=s.lca.n_init,
         )
     else:
-        how = "k-means"
-    on = ", ".join(_word(v) for v in s.variables)
+        how = i18n.label("k-means")
+    on = _join([_word(v) for v in s.variables])
+    rule = i18n.translate(s.chosen_by)
     if s.k == 1:
         out.append(
-            f"No segments: for {n} respondents on {on}, one group fits best by {how} "
-            f"({s.chosen_by}). The members differ by degree, not by type."
+            tr(
+                "No segments: for {n} respondents on {on}, one group fits best by {how} "
+                "({rule}). The members differ by degree, not by type.",
+                n=n,
+                on=on,
+                how=how,
+                rule=rule,
+            )
         )
     else:
         out.append(
-            f"{s.k} segments of the {n} respondents on {on}, found by {how}; chosen by the "
-            f"{s.chosen_by}."
+            tr(
+                "{k} segments of the {n} respondents on {on}, found by {how}; chosen by the "
+                "{rule}.",
+                k=s.k,
+                n=n,
+                on=on,
+                how=how,
+                rule=rule,
+            )
         )
-        t = s.segments_table()
-        for seg, row in t.iterrows():
-            features = row["distinctive features"]
+        z = s.standardized_means()
+        names = s.shown_names()
+        for seg in s.sizes.index:
+            features = distinctive_features(z.loc[seg], translated=True)
+            size = int(s.sizes[seg])
+            values = {
+                "segment": seg,
+                "name": names[int(seg)],
+                "size": size,
+                "share": f"{size / n:.0%}",
+                "features": _join(features),
+                "cut": DISTINCTIVE_SD,
+            }
             out.append(
-                f"Segment {seg}, '{row['name']}' ({row['size']} respondents, {row['share']:.0%}): "
-                + (
-                    f"{features} (standardized means beyond ±{DISTINCTIVE_SD} SD of all "
-                    "respondents)."
-                    if features != "none"
-                    else f"no variable is more than {DISTINCTIVE_SD} SD from the average."
+                tr(
+                    "Segment {segment}, '{name}' ({size} respondents, {share}): {features} "
+                    "(standardized means beyond ±{cut} SD of all respondents).",
+                    **values,
+                )
+                if features
+                else tr(
+                    "Segment {segment}, '{name}' ({size} respondents, {share}): no variable is "
+                    "more than {cut} SD from the average.",
+                    **values,
                 )
             )
     if s.selection is not None and s.selection.blrt is not None:
         table = s.selection.blrt.table
         if s.k in table.index:
             row = table.loc[s.k]
-            verdict = "does not improve" if row["p"] >= 0.05 else "still improves"
+            values = {
+                "model": s.model,
+                "k": s.k,
+                "next": s.k + 1,
+                "p": f"{row['p']:.2f}",
+                "replicates": int(row["n_boot"]),
+            }
             out.append(
-                f"Bootstrap likelihood-ratio test for {s.model}: going from {s.k} to "
-                f"{s.k + 1} segments {verdict} the fit significantly (p = {row['p']:.2f}, "
-                f"{int(row['n_boot'])} replicates)"
-                + (
-                    "."
-                    if row["p"] >= 0.05
-                    else "; BIC, which penalises the extra parameters, "
-                    "does not ask for it (see the criteria table)."
+                tr(
+                    "Bootstrap likelihood-ratio test for {model}: going from {k} to {next} "
+                    "segments does not improve the fit significantly (p = {p}, {replicates} "
+                    "replicates).",
+                    **values,
+                )
+                if row["p"] >= 0.05
+                else tr(
+                    "Bootstrap likelihood-ratio test for {model}: going from {k} to {next} "
+                    "segments still improves the fit significantly (p = {p}, {replicates} "
+                    "replicates); BIC, which penalises the extra parameters, does not ask for it "
+                    "(see the criteria table).",
+                    **values,
                 )
             )
     if s.method == "lpa" and s.k > 1:
         mean_unc = float(np.mean(s.uncertainty))
         entropy = s.selection.chosen.entropy if s.selection is not None else math.nan
         out.append(
-            f"Classification certainty: entropy {entropy:.2f} (1 = every respondent clearly in "
-            f"one segment); mean uncertainty {mean_unc:.2f}. Means and sizes count each "
-            "respondent in the most probable segment."
+            tr(
+                "Classification certainty: entropy {entropy} (1 = every respondent clearly in one "
+                "segment); mean uncertainty {uncertainty}. Means and sizes count each respondent "
+                "in the most probable segment.",
+                entropy=f"{entropy:.2f}",
+                uncertainty=f"{mean_unc:.2f}",
+            )
         )
     if s.lca is not None and s.k > 1:
         entropy = float(s.lca.table.loc[s.k, "entropy"])
         out.append(
-            f"Classification certainty: entropy {entropy:.2f} (1 = every respondent clearly in "
-            f"one class); mean uncertainty {float(np.mean(s.uncertainty)):.2f}. Sizes count each "
-            "respondent in the most probable class; the item-response probabilities are the "
-            "model's."
+            tr(
+                "Classification certainty: entropy {entropy} (1 = every respondent clearly in one "
+                "class); mean uncertainty {uncertainty}. Sizes count each respondent in the most "
+                "probable class; the item-response probabilities are the model's.",
+                entropy=f"{entropy:.2f}",
+                uncertainty=f"{float(np.mean(s.uncertainty)):.2f}",
+            )
         )
         out += _three_step_findings(s.lca.covariate_effects, s.lca.distal_means, s.lca.correction)
     if s.stability is not None:
         st = s.stability
         flagged = st.flagged
+        values = {
+            "refits": st.ari.size,
+            "ari": f"{st.ari_mean:.2f}",
+            "threshold": f"{st.threshold:g}",
+            "segments": _join([str(x) for x in flagged]),
+        }
         out.append(
-            f"Stability: over {st.ari.size} bootstrap re-fits the segmentation agrees with "
-            f"itself at a mean adjusted Rand index of {st.ari_mean:.2f}; "
-            + (
-                f"every segment replicates (mean Jaccard ≥ {st.threshold:g})."
-                if not flagged
-                else "segment(s) "
-                + ", ".join(str(x) for x in flagged)
-                + f" do not replicate well (mean Jaccard below {st.threshold:g}): read them "
-                "with caution."
+            tr(
+                "Stability: over {refits} bootstrap re-fits the segmentation agrees with itself "
+                "at a mean adjusted Rand index of {ari}; every segment replicates (mean Jaccard "
+                "≥ {threshold}).",
+                **values,
+            )
+            if not flagged
+            else tr(
+                "Stability: over {refits} bootstrap re-fits the segmentation agrees with itself "
+                "at a mean adjusted Rand index of {ari}; segment(s) {segments} do not replicate "
+                "well (mean Jaccard below {threshold}): read them with caution.",
+                **values,
             )
         )
     if s.crosstab is not None:
         c = s.crosstab
-        strength = "" if c["p"] >= 0.05 else f", Cramér's V = {c['cramers_v']:.2f}"
+        values = {
+            "by": c["by"],
+            "df": c["df"],
+            "chi2": f"{c['chi2']:.1f}",
+            "p": f"{c['p']:.3g}",
+            "v": f"{c['cramers_v']:.2f}",
+            "n": c["n"],
+        }
         out.append(
-            f"Segments and {c['by']}: "
-            + ("they are related" if c["p"] < 0.05 else "no evidence they are related")
-            + f" (χ²({c['df']}) = {c['chi2']:.1f}, p = {c['p']:.3g}{strength}, n = {c['n']})."
+            tr(
+                "Segments and {by}: they are related (χ²({df}) = {chi2}, p = {p}, Cramér's V = "
+                "{v}, n = {n}).",
+                **values,
+            )
+            if c["p"] < 0.05
+            else tr(
+                "Segments and {by}: no evidence they are related (χ²({df}) = {chi2}, p = {p}, "
+                "n = {n}).",
+                **values,
+            )
         )
     if s.lca is None and (s.covariate_effects is not None or s.distal_means is not None):
         out += _three_step_findings(
@@ -1550,7 +1777,10 @@ def _findings(s: SegmentationStudy) -> list[str]:
     dropped = s.missing_report["n_dropped"]
     if dropped:
         out.append(
-            f"{dropped} respondents with a missing answer on a segmentation variable were left "
-            "out (listwise); they are in no segment."
+            tr(
+                "{dropped} respondents with a missing answer on a segmentation variable were "
+                "left out (listwise); they are in no segment.",
+                dropped=dropped,
+            )
         )
     return out
