@@ -259,7 +259,7 @@ def simulate_points_programme(
     >>> from workbench.simulate import simulate_points_programme
     >>> sim = simulate_points_programme(200, seed=1)
     >>> sorted(sim.ledger["type"].unique())
-    ['earn', 'redeem']
+    ['earn', 'expire', 'redeem']
     >>> sim.truth["goal_gradient"]["beta"]
     -0.5
     """
