@@ -24,38 +24,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from workbench.simulate.survey import (
-    _RECOMMEND_CUMULATIVE,
     CHANNEL_PROBS,
     CHANNELS,
-    CONSISTENCY_PENALTY,
     EXOGENOUS,
     GENDER_PROBS,
     GENDERS,
     PATHS,
-    RECOMMEND_COLUMN,
-    RECOMMEND_LOADING,
-    SCALE_MIN,
-    TIER_MAIN_EFFECT,
-    TIER_TRUST_INTERACTION,
     TIERS,
     SimulatedSurvey,
+    _add_endogenous,
+    _answers,
     _build_codebook,
     _codebook_yaml,
     _difference_variance,
-    _discretise,
     _exogenous_correlations,
     _implied_covariance,
-    _item_table,
-    _thresholds,
 )
 from workbench.simulate.transactions import simulate_transactions
 
@@ -216,16 +206,7 @@ def simulate_segmented_survey(n: int = 1000, *, seed: int = 2026) -> SimulatedSu
     )
     exo = means[segment] + spread
     eta: dict[str, np.ndarray] = {name: exo[:, i] for i, name in enumerate(EXOGENOUS)}
-    for outcome, preds in PATHS.items():
-        value = sum(b * eta[p] for p, b in preds.items())
-        if outcome == "loyalty":
-            diff = eta["online_experience"] - eta["offline_experience"]
-            d_var = WITHIN_SD**2 * _difference_variance(phi)
-            value = value - CONSISTENCY_PENALTY * (diff**2 - d_var)
-            value = value + TIER_MAIN_EFFECT * tier_z
-            value = value + TIER_TRUST_INTERACTION * eta["trust"] * tier_z
-        eta[outcome] = value + math.sqrt(residual[outcome]) * rng.standard_normal(n)
-
+    _add_endogenous(eta, tier_z, residual, WITHIN_SD**2 * _difference_variance(phi), rng)
     columns: dict[str, Any] = {
         "respondent_id": np.arange(1, n + 1),
         "tier": np.asarray(TIERS)[tier_code],
@@ -233,14 +214,7 @@ def simulate_segmented_survey(n: int = 1000, *, seed: int = 2026) -> SimulatedSu
         "age": age,
         "gender": gender,
     }
-    for construct, code, loading, shift, _ in _item_table():
-        xstar = loading * eta[construct] + math.sqrt(1 - loading**2) * rng.standard_normal(n)
-        columns[code] = _discretise(xstar, _thresholds(shift), SCALE_MIN)
-    rec_tau = stats.norm.ppf(_RECOMMEND_CUMULATIVE)
-    rec_star = RECOMMEND_LOADING * eta["recommend"] + math.sqrt(
-        1 - RECOMMEND_LOADING**2
-    ) * rng.standard_normal(n)
-    columns[RECOMMEND_COLUMN] = _discretise(rec_star, rec_tau, 0)
+    columns.update(_answers(eta, rng))
     data = pd.DataFrame(columns)
 
     codebook = _build_codebook("Member loyalty survey with planted segments (simulated)")

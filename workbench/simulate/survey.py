@@ -571,6 +571,45 @@ def _build_truth(
     )
 
 
+def _add_endogenous(
+    eta: dict[str, np.ndarray],
+    tier_z: np.ndarray,
+    residual: dict[str, float],
+    d_var: float,
+    rng: np.random.Generator,
+) -> None:
+    """Add the endogenous constructs of :data:`PATHS` to ``eta`` (in place), in path order.
+
+    ``d_var`` centres the squared channel difference in loyalty (its variance under the
+    exogenous distribution the caller drew from).
+    """
+    n = len(tier_z)
+    for outcome, preds in PATHS.items():
+        value = sum(b * eta[p] for p, b in preds.items())
+        if outcome == "loyalty":
+            diff = eta["online_experience"] - eta["offline_experience"]
+            value = value - CONSISTENCY_PENALTY * (diff**2 - d_var)
+            value = value + TIER_MAIN_EFFECT * tier_z
+            value = value + TIER_TRUST_INTERACTION * eta["trust"] * tier_z
+        eta[outcome] = value + math.sqrt(residual[outcome]) * rng.standard_normal(n)
+
+
+def _answers(eta: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The 7-point items (codebook order) and the 0-10 recommendation from the latent scores:
+    ``x* = l * eta + sqrt(1 - l^2) * e`` cut at each item's thresholds (whole numbers)."""
+    n = len(eta["trust"])
+    out: dict[str, np.ndarray] = {}
+    for construct, code, loading, shift, _ in _item_table():
+        xstar = loading * eta[construct] + math.sqrt(1 - loading**2) * rng.standard_normal(n)
+        out[code] = _discretise(xstar, _thresholds(shift), SCALE_MIN)
+    rec_tau = stats.norm.ppf(_RECOMMEND_CUMULATIVE)
+    rec_star = RECOMMEND_LOADING * eta["recommend"] + math.sqrt(
+        1 - RECOMMEND_LOADING**2
+    ) * rng.standard_normal(n)
+    out[RECOMMEND_COLUMN] = _discretise(rec_star, rec_tau, 0)
+    return out
+
+
 def simulate_loyalty_survey(
     n: int = 800, *, seed: int = 2026, missing_rate: float = 0.01
 ) -> SimulatedSurvey:
@@ -661,15 +700,7 @@ def simulate_loyalty_survey(
     _, _, residual = _implied_covariance(phi)
     exo = rng.multivariate_normal(np.zeros(len(EXOGENOUS)), phi, size=n, method="cholesky")
     eta: dict[str, np.ndarray] = {name: exo[:, i] for i, name in enumerate(EXOGENOUS)}
-    for outcome, preds in PATHS.items():
-        value = sum(b * eta[p] for p, b in preds.items())
-        if outcome == "loyalty":
-            diff = eta["online_experience"] - eta["offline_experience"]
-            d_var = _difference_variance(phi)
-            value = value - CONSISTENCY_PENALTY * (diff**2 - d_var)
-            value = value + TIER_MAIN_EFFECT * tier_z
-            value = value + TIER_TRUST_INTERACTION * eta["trust"] * tier_z
-        eta[outcome] = value + math.sqrt(residual[outcome]) * rng.standard_normal(n)
+    _add_endogenous(eta, tier_z, residual, _difference_variance(phi), rng)
 
     # Items.
     columns: dict[str, Any] = {
@@ -679,17 +710,9 @@ def simulate_loyalty_survey(
         "age": age,
         "gender": gender,
     }
-    items: list[str] = []
-    for construct, code, loading, shift, _ in _item_table():
-        xstar = loading * eta[construct] + math.sqrt(1 - loading**2) * rng.standard_normal(n)
-        columns[code] = _discretise(xstar, _thresholds(shift), SCALE_MIN).astype(float)
-        items.append(code)
-    rec_tau = stats.norm.ppf(_RECOMMEND_CUMULATIVE)
-    rec_star = RECOMMEND_LOADING * eta["recommend"] + math.sqrt(
-        1 - RECOMMEND_LOADING**2
-    ) * rng.standard_normal(n)
-    columns[RECOMMEND_COLUMN] = _discretise(rec_star, rec_tau, 0).astype(float)
-    answered = [*items, RECOMMEND_COLUMN]
+    answers = _answers(eta, rng)
+    columns.update({col: values.astype(float) for col, values in answers.items()})
+    answered = list(answers)
 
     # Missing data: MCAR cells, then 'no answer' codes in one item.
     mask = rng.random((n, len(answered))) < missing_rate

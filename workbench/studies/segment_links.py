@@ -40,7 +40,6 @@ from workbench.intake.data import SurveyData
 from workbench.segmentation.three_step import distal_outcome_means, segment_covariate_model
 
 __all__ = [
-    "BEHAVIOUR_COLUMNS",
     "behaviour_for_survey",
     "dick_basu_types",
     "drivers_by_segment",
@@ -51,7 +50,6 @@ __all__ = [
 _OPTIONAL = ("order_id", "channel", "points_earned", "points_redeemed")
 #: the column of the RFM segment and the Dick & Basu type added to the analysed frame
 RFM_COLUMN, DICK_BASU_COLUMN = "rfm_segment", "loyalty_type"
-#: behavioural columns the study can add (besides channel_share_<channel> columns)
 BEHAVIOUR_COLUMNS = (
     "recency_days",
     "frequency",

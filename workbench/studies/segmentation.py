@@ -50,6 +50,7 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from workbench import i18n
+from workbench.behaviour.member_features import BEHAVIOURAL_FEATURES
 from workbench.errors import InputError
 from workbench.i18n import gettext as tr
 from workbench.intake.data import SurveyData, load_survey
@@ -105,7 +106,9 @@ MAX_BY_LEVELS = 30
 #: fewest complete respondents a segmentation is attempted on
 MIN_RESPONDENTS = 20
 MEMBERSHIP_FILE = "segments.csv"
-#: behavioural features shown in the behaviour profile (besides the channel shares)
+#: behavioural features shown in the behaviour profile (the channel shares come as
+#: channel_share_<channel> columns)
+PROFILE_COLUMNS = tuple(f for f in BEHAVIOURAL_FEATURES if f != "channel_share")
 PROFILE_COLUMNS = (
     "recency_days",
     "frequency",
