@@ -433,8 +433,8 @@ def test_unknown_options_raise_value_errors_listing_the_choices():
     data = hs_cut(3)
     with pytest.raises(ValueError, match="WLSMV"):
         fit_ordinal_cfa(data, HS_CONSTRUCTS, estimator="ML")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="theta comes later"):
-        fit_ordinal_cfa(data, HS_CONSTRUCTS, parameterization="theta")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="parameterization must be one of"):
+        fit_ordinal_cfa(data, HS_CONSTRUCTS, parameterization="gamma")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"scaled\.shifted"):
         fit_ordinal_cfa(data, HS_CONSTRUCTS, test="satorra")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not supported yet"):

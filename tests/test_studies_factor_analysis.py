@@ -22,13 +22,17 @@ import pytest
 from workbench.errors import InputError
 from workbench.intake.data import load_survey
 from workbench.sem.model import fit_cfa
+from workbench.sem.ordinal_modindices import ordinal_modification_indices
 from workbench.studies import get_study
 from workbench.studies.factor_analysis import (
     align_factors,
     analyse,
     check_estimator,
+    check_ordered_items,
     check_ordinal_items,
     map_factors_to_constructs,
+    ordered_setting,
+    preflight,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -422,7 +426,12 @@ def test_wlsmv_cfa_is_fit_ordinal_cfa_on_the_complete_cases(loyalty_wlsmv, loyal
     assert f["rmsea_ci_high"] == pytest.approx(lav["rmsea.ci.upper.robust"], rel=1e-10)
     assert f["srmr"] == pytest.approx(lav["srmr"], rel=1e-10)
     assert s.cfa.fit_basis == "robust"
-    assert s.modification_table() is None and "not available under WLSMV" in s.modification_note
+    # modification indices under WLSMV (checked against lavaan in test_sem_ordinal_modindices.py)
+    mi = s.modification_table()
+    expected = ordinal_modification_indices(direct, top=10)
+    assert mi is not None and list(mi["lhs"]) == list(expected["lhs"])
+    np.testing.assert_allclose(mi["mi"], expected["mi"], rtol=1e-10)
+    assert "score test against the unscaled DWLS chi-square" in s.modification_basis_note
 
 
 def test_wlsmv_adds_ordinal_alpha_and_categorical_omega_beside_the_continuous_ones(
@@ -544,6 +553,103 @@ def test_estimator_combinations_the_study_cannot_fit_are_refused(
         assert "missing=listwise" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("estimator", "parameterization", "message"),
+    [
+        ("ml", "theta", "parameterization=theta cannot be used with estimator=ml"),
+        ("wlsmv", "gamma", "Unknown value parameterization=gamma"),
+        ("uls", "theta", "parameterization=theta cannot be used with estimator=uls"),
+    ],
+)
+def test_parameterizations_the_study_cannot_use_are_refused(estimator, parameterization, message):
+    with pytest.raises(InputError, match=message) as info:
+        check_estimator(estimator, "listwise", parameterization=parameterization)
+    assert "parameterization=delta" in str(info.value.hint)
+
+
+@pytest.fixture(scope="module")
+def hs3_survey(tmp_path_factory):
+    """Holzinger-Swineford x1..x9 cut into 3 categories (tests/reference/lavaan_wlsmv.R)."""
+    from workbench.intake.codebook import Codebook
+
+    hs = pd.read_csv(ROOT / "tests/reference/lavaan_wlsmv_hs_cut.csv")
+    path = tmp_path_factory.mktemp("hs3") / "hs3.csv"
+    hs[hs["categories"] == 3].drop(columns="categories").to_csv(path, index=False)
+    cb = Codebook.from_dict({"scale": {"min": 1, "max": 3}, "constructs": HS_FACTORS})
+    return load_survey(path, cb)
+
+
+def test_theta_parameterization_changes_the_estimates_not_the_fit_or_validity(hs3_survey):
+    """The study's theta CFA is lavaan's cfa(..., parameterization = "theta") on HS cut 3
+    (tests/reference/lavaan_wlsmv_modindices.json; estimates and SEs 1e-4 relative, as
+    tests/test_sem_ordinal_modindices.py); the fit, standardized solution, CR, AVE,
+    categorical omega and modification indices are those of the delta one."""
+    kw = {"estimator": "wlsmv", "missing": "listwise", "pa_iterations": 10}
+    d = analyse(hs3_survey, **kw)
+    s = analyse(hs3_survey, parameterization="theta", **kw)
+    assert s.cfa.result.parameterization == "theta" and s.parameters["parameterization"] == "theta"
+    assert "theta parameterization" in s.cfa_note
+    ref = json.loads((ROOT / "tests/reference/lavaan_wlsmv_modindices.json").read_text())
+    lavaan = pd.DataFrame(ref["theta"]["estimates"]).fillna({"rhs": ""})
+    ours = lavaan.merge(s.cfa.estimates, on=["lhs", "op", "rhs"])
+    assert len(ours) == len(lavaan)
+    scale = np.maximum(np.abs(ours["est"]), 1.0)
+    assert np.max(np.abs(ours["estimate"] - ours["est"]) / scale) < 1e-4
+    both = d.cfa.estimates.merge(s.cfa.estimates, on=["lhs", "op", "rhs"])
+    np.testing.assert_allclose(both["std_all_x"], both["std_all_y"], atol=1e-6)
+    assert s.cfa.fit["chi2"] == pytest.approx(d.cfa.fit["chi2"], rel=1e-6)
+    for method in ("composite_reliability", "ave"):
+        np.testing.assert_allclose(getattr(s.cfa, method)(), getattr(d.cfa, method)(), atol=1e-6)
+    np.testing.assert_allclose(
+        s.ordinal_reliability["categorical_omega"],
+        d.ordinal_reliability["categorical_omega"],
+        rtol=1e-12,
+    )
+    # the score tests do not depend on the parameterization (lavaan's neither)
+    mi_d, mi_t = d.modification_table(), s.modification_table()
+    assert list(mi_t["rhs"]) == list(mi_d["rhs"])
+    np.testing.assert_allclose(mi_t["mi"], mi_d["mi"], rtol=1e-5)
+
+
+def test_ordered_takes_a_word_or_lavaans_list_of_items():
+    assert ordered_setting(["auto"]) == "auto" and ordered_setting("none") == "none"
+    assert ordered_setting(None) == "auto" and ordered_setting([]) == "auto"
+    assert ordered_setting(["q1", "q2"]) == ["q1", "q2"]
+    with pytest.raises(InputError, match="mixes the word 'all' with item names"):
+        ordered_setting(["all", "q1"])
+    # the registry's type is a list: a bare word from --param becomes a one-element list
+    spec = get_study("factor-analysis")
+    assert spec.validate({"ordered": "all"})["ordered"] == ["all"]
+    assert spec.validate({"ordered": ["TR1", "TR2"]})["ordered"] == ["TR1", "TR2"]
+
+
+def test_an_ordered_list_must_name_known_items_and_every_cfa_item():
+    cfa_items, known = ["a1", "a2", "b1", "b2"], ["a1", "a2", "b1", "b2", "c1"]
+    assert check_ordered_items(["b2", "b1", "a2", "a1", "c1"], cfa_items, known) == "all"
+    assert check_ordered_items("auto", cfa_items, known) == "auto"
+    with pytest.raises(InputError, match="ordered names zz, which is not an item") as info:
+        check_ordered_items(["a1", "zz"], cfa_items, known)
+    assert info.value.column == "zz"
+    with pytest.raises(InputError, match="The CFA items b1, b2 are not in ordered") as info:
+        check_ordered_items(["a1", "a2"], cfa_items, known)
+    assert "mixing continuous and ordered items is not supported yet" in str(info.value)
+    assert info.value.column == "b1"
+    with pytest.raises(InputError, match=r"ordered=\['a1'\] cannot be used with estimator=ml"):
+        check_estimator("ml", "fiml", ["a1"])
+
+
+def test_preflight_checks_an_ordered_list_against_the_cfa_items():
+    data, codebook = str(DATA / "loyalty_survey.csv"), str(DATA / "loyalty_survey.codebook.yaml")
+    survey = load_survey(data, codebook)
+    items = [i for v in survey.codebook.construct_items.values() if len(v) >= 2 for i in v]
+    params = {"estimator": "wlsmv", "missing": "listwise"}
+    assert preflight(data, codebook, {**params, "ordered": items}) == survey.n
+    with pytest.raises(InputError, match="ordered names XX9"):
+        preflight(data, codebook, {**params, "ordered": [*items, "XX9"]})
+    with pytest.raises(InputError, match=f"The CFA items {items[-1]} are not in ordered"):
+        preflight(data, codebook, {**params, "ordered": items[:-1]})
+
+
 def test_items_with_too_many_or_a_single_category_are_named():
     rng = np.random.default_rng(5)
     frame = pd.DataFrame(
@@ -604,8 +710,31 @@ def test_the_notebook_runs_end_to_end_with_wlsmv(reports, tmp_path):
     assert res["cfa"]["estimator"] == "wlsmv" and res["cfa"]["fit_ordinal"]["df"] > 0
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "Savalei 2021" in html and "treated as ordered" in html
-    assert "Modification indices are not available under WLSMV" in html
+    assert "each modification index is a score test" in html
     assert "Against ML on the same" in html
+
+
+def test_the_notebook_runs_with_uls_and_an_ordered_list(reports, tmp_path):
+    from helpers import run_main
+
+    lines = (DATA / "loyalty_survey.csv").read_text(encoding="utf-8").splitlines()
+    small = tmp_path / "small.csv"
+    small.write_text("\n".join(lines[:401]) + "\n", encoding="utf-8")
+    survey = load_survey(small, DATA / "loyalty_survey.codebook.yaml")
+    items = [i for v in survey.codebook.construct_items.values() if len(v) >= 2 for i in v]
+    code, _, err = run_main(
+        ["run", "factor-analysis", "--data", str(small), "--codebook",
+         str(DATA / "loyalty_survey.codebook.yaml"), "--param", "estimator=uls",
+         "--param", "missing=listwise", "--param", "pa_iterations=10",
+         "--param", f"ordered=[{', '.join(items)}]"]
+    )  # fmt: skip
+    assert code == 0, err
+    (folder,) = [p.parent for p in reports.rglob("results.json")]
+    res = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert res["parameters"]["estimator"] == "uls" and res["parameters"]["ordered"] == items
+    assert res["cfa"]["estimator"] == "uls" and res["cfa"]["fit_ordinal"]["df"] > 0
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "treated as ordered" in html and "each modification index is a score test" in html
 
 
 # --------------------------------------------------------------------------- estimator=mlr

@@ -38,13 +38,13 @@ from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_stati
 
 __all__ = ["OrdinalCFAResult", "fit_ordinal_cfa"]
 
-Estimator = Literal["WLSMV", "DWLS", "ULSMV"]
+Estimator = Literal["WLSMV", "DWLS", "ULSMV", "ULS"]
 Test = Literal["scaled.shifted", "mean.var.adjusted", "standard"]
-Parameterization = Literal["delta"]
+Parameterization = Literal["delta", "theta"]
 
-_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV")
+_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV", "ULS")
 _TESTS = ("scaled.shifted", "mean.var.adjusted", "standard")
-_PARAMETERIZATIONS = ("delta",)
+_PARAMETERIZATIONS = ("delta", "theta")
 _MAX_ITER = 500
 _NEWTON_AFTER = 30  # Gauss-Newton iterations before Newton steps are tried in any case
 _NEWTON_NEAR = 1e-4  # ... or once a Gauss-Newton step lowers F by less than this fraction
@@ -288,13 +288,31 @@ def _newton_hessian(model: _LisrelModel, s: np.ndarray, w: np.ndarray, x: np.nda
 
     It is minus the derivative of the analytic :math:`g = J'Wr`, taken by central
     differences in the parameters that enter the correlations; thresholds are linear, so
-    their columns are those of :math:`J'WJ`.
+    their columns are those of :math:`J'WJ`. When the implied thresholds are not linear
+    (theta parameterization) but each threshold parameter moves only its own implied
+    threshold :math:`t`, the threshold columns are
+    :math:`(J'WJ)_{\\cdot k} - w_t r_t\\, \\partial J_{t\\cdot}/\\partial\\tau_t`, with the
+    derivatives of all the threshold rows of :math:`J` from one pair of Jacobians (all
+    thresholds moved at once: row :math:`t` depends on no other threshold).
     """
     jac = model.jacobian(x)
     h = jac.T @ (jac * w[:, None])
     corr = slice(model.n_th, s.size)
+    done: set[int] = set()
+    tau_ks, tau_rows, _ = model._where["tau"]
+    if model.nonlinear_thresholds and tau_ks.size and np.unique(tau_ks).size == tau_ks.size:
+        steps = 1e-6 * np.maximum(1.0, np.abs(x[tau_ks]))
+        up, down = x.copy(), x.copy()
+        up[tau_ks] += steps
+        down[tau_ks] -= steps
+        d_rows = (model.jacobian(up)[tau_rows] - model.jacobian(down)[tau_rows]) / (
+            2.0 * steps[:, None]
+        )
+        r_t = (s - model.moments(x))[tau_rows]
+        h[:, tau_ks] -= (d_rows * (w[tau_rows] * r_t)[:, None]).T
+        done.update(int(k) for k in tau_ks)
     for k, q in enumerate(model.free):
-        if q.kind == "tau" and not model.nonlinear_thresholds:
+        if q.kind == "tau" and (not model.nonlinear_thresholds or k in done):
             continue
         step = 1e-6 * max(1.0, abs(x[k]))
         g = []
@@ -499,7 +517,7 @@ def _scaled_test(stat: float, df: float, tr1: float, tr2: float, test: str) -> d
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True, eq=False)
 class OrdinalCFAResult(Result):
-    """An ordinal CFA fitted by WLSMV (or DWLS, ULSMV), in lavaan's conventions.
+    """An ordinal CFA fitted by WLSMV (or DWLS, ULSMV, ULS), in lavaan's conventions.
 
     Attributes
     ----------
@@ -508,7 +526,7 @@ class OrdinalCFAResult(Result):
     constructs : dict
         Each factor and its items.
     estimator, test, parameterization : str
-        As fitted (``se`` is ``"robust.sem"`` for WLSMV and ULSMV, ``"standard"`` for DWLS).
+        As fitted (``se`` is ``"robust.sem"`` for WLSMV and ULSMV, ``"standard"`` for DWLS and ULS).
     n : int
         Respondents used (complete cases).
     estimates : pandas.DataFrame
@@ -517,7 +535,9 @@ class OrdinalCFAResult(Result):
         std_all, std_se``. Loadings ``=~``, thresholds ``|`` (rhs ``t1``, ``t2``, ...),
         residual variances ``~~`` of the items (implied by the delta parameterization, not
         free: ``1 -`` the communality), factor variances and covariances ``~~``, scale
-        factors ``~*~`` (1) and intercepts ``~1`` (0). ``se`` is NaN for fixed and implied
+        factors ``~*~`` (1) and intercepts ``~1`` (0). In the theta parameterization the
+        items' residual variances are fixed to 1, the scale factors are implied
+        (:math:`1/\\mathrm{SD}(y^*)`) and the thresholds are on the :math:`y^*` scale. ``se`` is NaN for fixed and implied
         values; ``std_se`` (delta method) is NaN for constants.
     fit : dict
         ``fitMeasures()`` names: ``npar, fmin, chisq, df, pvalue, chisq.scaled, df.scaled,
@@ -529,7 +549,8 @@ class OrdinalCFAResult(Result):
         ntotal, converged, iterations``. Robust indices are reported with the scaled-shifted
         test only (as lavaan), NaN if the polychoric matrix is not positive definite.
     thresholds : pandas.Series
-        Estimated thresholds (``"item|t1"``, ...).
+        Estimated thresholds (``"item|t1"``, ...), standardized (implied) in the theta
+        parameterization.
     polychoric : pandas.DataFrame
         Sample polychoric correlations.
     implied : pandas.DataFrame
@@ -648,14 +669,22 @@ def fit_ordinal_cfa(
     ordered : list of str, True or None, default None
         The items treated as ordered: None or True for all of them (the only choice today;
         a subset, mixing ordered and continuous items, comes later).
-    estimator : {"WLSMV", "DWLS", "ULSMV"}, default "WLSMV"
+    estimator : {"WLSMV", "DWLS", "ULSMV", "ULS"}, default "WLSMV"
         As lavaan: ``"WLSMV"`` is DWLS estimation with robust (sandwich) standard errors and
         the scaled-shifted test; ``"DWLS"`` the same estimates with standard errors and test
         that ignore :math:`\\Gamma` beyond the weights (lavaan's ``se = "standard"``,
         ``test = "standard"``); ``"ULSMV"`` unweighted least squares (:math:`W = I`) with
-        robust standard errors and the scaled-shifted test.
-    parameterization : {"delta"}, default "delta"
-        The latent responses have unit variance (lavaan's default; ``"theta"`` comes later).
+        robust standard errors and the scaled-shifted test; ``"ULS"`` the ULS estimates
+        with standard errors and test of :math:`W = I` (lavaan ``estimator = "ULS"``:
+        ``se = "standard"``, ``test = "standard"``, no p-value; delta parameterization
+        only).
+    parameterization : {"delta", "theta"}, default "delta"
+        ``"delta"``: the latent responses have unit variance (lavaan's default);
+        ``"theta"``: their residual variances are fixed to 1 and the scale factors
+        ``~*~`` are implied (lavaan ``parameterization = "theta"``; the same fit, test and
+        standardized solution, other unstandardized loadings, thresholds and variances).
+        Fitted by :func:`~workbench.sem.ordinal_sem.fit_ordinal_sem`, which has the theta
+        machinery; not with ``std_lv``.
     test : {"scaled.shifted", "mean.var.adjusted", "standard"}, optional
         The robust test: scaled-shifted (default for WLSMV, ULSMV), mean-and-variance
         adjusted (Satterthwaite df; lavaan ``test = "mean.var.adjusted"``), or only the
@@ -771,11 +800,20 @@ def fit_ordinal_cfa(
         raise ValueError(f"estimator must be one of {list(_ESTIMATORS)}, got {estimator!r}")
     if parameterization not in _PARAMETERIZATIONS:
         raise ValueError(
-            f"parameterization must be one of {list(_PARAMETERIZATIONS)} (theta comes "
-            f"later), got {parameterization!r}"
+            f"parameterization must be one of {list(_PARAMETERIZATIONS)}, got {parameterization!r}"
+        )
+    if parameterization == "theta" and estimator == "ULS":
+        raise ValueError(
+            "estimator='ULS' is available with the delta parameterization only (ULSMV, "
+            "WLSMV and DWLS take theta too)."
+        )
+    if parameterization == "theta" and std_lv:
+        raise ValueError(
+            "std_lv=True is available with the delta parameterization only; the theta "
+            "parameterization uses marker loadings (lavaan's default)."
         )
     if test is None:
-        test = "standard" if estimator == "DWLS" else "scaled.shifted"
+        test = "standard" if estimator in ("DWLS", "ULS") else "scaled.shifted"
     if test not in _TESTS:
         raise ValueError(f"test must be one of {list(_TESTS)}, got {test!r}")
     if not isinstance(data, pd.DataFrame):
@@ -796,9 +834,51 @@ def fit_ordinal_cfa(
                 "ordered must be None or True (all items) or the list of all the model's "
                 "items: a mix of ordered and continuous items is not supported yet."
             )
+    if parameterization == "theta":
+        return _fit_theta(data, cons, syntax, estimator, test, max_categories, started)
     with single_threaded_blas():  # small matrices: BLAS threads only add contention
         st = ordinal_sample_statistics(data, items, max_categories=max_categories)
         return _fit(st, cons, syntax, estimator, test, parameterization, std_lv, started)
+
+
+def _fit_theta(
+    data: pd.DataFrame,
+    cons: dict[str, list[str]],
+    syntax: str,
+    estimator: str,
+    test: str,
+    max_categories: int,
+    started: float,
+) -> OrdinalCFAResult:
+    """The CFA in the theta parameterization, by :func:`~workbench.sem.ordinal_sem.
+    fit_ordinal_sem` (which builds on this module, hence the import here)."""
+    from workbench.sem.ordinal_sem import fit_ordinal_sem
+
+    res = fit_ordinal_sem(
+        data,
+        cons,
+        estimator=estimator,  # type: ignore[arg-type]
+        parameterization="theta",
+        test=test,
+        max_categories=max_categories,
+    )
+    return OrdinalCFAResult(
+        syntax=syntax,
+        constructs=cons,
+        estimator=res.estimator,
+        test=res.test,
+        parameterization="theta",
+        n=res.n,
+        estimates=res.estimates.drop(columns="label").reset_index(drop=True),
+        fit=dict(res.fit),
+        thresholds=res.thresholds,
+        polychoric=res.polychoric,
+        implied=res.implied,
+        vcov=res.vcov,
+        sample_stats=res.sample_stats,
+        seconds=time.perf_counter() - started,
+        warning_messages=tuple(res.warnings),
+    )
 
 
 def _fit(
@@ -817,7 +897,7 @@ def _fit(
     n = st.n
     model = _cfa_model(cons, st, std_lv=std_lv)
     s = internals.s
-    w = np.ones_like(s) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
+    w = np.ones_like(s) if estimator in ("ULSMV", "ULS") else 1.0 / np.diag(gamma)
 
     warnings = list(st.warnings)
     x, fmin, converged, iterations = _minimize_wls(model, s, w)
@@ -902,7 +982,7 @@ def _fit_measures(
     df_b = n_stat - n_th
     out: dict[str, Any] = {"npar": npar, "fmin": stat / (2 * n), "chisq": stat, "df": df}
     # the ULS statistic has no chi-square reference distribution: lavaan reports no p-value
-    chi2_ref = estimator != "ULSMV"
+    chi2_ref = estimator not in ("ULSMV", "ULS")
     out["pvalue"] = 1.0 - _pchisq(stat, df) if (df > 0 and chi2_ref) else np.nan
     scaled = test != "standard"
     if scaled:

@@ -12,7 +12,9 @@ ordered indicators:
 * :func:`ordinal_ave`: semTools ``AVE(fit)``;
 * :func:`ordinal_htmt`: semTools ``htmt(model, data, ordered = items)``;
 * :func:`latent_correlations`: lavaan ``lavInspect(fit, "cor.lv")``;
-* :func:`ordinal_residual_correlations`: lavaan ``residuals(fit, type = "cor")``.
+* :func:`ordinal_residual_correlations`: lavaan ``residuals(fit, type = "cor")``;
+* :meth:`OrdinalCFAView.modification_indices`: lavaan ``modindices(fit)``
+  (:func:`~workbench.sem.ordinal_modindices.ordinal_modification_indices`).
 
 The report's contract fit (``chi2``, ``p``, ``cfi``, ...) takes the scaled-shifted test and the
 robust indices of Savalei (2021), or the scaled ones when the robust ones are not available
@@ -29,6 +31,7 @@ import pandas as pd
 
 from workbench.sem.model import _htmt_table
 from workbench.sem.ordinal import OrdinalCFAResult
+from workbench.sem.ordinal_modindices import ordinal_modification_indices
 
 __all__ = [
     "OrdinalCFAView",
@@ -44,16 +47,13 @@ __all__ = [
 FitBasis = Literal["robust", "scaled", "standard"]
 
 
-def _loadings(result: OrdinalCFAResult, factor: str, items: list[str]) -> np.ndarray:
+def _std_loadings(result: OrdinalCFAResult, factor: str, items: list[str]) -> np.ndarray:
+    """Standardized loadings :math:`\\lambda_i\\sqrt{\\phi} / \\mathrm{SD}(y^*_i)`: in the
+    delta parameterization :math:`\\lambda_i\\sqrt{\\phi}`, and the same values in the theta
+    one (so what follows does not depend on the parameterization)."""
     est = result.estimates
     rows = est[(est["op"] == "=~") & (est["lhs"] == factor)].set_index("rhs")
-    return rows.loc[items, "estimate"].to_numpy(dtype=float)
-
-
-def _factor_variance(result: OrdinalCFAResult, factor: str) -> float:
-    est = result.estimates
-    row = est[(est["op"] == "~~") & (est["lhs"] == factor) & (est["rhs"] == factor)]
-    return float(row["estimate"].iloc[0])
+    return rows.loc[items, "std_all"].to_numpy(dtype=float)
 
 
 def ordinal_composite_reliability(result: OrdinalCFAResult) -> pd.Series:
@@ -74,7 +74,9 @@ def ordinal_composite_reliability(result: OrdinalCFAResult) -> pd.Series:
     The reliability of the sum of the items' latent responses :math:`y^*`, not of the
     observed sum score: :math:`\\omega = (\\sum_i\\lambda_i)^2\\phi / \\mathbf 1' R\\,
     \\mathbf 1`, with :math:`R` the sample polychoric correlations of the factor's items
-    (semTools' ``obs.var = TRUE``: the observed variance of the latent-response sum).
+    (semTools' ``obs.var = TRUE``: the observed variance of the latent-response sum), with
+    :math:`\\lambda_i\\sqrt\\phi` the standardized loadings of the delta parameterization (taken
+    from ``std_all``, so a theta fit gives the same value).
 
     References
     ----------
@@ -97,9 +99,8 @@ def ordinal_composite_reliability(result: OrdinalCFAResult) -> pd.Series:
     r = result.polychoric
     out = {}
     for factor, items in result.constructs.items():
-        lam = _loadings(result, factor, items)
-        phi = _factor_variance(result, factor)
-        out[factor] = float(lam.sum() ** 2 * phi / r.loc[items, items].to_numpy().sum())
+        lam = _std_loadings(result, factor, items)  # lambda * sqrt(phi) (delta)
+        out[factor] = float(lam.sum() ** 2 / r.loc[items, items].to_numpy().sum())
     return pd.Series(out, name="composite_reliability", dtype=float)
 
 
@@ -141,9 +142,8 @@ def ordinal_ave(result: OrdinalCFAResult) -> pd.Series:
     r = result.polychoric
     out = {}
     for factor, items in result.constructs.items():
-        lam = _loadings(result, factor, items)
-        phi = _factor_variance(result, factor)
-        out[factor] = float((lam**2).sum() * phi / np.diag(r.loc[items, items]).sum())
+        lam = _std_loadings(result, factor, items)  # lambda * sqrt(phi) (delta)
+        out[factor] = float((lam**2).sum() / np.diag(r.loc[items, items]).sum())
     return pd.Series(out, name="ave", dtype=float)
 
 
@@ -322,7 +322,7 @@ class OrdinalCFAView:
     result: OrdinalCFAResult
 
     missing: str = "listwise"
-    modification_indices_available: bool = False
+    modification_indices_available: bool = True
 
     @property
     def fit(self) -> dict[str, Any]:
@@ -371,3 +371,8 @@ class OrdinalCFAView:
 
     def residual_correlations(self, *, top: int | None = 10) -> pd.DataFrame:
         return ordinal_residual_correlations(self.result, top=top)
+
+    def modification_indices(self, *, top: int | None = 10) -> pd.DataFrame:
+        """Largest modification indices under the ordinal estimator (lavaan ``modindices()``;
+        see :func:`~workbench.sem.ordinal_modindices.ordinal_modification_indices`)."""
+        return ordinal_modification_indices(self.result, top=top)

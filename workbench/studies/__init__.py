@@ -415,20 +415,33 @@ FACTOR_ANALYSIS = Study(
             "and Mplus; suits Likert items with few "
             "categories or skewed answers); dwls (the same estimates with standard errors and "
             "test that ignore the sampling variability beyond the weights); ulsmv (unweighted "
-            "least squares with robust standard errors and the scaled-shifted test). The "
-            "ordinal ones use complete cases: they need missing=listwise",
-            choices=("ml", "mlr", "wlsmv", "dwls", "ulsmv"),
+            "least squares with robust standard errors and the scaled-shifted test); uls (the "
+            "same estimates with standard errors and test of unweighted least squares, no "
+            "p-value, as lavaan's ULS). The ordinal ones use complete cases: they need "
+            "missing=listwise",
+            choices=("ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls"),
         ),
         Param(
             "ordered",
-            "choice",
+            "list",
             "auto",
             "which items an ordinal estimator treats as ordered: auto (every CFA item, when "
             "the codebook's answer scale has at most 7 points: ordinal estimators need items "
             "with at most 7 categories), all (every CFA item whatever the scale, each with 2 to "
             "7 observed categories), none (no item: only with estimator=ml or mlr, which "
-            "ignore this parameter)",
-            choices=("auto", "all", "none"),
+            "ignore this parameter), or the list of the ordered items as lavaan's ordered= "
+            "(e.g. [q1, q2, q3]; it must name every CFA item: continuous items among ordered "
+            "ones are not supported yet)",
+        ),
+        Param(
+            "parameterization",
+            "choice",
+            "delta",
+            "how an ordinal estimator scales the items' latent responses (lavaan's "
+            "parameterization): delta (unit total variances, the default) or theta (unit "
+            "residual variances); the fit and the standardized solution are the same. Only "
+            "with estimator=wlsmv, dwls or ulsmv (not uls)",
+            choices=("delta", "theta"),
         ),
         Param(
             "split_half",

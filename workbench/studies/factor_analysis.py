@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,12 +46,14 @@ MISSING = ("fiml", "listwise", "pairwise")
 #: the CFA's estimators (lavaan's names in lower case), default first; ml and mlr (robust ML)
 #: fit :func:`workbench.sem.model.fit_cfa` (with any missing-data treatment), the ordinal ones
 #: :func:`workbench.sem.ordinal.fit_ordinal_cfa` on complete cases
-ESTIMATORS = ("ml", "mlr", "wlsmv", "dwls", "ulsmv")
+ESTIMATORS = ("ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls")
 #: the estimators that treat the items as continuous (normal-theory ML, robust or not)
 CONTINUOUS_ESTIMATORS = ("ml", "mlr")
-ORDINAL_ESTIMATORS = {"wlsmv": "WLSMV", "dwls": "DWLS", "ulsmv": "ULSMV"}
+ORDINAL_ESTIMATORS = {"wlsmv": "WLSMV", "dwls": "DWLS", "ulsmv": "ULSMV", "uls": "ULS"}
 #: which items an ordinal estimator treats as ordered (the registry's choices)
 ORDERED = ("auto", "all", "none")
+#: how an ordinal CFA scales the items' latent responses (lavaan's parameterization)
+PARAMETERIZATIONS = ("delta", "theta")
 #: at most this many answer categories for an item to be treated as ordered
 MAX_ORDINAL_CATEGORIES = 7
 ALPHA_GOOD = 0.70
@@ -332,10 +335,11 @@ class FactorAnalysisStudy(Result):
         return _shown(table.rename_axis(self.replication.index.name))
 
     def modification_table(self, top: int = 10) -> pd.DataFrame | None:
-        """Largest modification indices (``None`` without a CFA, or for an ordinal CFA); for
-        a FIML CFA from the expected information of the incomplete data, as lavaan
-        ``modindices()``."""
-        if self.cfa is None or self.ordinal:
+        """Largest modification indices (``None`` without a CFA), as lavaan ``modindices()``:
+        for a FIML CFA from the expected information of the incomplete data, for an ordinal
+        CFA (WLSMV, DWLS, ULSMV, ULS) from the expected information of the DWLS (ULS) fit
+        (:func:`~workbench.sem.ordinal_modindices.ordinal_modification_indices`)."""
+        if self.cfa is None:
             return None
         return _shown(self.cfa.modification_indices(top=top))
 
@@ -344,14 +348,20 @@ class FactorAnalysisStudy(Result):
         """Why the modification-index table is empty, when it is."""
         if self.cfa is None:
             return tr("No CFA in this run.")
-        if self.ordinal:
-            return tr(
-                "Modification indices are not available under {estimator} yet (the ordinal CFA "
-                "has no score tests here); the residual polychoric correlations above show "
-                "where the model strains.",
-                estimator=self.cfa.estimator,
-            )
         return tr("No modification index to show.")
+
+    @property
+    def modification_basis_note(self) -> str:
+        """What the modification indices of an ordinal CFA test ("" otherwise)."""
+        if self.cfa is None or not self.ordinal:
+            return ""
+        return tr(
+            "Under {estimator} each modification index is a score test against the unscaled "
+            "DWLS chi-square, from the expected information of the fit (as lavaan "
+            "modindices(); there is no scaled version): read it as a pointer to a missing "
+            "cross-loading or residual correlation, not as a test.",
+            estimator=self.cfa.estimator,
+        )
 
     @property
     def estimator_note(self) -> str:
@@ -915,21 +925,114 @@ def map_factors_to_constructs(
     return table
 
 
+def ordered_setting(ordered: str | Sequence[str] | None) -> str | list[str]:
+    """The ``ordered`` parameter as the word ``auto``, ``all`` or ``none``, or a list of items.
+
+    lavaan's ``ordered=`` names the ordered items; the registry's ``ordered`` is a list, with
+    a one-element list (or a bare word) ``auto``, ``all`` or ``none`` meaning that word.
+
+    Raises
+    ------
+    InputError
+        A list that mixes one of the words with item names.
+
+    Examples
+    --------
+    >>> ordered_setting(["auto"]), ordered_setting("all"), ordered_setting(["q1", "q2"])
+    ('auto', 'all', ['q1', 'q2'])
+    """
+    if ordered is None or ordered == "" or (not isinstance(ordered, str) and not len(ordered)):
+        return "auto"
+    words = [ordered] if isinstance(ordered, str) else [str(o) for o in ordered]
+    if len(words) == 1 and words[0] in ORDERED:
+        return words[0]
+    mixed = [w for w in words if w in ORDERED]
+    if mixed:
+        raise InputError(
+            f"ordered={words} mixes the word '{mixed[0]}' with item names.",
+            hint="Give either one of the words auto, all or none, or the list of the items "
+            "to treat as ordered (e.g. ordered=[q1, q2, q3]).",
+        )
+    return words
+
+
+def check_ordered_items(
+    ordered: str | list[str],
+    cfa_items: Sequence[str],
+    known: Sequence[str],
+    *,
+    file: str | None = None,
+) -> str:
+    """Check a list of ordered items against the CFA's items; return the word for
+    :func:`check_ordinal_items` (``all`` for a list, else the word itself).
+
+    Parameters
+    ----------
+    ordered : str or list of str
+        As :func:`ordered_setting` returns it.
+    cfa_items : sequence of str
+        The CFA's items.
+    known : sequence of str
+        Every item of the survey (an ordered item must be one of them).
+    file : str, optional
+        The data file, for the message.
+
+    Raises
+    ------
+    InputError
+        An unknown item (named), or a CFA item left out of the list: it would be continuous
+        among ordered ones, and a CFA mixing continuous and ordered items is not supported
+        yet.
+    """
+    if isinstance(ordered, str):
+        return ordered
+    unknown = [o for o in ordered if o not in known]
+    if unknown:
+        raise InputError(
+            f"ordered names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} "
+            "not an item of the survey.",
+            file=file,
+            column=unknown[0],
+            hint=f"List items of the codebook (the CFA's: {', '.join(cfa_items)}), or use "
+            "ordered=auto or ordered=all.",
+        )
+    left = [i for i in cfa_items if i not in ordered]
+    if left:
+        raise InputError(
+            f"The CFA items {', '.join(left)} are not in ordered: they would be continuous "
+            "items among ordered ones, and a CFA mixing continuous and ordered items is not "
+            "supported yet.",
+            file=file,
+            column=left[0],
+            hint="List every CFA item in ordered (or use ordered=all), or use estimator=ml to "
+            "treat all the items as continuous.",
+        )
+    return "all"
+
+
 def check_estimator(
-    estimator: str, missing: str, ordered: str = "auto", *, file: str | None = None
+    estimator: str,
+    missing: str,
+    ordered: str | list[str] = "auto",
+    *,
+    file: str | None = None,
+    parameterization: str = "delta",
 ) -> None:
     """Refuse an unknown CFA estimator or a combination the study cannot fit.
 
     Parameters
     ----------
     estimator : str
-        ``"ml"``, ``"mlr"``, ``"wlsmv"``, ``"dwls"`` or ``"ulsmv"``.
+        ``"ml"``, ``"mlr"``, ``"wlsmv"``, ``"dwls"``, ``"ulsmv"`` or ``"uls"``.
     missing : str
         The missing-data treatment; the ordinal estimators take ``"listwise"`` only.
-    ordered : str
-        ``"auto"``, ``"all"`` or ``"none"``.
+    ordered : str or list of str
+        ``"auto"``, ``"all"`` or ``"none"``, or a list of items (:func:`ordered_setting`;
+        checked against the CFA's items by :func:`check_ordered_items`).
     file : str, optional
         The data file, for the message.
+    parameterization : str
+        ``"delta"`` or ``"theta"`` (lavaan's; for the ordinal estimators only).
 
     Raises
     ------
@@ -937,7 +1040,8 @@ def check_estimator(
         An unknown value; ``missing=fiml`` or ``pairwise`` with an ordinal estimator (the
         ordinal CFA uses complete cases, as lavaan does for ordered data: it has no FIML
         or pairwise version here); ``ordered=none`` with an ordinal estimator (WLSMV on
-        continuous items is not offered); ``ordered=all`` with ``estimator=ml`` or ``mlr``.
+        continuous items is not offered); ``ordered=all`` or ``parameterization=theta``
+        with ``estimator=ml`` or ``mlr``.
 
     Examples
     --------
@@ -954,16 +1058,39 @@ def check_estimator(
             file=file,
             hint=f"Use estimator={' or estimator='.join(ESTIMATORS)}.",
         )
-    if ordered not in ORDERED:
+    if isinstance(ordered, str) and ordered not in ORDERED:
         raise InputError(
             f"Unknown value ordered={ordered} for the factor-analysis study.",
             file=file,
             hint=f"Use ordered={' or ordered='.join(ORDERED)}.",
         )
+    if parameterization not in PARAMETERIZATIONS:
+        raise InputError(
+            f"Unknown value parameterization={parameterization} for the factor-analysis study.",
+            file=file,
+            hint=f"Use parameterization={' or parameterization='.join(PARAMETERIZATIONS)}.",
+        )
+    if estimator == "uls" and parameterization == "theta":
+        raise InputError(
+            "parameterization=theta cannot be used with estimator=uls: lavaan's ULS is "
+            "offered here in the delta parameterization only.",
+            file=file,
+            hint="Use estimator=ulsmv (the same estimates, robust standard errors) with "
+            "parameterization=theta, or leave parameterization=delta.",
+        )
     if estimator in CONTINUOUS_ESTIMATORS:
-        if ordered == "all":
+        if parameterization == "theta":
             raise InputError(
-                f"ordered=all cannot be used with estimator={estimator}: maximum likelihood "
+                f"parameterization=theta cannot be used with estimator={estimator}: it scales "
+                "the latent responses of ordered items, and maximum likelihood treats the "
+                "items as continuous.",
+                file=file,
+                hint="Use estimator=wlsmv (or dwls, ulsmv) with missing=listwise, or leave "
+                "parameterization=delta.",
+            )
+        if ordered == "all" or not isinstance(ordered, str):
+            raise InputError(
+                f"ordered={ordered} cannot be used with estimator={estimator}: maximum likelihood "
                 "treats the items as continuous.",
                 file=file,
                 hint="Use estimator=wlsmv (or dwls, ulsmv) with missing=listwise to treat the "
@@ -1094,8 +1221,9 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
 
     estimator = params.get("estimator") or "ml"
     missing = params.get("missing") or "fiml"
-    ordered = params.get("ordered") or "auto"
-    check_estimator(estimator, missing, ordered, file=str(data))
+    ordered = ordered_setting(params.get("ordered"))
+    parameterization = params.get("parameterization") or "delta"
+    check_estimator(estimator, missing, ordered, file=str(data), parameterization=parameterization)
     survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
     require_codebook(survey, "factor-analysis")
     if estimator in ORDINAL_ESTIMATORS and params.get("cfa", True):
@@ -1104,8 +1232,9 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         cons = _cfa_constructs(survey, constant)
         cfa_items = [i for v in cons.values() for i in v]
         if cfa_items:
+            mode = check_ordered_items(ordered, cfa_items, list(answers.columns), file=str(data))
             check_ordinal_items(
-                answers[cfa_items].dropna(), ordered, survey.codebook.scale, file=str(data)
+                answers[cfa_items].dropna(), mode, survey.codebook.scale, file=str(data)
             )
     return survey.n
 
@@ -1120,7 +1249,8 @@ def analyse(
     correlation: str = "pearson",
     cfa: bool = True,
     estimator: str = "ml",
-    ordered: str = "auto",
+    ordered: str | Sequence[str] = "auto",
+    parameterization: str = "delta",
     split_half: bool = False,
     ci: float = 0.95,
     straightline_min_items: int = 5,
@@ -1154,7 +1284,7 @@ def analyse(
       CFA on complete cases.
 
     ``estimator`` chooses the CFA's estimator: ``ml`` (the items as continuous) or, for
-    Likert items with at most 7 categories, ``wlsmv``, ``dwls`` or ``ulsmv``
+    Likert items with at most 7 categories, ``wlsmv``, ``dwls``, ``ulsmv`` or ``uls``
     (:func:`~workbench.sem.ordinal.fit_ordinal_cfa`: thresholds and polychoric
     correlations, lavaan ``cfa(..., ordered = TRUE, estimator = "WLSMV")``), which need
     ``missing="listwise"`` (see :func:`check_estimator`). The ordinal CFA's reliability
@@ -1179,7 +1309,11 @@ def analyse(
         )
     if missing not in MISSING:
         raise ValueError(f"missing must be one of {', '.join(MISSING)}, not {missing!r}")
-    check_estimator(estimator, missing, ordered, file=survey.path)
+    ordered = ordered_setting(ordered)
+    check_estimator(
+        estimator, missing, ordered, file=survey.path, parameterization=parameterization
+    )
+    ordered_mode = ordered if isinstance(ordered, str) else "all"
     ordinal = estimator in ORDINAL_ESTIMATORS
     fiml = missing == "fiml"
     cb = survey.codebook
@@ -1192,8 +1326,14 @@ def analyse(
         cons = _cfa_constructs(survey, screening.constant_items)
         cfa_items = [i for v in cons.values() for i in v]
         if cfa_items:
+            ordered_mode = check_ordered_items(
+                ordered, cfa_items, list(survey.items.columns), file=survey.path
+            )
             categories = check_ordinal_items(
-                survey.items[cfa_items].dropna(), ordered, _cb_scale(survey), file=survey.path
+                survey.items[cfa_items].dropna(),
+                ordered_mode,
+                _cb_scale(survey),
+                file=survey.path,
             )
     items = survey.items
     if fiml:
@@ -1372,10 +1512,22 @@ def analyse(
             if ordinal:
                 complete_input = cfa_input.dropna()
                 categories = check_ordinal_items(
-                    complete_input, ordered, _cb_scale(survey), file=survey.path
+                    complete_input, ordered_mode, _cb_scale(survey), file=survey.path
                 )
                 cfa_res = OrdinalCFAView(
                     fit_ordinal_cfa(
+                        complete_input,
+                        multi,
+                        estimator=ORDINAL_ESTIMATORS[estimator],  # type: ignore[arg-type]
+                        parameterization=parameterization,  # type: ignore[arg-type]
+                        max_categories=MAX_ORDINAL_CATEGORIES,
+                    )
+                )
+                # categorical omega is defined on the delta parameterization (the same fit)
+                delta_fit = (
+                    cfa_res.result
+                    if parameterization == "delta"
+                    else fit_ordinal_cfa(
                         complete_input,
                         multi,
                         estimator=ORDINAL_ESTIMATORS[estimator],  # type: ignore[arg-type]
@@ -1388,7 +1540,7 @@ def analyse(
                         "ordinal_alpha": {
                             c: ordinal_alpha(complete_input, v) for c, v in multi.items()
                         },
-                        "categorical_omega": categorical_omega(cfa_res.result),
+                        "categorical_omega": categorical_omega(delta_fit),
                     }
                 )
             elif fiml:  # every respondent with at least one answer (fit_sem drops the others)
@@ -1417,6 +1569,13 @@ def analyse(
                 estimator=ORDINAL_ESTIMATORS[estimator],
                 n=cfa_res.n,
             )
+            if parameterization == "theta":
+                estimation = tr(
+                    "{estimation}, in the theta parameterization (the latent responses' "
+                    "residual variances fixed to 1, lavaan's parameterization = 'theta'; the "
+                    "fit and the standardized solution, CR and AVE are those of the delta one)",
+                    estimation=estimation,
+                )
         elif fiml:
             estimation = tr(
                 "full-information maximum likelihood (FIML, lavaan's missing = 'ml'; every "
@@ -1491,6 +1650,7 @@ def analyse(
             "cfa": cfa,
             "estimator": estimator,
             "ordered": ordered,
+            "parameterization": parameterization,
             "split_half": split_half,
             "ci": ci,
             "straightline_min_items": straightline_min_items,
