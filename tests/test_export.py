@@ -809,6 +809,21 @@ def test_chinese_word_renders_in_libreoffice_with_its_chinese_text(run_of, tmp_p
     for words in ("积分项目研究结果", "研究方法", "表1", "各期积分的发放、兑换与过期", "期末余额"):
         assert words in flat, words
     assert "Mack,T.(1993)" in flat  # the reference list stays as published
+    # the glyphs come from an embedded CJK font (a missing glyph would fall back to a box
+    # in a font without Chinese), and the first page rendered as an image carries ink
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+[A-Za-z]*CJK", pdf.read_bytes())
+    png = tmp_path / "zh-page1.png"
+    subprocess.run(
+        [gs, "-q", "-sDEVICE=pnggray", "-r60", "-dFirstPage=1", "-dLastPage=1", "-o", str(png),
+         str(pdf)],
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    from PIL import Image
+
+    with Image.open(png) as page:
+        dark = sum(page.convert("L").point(lambda v: v < 128 and 255).histogram()[255:])
+        assert dark > 0.005 * page.width * page.height
 
 
 def test_export_command_writes_chinese_and_says_so_in_chinese(run_of, tmp_path):

@@ -391,9 +391,9 @@ def scree_plot(eigenvalues: pd.DataFrame, *, n_factors: int | None = None):
         name=tr("factors: random data"),
         line={"color": "#d1495b", "dash": "dot"},
     )
-    fig.add_hline(y=1, line_dash="dash", line_color="grey", annotation_text="Kaiser: 1")
+    fig.add_hline(y=1, line_dash="dash", line_color="grey", annotation_text=tr("Kaiser: 1"))
     if n_factors:
-        fig.add_vline(x=n_factors, line_color="green", annotation_text=f"{n_factors} used")
+        fig.add_vline(x=n_factors, line_color="green", annotation_text=tr("{n} used", n=n_factors))
     fig.update_layout(
         xaxis_title=tr("factor / component number"),
         yaxis_title=tr("eigenvalue"),

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from workbench.i18n import gettext as tr
+from workbench.i18n import label as label_of
+
 __all__ = [
     "event_study_chart",
     "goal_gradient_chart",
@@ -38,17 +41,19 @@ def ledger_chart(table: pd.DataFrame):
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = [str(p) for p in table.index]
     for col, color in (("issued", "#2b5d8a"), ("redeemed", "#3a9b48"), ("expired", "#d1495b")):
-        fig.add_bar(x=x, y=table[col], name=f"points {col}", marker_color=color, secondary_y=False)
+        fig.add_bar(
+            x=x, y=table[col], name=tr(f"points {col}"), marker_color=color, secondary_y=False
+        )
     fig.add_scatter(
         x=x,
         y=table["outstanding"],
-        name="outstanding at the period's end",
+        name=tr("outstanding at the period's end"),
         mode="lines+markers",
         line={"color": "#444"},
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="points in the period", secondary_y=False)
-    fig.update_yaxes(title_text="points outstanding", secondary_y=True, rangemode="tozero")
+    fig.update_yaxes(title_text=tr("points in the period"), secondary_y=False)
+    fig.update_yaxes(title_text=tr("points outstanding"), secondary_y=True, rangemode="tozero")
     fig.update_layout(barmode="group", height=420, margin=_MARGIN)
     return fig
 
@@ -78,11 +83,11 @@ def redemption_curves(share: pd.DataFrame, *, max_cohorts: int = 12):
             connectgaps=False,
         )
     fig.update_layout(
-        xaxis_title="periods since the points were earned",
-        yaxis_title="% of the cohort's points redeemed",
+        xaxis_title=tr("periods since the points were earned"),
+        yaxis_title=tr("% of the cohort's points redeemed"),
         height=420,
         margin=_MARGIN,
-        legend_title_text="earned in",
+        legend_title_text=tr("earned in"),
     )
     return fig
 
@@ -109,11 +114,11 @@ def redemption_survival_chart(table: pd.DataFrame):
             y=table[col] * 100,
             mode="lines",
             line={"shape": "hv", "dash": dash},
-            name=name,
+            name=tr(name),
         )
     fig.update_layout(
-        xaxis_title="days since the points were earned",
-        yaxis_title="% of points",
+        xaxis_title=tr("days since the points were earned"),
+        yaxis_title=tr("% of points"),
         height=400,
         margin=_MARGIN,
     )
@@ -136,23 +141,23 @@ def liability_chart(table: pd.DataFrame, *, currency: str = ""):
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = [str(p) for p in table.index]
     fig.add_bar(
-        x=x, y=table["allocated"], name="deferred to new points", marker_color="#9ecae1",
+        x=x, y=table["allocated"], name=tr("deferred to new points"), marker_color="#9ecae1",
         secondary_y=False,
     )  # fmt: skip
     fig.add_bar(
-        x=x, y=table["revenue"], name="revenue on redemption", marker_color="#3a9b48",
+        x=x, y=table["revenue"], name=tr("revenue on redemption"), marker_color="#3a9b48",
         secondary_y=False,
     )  # fmt: skip
     fig.add_scatter(
         x=x,
         y=table["closing"],
-        name="contract liability at the period's end",
+        name=tr("contract liability at the period's end"),
         mode="lines+markers",
         line={"color": "#1d3f5e"},
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="in the period" + unit, secondary_y=False)
-    fig.update_yaxes(title_text="liability" + unit, secondary_y=True, rangemode="tozero")
+    fig.update_yaxes(title_text=tr("in the period") + unit, secondary_y=False)
+    fig.update_yaxes(title_text=tr("liability") + unit, secondary_y=True, rangemode="tozero")
     fig.update_layout(barmode="group", height=420, margin=_MARGIN)
     return fig
 
@@ -181,8 +186,8 @@ def goal_gradient_chart(curve: pd.DataFrame, *, threshold: float, slope: float |
         y=y,
         mode="markers",
         marker={"size": 8 + 16 * curve["n"] / max(float(curve["n"].max()), 1.0)},
-        name="bins (size: gaps)",
-        text=[f"{int(n)} gaps" for n in curve["n"]],
+        name=tr("bins (size: gaps)"),
+        text=[tr("{n} gaps", n=int(n)) for n in curve["n"]],
     )
     if slope is not None and np.isfinite(slope):
         n = curve["n"].to_numpy(dtype=float)
@@ -196,11 +201,13 @@ def goal_gradient_chart(curve: pd.DataFrame, *, threshold: float, slope: float |
             x=grid * 100,
             y=(np.exp(base + slope * (grid - centre)) - 1) * 100,
             mode="lines",
-            name="fitted within-member slope",
+            name=tr("fitted within-member slope"),
         )
     fig.update_layout(
-        xaxis_title=f"progress toward the reward (% of {threshold:,.0f} points)",
-        yaxis_title="days to next purchase, % vs the member's usual",
+        xaxis_title=tr(
+            "progress toward the reward (% of {threshold} points)", threshold=f"{threshold:,.0f}"
+        ),
+        yaxis_title=tr("days to next purchase, % vs the member's usual"),
         height=400,
         margin=_MARGIN,
     )
@@ -232,13 +239,13 @@ def event_study_chart(effects: pd.DataFrame, *, outcome: str = "outcome"):
             "array": e["ci_high"] - e["estimate"],
             "arrayminus": e["estimate"] - e["ci_low"],
         },
-        name="effect (95% CI)",
+        name=tr("effect (95% CI)"),
     )
     fig.add_hline(y=0, line={"color": "#888", "dash": "dot"})
     fig.add_vline(x=-0.5, line={"color": "#d1495b", "dash": "dash"})
     fig.update_layout(
-        xaxis_title="periods relative to the first redemption",
-        yaxis_title=f"difference in {outcome}",
+        xaxis_title=tr("periods relative to the first redemption"),
+        yaxis_title=tr("difference in {outcome}", outcome=label_of(outcome)),
         height=400,
         margin=_MARGIN,
     )

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from workbench.i18n import gettext as tr
+
 __all__ = [
     "criteria_chart",
     "item_response_chart",
@@ -64,7 +66,7 @@ def criteria_chart(
             y=[float(table.loc[chosen, criterion])],
             mode="markers",
             marker={"symbol": "star", "size": 16, "color": "black"},
-            name=f"chosen: {model}, k = {k}",
+            name=tr("chosen: {model}, k = {k}", model=model, k=k),
         )
     fig.update_layout(
         title=f"{criterion.upper()} by number of segments (lower is better)",
@@ -100,7 +102,7 @@ def kmeans_criteria_chart(table: pd.DataFrame, *, chosen: int | None = None):
                 y=[float(table.loc[chosen, "silhouette"])],
                 mode="markers",
                 marker={"symbol": "star", "size": 16, "color": "black"},
-                name=f"chosen: k = {chosen}",
+                name=tr("chosen: k = {k}", k=chosen),
             ),
             row=1,
             col=2,
@@ -164,7 +166,7 @@ def item_response_chart(probabilities: pd.DataFrame, *, names: Mapping[int, str]
     # runs from the first colour to the last
     position = probabilities.groupby(level="indicator", sort=False).cumcount()
     n_pos = int(position.max()) + 1
-    titles = [f"{c}: {names[c]}" if c in names else f"class {c}" for c in classes]
+    titles = [f"{c}: {names[c]}" if c in names else tr("class {c}", c=c) for c in classes]
     fig = make_subplots(rows=len(classes), cols=1, shared_xaxes=True, subplot_titles=titles)
     palette = [
         "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0", "#92c5de",
@@ -177,7 +179,7 @@ def item_response_chart(probabilities: pd.DataFrame, *, names: Mapping[int, str]
             fig.add_bar(
                 x=[item for item, _ in rows.index],
                 y=rows[c].to_numpy(),
-                name=f"answer {p + 1}",
+                name=tr("answer {n}", n=p + 1),
                 legendgroup=f"answer {p + 1}",
                 showlegend=r == 1,
                 marker_color=palette[round(p * (len(palette) - 1) / max(n_pos - 1, 1))],
