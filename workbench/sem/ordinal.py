@@ -881,25 +881,26 @@ def _fit_theta(
     )
 
 
-def _fit(
-    st: OrdinalSampleStats,
-    cons: dict[str, list[str]],
-    syntax: str,
-    estimator: str,
-    test: str,
-    parameterization: str,
-    std_lv: bool,
-    started: float,
-) -> OrdinalCFAResult:
-    items = list(st.items)
-    internals = st._internals
-    gamma = internals.gamma
-    n = st.n
-    model = _cfa_model(cons, st, std_lv=std_lv)
-    s = internals.s
-    w = np.ones_like(s) if estimator in ("ULSMV", "ULS") else 1.0 / np.diag(gamma)
+def _estimate(
+    model: _LisrelModel,
+    s: np.ndarray,
+    w: np.ndarray,
+    gamma: np.ndarray,
+    n: int,
+    *,
+    robust: bool,
+    warnings: list[str],
+) -> tuple[np.ndarray, float, bool, int, np.ndarray, np.ndarray, np.ndarray]:
+    """The (D)WLS/ULS fit of a model and its parameter covariance, for CFA and SEM alike.
 
-    warnings = list(st.warnings)
+    Minimises the weighted discrepancy (:func:`_minimize_wls`), then takes the expected
+    information :math:`\\Delta^\top W \\Delta` and the covariance: the sandwich
+    :math:`(\\Delta^\top W\\Delta)^{-1}\\Delta^\top W\\Gamma W\\Delta(\\Delta^\top
+    W\\Delta)^{-1}/(N-1)` with ``robust`` (WLSMV, ULSMV; lavaan ``se = "robust.sem"``), else
+    the inverse information over :math:`N-1`. Appends to ``warnings`` when the fit did not
+    converge or the information is singular (covariance NaN then). Returns ``x, fmin,
+    converged, iterations, delta, info_inv, vcov``.
+    """
     x, fmin, converged, iterations = _minimize_wls(model, s, w)
     if not converged:
         warnings.append(
@@ -919,12 +920,35 @@ def _fit(
             "The information matrix is singular: the model is not identified, and standard "
             "errors and robust tests are not available."
         )
-    robust_se = estimator in ("WLSMV", "ULSMV")
-    if robust_se:
-        meat = wd.T @ gamma @ wd
-        vcov = info_inv @ meat @ info_inv / (n - 1)
+    if robust:
+        vcov = info_inv @ (wd.T @ gamma @ wd) @ info_inv / (n - 1)
     else:
         vcov = info_inv / (n - 1)
+    return x, fmin, converged, iterations, delta, info_inv, vcov
+
+
+def _fit(
+    st: OrdinalSampleStats,
+    cons: dict[str, list[str]],
+    syntax: str,
+    estimator: str,
+    test: str,
+    parameterization: str,
+    std_lv: bool,
+    started: float,
+) -> OrdinalCFAResult:
+    items = list(st.items)
+    internals = st._internals
+    gamma = internals.gamma
+    n = st.n
+    model = _cfa_model(cons, st, std_lv=std_lv)
+    s = internals.s
+    w = np.ones_like(s) if estimator in ("ULSMV", "ULS") else 1.0 / np.diag(gamma)
+
+    warnings = list(st.warnings)
+    x, fmin, converged, iterations, delta, info_inv, vcov = _estimate(
+        model, s, w, gamma, n, robust=estimator in ("WLSMV", "ULSMV"), warnings=warnings
+    )
 
     fit = _fit_measures(model, x, st, w, delta, info_inv, fmin, estimator, test)
     fit["converged"] = bool(converged)

@@ -31,12 +31,11 @@ from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable, with_warnings
 from workbench.sem.model import _check_expression, _eval, _split_syntax, cfa_syntax
 from workbench.sem.ordinal import (
-    _MAX_ITER,
     _PD_TOL,
+    _estimate,
     _fit_measures,
     _heywood_warnings,
     _LisrelModel,
-    _minimize_wls,
     _numeric_jacobian,
     _Param,
     _pchisq,
@@ -794,29 +793,9 @@ def _fit(
     gamma, s, n = internals.gamma, internals.s, st.n
     w = np.ones_like(s) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
     warnings = list(st.warnings)
-    x, fmin, converged, iterations = _minimize_wls(model, s, w)
-    if not converged:
-        warnings.append(
-            f"The estimation did not converge in {_MAX_ITER} iterations; the results are "
-            "not trustworthy (check the model and the items' categories)."
-        )
-    delta = model.jacobian(x)
-    wd = delta * w[:, None]
-    info = delta.T @ wd
-    try:
-        info_inv = np.linalg.inv(info)
-        if not np.all(np.isfinite(info_inv)) or np.linalg.cond(info) > 1e12:
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        info_inv = np.full_like(info, np.nan)
-        warnings.append(
-            "The information matrix is singular: the model is not identified, and standard "
-            "errors and robust tests are not available."
-        )
-    if estimator in ("WLSMV", "ULSMV"):
-        vcov = info_inv @ (wd.T @ gamma @ wd) @ info_inv / (n - 1)
-    else:
-        vcov = info_inv / (n - 1)
+    x, fmin, converged, iterations, delta, info_inv, vcov = _estimate(
+        model, s, w, gamma, n, robust=estimator in ("WLSMV", "ULSMV"), warnings=warnings
+    )
     fit = _fit_measures(model, x, st, w, delta, info_inv, fmin, estimator, test)
     fit["converged"] = bool(converged)
     fit["iterations"] = int(iterations)
