@@ -264,6 +264,19 @@ def tier_proximity(
         Empty ``tier_rules``, a threshold that is not a non-negative number,
         two tiers with the same threshold, ``within`` outside (0, 1].
 
+    Notes
+    -----
+    A member of tier :math:`t` whose next tier needs qualifying spend :math:`q_{t+1}` is
+    *within reach* when :math:`(1 - w)\\,q_{t+1} \\le s < q_{t+1}` for spend :math:`s` and
+    ``within`` :math:`= w`: the members a "you are close to gold" message would target
+    (the goal-gradient logic of Kivetz, Urminsky & Zheng 2006 applied to tiers).
+
+    References
+    ----------
+    Kivetz, R., Urminsky, O., & Zheng, Y. (2006). The goal-gradient hypothesis
+    resurrected: Purchase acceleration, illusionary goal progress, and customer retention.
+    *Journal of Marketing Research*, 43(1), 39-58.
+
     Examples
     --------
     >>> mem = pd.DataFrame({"tier": ["blue", "blue", "blue", "silver", "gold"],

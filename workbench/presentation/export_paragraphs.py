@@ -38,7 +38,7 @@ from workbench.presentation.export_text import STUDY_REFERENCES, TEXT, text
 
 Results = Mapping[str, Any]
 #: methods paragraphs, results paragraphs, cited reference keys
-Paragraphs = tuple[list[str], list[str], set[str]]
+_Paragraphs = tuple[list[str], list[str], set[str]]
 
 
 def fit_word(fit: Mapping[str, Any]) -> str:
@@ -96,7 +96,7 @@ def _file_name(path: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- per study
-def _factor_analysis(r: Results) -> Paragraphs:
+def _factor_analysis(r: Results) -> _Paragraphs:
     efa = need(r, "efa")
     params = r.get("parameters") or {}
     cfa = r.get("cfa") or {}
@@ -144,7 +144,7 @@ def _df(value: Any) -> str:
     return format_df(value)
 
 
-def _loyalty_drivers(r: Results) -> Paragraphs:
+def _loyalty_drivers(r: Results) -> _Paragraphs:
     model = need(r, "model")
     coefficients = need(r, "model", "coefficients")
     params = r.get("parameters") or {}
@@ -219,7 +219,7 @@ def _loyalty_drivers(r: Results) -> Paragraphs:
 _KINDS = {"model.ols", "model.logit", "model.ordinal", "model.poisson"}
 
 
-def _experience_economy(r: Results) -> Paragraphs:
+def _experience_economy(r: Results) -> _Paragraphs:
     sem = need(r, "sem")
     methods = [text("method.experience-economy", estimator=estimator_text(sem.get("method")))]
     group = opt(r, "parameters", "group")
@@ -245,7 +245,7 @@ def _experience_economy(r: Results) -> Paragraphs:
     return methods, results, cited
 
 
-def _pls_sem(r: Results) -> Paragraphs:
+def _pls_sem(r: Results) -> _Paragraphs:
     pls = need(r, "pls")
     boot = opt(r, "pls", "bootstrap", "n_boot") or opt(r, "parameters", "bootstrap")
     methods = [
@@ -282,7 +282,7 @@ def _pls_sem(r: Results) -> Paragraphs:
     return methods, results, set(STUDY_REFERENCES["pls-sem"])
 
 
-def _member_analytics(r: Results) -> Paragraphs:
+def _member_analytics(r: Results) -> _Paragraphs:
     churn = r.get("churn") or {}
     methods = [
         text(
@@ -303,7 +303,7 @@ def _member_analytics(r: Results) -> Paragraphs:
     return methods, results, set(STUDY_REFERENCES["member-analytics"])
 
 
-def _programme_evaluation(r: Results) -> Paragraphs:
+def _programme_evaluation(r: Results) -> _Paragraphs:
     did = need(r, "did")
     methods = [
         text(
@@ -325,7 +325,7 @@ def _programme_evaluation(r: Results) -> Paragraphs:
     return methods, results, set(STUDY_REFERENCES["programme-evaluation"])
 
 
-def _segmentation(r: Results) -> Paragraphs:
+def _segmentation(r: Results) -> _Paragraphs:
     seg = need(r, "segmentation")
     methods = [
         text(
@@ -348,7 +348,7 @@ def _segmentation(r: Results) -> Paragraphs:
     return methods, results, set(STUDY_REFERENCES["segmentation"])
 
 
-def _points_programme(r: Results) -> Paragraphs:
+def _points_programme(r: Results) -> _Paragraphs:
     red = need(r, "redemption")
     programme = r.get("programme") or {}
     gg = r.get("goal_gradient") or {}
@@ -420,7 +420,7 @@ def _percent_interval(low: Any, high: Any) -> str:
     return f"[{format_percent(low, 1)}, {format_percent(high, 1)}]"
 
 
-WRITERS: dict[str, Callable[[Results], Paragraphs]] = {
+WRITERS: dict[str, Callable[[Results], _Paragraphs]] = {
     "factor-analysis": _factor_analysis,
     "loyalty-drivers": _loyalty_drivers,
     "experience-economy": _experience_economy,

@@ -1,7 +1,8 @@
 """APA table builders: one function per study, reading its ``results.json`` (never recomputing).
 
-Each builder takes the parsed ``results.json`` and returns :class:`~workbench.presentation.
-export.Table` objects in the order a paper shows them. Keys a table needs are read with
+Each builder takes the parsed ``results.json`` and returns
+:class:`~workbench.presentation.export.Table` objects in the order a paper shows them. Keys a
+table needs are read with
 :func:`need`, which raises :class:`~workbench.errors.InputError` naming the missing key;
 optional parts (mediation, invariance, ...) are left out when the run has none.
 """

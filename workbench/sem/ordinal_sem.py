@@ -5,8 +5,8 @@ regressions (the :math:`B` matrix among factors, second-order factors), residual
 covariances, labelled paths and defined effects (``ind := a*b``), in the delta or the theta
 parameterization: ``lavaan::sem(model, data, ordered = TRUE, estimator = "WLSMV")``. The
 estimator (DWLS on thresholds and polychoric correlations), the robust standard errors, the
-scaled-shifted test and the fit indices are those of :func:`~workbench.sem.ordinal.
-fit_ordinal_cfa`; this module adds the model syntax, the theta parameterization, the
+scaled-shifted test and the fit indices are those of
+:func:`~workbench.sem.ordinal.fit_ordinal_cfa`; this module adds the model syntax, the theta parameterization, the
 structural part of the standardized solution, R-squared and defined parameters, and
 :func:`ordinal_difference_test`, the scaled-shifted chi-square difference test of two nested
 fits (lavaan's ``lavTestLRT`` for WLSMV).
@@ -646,7 +646,7 @@ def fit_ordinal_sem(
         covary, and so do the residuals of factors that are only dependent.
     paths : str, default ""
         More syntax appended to ``model`` (regressions, covariances, definitions), e.g.
-        ``"f2 ~ a*f1\nf3 ~ b*f2\nind := a*b"``.
+        ``"f2 ~ a*f1\\nf3 ~ b*f2\\nind := a*b"``.
     ordered : list of str, True or None, default None
         The items treated as ordered: all of them (None, True or their full list).
     estimator : {"WLSMV", "DWLS", "ULSMV"}, default "WLSMV"

@@ -83,7 +83,7 @@ class _Segment:
 
 #: The planted segments: name, population share, mean shifts of exogenous constructs (latent
 #: standard-deviation units, before centring) and tier probabilities (basic .. platinum).
-SEGMENT_PLAN: tuple[_Segment, ...] = (
+SEGMENT_PLAN = (
     _Segment(
         "devoted",
         0.25,

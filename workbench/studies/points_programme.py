@@ -747,6 +747,20 @@ def expected_redemption_by_period(
         Per period: ``period``, ``expected_rate`` (total expected over total issued of the
         cohorts to date) and ``basis``; per cohort and period: ``cohort``, ``period``,
         ``issued``, ``redeemed_cumulative``, ``expected_total`` and ``expected_rate``.
+
+    Notes
+    -----
+    IFRS 15.B42 asks for the expected redemption as it is estimated at each reporting
+    date, and a change of estimate is recognised when it happens (Illustrative Example 52);
+    re-running the chain ladder on each period's diagonal gives exactly those estimates,
+    never using redemptions that were not yet observed (except the stated hindsight of the
+    first periods).
+
+    References
+    ----------
+    IFRS Foundation (2014). *IFRS 15 Revenue from Contracts with Customers*, B39-B43 and
+    Illustrative Example 52. Mack, T. (1993). Distribution-free calculation of the standard
+    error of chain ladder reserve estimates. *ASTIN Bulletin*, 23(2), 213-225.
     """
     red = triangle.redeemed
     issued = triangle.issued
