@@ -233,3 +233,21 @@ def test_groups_interactions_and_higher_order_models_run_through_the_study(corp)
 SIMPLE = (
     "satisfaction ~ competence + likeability; loyalty ~ competence + likeability + satisfaction"
 )
+
+
+def test_traffic_lights_keep_their_colour_in_english_tables(runs):
+    """pandas 3 stores a plain list of markers as a string column, dropping the colour: every
+    check column is kept as objects, so the report draws the circle beside the word."""
+    from workbench.presentation.report import Marker
+
+    study = next(iter(runs.values()))
+    checks = {
+        "loading check": study.loadings_table(),
+        "reliability check": study.reliability_table(),
+        "AVE check": study.reliability_table(),
+        "check": study.htmt_table(),
+    }
+    for column, table in checks.items():
+        lights = [v for v in table[column] if str(v) in ("green", "amber", "red")]
+        assert lights, column
+        assert all(isinstance(v, Marker) and v.colour.startswith("#") for v in lights), column

@@ -222,6 +222,13 @@ def _band(value: float, green: bool, amber: bool) -> str:
     return "green" if green else "amber" if amber else "red"
 
 
+def _lights(statuses: list[str], index: pd.Index) -> pd.Series:
+    """Traffic lights as a column: object dtype, since pandas 3 would store the markers of a
+    plain list as a string column and drop their colour (the report would show the word
+    without its circle)."""
+    return pd.Series([traffic_light(v) for v in statuses], index=index, dtype=object)
+
+
 def loading_light(value: float) -> str:
     """Indicator loading: >= .708 keep (green), .40-.708 consider removing (amber), < .40
     remove (red) (Hair et al. 2022, ch. 4)."""
@@ -361,6 +368,10 @@ class PLSStudy(Result):
                     }
                 )
         t = pd.DataFrame(rows).set_index(["construct", "item"])
+        # object dtype: a string column would turn the markers back into plain words
+        t["loading check"] = pd.Series(
+            [r["loading check"] for r in rows], index=t.index, dtype=object
+        )
         loadings, weights = self.boot_rows("loading"), self.boot_rows("weight")
         if len(loadings):
             keys = [f"{c}:{i}" for c, i in t.index]
@@ -375,8 +386,8 @@ class PLSStudy(Result):
         multi = [c for c in t.index if len(self.fit.specification.items[c]) > 1]
         t = t.loc[multi]
         t.insert(0, "items", [len(self.fit.specification.items[c]) for c in t.index])
-        t["reliability check"] = [traffic_light(reliability_light(v)) for v in t["rho_c"]]
-        t["AVE check"] = [traffic_light(_band(v, v >= AVE_MIN, False)) for v in t["ave"]]
+        t["reliability check"] = _lights([reliability_light(v) for v in t["rho_c"]], t.index)
+        t["AVE check"] = _lights([_band(v, v >= AVE_MIN, False) for v in t["ave"]], t.index)
         return t
 
     def htmt_table(self) -> pd.DataFrame:
@@ -405,7 +416,7 @@ class PLSStudy(Result):
             judged = t.get("upper (one-sided)", t["ci_high"]).fillna(t["htmt"])
         else:
             judged = t["htmt"]
-        t["check"] = [traffic_light(htmt_light(v)) for v in judged]
+        t["check"] = _lights([htmt_light(v) for v in judged], t.index)
         return t
 
     def htmt_matrix(self) -> pd.DataFrame:
@@ -418,7 +429,7 @@ class PLSStudy(Result):
             return None
         t = self.fit.outer_vif()
         t = t[t["construct"].isin(self.formative)].set_index(["construct", "item"])[["vif"]]
-        t["check"] = [traffic_light(vif_light(v)) for v in t["vif"]]
+        t["check"] = _lights([vif_light(v) for v in t["vif"]], t.index)
         return t
 
     def redundancy_table(self) -> pd.DataFrame | None:
@@ -426,7 +437,7 @@ class PLSStudy(Result):
         if self.redundancy is None:
             return None
         t = self.redundancy.copy()
-        t["check"] = [traffic_light(_band(v, v >= LOADING_GOOD, False)) for v in t["path"]]
+        t["check"] = _lights([_band(v, v >= LOADING_GOOD, False) for v in t["path"]], t.index)
         return t
 
     # ------------------------------------------------------------------ structural
@@ -438,7 +449,7 @@ class PLSStudy(Result):
         t["f2"] = f2.reindex(t.index)
         t["effect size"] = [f2_label(v) for v in t["f2"]]
         t["vif"] = vif.reindex(t.index)
-        t["collinearity"] = [traffic_light(vif_light(v)) for v in t["vif"]]
+        t["collinearity"] = _lights([vif_light(v) for v in t["vif"]], t.index)
         boot = self.boot_rows("path")
         if len(boot):
             for col in ("boot_se", "t", "p", "ci_low", "ci_high"):
