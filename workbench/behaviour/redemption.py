@@ -67,6 +67,23 @@ CAVEAT_CHURN = (
 # --------------------------------------------------------------------------- inputs
 
 
+def _parsed(raw: pd.Series, parsed: pd.Series, column: str, message: str, hint: str) -> pd.Series:
+    """``parsed`` (dates or numbers coerced from ``raw``), or an InputError naming the first
+    row whose value could not be read (missing values stay missing)."""
+    bad = parsed.isna().to_numpy() & raw.notna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            message,
+            file="<transactions>",
+            column=column,
+            row=i + 1,
+            value=str(raw.iloc[i]),
+            hint=hint,
+        )
+    return parsed
+
+
 def _transactions(
     transactions: pd.DataFrame, member_col: str, date_col: str, amount_col: str
 ) -> pd.DataFrame:
@@ -94,33 +111,21 @@ def _transactions(
         }
     )
     if not pd.api.types.is_datetime64_any_dtype(tx["date"]):
-        parsed = pd.to_datetime(tx["date"], errors="coerce")
-        bad = parsed.isna().to_numpy() & tx["date"].notna().to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                "A transaction date is not a date.",
-                file="<transactions>",
-                column=date_col,
-                row=i + 1,
-                value=str(tx["date"].iloc[i]),
-                hint="Write dates as YYYY-MM-DD.",
-            )
-        tx["date"] = parsed
+        tx["date"] = _parsed(
+            tx["date"],
+            pd.to_datetime(tx["date"], errors="coerce"),
+            date_col,
+            "A transaction date is not a date.",
+            "Write dates as YYYY-MM-DD.",
+        )
     if not pd.api.types.is_numeric_dtype(tx["amount"]):
-        num = pd.to_numeric(tx["amount"], errors="coerce")
-        bad = num.isna().to_numpy() & tx["amount"].notna().to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                "A transaction amount is not a number.",
-                file="<transactions>",
-                column=amount_col,
-                row=i + 1,
-                value=str(tx["amount"].iloc[i]),
-                hint="Amounts must be numbers (refunds negative).",
-            )
-        tx["amount"] = num
+        tx["amount"] = _parsed(
+            tx["amount"],
+            pd.to_numeric(tx["amount"], errors="coerce"),
+            amount_col,
+            "A transaction amount is not a number.",
+            "Amounts must be numbers (refunds negative).",
+        )
     for std, col in mapping.items():
         miss = tx[std].isna().to_numpy()
         if miss.any():
