@@ -522,10 +522,16 @@ def show(obj: Any, *, empty: str | None = None, max_rows: int = MAX_TABLE_ROWS) 
         display(HTML(str(obj)))
 
 
-def show_text(text: str) -> None:
-    """Display a sentence (e.g. a recommendation) as a paragraph; the text is escaped."""
+def show_text(text: str | None) -> None:
+    """Display a sentence (e.g. a recommendation) as a paragraph; the text is escaped.
+
+    No text (``None`` or empty) displays nothing, so a notebook shows optional notes without
+    a condition of its own.
+    """
     from IPython.display import HTML, display
 
+    if not text:
+        return
     display(HTML(f"<p>{esc(i18n.translate(text))}</p>"))
 
 
