@@ -437,7 +437,8 @@ def test_unknown_options_raise_value_errors_listing_the_choices():
         fit_ordinal_cfa(data, HS_CONSTRUCTS, parameterization="gamma")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"scaled\.shifted"):
         fit_ordinal_cfa(data, HS_CONSTRUCTS, test="satorra")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="not supported yet"):
-        fit_ordinal_cfa(data, HS_CONSTRUCTS, ordered=["x1", "x2"])
+    with pytest.raises(InputError, match="zz") as err:
+        fit_ordinal_cfa(data, HS_CONSTRUCTS, ordered=["x1", "zz"])
+    assert err.value.column == "zz"
     res = fit_ordinal_cfa(data, HS_CONSTRUCTS, ordered=[f"x{i}" for i in range(9, 0, -1)])
     assert res.fit["df"] == 24

@@ -63,7 +63,7 @@ class _Param:
     lhs: str
     op: str
     rhs: str
-    kind: str  # lambda, beta, psi, theta, tau, resvar (derived), scale, mean
+    kind: str  # lambda, beta, psi, theta, tau, nu, resvar (derived), scale, mean
     row: int
     col: int
     free: int  # index in the parameter vector, -1 if fixed or derived
@@ -92,12 +92,20 @@ class _LisrelModel:
         n_th: int,
         pair_i: np.ndarray,
         pair_j: np.ndarray,
+        var_item: np.ndarray | None = None,
     ) -> None:
         self.items = list(items)
         self.factors = list(factors)
         self.params = params
         self.n_th = n_th
         self.pair_i, self.pair_j = pair_i, pair_j
+        # continuous items: their variances follow the thresholds in the statistics, and
+        # their residual variances are free (the ordered items' are 1 - communality)
+        self.var_item = np.zeros(0, dtype=np.intp) if var_item is None else var_item
+        self.n_var = int(self.var_item.size)
+        self._ordered_diag = np.setdiff1d(np.arange(len(items)), self.var_item)
+        self._mom_i = np.concatenate([self.var_item, pair_i])
+        self._mom_j = np.concatenate([self.var_item, pair_j])
         self.free = [q for q in params if q.free >= 0]
         self.free.sort(key=lambda q: q.free)
         self.npar = len(self.free)
@@ -109,11 +117,11 @@ class _LisrelModel:
         self._theta = np.zeros((p, p))
         self._tau = np.zeros(n_th)
         for q in params:
-            if q.free < 0 and q.kind in ("lambda", "beta", "psi", "theta", "tau"):
+            if q.free < 0 and q.kind in ("lambda", "beta", "psi", "theta", "tau", "nu"):
                 self._place(q.kind, np.array([q.row]), np.array([q.col]), np.array([q.value]))
         # where each kind of free parameter goes: (positions in x, rows, columns)
         self._where = {}
-        for kind in ("lambda", "beta", "psi", "theta", "tau"):
+        for kind in ("lambda", "beta", "psi", "theta", "tau", "nu"):
             ks = [k for k, q in enumerate(self.free) if q.kind == kind]
             self._where[kind] = (
                 np.array(ks, dtype=np.intp),
@@ -132,6 +140,8 @@ class _LisrelModel:
         elif kind == "theta":
             self._theta[rows, cols] = v
             self._theta[cols, rows] = v
+        elif kind == "nu":  # a continuous item's intercept: its statistic is minus the mean
+            self._tau[rows] = -v
         else:
             self._tau[rows] = v
 
@@ -159,17 +169,20 @@ class _LisrelModel:
         }
 
     def implied(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Model-implied thresholds and latent-response correlation matrix (unit diagonal)."""
+        """Model-implied thresholds (minus the intercepts of continuous items) and the
+        latent-response covariance matrix (unit diagonal for the ordered items)."""
         mx = self.matrices(x)
         lam = mx["lambda"]
         sigma = lam @ mx["phi"] @ lam.T + mx["theta"]
-        np.fill_diagonal(sigma, 1.0)
+        d = self._ordered_diag
+        sigma[d, d] = 1.0
         return mx["tau"], sigma
 
     def moments(self, x: np.ndarray) -> np.ndarray:
-        """The implied statistics in lavaan's order: thresholds, then correlations."""
+        """The implied statistics in lavaan's order: thresholds, continuous items'
+        variances, then correlations (covariances with continuous items)."""
         tau, sigma = self.implied(x)
-        return np.concatenate([tau, sigma[self.pair_i, self.pair_j]])
+        return np.concatenate([tau, sigma[self._mom_i, self._mom_j]])
 
     # True when a threshold's implied value depends on other parameters (theta
     # parameterization); the Newton Hessian then differentiates the threshold columns too
@@ -195,12 +208,14 @@ class _LisrelModel:
         lam, phi = mx["lambda"], mx["phi"]
         mm = lam @ mx["a"]
         lphi = lam @ phi
-        pair_i, pair_j = (self.pair_i, self.pair_j) if pairs is None else pairs
+        pair_i, pair_j = (self._mom_i, self._mom_j) if pairs is None else pairs
         pi, pj = pair_i[:, None], pair_j[:, None]
         out = np.zeros((self.n_th + pair_i.size, self.npar))
         cor = out[self.n_th :]
         ks, rows, cols = self._where["tau"]
         out[rows, ks] = 1.0
+        ks, rows, cols = self._where["nu"]
+        out[rows, ks] = -1.0
         ks, rows, cols = self._where["lambda"]
         if ks.size:
             cor[:, ks] = (pi == rows) * lphi[pj, cols] + (pj == rows) * lphi[pi, cols]
@@ -223,12 +238,15 @@ def _cfa_model(
     *,
     std_lv: bool,
 ) -> _LisrelModel:
-    """lavaan's ``cfa()`` parameter table for ordered items, delta parameterization."""
+    """lavaan's ``cfa()`` parameter table for ordered (and continuous) items, delta
+    parameterization."""
     items = list(stats_.items)
     factors = [str(f) for f in constructs]
     pos = {it: i for i, it in enumerate(items)}
     internals = stats_._internals
     corr = internals.corr
+    sd = np.ones(len(items)) if internals.sd is None else internals.sd
+    continuous = set(stats_.continuous)
     params: list[_Param] = []
     free = 0
 
@@ -239,8 +257,9 @@ def _cfa_model(
             free += 1
 
     # start values: standardized loadings l from the first principal component of each
-    # factor's block of polychoric correlations (signed so that the marker's is positive),
-    # factor correlations by least squares on the between-block correlations
+    # factor's block of correlations (signed so that the marker's is positive), factor
+    # correlations by least squares on the between-block correlations; a continuous item's
+    # loading is l times its standard deviation
     std_load: dict[str, np.ndarray] = {}
     blocks = {str(f): [pos[str(it)] for it in its] for f, its in constructs.items()}
     for f, idx in blocks.items():
@@ -250,18 +269,26 @@ def _cfa_model(
         vec[np.abs(vec) < 0.1] = 0.1
         std_load[f] = vec
     for g, (f, idx) in enumerate(blocks.items()):
-        load = std_load[f]
+        load = std_load[f] * sd[idx]
         for k, i in enumerate(idx):
             if std_lv:
                 add(f, "=~", items[i], "lambda", i, g, True, float(load[k]))
             else:
                 add(f, "=~", items[i], "lambda", i, g, k > 0, float(load[k] / load[0]))
-    for t, label in enumerate(stats_.thresholds.index):
-        item, th = label.split("|")
-        add(item, "|", th, "tau", t, 0, True, float(stats_.thresholds.iloc[t]))
+    for t, label in enumerate(internals.labels[: internals.n_th]):
+        if "|" in label:
+            item, th = label.split("|")
+            add(item, "|", th, "tau", t, 0, True, float(internals.s[t]))
+    loading = {
+        items[i]: float(std_load[f][k]) for f, idx in blocks.items() for k, i in enumerate(idx)
+    }
     for it in items:
-        add(it, "~~", it, "resvar", pos[it], pos[it], False, np.nan)
-    var = {f: 1.0 if std_lv else float(std_load[f][0] ** 2) for f in factors}
+        if it in continuous:
+            i = pos[it]
+            add(it, "~~", it, "theta", i, i, True, float(sd[i] ** 2 * (1.0 - loading[it] ** 2)))
+        else:
+            add(it, "~~", it, "resvar", pos[it], pos[it], False, np.nan)
+    var = {f: 1.0 if std_lv else float((std_load[f][0] * sd[blocks[f][0]]) ** 2) for f in factors}
     for g, f in enumerate(factors):
         add(f, "~~", f, "psi", g, g, not std_lv, var[f])
     for g, f in enumerate(factors):
@@ -272,12 +299,29 @@ def _cfa_model(
             phi = float(np.clip(np.sum(r * prod) / np.sum(prod * prod), -0.9, 0.9))
             add(f, "~~", e, "psi", g, h, True, phi * math.sqrt(var[f] * var[e]))
     for it in items:
-        add(it, "~*~", it, "scale", pos[it], pos[it], False, 1.0)
+        if it not in continuous:
+            add(it, "~*~", it, "scale", pos[it], pos[it], False, 1.0)
+    slot = {
+        lab[:-2]: t
+        for t, lab in enumerate(internals.labels[: internals.n_th])
+        if lab.endswith("~1")
+    }
     for it in items:
-        add(it, "~1", "", "mean", pos[it], 0, False, 0.0)
+        if it in continuous:
+            add(it, "~1", "", "nu", slot[it], 0, True, float(-internals.s[slot[it]]))
+        else:
+            add(it, "~1", "", "mean", pos[it], 0, False, 0.0)
     for g, f in enumerate(factors):
         add(f, "~1", "", "mean", g, 0, False, 0.0)
-    return _LisrelModel(items, factors, params, internals.n_th, internals.pair_i, internals.pair_j)
+    return _LisrelModel(
+        items,
+        factors,
+        params,
+        internals.n_th,
+        internals.pair_i,
+        internals.pair_j,
+        internals.var_item,
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -312,7 +356,7 @@ def _newton_hessian(model: _LisrelModel, s: np.ndarray, w: np.ndarray, x: np.nda
         h[:, tau_ks] -= (d_rows * (w[tau_rows] * r_t)[:, None]).T
         done.update(int(k) for k in tau_ks)
     for k, q in enumerate(model.free):
-        if q.kind == "tau" and (not model.nonlinear_thresholds or k in done):
+        if q.kind == "nu" or (q.kind == "tau" and (not model.nonlinear_thresholds or k in done)):
             continue
         step = 1e-6 * max(1.0, abs(x[k]))
         g = []
@@ -824,20 +868,26 @@ def fit_ordinal_cfa(
     syntax = cfa_syntax(constructs)  # validates the constructs (InputError)
     cons = {str(f): [str(i) for i in its] for f, its in constructs.items()}
     items = [it for its in cons.values() for it in its]
+    continuous: list[str] = []
     if ordered is not None and ordered is not True:
         if isinstance(ordered, bool):
             chosen: set[str] = set()
         else:
             chosen = {str(o) for o in ([ordered] if isinstance(ordered, str) else ordered)}
-        if chosen != set(items):
-            raise ValueError(
-                "ordered must be None or True (all items) or the list of all the model's "
-                "items: a mix of ordered and continuous items is not supported yet."
+        unknown = sorted(chosen - set(items))
+        if unknown:
+            raise InputError(
+                f"ordered names {', '.join(unknown)}, which the model does not have.",
+                column=unknown[0],
+                hint=f"list items of the model ({', '.join(items)}).",
             )
+        continuous = [it for it in items if it not in chosen]
     if parameterization == "theta":
-        return _fit_theta(data, cons, syntax, estimator, test, max_categories, started)
+        return _fit_theta(data, cons, syntax, estimator, test, max_categories, started, continuous)
     with single_threaded_blas():  # small matrices: BLAS threads only add contention
-        st = ordinal_sample_statistics(data, items, max_categories=max_categories)
+        st = ordinal_sample_statistics(
+            data, items, continuous=continuous, max_categories=max_categories
+        )
         return _fit(st, cons, syntax, estimator, test, parameterization, std_lv, started)
 
 
@@ -849,11 +899,17 @@ def _fit_theta(
     test: str,
     max_categories: int,
     started: float,
+    continuous: list[str],
 ) -> OrdinalCFAResult:
     """The CFA in the theta parameterization, by :func:`~workbench.sem.ordinal_sem.
     fit_ordinal_sem` (which builds on this module, hence the import here)."""
     from workbench.sem.ordinal_sem import fit_ordinal_sem
 
+    if continuous:
+        raise ValueError(
+            "Continuous items beside ordered ones are fitted in the delta parameterization "
+            "only (parameterization='delta')."
+        )
     res = fit_ordinal_sem(
         data,
         cons,
@@ -962,6 +1018,7 @@ def _fit(
     table = _estimates_table(model, x, vcov)
     warnings += _heywood_warnings(table)
     tau, sigma = model.implied(x)
+    is_th = np.array(["|" in lab for lab in internals.labels[: internals.n_th]], dtype=bool)
     free_names = [f"{q.lhs}{q.op}{q.rhs}" for q in model.free]
     return OrdinalCFAResult(
         syntax=syntax,
@@ -972,7 +1029,7 @@ def _fit(
         n=n,
         estimates=table,
         fit=fit,
-        thresholds=pd.Series(tau, index=st.thresholds.index, name="threshold"),
+        thresholds=pd.Series(tau[is_th], index=st.thresholds.index, name="threshold"),
         polychoric=st.polychoric.copy(),
         implied=pd.DataFrame(sigma, index=items, columns=items),
         vcov=pd.DataFrame(vcov, index=free_names, columns=free_names),
@@ -995,15 +1052,16 @@ def _fit_measures(
 ) -> dict[str, Any]:
     internals = st._internals
     gamma, s, n, n_th = internals.gamma, internals.s, st.n, internals.n_th
+    n_var = internals.n_var
     n_stat, npar = s.size, model.npar
     df = n_stat - npar
-    corr = slice(n_th, n_stat)
+    corr = slice(n_th + n_var, n_stat)
     stat = (n - 1) * fmin  # lavaan: chisq = 2 N fx with fx = (N - 1) / N * F / 2
     resid = s - model.moments(x)
 
-    # baseline: thresholds free, correlations zero
+    # baseline: thresholds (means, variances) free, correlations zero
     stat_b = (n - 1) * float(np.sum(w[corr] * s[corr] ** 2))
-    df_b = n_stat - n_th
+    df_b = n_stat - n_th - n_var
     out: dict[str, Any] = {"npar": npar, "fmin": stat / (2 * n), "chisq": stat, "df": df}
     # the ULS statistic has no chi-square reference distribution: lavaan reports no p-value
     chi2_ref = estimator not in ("ULSMV", "ULS")
@@ -1087,15 +1145,28 @@ def _fit_measures(
         p_close, p_notclose = _rmsea_pvalues(x3s, df3, n1, c3)
         out["rmsea.pvalue.robust"], out["rmsea.notclose.pvalue.robust"] = p_close, p_notclose
     # residual-based
+    # over the p(p+1)/2 (co)variances (an ordered item's unit variance fits exactly) and the
+    # thresholds; srmr: residuals in the metric of the observed standard deviations, rmr:
+    # raw (the same when every item is ordered)
     p = model.p
-    ss_cor = float(np.sum(resid[corr] ** 2))
-    ss_th = float(np.sum(resid[:n_th] ** 2))
-    n_cor = n_stat - n_th
-    out["rmr"] = out["srmr_bentler"] = math.sqrt((ss_cor + ss_th) / (n_cor + p + n_th))
-    out["rmr_nomean"] = out["srmr_bentler_nomean"] = math.sqrt(ss_cor / (n_cor + p))
+    n_cor = n_stat - n_th - n_var
+    is_th = np.array(["|" in lab for lab in internals.labels[:n_th]], dtype=bool)
+    n_thr = int(is_th.sum())
+    ss_th = float(np.sum(resid[:n_th][is_th] ** 2))
+    sd = np.ones(p) if internals.sd is None else internals.sd
+    mom_i, mom_j = model._mom_i, model._mom_j
+    raw_cov = resid[n_th:]
+    std_cov = raw_cov / (sd[mom_i] * sd[mom_j])
+    off = slice(n_var, None)
+    ss_cor, ss_cor_raw = float(np.sum(std_cov**2)), float(np.sum(raw_cov**2))
+    out["rmr"] = math.sqrt((ss_cor_raw + ss_th) / (n_cor + p + n_thr))
+    out["rmr_nomean"] = math.sqrt(ss_cor_raw / (n_cor + p))
+    out["srmr_bentler"] = math.sqrt((ss_cor + ss_th) / (n_cor + p + n_thr))
+    out["srmr_bentler_nomean"] = math.sqrt(ss_cor / (n_cor + p))
     out["srmr"] = out["srmr_bentler_nomean"]
-    out["crmr"] = math.sqrt((ss_cor + ss_th) / (n_cor + n_th))
-    out["crmr_nomean"] = math.sqrt(ss_cor / n_cor)
+    ss_off = float(np.sum(std_cov[off] ** 2))
+    out["crmr"] = math.sqrt((ss_off + ss_th) / (n_cor + n_thr))
+    out["crmr_nomean"] = math.sqrt(ss_off / n_cor)
     gfi = 1.0 - float(np.sum(w * resid**2)) / float(np.sum(w * s**2))
     out["gfi"] = gfi
     out["agfi"] = 1.0 - (n_stat / df) * (1.0 - gfi) if df > 0 else 1.0
@@ -1130,7 +1201,8 @@ def _robust_catml(
     r = internals.corr
     p = r.shape[0]
     nan = {"x2": np.nan, "x2_b": np.nan, "c": np.nan, "c_b": np.nan, "df": float(df)}
-    if np.linalg.eigvalsh(r).min() < _PD_TOL:
+    # lavaan 0.6 defines them for ordered items only (NA with continuous ones)
+    if internals.n_var or np.linalg.eigvalsh(r).min() < _PD_TOL:
         return nan
     n, n_th = st.n, internals.n_th
     _, sigma = model.implied(x)
@@ -1167,14 +1239,20 @@ def _table_values(model: _LisrelModel, x: np.ndarray) -> tuple[np.ndarray, np.nd
     communality = np.einsum("if,fg,ig->i", lam, phi, lam)
     with np.errstate(invalid="ignore"):
         sd_lv = np.sqrt(np.diag(phi))  # NaN for a negative variance, as lavaan
+        # implied standard deviations of the items: 1 for the ordered items' latent
+        # responses (delta parameterization), model-implied for continuous items
+        sd_item = np.sqrt(np.diag(model.implied(x)[1]))
     raw = np.empty(len(model.params))
     std = np.empty(len(model.params))
     for k, q in enumerate(model.params):
         if q.kind == "lambda":
             raw[k] = lam[q.row, q.col]
-            std[k] = raw[k] * sd_lv[q.col]  # the latent responses have unit variance
+            std[k] = raw[k] * sd_lv[q.col] / sd_item[q.row]
         elif q.kind == "tau":
             raw[k] = std[k] = mx["tau"][q.row]
+        elif q.kind == "nu":  # a continuous item's intercept (its statistic is minus it)
+            raw[k] = -mx["tau"][q.row]
+            std[k] = raw[k] / sd_item[model.items.index(q.lhs)]
         elif q.kind == "resvar":
             raw[k] = std[k] = 1.0 - communality[q.row]
         elif q.kind == "psi":
@@ -1184,7 +1262,8 @@ def _table_values(model: _LisrelModel, x: np.ndarray) -> tuple[np.ndarray, np.nd
             raw[k] = mx["beta"][q.row, q.col]
             std[k] = raw[k] * sd_lv[q.col] / sd_lv[q.row]
         elif q.kind == "theta":
-            raw[k] = std[k] = mx["theta"][q.row, q.col]
+            raw[k] = mx["theta"][q.row, q.col]
+            std[k] = raw[k] / (sd_item[q.row] * sd_item[q.col])
         else:  # scale, mean
             raw[k] = std[k] = q.value
     return raw, std
