@@ -2,14 +2,16 @@
 
 :func:`fit_ordinal_sem` extends the ordinal CFA of :mod:`workbench.sem.ordinal` to latent
 regressions (the :math:`B` matrix among factors, second-order factors), residual
-covariances, labelled paths and defined effects (``ind := a*b``), in the delta or the theta
-parameterization: ``lavaan::sem(model, data, ordered = TRUE, estimator = "WLSMV")``. The
-estimator (DWLS on thresholds and polychoric correlations), the robust standard errors, the
-scaled-shifted test and the fit indices are those of
-:func:`~workbench.sem.ordinal.fit_ordinal_cfa`; this module adds the model syntax, the theta parameterization, the
-structural part of the standardized solution, R-squared and defined parameters, and
-:func:`ordinal_difference_test`, the scaled-shifted chi-square difference test of two nested
-fits (lavaan's ``lavTestLRT`` for WLSMV).
+covariances, labelled paths, equality constraints by shared labels and defined effects
+(``ind := a*b``), in the delta or the theta parameterization, with marker loadings or unit
+latent variances (``std.lv``): ``lavaan::sem(model, data, ordered = TRUE, estimator =
+"WLSMV")``. The estimators (DWLS on thresholds and polychoric correlations, or ULS), the
+robust or standard errors, the scaled-shifted test and the fit indices are those of
+:func:`~workbench.sem.ordinal.fit_ordinal_cfa`; this module adds the model syntax, the
+theta parameterization, equality constraints (a thin model that ties parameters,
+``_EqualityConstrainedModel``), the structural part of the standardized solution,
+R-squared and defined parameters, and :func:`ordinal_difference_test`, the scaled-shifted
+chi-square difference test of two nested fits (lavaan's ``lavTestLRT`` for WLSMV).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable, with_warnings
 from workbench.sem.model import _check_expression, _eval, _split_syntax, cfa_syntax
 from workbench.sem.ordinal import (
+    _ESTIMATORS,
     _PD_TOL,
     _estimate,
     _fit_measures,
@@ -44,9 +47,10 @@ from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_stati
 
 __all__ = ["OrdinalSEMResult", "fit_ordinal_sem", "ordinal_difference_test"]
 
-OrdinalEstimator = Literal["WLSMV", "DWLS", "ULSMV", "wlsmv", "dwls", "ulsmv"]
+OrdinalEstimator = Literal[
+    "WLSMV", "DWLS", "ULSMV", "ULS", "wlsmv", "dwls", "ulsmv", "uls"
+]  # fmt: skip
 OrdinalParameterization = Literal["delta", "theta"]
-_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV")
 _TESTS = ("scaled.shifted", "mean.var.adjusted", "standard")
 _NAME = r"(?:[^\W\d]|\.)[\w.]*"
 _TERM = re.compile(rf"^\s*(?:(?P<mod>[^*]+?)\s*\*\s*)?(?P<name>{_NAME})\s*$")
@@ -82,6 +86,12 @@ def _parse(model: str) -> _Spec:
     body, defined = _split_syntax(model)
     spec = _Spec({}, [], [], defined)
     for line in body.splitlines():
+        if "==" in line or re.search(r"<(?!~)|>", line):
+            raise InputError(
+                f"The constraint line '{line}' is not supported.",
+                hint="To make parameters equal, give them the same label (e.g. 'f =~ x1 + "
+                "a*x2 + a*x3' or 'y ~ b*x + b*z'); inequality constraints are not available.",
+            )
         for op in ("=~", "~~", "~"):
             if op in line:
                 lhs, rhs = (s.strip() for s in line.split(op, 1))
@@ -130,8 +140,8 @@ def _modifier(mod: str | None, where: str) -> tuple[str | None, float | None]:
         return mod, None
     raise InputError(
         f"The modifier '{mod}' of {where} is neither a label nor a number.",
-        hint="Use a label ('a*x') or a fixed value ('0.5*x'); equality constraints and "
-        "start values are not supported here.",
+        hint="Use a label ('a*x', the same label on parameters that are equal) or a fixed "
+        "value ('0.5*x'); start values are not supported here.",
     )
 
 
@@ -192,12 +202,116 @@ class _ThetaLisrelModel(_LisrelModel):
 
 
 # ----------------------------------------------------------------------------
+# Equality constraints (parameters sharing a label)
+# ----------------------------------------------------------------------------
+class _EqualityConstrainedModel(_LisrelModel):
+    """A LISREL model whose free parameters are tied in groups: lavaan's simple equality
+    constraints (parameters that share a label are one parameter).
+
+    The reduced parameter vector :math:`x` (one entry per group) maps to the base model's
+    :math:`x_{full} = Kx` (:math:`K` a 0/1 matrix, one 1 per row), so that
+    :math:`\\sigma(x) = \\sigma_{base}(Kx)` and :math:`\\partial\\sigma/\\partial x' =
+    \\Delta_{base}(Kx)\\,K`. It presents what the estimation (``_estimate``,
+    ``_newton_hessian``, ``_fit_measures``) and the estimates table read from a model:
+    ``npar``, ``free`` (the first parameter of each group, renumbered), ``params`` (every row,
+    with ``free`` its group's index), ``_where`` (positions in the reduced vector),
+    ``start``, ``matrices``, ``implied``, ``moments``, ``jacobian``. The matrices live in
+    the base model, so ``_LisrelModel.__init__`` is not called; any other attribute is the
+    base model's.
+    """
+
+    def __init__(self, base: _LisrelModel, group: np.ndarray) -> None:
+        self.base = base
+        self.items, self.factors = base.items, base.factors
+        self.n_th, self.pair_i, self.pair_j = base.n_th, base.pair_i, base.pair_j
+        self.p, self.m = base.p, base.m
+        self.nonlinear_thresholds = base.nonlinear_thresholds  # a class attribute of the base
+        self.group = np.asarray(group, dtype=np.intp)  # reduced index of each base parameter
+        self.npar = int(self.group.max()) + 1 if self.group.size else 0
+        self._k = np.zeros((self.group.size, self.npar))
+        self._k[np.arange(self.group.size), self.group] = 1.0
+        self._first = np.array(
+            [int(np.flatnonzero(self.group == r)[0]) for r in range(self.npar)], dtype=np.intp
+        )
+        self.free = [dataclasses.replace(base.free[j], free=r) for r, j in enumerate(self._first)]
+        self.params = [
+            dataclasses.replace(q, free=int(self.group[q.free])) if q.free >= 0 else q
+            for q in base.params
+        ]
+        self._where = {
+            kind: (self.group[ks], rows, cols) for kind, (ks, rows, cols) in base._where.items()
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "base":  # not yet set (e.g. while unpickling)
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def expand(self, x: np.ndarray) -> np.ndarray:
+        """The base model's parameter vector :math:`Kx`."""
+        return x[self.group]
+
+    def start(self) -> np.ndarray:
+        return self.base.start()[self._first]
+
+    def matrices(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        return self.base.matrices(self.expand(x))
+
+    def implied(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.base.implied(self.expand(x))
+
+    def moments(self, x: np.ndarray) -> np.ndarray:
+        return self.base.moments(self.expand(x))
+
+    def jacobian(
+        self, x: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        return self.base.jacobian(self.expand(x), pairs) @ self._k
+
+
+def _equal_groups(
+    params: list[_Param], row_labels: list[str | None]
+) -> tuple[list[_Param], np.ndarray | None]:
+    """Resolve shared labels as lavaan: tie free parameters, fix those tied to a fixed one.
+
+    Returns the parameter table with consecutive free indices and, when parameters are tied,
+    the reduced index of each free parameter (else None).
+    """
+    rows: dict[str, list[int]] = {}
+    for k, lab in enumerate(row_labels):
+        if lab is not None:
+            rows.setdefault(lab, []).append(k)
+    params = list(params)
+    for ks in rows.values():
+        # lavaan: a parameter tied to a fixed one is fixed to its value (a term's modifier
+        # is a label or a number, so only a marker loading, fixed to 1, can carry a label)
+        fixed = [params[k].value for k in ks if params[k].free < 0]
+        if fixed:
+            for k in ks:
+                params[k] = dataclasses.replace(params[k], free=-1, value=fixed[0])
+    free = 0
+    for k, q in enumerate(params):
+        if q.free >= 0:
+            params[k] = dataclasses.replace(q, free=free)
+            free += 1
+    group = np.arange(free, dtype=np.intp)
+    for ks in rows.values():
+        idx = [params[k].free for k in ks if params[k].free >= 0]
+        if idx:
+            group[idx[1:]] = idx[0]
+    if np.array_equal(group, np.arange(free)):
+        return params, None
+    _, reduced = np.unique(group, return_inverse=True)  # renumber in order of first use
+    return params, reduced.astype(np.intp)
+
+
+# ----------------------------------------------------------------------------
 # Parameter table (lavaan's sem() defaults)
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass
 class _Built:
     model: _LisrelModel
-    labels: dict[str, int]  # label -> index in the parameter table
+    labels: dict[str, list[int]]  # label -> its rows in the parameter table
     defined: list[tuple[str, str, ast.Expression]]
     items: list[str]
     factors: list[str]
@@ -216,15 +330,19 @@ def _variables(spec: _Spec) -> tuple[list[str], list[str]]:
 
 
 def _build(
-    spec: _Spec, st: OrdinalSampleStats, items: list[str], factors: list[str], theta: bool
+    spec: _Spec,
+    st: OrdinalSampleStats,
+    items: list[str],
+    factors: list[str],
+    theta: bool,
+    std_lv: bool = False,
 ) -> _Built:
     pos = {it: i for i, it in enumerate(items)}
     fpos = {f: g for g, f in enumerate(factors)}
     internals = st._internals
     corr = internals.corr
     params: list[_Param] = []
-    labels: dict[str, int] = {}
-    free = 0
+    row_labels: list[str | None] = []
 
     def add(
         lhs: str,
@@ -237,28 +355,11 @@ def _build(
         v: float,
         label: str | None = None,
     ) -> None:
-        nonlocal free
+        # free indices are numbered once the labels are resolved (_equal_groups)
         is_free = fixed is None
-        if label is not None:
-            if label in labels:
-                raise InputError(
-                    f"The label '{label}' is used twice in the model.",
-                    hint="Equality constraints are not supported for ordered items here; "
-                    "give each path its own label.",
-                )
-            if not is_free:
-                raise InputError(
-                    f"The label '{label}' is on a fixed parameter ({lhs} {op} {rhs}).",
-                    hint="Label free parameters only.",
-                )
-            labels[label] = len(params)
-        params.append(
-            _Param(
-                lhs, op, rhs, kind, row, col, free if is_free else -1, v if fixed is None else fixed
-            )
-        )
-        if is_free:
-            free += 1
+        value = v if fixed is None else fixed
+        params.append(_Param(lhs, op, rhs, kind, row, col, 0 if is_free else -1, value))
+        row_labels.append(label)
 
     # start values: standardized loadings from each factor's first principal component,
     # rescaled to the theta metric (latent-response SD 1 / sqrt(1 - l^2)) if asked
@@ -280,18 +381,25 @@ def _build(
                 scale[idx] = 1.0 / np.sqrt(1.0 - std_load[f] ** 2)
     var: dict[str, float] = {}
     for f, idx in blocks.items():
-        var[f] = float((std_load[f][0] * scale[idx[0]]) ** 2) if idx else 0.5
-    # measurement: items (Lambda) and lower-order factors (B), first term fixed to 1
+        if std_lv:
+            var[f] = 1.0
+        else:
+            var[f] = float((std_load[f][0] * scale[idx[0]]) ** 2) if idx else 0.5
+    # measurement: items (Lambda) and lower-order factors (B); the first loading fixed to 1
+    # unless std_lv or freed by 'NA*' (a label keeps it fixed, as lavaan)
     for f, terms in spec.measurement.items():
         k_item = 0
         for k, (name, mod) in enumerate(terms):
             label, fixed = _modifier(mod, f"'{f} =~ {name}'")
-            if fixed is None and k == 0 and mod is None:
+            marker = k == 0 and not std_lv and (mod is None or label is not None)
+            if fixed is None and marker:
                 fixed = 1.0
             if name in pos:
                 i = pos[name]
                 ref = blocks[f][0]
-                start = (std_load[f][k_item] * scale[i]) / (std_load[f][0] * scale[ref])
+                start = std_load[f][k_item] * scale[i]
+                if not std_lv:
+                    start /= std_load[f][0] * scale[ref]
                 k_item += 1
                 add(f, "=~", name, "lambda", i, fpos[f], fixed, float(start), label)
             else:
@@ -321,8 +429,11 @@ def _build(
             add(it, "~~", it, "resvar", pos[it], pos[it], 0.0, np.nan)
     indicators = {name for terms in spec.measurement.values() for name, _ in terms}
     explicit = {(a, b) for a, b, _ in spec.covariances} | {(b, a) for a, b, _ in spec.covariances}
+    # factor (residual) variances: free, or fixed to 1 with std_lv (lavaan's std.lv fixes
+    # the residual variance of a dependent factor too)
     for f in factors:
-        add(f, "~~", f, "psi", fpos[f], fpos[f], None, var[f] if f not in dependent else var[f] / 2)
+        start = var[f] if f not in dependent else var[f] / 2
+        add(f, "~~", f, "psi", fpos[f], fpos[f], 1.0 if std_lv else None, start)
     # lavaan: exogenous factors covary, and so do the residuals of the purely dependent ones
     exogenous = [f for f in factors if f not in dependent and f not in indicators]
     pure_y = [f for f in dependent if f not in predictors and f not in indicators]
@@ -362,16 +473,23 @@ def _build(
         add(it, "~1", "", "mean", pos[it], 0, 0.0, 0.0)
     for f in factors:
         add(f, "~1", "", "mean", fpos[f], 0, 0.0, 0.0)
+    params, tied = _equal_groups(params, row_labels)
     cls: Any = _ThetaLisrelModel if theta else _LisrelModel
     kwargs = {"th_item": internals.th_item} if theta else {}
     model = cls(
         items, factors, params, internals.n_th, internals.pair_i, internals.pair_j, **kwargs
     )
+    if tied is not None:
+        model = _EqualityConstrainedModel(model, tied)
+    labels: dict[str, list[int]] = {}
+    for k, lab in enumerate(row_labels):
+        if lab is not None:
+            labels.setdefault(lab, []).append(k)
     defined = []
     names = set(labels)
     for name, expr in spec.defined:
         tree = _check_expression(expr.replace("^", "**"), names)
-        defined.append((name, expr, tree))
+        defined.append((name, re.sub(r"\s+", "", expr), tree))  # lavaan's rhs: no spaces
     endogenous = [f for f in factors if f in dependent or f in indicators]
     return _Built(model, labels, defined, items, factors, endogenous, spec)
 
@@ -420,7 +538,7 @@ def _values(
 
 
 def _defined_values(built: _Built, values: np.ndarray) -> np.ndarray:
-    by_label = {lab: float(values[k]) for lab, k in built.labels.items()}
+    by_label = {lab: float(values[ks[0]]) for lab, ks in built.labels.items()}
     return np.array([_eval(tree, by_label) for _, _, tree in built.defined])
 
 
@@ -456,7 +574,7 @@ def _estimates_table(
             "lhs": [q.lhs for q in model.params] + [d[0] for d in built.defined],
             "op": [q.op for q in model.params] + [":="] * n_def,
             "rhs": [q.rhs for q in model.params] + [d[1] for d in built.defined],
-            "label": [""] * (n_row + n_def),
+            "label": [""] * n_row + [d[0] for d in built.defined],  # lavaan labels := rows
             "free": np.concatenate([free, np.zeros(n_def, dtype=bool)]),
             "estimate": np.concatenate([raw, def_raw]),
             "se": np.concatenate([se, def_se]),
@@ -464,8 +582,8 @@ def _estimates_table(
             "std_se": np.concatenate([std_se, def_std_se]),
         }
     )
-    for lab, k in built.labels.items():
-        frame.loc[k, "label"] = lab
+    for lab, ks in built.labels.items():
+        frame.loc[ks, "label"] = lab
     with np.errstate(divide="ignore", invalid="ignore"):
         z = frame["estimate"] / frame["se"]
     crit = stats.norm.ppf(0.975)
@@ -486,7 +604,7 @@ def _estimates_table(
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True, eq=False)
 class OrdinalSEMResult(Result):
-    """A structural equation model on ordered items, fitted by WLSMV (or DWLS, ULSMV).
+    """A structural equation model on ordered items, fitted by WLSMV (or DWLS, ULSMV, ULS).
 
     Attributes
     ----------
@@ -515,12 +633,16 @@ class OrdinalSEMResult(Result):
     polychoric, implied : pandas.DataFrame
         Sample polychoric and model-implied correlations of the latent responses.
     vcov : pandas.DataFrame
-        Covariance matrix of the free parameters.
+        Covariance matrix of the free parameters, named ``lhs op rhs`` (parameters equal by
+        a shared label are one parameter, named by its first row).
     sample_stats : OrdinalSampleStats
     seconds : float
     warning_messages : tuple of str
     constructs : dict
         Each factor and its indicators (items or lower-order factors), as in the syntax.
+    std_lv : bool
+        Whether the factors were identified by unit (residual) variances (lavaan's
+        ``std.lv``) rather than marker loadings.
     """
 
     syntax: str
@@ -539,6 +661,7 @@ class OrdinalSEMResult(Result):
     seconds: float = 0.0
     warning_messages: tuple[str, ...] = ()
     constructs: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    std_lv: bool = False
     # at the estimates: Jacobian of the moments, inverse information, DWLS weights (for
     # ordinal_difference_test)
     _delta: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -570,10 +693,12 @@ class OrdinalSEMResult(Result):
 
     def summary(self) -> str:
         f = self.fit
+        ident = ", std.lv" if self.std_lv else ""
+        p_text = f", p = {f['pvalue']:.4g}" if np.isfinite(f["pvalue"]) else ""
         head = [
-            f"Ordinal SEM ({self.estimator}, {self.parameterization} parameterization), "
+            f"Ordinal SEM ({self.estimator}, {self.parameterization} parameterization{ident}), "
             f"n = {self.n}, {f['npar']} free parameters",
-            f"chi2({f['df']}) = {f['chisq']:.3f}, p = {f['pvalue']:.4g}",
+            f"chi2({f['df']}) = {f['chisq']:.3f}{p_text}",
         ]
         if self.test != "standard":
             head.append(
@@ -626,6 +751,7 @@ def fit_ordinal_sem(
     estimator: OrdinalEstimator = "WLSMV",
     parameterization: OrdinalParameterization = "delta",
     test: str | None = None,
+    std_lv: bool = False,
     max_categories: int = 10,
 ) -> OrdinalSEMResult:
     """Structural equation model on ordered items by WLSMV, as lavaan's ``sem()``.
@@ -638,25 +764,37 @@ def fit_ordinal_sem(
     model : str or mapping of str to list of str
         lavaan syntax, or the measurement part as parts: factor -> its items (written
         ``factor =~ item1 + item2 + ...``; then give the structural part as ``paths``).
-        In the syntax: ``f =~ q1 + q2 + q3`` (the first loading fixed to 1; a factor may
-        load on factors: second order), ``f2 ~ a*f1`` (latent regressions), ``f1 ~~ f2``
-        and ``q1 ~~ q2`` (factor and residual covariances), labels and fixed values
-        (``0.5*q``, ``NA*q`` to free a first loading), ``ind := a*b`` (defined parameters
-        with ``+ - * / ^``), ``#`` comments. As lavaan's ``sem()``: exogenous factors
-        covary, and so do the residuals of factors that are only dependent.
+        In the syntax: ``f =~ q1 + q2 + q3`` (the first loading fixed to 1, unless
+        ``std_lv``; a factor may load on factors: second order), ``f2 ~ a*f1`` (latent
+        regressions), ``f1 ~~ f2`` and ``q1 ~~ q2`` (factor and residual covariances),
+        labels and fixed values (``0.5*q``, ``NA*q`` to free a first loading; a label on
+        a first loading keeps it fixed, as lavaan), equality constraints by shared labels
+        (``f =~ q1 + a*q2 + a*q3``, ``y ~ b*x + b*z``: one parameter; a parameter sharing
+        a label with a fixed one is fixed to its value), ``ind := a*b`` (defined
+        parameters with ``+ - * / ^``), ``#`` comments. As lavaan's ``sem()``: exogenous
+        factors covary, and so do the residuals of factors that are only dependent.
+        Constraint lines (``a == b``, ``a > 0``) are refused: share a label instead.
     paths : str, default ""
         More syntax appended to ``model`` (regressions, covariances, definitions), e.g.
         ``"f2 ~ a*f1\\nf3 ~ b*f2\\nind := a*b"``.
     ordered : list of str, True or None, default None
         The items treated as ordered: all of them (None, True or their full list).
-    estimator : {"WLSMV", "DWLS", "ULSMV"}, default "WLSMV"
-        As :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (lower case accepted).
+    estimator : {"WLSMV", "DWLS", "ULSMV", "ULS"}, default "WLSMV"
+        As :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (lower case accepted):
+        ``"ULS"`` is unweighted least squares with standard (non-robust) errors from the
+        expected information and the standard test without a p-value (lavaan
+        ``estimator = "ULS"``), in either parameterization.
     parameterization : {"delta", "theta"}, default "delta"
         ``"delta"``: latent responses of unit variance, residual variances implied;
         ``"theta"``: residual variances fixed to 1, scale factors implied (the same fit,
         another metric for loadings and thresholds; the standardized solution is the same).
     test : {"scaled.shifted", "mean.var.adjusted", "standard"}, optional
-        Default: ``"standard"`` for DWLS, ``"scaled.shifted"`` otherwise.
+        Default: ``"standard"`` for DWLS and ULS, ``"scaled.shifted"`` otherwise.
+    std_lv : bool, default False
+        Identify the factors by fixing their variances to 1 (for a dependent factor its
+        residual variance, as lavaan) and freeing every loading, instead of fixing the
+        first loading to 1 (lavaan's ``std.lv = TRUE``; an equivalent model: the same fit
+        and standardized solution unless constraints tie loadings or paths).
     max_categories : int, default 10
 
     Returns
@@ -667,9 +805,9 @@ def fit_ordinal_sem(
     Raises
     ------
     InputError
-        Unreadable syntax, a regression on a variable that is not a factor, a label used
-        twice, a missing column, an ordered item with a single observed category or an
-        empty declared category.
+        Unreadable syntax, a constraint line (``a == b``: use a shared label), a regression
+        on a variable that is not a factor, a missing column, an ordered item with a single
+        observed category or an empty declared category.
     ValueError
         An unknown option.
 
@@ -681,8 +819,12 @@ def fit_ordinal_sem(
     :math:`\\tau`. Theta: :math:`\\Theta_{ii} = 1`, implied correlations
     :math:`\\Delta\\Sigma^*\\Delta` and thresholds :math:`\\Delta_{ii}\\tau_{ic}` with
     :math:`\\Delta = \\mathrm{diag}(\\Sigma^*)^{-1/2}` (Muthen & Asparouhov, 2002). The fit
-    function, robust standard errors, scaled-shifted test and fit indices are those of
-    :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (see its Notes). Standardized solution:
+    function, robust and standard errors, scaled-shifted test and fit indices are those of
+    :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (see its Notes). Equality constraints
+    (lavaan's simple equality constraints): with :math:`x` the distinct free parameters and
+    :math:`K` the 0/1 matrix that copies each into the rows sharing its label, the model
+    is :math:`\\sigma(Kx)` with Jacobian :math:`\\Delta(Kx)K`; each extra copy adds a
+    degree of freedom. Standardized solution:
     :math:`\\lambda_{if}\\sqrt{\\phi_{ff}}/\\mathrm{SD}(y^*_i)`, :math:`\\beta_{fg}
     \\sqrt{\\phi_{gg}/\\phi_{ff}}`, :math:`\\psi_{fg}/\\sqrt{\\phi_{ff}\\phi_{gg}}`; R-squared
     :math:`1 - \\psi_{ff}/\\phi_{ff}` for a dependent factor. A defined parameter
@@ -700,10 +842,12 @@ def fit_ordinal_sem(
     multiple-group and growth modeling in Mplus. Mplus Web Note 4.
 
     R: ``lavaan::sem(model, data, ordered = TRUE, estimator = "WLSMV")`` (and
-    ``parameterization = "theta"``) with ``parameterEstimates()``,
-    ``standardizedSolution()``, ``lavInspect(fit, "r2")`` and ``fitMeasures()`` (lavaan
-    0.6-14); tested in tests/test_sem_ordinal_structural.py against
-    tests/reference/lavaan_wlsmv_sem.R.
+    ``parameterization = "theta"``, ``std.lv = TRUE``, ``estimator = "ULS"``) with
+    ``parameterEstimates()``, ``standardizedSolution()``, ``lavInspect(fit, "r2")`` and
+    ``fitMeasures()`` (lavaan 0.6-14); tested in tests/test_sem_ordinal_structural.py
+    against tests/reference/lavaan_wlsmv_sem.R, and (std.lv, shared labels, ULS) in
+    tests/test_sem_ordinal_constraints.py against
+    tests/reference/lavaan_ordinal_sem_constraints.R.
 
     Examples
     --------
@@ -723,6 +867,13 @@ def fit_ordinal_sem(
     >>> ind = res.paths().set_index("lhs").loc["indirect"]
     >>> round(float(ind["estimate"]), 4), round(float(ind["se"]), 4)
     (0.1177, 0.0437)
+
+    Equal paths by a shared label, factors scaled by unit (residual) variances:
+
+    >>> equal = model.replace("a*visual", "b*visual").replace("a*b", "b*b")
+    >>> res = fit_ordinal_sem(hs3, equal, std_lv=True)
+    >>> res.fit["npar"], res.fit["df"]
+    (28, 26)
     """
     started = time.perf_counter()
     est = str(estimator).upper()
@@ -733,7 +884,7 @@ def fit_ordinal_sem(
             f"parameterization must be one of ['delta', 'theta'], got {parameterization!r}"
         )
     if test is None:
-        test = "standard" if est == "DWLS" else "scaled.shifted"
+        test = "standard" if est in ("DWLS", "ULS") else "scaled.shifted"
     if test not in _TESTS:
         raise ValueError(f"test must be one of {list(_TESTS)}, got {test!r}")
     if not isinstance(data, pd.DataFrame):
@@ -775,8 +926,8 @@ def fit_ordinal_sem(
     with single_threaded_blas():
         st = ordinal_sample_statistics(data, items, max_categories=max_categories)
         theta = parameterization == "theta"
-        built = _build(spec, st, items, factors, theta)
-        return _fit(built, st, model, est, test, parameterization, started)
+        built = _build(spec, st, items, factors, theta, std_lv=std_lv)
+        return _fit(built, st, model, est, test, parameterization, started, std_lv=std_lv)
 
 
 def _fit(
@@ -787,11 +938,13 @@ def _fit(
     test: str,
     parameterization: str,
     started: float,
+    *,
+    std_lv: bool = False,
 ) -> OrdinalSEMResult:
     model = built.model
     internals = st._internals
     gamma, s, n = internals.gamma, internals.s, st.n
-    w = np.ones_like(s) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
+    w = np.ones_like(s) if estimator in ("ULSMV", "ULS") else 1.0 / np.diag(gamma)
     warnings = list(st.warnings)
     x, fmin, converged, iterations, delta, info_inv, vcov = _estimate(
         model, s, w, gamma, n, robust=estimator in ("WLSMV", "ULSMV"), warnings=warnings
@@ -826,6 +979,7 @@ def _fit(
         seconds=time.perf_counter() - started,
         warning_messages=tuple(warnings),
         constructs={f: [name for name, _ in t] for f, t in built.spec.measurement.items()},
+        std_lv=bool(std_lv),
         _delta=delta,
         _info_inv=info_inv,
         _weights=w,
