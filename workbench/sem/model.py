@@ -2297,8 +2297,121 @@ def residual_correlations(result: SEMResult, *, top: int | None = 10) -> pd.Data
     return table if top is None else table.head(top)
 
 
+# lavaan modindices(): candidates with V < .Machine$double.eps^(1/3) are NA (and dropped)
+_MI_MIN_V = float(np.finfo(float).eps ** (1 / 3))
+
+
+def _syntax_variables(syntax: str, op: str) -> list[str]:
+    """Variables of the ``=~`` (right-hand side) or ``~`` (both sides) statements, in order."""
+    names: dict[str, None] = {}
+    model, _ = _split_syntax(syntax)
+    for line in model.splitlines():
+        if op == "=~" and "=~" in line:
+            sides = [line.split("=~", 1)[1]]
+        elif op == "~" and "~" in line and "=~" not in line and "~~" not in line:
+            sides = line.split("~", 1)
+            if sides[1].strip() == "1":
+                continue
+        else:
+            continue
+        for side in sides:
+            for term in side.split("+"):
+                name = term.split("*")[-1].strip()
+                if name and name != "1":
+                    names.setdefault(name, None)
+    return list(names)
+
+
+def _mi_candidates(
+    internals: _Internals, syntax: str
+) -> list[tuple[str, str, str, int, tuple[int, int]]]:
+    """lavaan's candidate parameters (``lav_partable_full``) that are fixed to zero here.
+
+    ``(lhs, op, rhs, matrix, (i, j))``: loadings of every latent variable on every observed
+    variable outside the regressions; covariances between indicators (observed variables
+    on the right of ``=~``) and between latent variables; regressions between every ordered
+    pair of the variables in ``~`` statements (not an indicator on a latent variable, not
+    an observed exogenous variable on anything: lavaan lists those too, but scores them with
+    its fixed-x information, which this function does not reproduce). A regression on an
+    observed outcome that predicts nothing has no matrix entry (matrix -1; its derivative
+    is :func:`_regression_derivative`'s).
+    """
+    model = internals.model
+    mats = model.matrices
+    inner = list(model.vars["inner"])
+    observed = list(model.vars["observed"])
+    latent = set(model.vars["latent"])
+    taken = {(r["matrix"], r["indices"]) for r in internals.rows}
+    for r in internals.rows:
+        if r["matrix"] in (_PSI, _THETA):
+            taken.add((r["matrix"], r["indices"][::-1]))
+
+    def free(k: int, i: int, j: int) -> bool:
+        return (k, (i, j)) not in taken and mats[k][i, j] == 0
+
+    order = {v: i for i, v in enumerate(_names_in_order(_split_syntax(syntax)[0]))}
+    regressed = _syntax_variables(syntax, "~")
+    outer = sorted((o for o in observed if o not in inner), key=lambda v: order.get(v, 0))
+    indicators = [o for o in outer if o in set(_syntax_variables(syntax, "=~"))]
+    latent_sorted = sorted(
+        (k for k, v in enumerate(inner) if v in latent), key=lambda k: order.get(inner[k], 0)
+    )
+    cands: list[tuple[str, str, str, int, tuple[int, int]]] = []
+    for j in latent_sorted:
+        for o in outer:
+            i = observed.index(o)
+            if o not in regressed and free(_LAMBDA, i, j):
+                cands.append((inner[j], "=~", o, _LAMBDA, (i, j)))
+    for a, o1 in enumerate(indicators):
+        for o2 in indicators[a + 1 :]:
+            i, j = observed.index(o1), observed.index(o2)
+            if (_THETA, (i, j)) not in taken:
+                cands.append((o1, "~~", o2, _THETA, (i, j)))
+    for a, i in enumerate(latent_sorted):
+        for j in latent_sorted[a + 1 :]:
+            if (_PSI, (i, j)) not in taken:
+                cands.append((inner[i], "~~", inner[j], _PSI, (i, j)))
+    fixed_x = set(model.vars["exogenous"]) & set(observed)
+    for y in regressed:
+        for x in regressed:
+            if y == x or (y in indicators and x in latent) or y in fixed_x:
+                continue
+            if x not in inner:  # an observed outcome that predicts nothing yet
+                cands.append((y, "~", x, -1, (-1, -1)))
+            elif y in inner and free(_BETA, inner.index(y), inner.index(x)):
+                cands.append((y, "~", x, _BETA, (inner.index(y), inner.index(x))))
+            elif y in outer and free(_LAMBDA, observed.index(y), inner.index(x)):
+                cands.append((y, "~", x, _LAMBDA, (observed.index(y), inner.index(x))))
+    return cands
+
+
+def _regression_derivative(model: Any, y: str, x: str) -> np.ndarray:
+    """dSigma/db of a new regression ``y ~ b*x`` at b = 0, for any two model variables.
+
+    With every variable in one system :math:`v = Bv + \\zeta`, :math:`\\Sigma_v =
+    (I-B)^{-1}\\Phi(I-B)^{-T}` and :math:`\\partial\\Sigma_v/\\partial B_{yx} = a_y c_x' +
+    c_x a_y'`, where :math:`a_y` holds the total effects of ``y`` on the observed variables
+    (a column of :math:`\\Lambda(I-B)^{-1}`, or a unit vector for an observed outcome) and
+    :math:`c_x` the covariances of ``x`` with them. It also gives the regressions that
+    semopy's matrices do not hold (a factor on an observed outcome, ``f ~ y``).
+    """
+    sigma, m, c, _ = _sigma_parts(model)
+    observed = list(model.vars["observed"])
+    inner = list(model.vars["inner"])
+    if y in inner:
+        a = m[:, inner.index(y)]
+    else:
+        a = np.zeros(len(observed))
+        a[observed.index(y)] = 1.0
+    if x in observed:
+        cov = sigma[observed.index(x)]
+    else:
+        cov = (c @ model.matrices[_PSI] @ m.T)[inner.index(x)]
+    return np.outer(a, cov) + np.outer(cov, a)
+
+
 def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataFrame:
-    """Score-test modification indices for omitted loadings and covariances.
+    """Score-test modification indices for omitted loadings, covariances and regressions.
 
     Parameters
     ----------
@@ -2316,10 +2429,18 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
 
     Notes
     -----
-    Candidates: every loading of a factor on an indicator it does not load on,
-    every residual covariance between two indicators, and every covariance
-    between latent (or structural) variables that is fixed to zero.
-    Regressions are not proposed. With the expected unit information
+    Candidates, as lavaan's (``lav_partable_full``), each fixed to zero in the
+    model: every loading of a latent variable on an observed variable that is in
+    no regression; every residual covariance between two indicators (observed
+    variables on the right of ``=~``); every covariance between two latent
+    variables; and every regression between two variables of the ``~``
+    statements (either way round; not an indicator on a latent variable). Not
+    proposed, unlike lavaan: regressions of an observed exogenous predictor
+    (``fixed.x``) on other variables.
+    Candidates equivalent to a free parameter (the reverse of a regression, the
+    covariance of its two variables) have :math:`I_{22} -
+    I_{21}I_{11}^{-1}I_{12}` below lavaan's ``.Machine$double.eps^(1/3)`` and
+    are left out, as lavaan's ``NA`` rows. With the expected unit information
     :math:`I` of :math:`F_{ML}/2` partitioned into free (1) and candidate (2)
     parameters and the gradient :math:`g_2` at the estimates,
     :math:`MI = N g_2^2 / (I_{22} - I_{21}I_{11}^{-1}I_{12})` and
@@ -2339,11 +2460,21 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     ``missing = "ml"`` the expected information is the ``h1.information =
     "structured"`` one (``lav_mvnorm_missing_information_expected``).
 
+    An MLR fit (``estimator="mlr"``, complete data or FIML) has the same
+    indices as the ML fit: the estimates are the ML ones and lavaan 0.6-14's
+    ``modindices()`` uses the expected information and the ML score for MLR too
+    (MLR is ``estimator = "ML"`` inside lavaan, its observed information and
+    sandwich are for the standard errors only); it gives no scaled index
+    (no ``mi.scaled``), so neither does this table. Tested against
+    ``modindices(sem(model, data, estimator = "MLR"))`` and with
+    ``missing = "ml"`` in tests/test_sem_mlr_modindices.py.
+
     References
     ----------
     Sörbom, D. (1989). Model modification. Psychometrika, 54(3), 371-384.
     R: ``lavaan::modindices(fit, sort. = TRUE)``, also for
-    ``cfa(model, data, missing = "ml")`` fits (lavaan 0.6-14).
+    ``cfa(model, data, missing = "ml")`` and ``sem(model, data, estimator =
+    "MLR")`` fits, complete or ``missing = "ml"`` (lavaan 0.6-14).
 
     Examples
     --------
@@ -2362,48 +2493,26 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     model = internals.model
     model.update_matrices(internals.theta[:q_struct])
     mats = model.matrices
-    inner = list(model.vars["inner"])
-    observed = list(model.vars["observed"])
-    latent = set(model.vars["latent"])
-    taken = {(r["matrix"], r["indices"]) for r in internals.rows}
-    for r in internals.rows:
-        if r["matrix"] in (_PSI, _THETA):
-            taken.add((r["matrix"], r["indices"][::-1]))
-    order = {v: i for i, v in enumerate(_names_in_order(_split_syntax(result.syntax)[0]))}
-    indicators = sorted((o for o in observed if o not in inner), key=lambda v: order.get(v, 0))
-    inner_sorted = sorted(range(len(inner)), key=lambda k: order.get(inner[k], 0))
-    cands: list[tuple[str, str, str, int, tuple[int, int]]] = []
-    for j, lv in enumerate(inner):
-        if lv not in latent:
-            continue
-        for o in indicators:
-            i = observed.index(o)
-            if (_LAMBDA, (i, j)) not in taken and mats[_LAMBDA][i, j] == 0:
-                cands.append((lv, "=~", o, _LAMBDA, (i, j)))
-    for a in range(len(indicators)):
-        for b in range(a + 1, len(indicators)):
-            i, j = observed.index(indicators[a]), observed.index(indicators[b])
-            if (_THETA, (i, j)) not in taken:
-                cands.append((indicators[a], "~~", indicators[b], _THETA, (i, j)))
-    for a, i in enumerate(inner_sorted):
-        for j in inner_sorted[a + 1 :]:
-            if (_PSI, (i, j)) not in taken:
-                cands.append((inner[i], "~~", inner[j], _PSI, (i, j)))
+    cands = _mi_candidates(internals, result.syntax)
     if not cands:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all", "p"])
     diffs = []
-    for _, _, _, k, (i, j) in cands:
+    for _lhs, op, _rhs, k, (i, j) in cands:
         dm: list[np.ndarray | None] = [None] * 4
-        t = np.zeros_like(mats[k])
-        t[i, j] = 1.0
-        if k in (_PSI, _THETA):
-            t[j, i] = 1.0
-        dm[k] = t
+        if op != "~":
+            t = np.zeros_like(mats[k])
+            t[i, j] = 1.0
+            if k in (_PSI, _THETA):
+                t[j, i] = 1.0
+            dm[k] = t
         diffs.append(dm)
     sigma = result.implied_cov.to_numpy()
     S = result.sample_cov.to_numpy()
     d_free = _sigma_derivatives(model, model.mx_diffs)
     d_cand = _sigma_derivatives(model, diffs)
+    for n, (lhs, op, rhs, _k, _ij) in enumerate(cands):
+        if op == "~":
+            d_cand[n] = _regression_derivative(model, lhs, rhs)
     if fiml:
         # the intercepts are free parameters too; expected information of the incomplete data
         p = sigma.shape[0]
@@ -2427,14 +2536,19 @@ def modification_indices(result: SEMResult, *, top: int | None = 10) -> pd.DataF
     q = d_free.shape[0]
     i11, i12, i22 = info[:q, :q], info[:q, q:], info[q:, q:]
     v = np.diag(i22) - np.einsum("ij,ij->j", i12, np.linalg.solve(i11, i12))
+    # lavaan: V below .Machine$double.eps^(1/3) gives NA (a candidate equivalent to a free
+    # parameter, e.g. the reverse of a regression), and NA rows are dropped
+    keep = v >= _MI_MIN_V
     with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(v > 1e-8, result.n * g**2 / v, np.nan)
-        epc = np.where(v > 1e-8, -g / v, np.nan)
+        mi = np.where(keep, result.n * g**2 / v, np.nan)
+        epc = np.where(keep, -g / v, np.nan)
     tv = _total_variances(model)
     sepc = []
-    for (lhs, _op, rhs, k, (i, j)), e in zip(cands, epc, strict=True):
-        if k == _LAMBDA:
+    for (lhs, op, rhs, k, (i, j)), e in zip(cands, epc, strict=True):
+        if op == "=~":
             sepc.append(e * math.sqrt(tv[lhs]) / math.sqrt(tv[rhs]))
+        elif op == "~":  # effect of rhs on lhs, scaled by both total standard deviations
+            sepc.append(e * math.sqrt(tv[rhs]) / math.sqrt(tv[lhs]))
         else:
             dii, djj = mats[k][i, i], mats[k][j, j]
             sepc.append(e / math.sqrt(dii * djj) if dii > 0 and djj > 0 else np.nan)
