@@ -175,3 +175,74 @@ def test_missing_answers_on_a_continuous_item_drop_the_respondent_listwise():
     st = ordinal_sample_statistics(data, ITEMS, continuous=["x3", "x6", "x9"], gamma=False)
     assert (st.n, st.n_dropped) == (299, 2)
     assert any("listwise" in w for w in st.warnings)
+
+
+@pytest.mark.parametrize("case", ["mix1", "mix2"])
+def test_mixed_modification_indices_match_lavaan(case: str):
+    from workbench.sem.ordinal_modindices import ordinal_modification_indices
+
+    res, ref = fit_like(case)
+    ours = ordinal_modification_indices(res, top=None)
+    lav = pd.DataFrame(ref["modindices"])
+    m = ours.merge(lav, on=["lhs", "op", "rhs"], how="outer", indicator=True)
+    assert (m["_merge"] == "both").all()  # the same candidates
+    # lavaan's default fit stops ~1e-6 short of the minimum; its indices move with it
+    for col in ("mi", "epc", "sepc_all"):
+        np.testing.assert_allclose(m[f"{col}_x"], m[f"{col}_y"], rtol=1e-4, atol=1e-4)
+    assert list(ours["mi"]) == sorted(ours["mi"], reverse=True)
+
+
+# --------------------------------------------------------------------------- in the study
+@pytest.fixture(scope="module")
+def hs_mixed_study(tmp_path_factory):
+    """The factor-analysis study on HS with six items cut into 3 categories (lavaan's mix1):
+    the codebook has no answer scale, so ordered=auto orders the items with at most 7
+    categories and leaves x3, x6 and x9 continuous."""
+    from workbench.intake.data import load_survey
+    from workbench.studies.factor_analysis import analyse
+
+    data, _ = mixed_data("mix1")
+    folder = tmp_path_factory.mktemp("hs_mixed")
+    frame = HS.copy()
+    frame[ITEMS] = data[ITEMS].to_numpy()
+    frame.to_csv(folder / "hs_mixed.csv", index=False)
+    survey = load_survey(
+        folder / "hs_mixed.csv", ROOT / "data/holzinger_swineford_1939.codebook.yaml"
+    )
+    return analyse(survey, estimator="wlsmv", missing="listwise", pa_iterations=10)
+
+
+def test_auto_leaves_many_valued_items_continuous_and_the_study_cfa_is_lavaans(hs_mixed_study):
+    s = hs_mixed_study
+    result = s.cfa.result
+    assert result.sample_stats.continuous == ("x3", "x6", "x9")
+    table = s.item_categories
+    assert list(table.index[~table["ordered"]]) == ["x3", "x6", "x9"]
+    m = merged(result, REF["mix1"])
+    np.testing.assert_allclose(m["estimate"], m["est"], rtol=1e-4, atol=1e-4)
+    free = m["free"].to_numpy(bool)
+    np.testing.assert_allclose(m["se_x"][free], m["se_y"][free], rtol=1e-4, atol=1e-4)
+    # robust indices are not defined with continuous items: the verdict reads the scaled ones
+    assert s.cfa.fit_basis == "scaled"
+    assert s.cfa.fit["cfi"] == pytest.approx(REF["mix1"]["fit"]["cfi.scaled"], abs=1e-4)
+    note = s.estimator_note
+    assert "(x3, x6, x9) are treated as continuous" in note
+    # ordinal alpha and categorical omega need every item of the construct ordered
+    rel = s.ordinal_reliability
+    assert rel is not None and rel.isna().all(axis=None)
+
+
+def test_a_study_cfa_with_continuous_items_refuses_the_theta_parameterization(tmp_path):
+    from workbench.intake.data import load_survey
+    from workbench.studies.factor_analysis import analyse
+
+    data, _ = mixed_data("mix1")
+    frame = HS.copy()
+    frame[ITEMS] = data[ITEMS].to_numpy()
+    frame.to_csv(tmp_path / "hs_mixed.csv", index=False)
+    survey = load_survey(
+        tmp_path / "hs_mixed.csv", ROOT / "data/holzinger_swineford_1939.codebook.yaml"
+    )
+    with pytest.raises(InputError, match="parameterization=theta cannot be used") as err:
+        analyse(survey, estimator="wlsmv", missing="listwise", parameterization="theta")
+    assert err.value.column == "x3"

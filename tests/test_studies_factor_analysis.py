@@ -646,8 +646,11 @@ def test_preflight_checks_an_ordered_list_against_the_cfa_items():
     assert preflight(data, codebook, {**params, "ordered": items}) == survey.n
     with pytest.raises(InputError, match="ordered names XX9"):
         preflight(data, codebook, {**params, "ordered": [*items, "XX9"]})
-    with pytest.raises(InputError, match=f"The CFA items {items[-1]} are not in ordered"):
-        preflight(data, codebook, {**params, "ordered": items[:-1]})
+    # items left out of the list are continuous (as lavaan's ordered=), in the delta
+    # parameterization only
+    assert preflight(data, codebook, {**params, "ordered": items[:-1]}) == survey.n
+    with pytest.raises(InputError, match="parameterization=theta cannot be used with continuous"):
+        preflight(data, codebook, {**params, "ordered": items[:-1], "parameterization": "theta"})
 
 
 def test_items_with_too_many_or_a_single_category_are_named():

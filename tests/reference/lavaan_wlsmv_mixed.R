@@ -25,7 +25,9 @@
 #   and each WLSMV fit refitted to a tight optimum (optim.method = "BFGS",
 #   reltol = 1e-16) to show how far lavaan's default stopping rule leaves the estimates.
 # Recorded per fit: WLS.obs (names and values), lavInspect(fit, "gamma") (NACOV),
-# (in full for mix1 and mix2, else its diagonal), sampstat (cov, mean, th), parameterEstimates() and standardizedSolution(), fitMeasures().
+# (in full for mix1 and mix2, else its diagonal), sampstat (cov, mean, th),
+# parameterEstimates() and standardizedSolution(), fitMeasures(), and for mix1 and mix2
+# modindices() (lavaan's default: expected information).
 suppressPackageStartupMessages({
   library(lavaan)
   library(jsonlite)
@@ -104,6 +106,11 @@ for (name in names(fits)) {
   out[[name]] <- describe(fit, with_gamma = name %in% c("mix1", "mix2"))
   out[[name]]$args <- f$args
   out[[name]]$data <- f$data
+  if (name %in% c("mix1", "mix2")) {
+    mi <- modindices(fit)
+    out[[name]]$modindices <- data.frame(lhs = mi$lhs, op = mi$op, rhs = mi$rhs, mi = mi$mi,
+                                         epc = mi$epc, sepc_all = mi$sepc.all)
+  }
   if (identical(f$args$estimator, "WLSMV")) {
     fit_t <- do.call("sem", c(call, tight))
     out[[paste0(name, "_converged")]] <- describe(fit_t)

@@ -151,7 +151,7 @@ def ordinal_modification_indices(result: OrdinalCFAResult, *, top: int | None = 
     uls = result.estimator in ("ULSMV", "ULS")
     w = np.ones_like(s) if uls else 1.0 / np.diag(internals.gamma)
     theta = result.parameterization == "theta"
-    kwargs = {"th_item": internals.th_item} if theta else {}
+    kwargs = {"th_item": internals.th_item} if theta else {"var_item": internals.var_item}
     ext = type(model)(
         model.items,
         model.factors,
@@ -178,8 +178,12 @@ def ordinal_modification_indices(result: OrdinalCFAResult, *, top: int | None = 
     phi = mx["phi"]
     lam = mx["lambda"]
     common = np.einsum("if,fg,ig->i", lam, phi, lam)
-    resvar = np.diag(mx["theta"]) if theta else 1.0 - common
+    resvar = np.diag(mx["theta"]).copy() if theta else 1.0 - common
     sd_y = np.sqrt(common + resvar) if theta else np.ones(model.p)
+    if not theta and model.n_var:  # continuous items: free residual variances, own scale
+        num = model.var_item
+        resvar[num] = np.diag(mx["theta"])[num]
+        sd_y[num] = np.sqrt(common[num] + resvar[num])
     sepc = []
     for c, e in zip(cands, epc, strict=True):
         if c.kind == "lambda":

@@ -150,7 +150,8 @@ def categorical_omega(result: OrdinalCFAResult) -> pd.Series:
     -------
     pandas.Series
         One value per factor with two or more items (named ``"categorical_omega"``): the
-        reliability of the unit-weighted sum of the factor's items' category codes.
+        reliability of the unit-weighted sum of the factor's items' category codes; NaN
+        for a factor with a continuous item (the coefficient is defined for ordered items).
 
     Raises
     ------
@@ -197,10 +198,14 @@ def categorical_omega(result: OrdinalCFAResult) -> pd.Series:
     for lhs, rhs, value in zip(cov["lhs"], cov["rhs"], cov["estimate"], strict=True):
         psi.loc[lhs, rhs] = psi.loc[rhs, lhs] = float(value)
     values: dict[str, float] = {}
+    continuous = set(result.sample_stats.continuous)
     for factor in factors:
         rows = load[load["lhs"] == factor]
         items = list(rows["rhs"])
         if len(items) < 2:
+            continue
+        if continuous & set(items):  # defined for ordered items only
+            values[factor] = np.nan
             continue
         loadings = rows["estimate"].to_numpy(dtype=float).reshape(-1, 1)
         variance = np.array([[psi.loc[factor, factor]]])

@@ -253,6 +253,8 @@ def ordinal_residual_correlations(
     """
     obs = result.polychoric.to_numpy(dtype=float)
     imp = result.implied.loc[result.polychoric.index, result.polychoric.columns].to_numpy()
+    sd = np.sqrt(np.diag(imp))  # continuous items: implied covariances to correlations
+    imp = imp / np.outer(sd, sd)
     names = list(result.polychoric.index)
     i, j = np.triu_indices(len(names), 1)
     table = pd.DataFrame(

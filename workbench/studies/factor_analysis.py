@@ -399,9 +399,12 @@ class FactorAnalysisStudy(Result):
 
     def _ordinal_categories_sentence(self) -> str:
         """The ordinal CFA's items: categories among the complete cases and skewness."""
-        cats = self.item_categories
-        if cats is None:  # only called with an ordinal CFA, which has its item categories
+        table = self.item_categories
+        if table is None:  # only called with an ordinal CFA, which has its item categories
             return ""
+        ordered = table["ordered"] if "ordered" in table else pd.Series(True, table.index)
+        cats = table[ordered.astype(bool)]
+        continuous = [str(i) for i in table.index[~ordered.astype(bool)]]
         low, high = int(cats["categories"].min()), int(cats["categories"].max())
         n_cat = str(low) if low == high else tr("{low} to {high}", low=low, high=high)
         skew = cats["skew"].abs()
@@ -417,6 +420,19 @@ class FactorAnalysisStudy(Result):
             skew=f"{skew.max():.2f}",
             item=skew.idxmax(),
             beyond=_count_words(int((skew > 1).sum())),
+        ) + (
+            " "
+            + tr(
+                "The other {n} CFA items ({names}) are treated as continuous, as lavaan does "
+                "with the items its ordered= leaves out: their means and variances, Pearson "
+                "correlations with each other and polyserial correlations with the ordered "
+                "items enter the fit, and the robust CFI, TLI and RMSEA (defined for ordered "
+                "items only) are not available.",
+                n=len(continuous),
+                names=", ".join(continuous),
+            )
+            if continuous
+            else ""
         )
 
     def estimator_table(self) -> pd.DataFrame | None:
@@ -962,6 +978,7 @@ def check_ordered_items(
     known: Sequence[str],
     *,
     file: str | None = None,
+    allow_continuous: bool = False,
 ) -> str:
     """Check a list of ordered items against the CFA's items; return the word for
     :func:`check_ordinal_items` (``all`` for a list, else the word itself).
@@ -976,13 +993,15 @@ def check_ordered_items(
         Every item of the survey (an ordered item must be one of them).
     file : str, optional
         The data file, for the message.
+    allow_continuous : bool, default False
+        Whether CFA items left out of the list may stay continuous (the factor-analysis
+        study's ordinal CFA takes continuous items beside ordered ones).
 
     Raises
     ------
     InputError
-        An unknown item (named), or a CFA item left out of the list: it would be continuous
-        among ordered ones, and a CFA mixing continuous and ordered items is not supported
-        yet.
+        An unknown item (named), or (without ``allow_continuous``) a CFA item left out of
+        the list.
     """
     if isinstance(ordered, str):
         return ordered
@@ -997,7 +1016,7 @@ def check_ordered_items(
             "ordered=auto or ordered=all.",
         )
     left = [i for i in cfa_items if i not in ordered]
-    if left:
+    if left and not allow_continuous:
         raise InputError(
             f"The CFA items {', '.join(left)} are not in ordered: they would be continuous "
             "items among ordered ones, and a CFA mixing continuous and ordered items is not "
@@ -1154,13 +1173,21 @@ def item_categories(items: pd.DataFrame, scale: Any = None) -> pd.DataFrame:
 
 
 def check_ordinal_items(
-    items: pd.DataFrame, ordered: str, scale: Any = None, *, file: str | None = None
+    items: pd.DataFrame,
+    ordered: str,
+    scale: Any = None,
+    *,
+    file: str | None = None,
+    allow_continuous: bool = False,
 ) -> pd.DataFrame:
-    """Check that the CFA's items can be treated as ordered; return :func:`item_categories`.
+    """Check that the CFA's items can be treated as ordered; return :func:`item_categories`
+    with a column ``ordered``.
 
     With ``ordered=auto`` the codebook's scale must have at most
     :data:`MAX_ORDINAL_CATEGORIES` points; with ``auto`` or ``all`` every item must show
-    between 2 and that many categories among the complete cases.
+    between 2 and that many categories among the complete cases. With ``allow_continuous``
+    and ``ordered=auto`` on a codebook without a scale, items with more categories are
+    continuous (``ordered`` False) instead, as long as one item stays ordered.
 
     Raises
     ------
@@ -1168,6 +1195,7 @@ def check_ordinal_items(
         Naming the item (and its category count) that cannot be treated as ordered.
     """
     table = item_categories(items, scale)
+    table["ordered"] = True
     points = table["scale_categories"].iloc[0] if len(table) else np.nan
     if ordered == "auto" and np.isfinite(points) and points > MAX_ORDINAL_CATEGORIES:
         raise InputError(
@@ -1188,6 +1216,19 @@ def check_ordinal_items(
             hint="Drop the item from the codebook's constructs, or use estimator=ml.",
         )
     many = table[table["categories"] > MAX_ORDINAL_CATEGORIES]
+    if len(many) and allow_continuous and ordered == "auto" and not np.isfinite(points):
+        if len(many) == len(table):
+            raise InputError(
+                f"No CFA item has at most {MAX_ORDINAL_CATEGORIES} answer categories, so "
+                "ordered=auto treats none as ordered (the codebook has no answer scale: the "
+                "items look continuous).",
+                file=file,
+                column=str(many.index[0]),
+                hint="Use estimator=ml or mlr for continuous items, or list the ordered items "
+                "(ordered=[...]).",
+            )
+        table["ordered"] = table["categories"] <= MAX_ORDINAL_CATEGORIES
+        return table
     if len(many):
         item = str(many.index[0])
         raise InputError(
@@ -1199,6 +1240,75 @@ def check_ordinal_items(
             column=item,
             hint="Check for unrecoded missing codes (e.g. 99), or use estimator=ml to treat "
             "the items as continuous.",
+        )
+    return table
+
+
+def ordinal_item_table(
+    ordered: str | list[str],
+    answers: pd.DataFrame,
+    scale: Any,
+    known: Sequence[str],
+    *,
+    file: str | None = None,
+    parameterization: str = "delta",
+) -> pd.DataFrame:
+    """Which CFA items the ordinal CFA treats as ordered, and why.
+
+    Parameters
+    ----------
+    ordered : str or list of str
+        ``auto``, ``all`` or a list of items (:func:`ordered_setting`).
+    answers : pandas.DataFrame
+        The CFA's items (complete cases).
+    scale : Scale or None
+        The codebook's answer scale.
+    known : sequence of str
+        Every item of the survey (a listed item must be one of them).
+    file : str, optional
+        The data file, for messages.
+    parameterization : str, default "delta"
+        Continuous items are fitted in the delta parameterization only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`item_categories` with a column ``ordered``: every item with ``all``; the
+        listed ones with a list (the others continuous, as lavaan's ``ordered =``); with
+        ``auto``, every item on a codebook scale of at most :data:`MAX_ORDINAL_CATEGORIES`
+        points and, without a scale, the items with at most that many categories.
+
+    Raises
+    ------
+    InputError
+        An item that cannot be ordered (:func:`check_ordinal_items`), a list naming none
+        of the CFA's items, or continuous items with ``parameterization=theta``.
+    """
+    items = list(answers.columns)
+    if isinstance(ordered, str):
+        table = check_ordinal_items(answers, ordered, scale, file=file, allow_continuous=True)
+    else:
+        check_ordered_items(ordered, items, known, file=file, allow_continuous=True)
+        listed = [i for i in items if i in ordered]
+        if not listed:
+            raise InputError(
+                f"ordered lists {', '.join(ordered)}, none of which is a CFA item.",
+                file=file,
+                column=ordered[0],
+                hint=f"List CFA items (the CFA's: {', '.join(items)}), or use ordered=auto.",
+            )
+        check_ordinal_items(answers[listed], "all", scale, file=file)
+        table = item_categories(answers, scale)
+        table["ordered"] = table.index.isin(listed)
+    continuous = [str(i) for i in table.index[~table["ordered"]]]
+    if continuous and parameterization == "theta":
+        raise InputError(
+            f"parameterization=theta cannot be used with continuous items in the CFA "
+            f"({', '.join(continuous)}): continuous items beside ordered ones are fitted in "
+            "the delta parameterization.",
+            file=file,
+            column=continuous[0],
+            hint="Leave parameterization=delta, or treat every CFA item as ordered.",
         )
     return table
 
@@ -1232,9 +1342,13 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         cons = _cfa_constructs(survey, constant)
         cfa_items = [i for v in cons.values() for i in v]
         if cfa_items:
-            mode = check_ordered_items(ordered, cfa_items, list(answers.columns), file=str(data))
-            check_ordinal_items(
-                answers[cfa_items].dropna(), mode, survey.codebook.scale, file=str(data)
+            ordinal_item_table(
+                ordered,
+                answers[cfa_items].dropna(),
+                survey.codebook.scale,
+                list(answers.columns),
+                file=str(data),
+                parameterization=parameterization,
             )
     return survey.n
 
@@ -1313,7 +1427,6 @@ def analyse(
     check_estimator(
         estimator, missing, ordered, file=survey.path, parameterization=parameterization
     )
-    ordered_mode = ordered if isinstance(ordered, str) else "all"
     ordinal = estimator in ORDINAL_ESTIMATORS
     fiml = missing == "fiml"
     cb = survey.codebook
@@ -1326,14 +1439,13 @@ def analyse(
         cons = _cfa_constructs(survey, screening.constant_items)
         cfa_items = [i for v in cons.values() for i in v]
         if cfa_items:
-            ordered_mode = check_ordered_items(
-                ordered, cfa_items, list(survey.items.columns), file=survey.path
-            )
-            categories = check_ordinal_items(
+            categories = ordinal_item_table(
+                ordered,
                 survey.items[cfa_items].dropna(),
-                ordered_mode,
                 _cb_scale(survey),
+                list(survey.items.columns),
                 file=survey.path,
+                parameterization=parameterization,
             )
     items = survey.items
     if fiml:
@@ -1511,13 +1623,20 @@ def analyse(
         try:
             if ordinal:
                 complete_input = cfa_input.dropna()
-                categories = check_ordinal_items(
-                    complete_input, ordered_mode, _cb_scale(survey), file=survey.path
+                categories = ordinal_item_table(
+                    ordered,
+                    complete_input,
+                    _cb_scale(survey),
+                    list(survey.items.columns),
+                    file=survey.path,
+                    parameterization=parameterization,
                 )
+                ordered_items = [str(i) for i in categories.index[categories["ordered"]]]
                 cfa_res = OrdinalCFAView(
                     fit_ordinal_cfa(
                         complete_input,
                         multi,
+                        ordered=ordered_items,
                         estimator=ORDINAL_ESTIMATORS[estimator],  # type: ignore[arg-type]
                         parameterization=parameterization,  # type: ignore[arg-type]
                         max_categories=MAX_ORDINAL_CATEGORIES,
@@ -1535,10 +1654,14 @@ def analyse(
                     )
                 )
                 cfa_ml, cfa_ml_note = _ml_beside(complete_input, multi)
+                # both coefficients need every item of the construct ordered
                 ordinal_rel = pd.DataFrame(
                     {
                         "ordinal_alpha": {
-                            c: ordinal_alpha(complete_input, v) for c, v in multi.items()
+                            c: ordinal_alpha(complete_input, v)
+                            if set(v) <= set(ordered_items)
+                            else np.nan
+                            for c, v in multi.items()
                         },
                         "categorical_omega": categorical_omega(delta_fit),
                     }
