@@ -232,7 +232,7 @@ def test_auto_leaves_many_valued_items_continuous_and_the_study_cfa_is_lavaans(h
     assert rel is not None and rel.isna().all(axis=None)
 
 
-def test_a_study_cfa_with_continuous_items_refuses_the_theta_parameterization(tmp_path):
+def test_a_study_cfa_with_continuous_items_in_theta_is_lavaans_theta_fit(tmp_path):
     from workbench.intake.data import load_survey
     from workbench.studies.factor_analysis import analyse
 
@@ -243,6 +243,45 @@ def test_a_study_cfa_with_continuous_items_refuses_the_theta_parameterization(tm
     survey = load_survey(
         tmp_path / "hs_mixed.csv", ROOT / "data/holzinger_swineford_1939.codebook.yaml"
     )
-    with pytest.raises(InputError, match="parameterization=theta cannot be used") as err:
-        analyse(survey, estimator="wlsmv", missing="listwise", parameterization="theta")
-    assert err.value.column == "x3"
+    s = analyse(
+        survey, estimator="wlsmv", missing="listwise", parameterization="theta", pa_iterations=5
+    )
+    # the CFA is the structural model's measurement part: lavaan's theta fit of mix1_sem
+    # has the same parameters with the factor covariances as regressions, so compare the
+    # measurement rows and the fit
+    ref = REF["mix1_sem_theta"]
+    lav = pd.DataFrame(ref["estimates"])
+    lav["rhs"] = lav["rhs"].fillna("")
+    rows = lav[
+        lav["op"].isin(["=~", "|", "~1"])
+        | ((lav["op"] == "~~") & (lav["lhs"] == lav["rhs"]) & lav["lhs"].str.startswith("x"))
+    ]
+    ours = s.cfa.result.estimates.merge(rows, on=["lhs", "op", "rhs"])
+    assert len(ours) == len(rows)
+    np.testing.assert_allclose(ours["estimate"], ours["est"], rtol=1e-4, atol=1e-4)
+    assert s.cfa.result.fit["chisq.scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "case", ["mix1_sem_converged", "mix1_sem_theta_converged", "mix1_sem", "mix1_sem_theta"]
+)
+def test_mixed_structural_model_matches_lavaan_in_delta_and_theta(case: str):
+    from workbench.sem.ordinal_sem import fit_ordinal_sem
+
+    ref = REF[case]
+    data, ordered = mixed_data(ref["data"])
+    res = fit_ordinal_sem(
+        data,
+        REF["sem_model"],
+        ordered=ordered,
+        parameterization=ref["args"].get("parameterization", "delta"),
+    )
+    m = merged(res, ref)
+    tol = 1e-6 if case.endswith("_converged") else 1e-4
+    free = m["free"].to_numpy(bool)
+    np.testing.assert_allclose(m["estimate"], m["est"], rtol=tol, atol=tol)
+    np.testing.assert_allclose(m["std_all_x"], m["std_all_y"], rtol=tol, atol=tol)
+    np.testing.assert_allclose(m["se_x"][free], m["se_y"][free], rtol=tol, atol=tol)
+    for key in ("chisq", "chisq.scaled", "df", "cfi.scaled", "rmsea.scaled", "srmr"):
+        assert res.fit[key] == pytest.approx(ref["fit"][key], rel=1e-4, abs=1e-6), key
+    assert math.isnan(res.fit["cfi.robust"]) and ref["fit"]["cfi.robust"] is None

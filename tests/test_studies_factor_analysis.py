@@ -646,11 +646,10 @@ def test_preflight_checks_an_ordered_list_against_the_cfa_items():
     assert preflight(data, codebook, {**params, "ordered": items}) == survey.n
     with pytest.raises(InputError, match="ordered names XX9"):
         preflight(data, codebook, {**params, "ordered": [*items, "XX9"]})
-    # items left out of the list are continuous (as lavaan's ordered=), in the delta
-    # parameterization only
+    # items left out of the list are continuous (as lavaan's ordered=)
     assert preflight(data, codebook, {**params, "ordered": items[:-1]}) == survey.n
-    with pytest.raises(InputError, match="parameterization=theta cannot be used with continuous"):
-        preflight(data, codebook, {**params, "ordered": items[:-1], "parameterization": "theta"})
+    theta = {**params, "ordered": items[:-1], "parameterization": "theta"}
+    assert preflight(data, codebook, theta) == survey.n
 
 
 def test_items_with_too_many_or_a_single_category_are_named():

@@ -711,8 +711,11 @@ def fit_ordinal_cfa(
     constructs : mapping of str to list of str
         Factor -> its items (each item on one factor; factors correlate).
     ordered : list of str, True or None, default None
-        The items treated as ordered: None or True for all of them (the only choice today;
-        a subset, mixing ordered and continuous items, comes later).
+        The items treated as ordered: None or True for all of them, or a list (lavaan's
+        ``ordered =``): the other items are continuous, with free intercepts and residual
+        variances, and enter through their means, variances, Pearson and polyserial
+        correlations (:func:`~workbench.sem.ordinal_stats.ordinal_sample_statistics`); the
+        robust CFI/TLI/RMSEA are then NaN, as lavaan's NA.
     estimator : {"WLSMV", "DWLS", "ULSMV", "ULS"}, default "WLSMV"
         As lavaan: ``"WLSMV"`` is DWLS estimation with robust (sandwich) standard errors and
         the scaled-shifted test; ``"DWLS"`` the same estimates with standard errors and test
@@ -905,14 +908,11 @@ def _fit_theta(
     fit_ordinal_sem` (which builds on this module, hence the import here)."""
     from workbench.sem.ordinal_sem import fit_ordinal_sem
 
-    if continuous:
-        raise ValueError(
-            "Continuous items beside ordered ones are fitted in the delta parameterization "
-            "only (parameterization='delta')."
-        )
+    items = [it for its in cons.values() for it in its]
     res = fit_ordinal_sem(
         data,
         cons,
+        ordered=[it for it in items if it not in continuous],
         estimator=estimator,  # type: ignore[arg-type]
         parameterization="theta",
         test=test,

@@ -164,17 +164,28 @@ class _ThetaLisrelModel(_LisrelModel):
         super().__init__(*args, **kwargs)
         self.th_item = th_item
         self._diag = np.arange(self.p)
+        self._ordered = np.ones(self.p, dtype=bool)  # continuous items are not rescaled
+        self._ordered[self.var_item] = False
 
     def raw_sigma(self, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         mx = self.matrices(x)
         lam = mx["lambda"]
         return mx, lam @ mx["phi"] @ lam.T + mx["theta"]
 
+    def _scales(self, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`\\Delta` (1 for continuous items) and :math:`-\\partial\\log\\Delta/
+        \\partial\\sigma^2 = 1/(2\\sigma^2)` (0 for continuous items)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(self._ordered, 1.0 / np.sqrt(var), 1.0)
+            c = np.where(self._ordered, 0.5 / var, 0.0)
+        return d, c
+
     def implied(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mx, sig = self.raw_sigma(x)
-        d = 1.0 / np.sqrt(np.diag(sig))
+        d, _ = self._scales(np.diag(sig))
         corr = sig * np.outer(d, d)
-        np.fill_diagonal(corr, 1.0)
+        o = np.flatnonzero(self._ordered)
+        corr[o, o] = 1.0
         return mx["tau"] * d[self.th_item], corr
 
     def jacobian(
@@ -182,21 +193,22 @@ class _ThetaLisrelModel(_LisrelModel):
     ) -> np.ndarray:
         mx, sig = self.raw_sigma(x)
         var = np.diag(sig)
-        d = 1.0 / np.sqrt(var)
+        d, c = self._scales(var)
         # derivatives of the raw moments: thresholds, off-diagonal pairs, then the diagonal
         pi = np.concatenate([self.pair_i, self._diag])
         pj = np.concatenate([self.pair_j, self._diag])
         raw = _LisrelModel.jacobian(self, x, (pi, pj))
-        n_th, n_pair = self.n_th, self.pair_i.size
+        n_th, n_pair, n_var = self.n_th, self.pair_i.size, self.n_var
         d_var = raw[n_th + n_pair :]  # p x npar
-        out = np.empty((n_th + n_pair, self.npar))
+        out = np.empty((n_th + n_var + n_pair, self.npar))
         ti = self.th_item
         tau = mx["tau"]
-        out[:n_th] = d[ti, None] * raw[:n_th] - 0.5 * (tau * d[ti] / var[ti])[:, None] * d_var[ti]
+        out[:n_th] = d[ti, None] * raw[:n_th] - (tau * d[ti] * c[ti])[:, None] * d_var[ti]
+        out[n_th : n_th + n_var] = d_var[self.var_item]  # continuous items' variances
         i, j = self.pair_i, self.pair_j
         r = sig[i, j] * d[i] * d[j]
-        out[n_th:] = (d[i] * d[j])[:, None] * raw[n_th : n_th + n_pair] - 0.5 * r[:, None] * (
-            d_var[i] / var[i, None] + d_var[j] / var[j, None]
+        out[n_th + n_var :] = (d[i] * d[j])[:, None] * raw[n_th : n_th + n_pair] - r[:, None] * (
+            c[i, None] * d_var[i] + c[j, None] * d_var[j]
         )
         return out
 
@@ -374,11 +386,19 @@ def _build(
             vec = np.clip(vec * (1.0 if vec[0] >= 0 else -1.0), -0.95, 0.95)
             vec[np.abs(vec) < 0.1] = 0.1
             std_load[f] = vec
+    # the items' start scale: a continuous item's standard deviation; an ordered item's
+    # latent response SD in the theta metric
+    is_num = np.zeros(len(items), dtype=bool) if internals.numeric is None else internals.numeric
+    sd_obs = np.ones(len(items)) if internals.sd is None else internals.sd
     scale = np.ones(len(items))
     if theta:
         for f, idx in blocks.items():
             if idx:
                 scale[idx] = 1.0 / np.sqrt(1.0 - std_load[f] ** 2)
+    scale = np.where(is_num, sd_obs, scale)
+    loading_of = {
+        items[i]: float(std_load[f][k]) for f, idx in blocks.items() for k, i in enumerate(idx)
+    }
     var: dict[str, float] = {}
     for f, idx in blocks.items():
         if std_lv:
@@ -419,14 +439,20 @@ def _build(
         if lhs not in dependent:
             dependent.append(lhs)
         predictors.add(rhs)
-    for t, lab in enumerate(st.thresholds.index):
-        item, th = lab.split("|")
-        add(item, "|", th, "tau", t, 0, None, float(st.thresholds.iloc[t] * scale[pos[item]]))
+    slots = internals.labels[: internals.n_th]  # thresholds, and "x~1" of continuous items
+    for t, lab in enumerate(slots):
+        if "|" in lab:
+            item, th = lab.split("|")
+            add(item, "|", th, "tau", t, 0, None, float(internals.s[t] * scale[pos[item]]))
     for it in items:
-        if theta:
-            add(it, "~~", it, "theta", pos[it], pos[it], 1.0, 1.0)
+        i = pos[it]
+        if is_num[i]:  # a continuous item's residual variance is free
+            start = sd_obs[i] ** 2 * (1.0 - loading_of.get(it, 0.0) ** 2)
+            add(it, "~~", it, "theta", i, i, None, float(start))
+        elif theta:
+            add(it, "~~", it, "theta", i, i, 1.0, 1.0)
         else:
-            add(it, "~~", it, "resvar", pos[it], pos[it], 0.0, np.nan)
+            add(it, "~~", it, "resvar", i, i, 0.0, np.nan)
     indicators = {name for terms in spec.measurement.values() for name, _ in terms}
     explicit = {(a, b) for a, b, _ in spec.covariances} | {(b, a) for a, b, _ in spec.covariances}
     # factor (residual) variances: free, or fixed to 1 with std_lv (lavaan's std.lv fixes
@@ -468,16 +494,28 @@ def _build(
                 "items (residual covariances) only.",
             )
     for it in items:  # scale factors: 1 (delta) or implied (theta, see _values)
-        add(it, "~*~", it, "scale", pos[it], pos[it], 1.0, 1.0)
-    for it in items:
-        add(it, "~1", "", "mean", pos[it], 0, 0.0, 0.0)
+        if not is_num[pos[it]]:
+            add(it, "~*~", it, "scale", pos[it], pos[it], 1.0, 1.0)
+    slot_of = {lab[:-2]: t for t, lab in enumerate(slots) if lab.endswith("~1")}
+    for it in items:  # intercepts: free for continuous items (their statistic is -mean)
+        if is_num[pos[it]]:
+            add(it, "~1", "", "nu", slot_of[it], 0, None, float(-internals.s[slot_of[it]]))
+        else:
+            add(it, "~1", "", "mean", pos[it], 0, 0.0, 0.0)
     for f in factors:
         add(f, "~1", "", "mean", fpos[f], 0, 0.0, 0.0)
     params, tied = _equal_groups(params, row_labels)
     cls: Any = _ThetaLisrelModel if theta else _LisrelModel
     kwargs = {"th_item": internals.th_item} if theta else {}
     model = cls(
-        items, factors, params, internals.n_th, internals.pair_i, internals.pair_j, **kwargs
+        items,
+        factors,
+        params,
+        internals.n_th,
+        internals.pair_i,
+        internals.pair_j,
+        var_item=internals.var_item,
+        **kwargs,
     )
     if tied is not None:
         model = _EqualityConstrainedModel(model, tied)
@@ -505,6 +543,8 @@ def _values(
     lam, phi, psi = mx["lambda"], mx["phi"], mx["psi"]
     common = np.einsum("if,fg,ig->i", lam, phi, lam)
     var_y = common + np.diag(mx["theta"]) if theta else np.ones(model.p)
+    num = model.var_item  # continuous items: their own (implied) variance in both
+    var_y[num] = common[num] + np.diag(mx["theta"])[num]
     sd_y = np.sqrt(var_y)
     th_item: np.ndarray = getattr(model, "th_item", np.zeros(0, dtype=np.intp))  # theta only
     with np.errstate(invalid="ignore"):
@@ -518,6 +558,9 @@ def _values(
         elif q.kind == "tau":
             raw[k] = mx["tau"][q.row]
             std[k] = raw[k] / sd_y[th_item[q.row]] if theta else raw[k]
+        elif q.kind == "nu":  # a continuous item's intercept (its statistic is minus it)
+            raw[k] = -mx["tau"][q.row]
+            std[k] = raw[k] / sd_y[model.items.index(q.lhs)]
         elif q.kind == "resvar":
             raw[k] = std[k] = 1.0 - common[q.row]
         elif q.kind == "theta":
@@ -778,7 +821,9 @@ def fit_ordinal_sem(
         More syntax appended to ``model`` (regressions, covariances, definitions), e.g.
         ``"f2 ~ a*f1\\nf3 ~ b*f2\\nind := a*b"``.
     ordered : list of str, True or None, default None
-        The items treated as ordered: all of them (None, True or their full list).
+        The items treated as ordered: all of them (None or True), or a list (lavaan's
+        ``ordered =``), the other items continuous, as
+        :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (delta and theta).
     estimator : {"WLSMV", "DWLS", "ULSMV", "ULS"}, default "WLSMV"
         As :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (lower case accepted):
         ``"ULS"`` is unweighted least squares with standard (non-robust) errors from the
@@ -912,19 +957,25 @@ def fit_ordinal_sem(
             hint=f"Check the names in the model against the data's columns; a factor "
             f"measured by nothing is not supported (factors: {factors}).",
         )
+    continuous: list[str] = []
     if ordered is not None and ordered is not True:
         chosen = (
             set()
             if isinstance(ordered, bool)
             else {str(o) for o in ([ordered] if isinstance(ordered, str) else ordered)}
         )
-        if chosen != set(items):
-            raise ValueError(
-                "ordered must be None or True (all items) or the list of all the model's "
-                "items: a mix of ordered and continuous items is not supported yet."
+        unknown = sorted(chosen - set(items))
+        if unknown:
+            raise InputError(
+                f"ordered names {', '.join(unknown)}, which the model does not have.",
+                column=unknown[0],
+                hint=f"list items of the model ({', '.join(items)}).",
             )
+        continuous = [it for it in items if it not in chosen]
     with single_threaded_blas():
-        st = ordinal_sample_statistics(data, items, max_categories=max_categories)
+        st = ordinal_sample_statistics(
+            data, items, continuous=continuous, max_categories=max_categories
+        )
         theta = parameterization == "theta"
         built = _build(spec, st, items, factors, theta, std_lv=std_lv)
         return _fit(built, st, model, est, test, parameterization, started, std_lv=std_lv)
@@ -961,6 +1012,7 @@ def _fit(
     table, r2 = _estimates_table(built, x, vcov, theta)
     warnings += _heywood_warnings(table[table["op"] != ":="])
     tau, sigma = model.implied(x)
+    is_th = np.array(["|" in lab for lab in internals.labels[: internals.n_th]], dtype=bool)
     free_names = [f"{q.lhs}{q.op}{q.rhs}" for q in model.free]
     return OrdinalSEMResult(
         syntax=syntax,
@@ -971,7 +1023,7 @@ def _fit(
         estimates=table,
         fit=fit,
         r2=r2,
-        thresholds=pd.Series(tau, index=st.thresholds.index, name="threshold"),
+        thresholds=pd.Series(tau[is_th], index=st.thresholds.index, name="threshold"),
         polychoric=st.polychoric.copy(),
         implied=pd.DataFrame(sigma, index=built.items, columns=built.items),
         vcov=pd.DataFrame(vcov, index=free_names, columns=free_names),

@@ -10,8 +10,10 @@ three in lavaan's order and naming (``x1|t1, x1|t2, ..., x1~~x2, x1~~x3, ...``),
 ``gamma`` equals ``lavInspect(fit, "gamma")``. :mod:`workbench.sem.ordinal` fits models to
 them.
 
-Not (yet): continuous or exogenous covariates (polyserial correlations, conditional
-thresholds), multiple groups, sampling weights, pairwise deletion.
+Continuous items can stand beside the ordered ones (``continuous=``: means, variances,
+Pearson and polyserial correlations, as lavaan does with the items its ``ordered =`` leaves
+out). Not (yet): exogenous covariates (conditional thresholds), multiple groups, sampling
+weights, pairwise deletion.
 """
 
 from __future__ import annotations

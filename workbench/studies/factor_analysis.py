@@ -1251,7 +1251,6 @@ def ordinal_item_table(
     known: Sequence[str],
     *,
     file: str | None = None,
-    parameterization: str = "delta",
 ) -> pd.DataFrame:
     """Which CFA items the ordinal CFA treats as ordered, and why.
 
@@ -1267,8 +1266,6 @@ def ordinal_item_table(
         Every item of the survey (a listed item must be one of them).
     file : str, optional
         The data file, for messages.
-    parameterization : str, default "delta"
-        Continuous items are fitted in the delta parameterization only.
 
     Returns
     -------
@@ -1281,8 +1278,8 @@ def ordinal_item_table(
     Raises
     ------
     InputError
-        An item that cannot be ordered (:func:`check_ordinal_items`), a list naming none
-        of the CFA's items, or continuous items with ``parameterization=theta``.
+        An item that cannot be ordered (:func:`check_ordinal_items`), or a list naming none
+        of the CFA's items.
     """
     items = list(answers.columns)
     if isinstance(ordered, str):
@@ -1300,16 +1297,6 @@ def ordinal_item_table(
         check_ordinal_items(answers[listed], "all", scale, file=file)
         table = item_categories(answers, scale)
         table["ordered"] = table.index.isin(listed)
-    continuous = [str(i) for i in table.index[~table["ordered"]]]
-    if continuous and parameterization == "theta":
-        raise InputError(
-            f"parameterization=theta cannot be used with continuous items in the CFA "
-            f"({', '.join(continuous)}): continuous items beside ordered ones are fitted in "
-            "the delta parameterization.",
-            file=file,
-            column=continuous[0],
-            hint="Leave parameterization=delta, or treat every CFA item as ordered.",
-        )
     return table
 
 
@@ -1348,7 +1335,6 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
                 survey.codebook.scale,
                 list(answers.columns),
                 file=str(data),
-                parameterization=parameterization,
             )
     return survey.n
 
@@ -1445,7 +1431,6 @@ def analyse(
                 _cb_scale(survey),
                 list(survey.items.columns),
                 file=survey.path,
-                parameterization=parameterization,
             )
     items = survey.items
     if fiml:
@@ -1629,7 +1614,6 @@ def analyse(
                     _cb_scale(survey),
                     list(survey.items.columns),
                     file=survey.path,
-                    parameterization=parameterization,
                 )
                 ordered_items = [str(i) for i in categories.index[categories["ordered"]]]
                 cfa_res = OrdinalCFAView(
@@ -1649,6 +1633,7 @@ def analyse(
                     else fit_ordinal_cfa(
                         complete_input,
                         multi,
+                        ordered=ordered_items,
                         estimator=ORDINAL_ESTIMATORS[estimator],  # type: ignore[arg-type]
                         max_categories=MAX_ORDINAL_CATEGORIES,
                     )
