@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# helpers.py holds checks shared by the tests (the Chinese-report checks of the i18n tests):
+# rewrite their asserts too, so that a failing check shows its values
+pytest.register_assert_rewrite("helpers", "tests.helpers")
+
 
 @pytest.fixture
 def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

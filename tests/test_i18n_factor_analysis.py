@@ -11,20 +11,19 @@ tests (tests/test_studies_factor_analysis.py) run in English and pin its sentenc
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
 import pytest
-from helpers import DATA
-from test_i18n import _english_runs, _visible_text
+from helpers import (
+    DATA,
+    check_chinese_report,
+    codebook_labels,
+    run_reports,
+    translated_markdown_cells,
+)
 
 from workbench import i18n
-from workbench.intake.data import load_survey
 from workbench.presentation.plots import has_cjk
-from workbench.runner.engine import report_languages, run_study
-from workbench.studies import STUDIES, get_study
 
 STUDY = "factor-analysis"
 RUNS = {
@@ -53,47 +52,21 @@ def _head(name: str, rows: int, folder: Path) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def chinese_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("i18n_fa")
-
-    def one(lang: str) -> Path:
-        name, rows, params = RUNS[lang]
+    jobs = {}
+    for lang, (name, rows, params) in RUNS.items():
         data, codebook = _head(name, rows, tmp)
-        return run_study(
-            STUDY,
-            data=str(data),
-            codebook=str(codebook),
-            params=params,
-            out=str(tmp / lang),
-            lang=lang,
-            refresh_index=False,
-        )
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        folders = dict(zip(RUNS, pool.map(one, RUNS), strict=True))
-    return folders
-
-
-def _data_text(codebook: Path) -> list[str]:
-    """The codebook's item wording and construct labels (longest first)."""
-    cb = load_survey(str(codebook).replace(".codebook.yaml", ".csv"), str(codebook)).codebook
-    texts = set(cb.labels.values()) | {cb.label(c) for c in cb.construct_items}
-    return sorted((t for t in texts if t), key=len, reverse=True)
+        jobs[lang] = {"data": str(data), "codebook": str(codebook), "params": params}
+    return run_reports(STUDY, jobs, tmp)
 
 
 @pytest.mark.parametrize("lang", list(RUNS))
 def test_a_chinese_factor_analysis_report_leaves_no_english_sentence(chinese_runs, lang):
-    folder = chinese_runs[lang]
-    page = (folder / "report.html").read_text(encoding="utf-8")
-    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert results["lang"] == lang and results["command"].endswith(f"--lang {lang}")
-    assert f"<html lang='{i18n.HTML_LANG[lang]}'>" in page
-    assert ("主要发现" if lang == "zh" else "主要發現") in page
-    assert "Key findings" not in page
-    text = _visible_text(page)
-    for wording in _data_text(DATA / f"{RUNS[lang][0]}.codebook.yaml"):
-        text = text.replace(wording, "\n")
-    names = {str(k) for k in results["parameters"]} | set(STUDIES[STUDY].defaults)
-    left = _english_runs(text, names)
-    assert not left, left[:10]
+    name = RUNS[lang][0]
+    # the codebook's item wording and construct labels
+    labels = codebook_labels(
+        DATA / f"{name}.csv", DATA / f"{name}.codebook.yaml", unlabelled_items=False
+    )
+    _, results = check_chinese_report(chinese_runs[lang], lang, STUDY, labels=labels)
     # warnings are written in the report's language (the bfi run has two: listwise deletion,
     # empty cells of the polychoric tables); results.json keys stay English
     assert len(results["warnings"]) >= (2 if lang == "zh-Hant" else 0)
@@ -119,18 +92,7 @@ def test_the_chinese_reports_use_the_glossary_terms(chinese_runs):
 
 
 def test_every_report_markdown_cell_of_the_notebook_is_catalogued():
-    spec = get_study(STUDY)
-    assert report_languages(spec) == ("en", "zh", "zh-Hant")
-    nb = nbformat.read(spec.notebook_path, as_version=4)
-    cells = [
-        c.source
-        for c in nb.cells
-        if c.cell_type == "markdown" and "remove-in-report" not in c.metadata.get("tags", [])
-    ]
-    assert len(cells) == 16
-    for source in cells:
-        out = i18n.markdown(source, f"notebook:{spec.notebook_path.stem}", lang="zh")
-        assert out != source and has_cjk(out), source[:60]
+    assert len(translated_markdown_cells(STUDY)) == 16
 
 
 @pytest.mark.parametrize(

@@ -9,19 +9,21 @@ tables directly. The English text stays the message id: English reports are unch
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
-
-import nbformat
-import pandas as pd
 import pytest
-from helpers import DATA, ROOT
+from helpers import (
+    DATA,
+    ROOT,
+    check_chinese_report,
+    english_left,
+    run_reports,
+    table_texts,
+    translated_markdown_cells,
+)
 from test_i18n import _english_runs, _visible_text
 
 from workbench import i18n
 from workbench.intake.data import load_survey
 from workbench.presentation.plots import has_cjk
-from workbench.runner.engine import report_languages, run_study
 from workbench.studies import get_study
 from workbench.studies.loyalty_drivers import LoyaltyDriversStudy, analyse
 
@@ -60,33 +62,12 @@ def _runs() -> dict[str, dict]:
 def chinese_reports(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("i18n_loyalty_drivers")
     runs = _runs()
-    jobs = [(name, lang, runs[name]) for name, lang in REPORTS]
-
-    def one(job):
-        name, lang, kwargs = job
-        return run_study(STUDY, out=str(tmp / f"{name}-{lang}"), lang=lang, **kwargs)
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        folders = list(pool.map(one, jobs))
-    return {(name, lang): folder for (name, lang, _), folder in zip(jobs, folders, strict=True)}
-
-
-def _names(results: dict) -> set[str]:
-    """Names from the data and the parameters: not sentences to translate."""
-    return {str(k) for k in results["parameters"]} | set(get_study(STUDY).defaults)
+    return run_reports(STUDY, {(name, lang): runs[name] for name, lang in REPORTS}, tmp)
 
 
 @pytest.mark.parametrize(("run", "lang"), REPORTS)
 def test_a_chinese_loyalty_drivers_report_leaves_no_english_sentence(chinese_reports, run, lang):
-    folder = chinese_reports[(run, lang)]
-    page = (folder / "report.html").read_text(encoding="utf-8")
-    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert results["lang"] == lang and results["command"].endswith(f"--lang {lang}")
-    assert f"<html lang='{i18n.HTML_LANG[lang]}'>" in page
-    assert ("主要发现" if lang == "zh" else "主要發現") in page
-    assert "Key findings" not in page and page.count("Plotly.newPlot") >= 3
-    left = _english_runs(_visible_text(page), _names(results))
-    assert not left, left[:10]
+    _, results = check_chinese_report(chinese_reports[(run, lang)], lang, STUDY, plots=3)
     # the check is not blind: an English sentence of this study's report would be found
     assert _english_runs(_visible_text("<li>trust is the strongest lever</li>"), set())
     assert results["warnings"] and all(has_cjk(w) for w in results["warnings"])
@@ -116,18 +97,7 @@ def test_the_chinese_report_reads_in_standard_terms(chinese_reports):
 
 
 def test_every_report_markdown_cell_of_the_notebook_is_catalogued():
-    spec = get_study(STUDY)
-    assert report_languages(spec) == ("en", "zh", "zh-Hant")
-    nb = nbformat.read(spec.notebook_path, as_version=4)
-    cells = [
-        c.source
-        for c in nb.cells
-        if c.cell_type == "markdown" and "remove-in-report" not in c.metadata.get("tags", [])
-    ]
-    assert len(cells) == 10
-    for source in cells:
-        out = i18n.markdown(source, f"notebook:{spec.notebook_path.stem}", lang="zh")
-        assert out != source and has_cjk(out), source[:60]
+    assert len(translated_markdown_cells(STUDY)) == 10
 
 
 # --------------------------------------------------------------------------- other analyses
@@ -142,16 +112,13 @@ def surveys():
 def _shown_text(study: LoyaltyDriversStudy) -> list[str]:
     """Findings, warnings and every table the report shows (headers, rows, cells)."""
     texts = [*study.findings, *study.warnings]
-    for table in (
+    texts += table_texts((
         study.scoring_table(), study.coefficients_table(), study.importance_table(),
         study.imputation_table(), study.imputed_reliability(), study.hierarchical_table(),
         study.assumptions_table(), study.ipa_table(), study.mediation_paths(),
         study.mediation_indirect(), study.moderation_slopes(), study.segment_fit(),
         study.segment_tests(),
-    ):  # fmt: skip
-        if isinstance(table, pd.DataFrame):
-            texts += [str(c) for c in table.columns] + [str(i) for i in table.index]
-            texts += [str(v) for v in table.astype(str).to_numpy().ravel()]
+    ))  # fmt: skip
     texts.append(i18n.translate(study.missing_diagnosis.recommendation))
     return texts
 
@@ -212,7 +179,7 @@ def test_findings_warnings_and_tables_of_every_analysis_are_chinese(surveys, sur
         shown = _shown_text(study)
         importance = study.importance_figure()
     names = set(data.frame.columns) | set(data.codebook.constructs)
-    left = {text: _english_runs(text, names) for text in shown if _english_runs(text, names)}
+    left = english_left(shown, names)
     assert not left, left
     assert study.warnings and all(has_cjk(w) for w in study.warnings)
     legend = {trace.name for trace in importance.data}

@@ -10,20 +10,25 @@ for English is tests/test_i18n.py's (a run of three English words outside names 
 from __future__ import annotations
 
 import json
-import re
-from concurrent.futures import ThreadPoolExecutor
 
-import nbformat
 import pytest
-from helpers import DATA, ROOT
-from test_i18n import _english_runs, _visible_text
+from helpers import (
+    DATA,
+    catalogue_messages,
+    check_chinese_report,
+    check_taiwanese_terms,
+    code_spans,
+    codebook_labels,
+    findings_of,
+    read_report,
+    run_reports,
+    translated_markdown_cells,
+)
 
 from workbench import i18n
-from workbench.intake.data import load_survey
 from workbench.presentation.plots import has_cjk
 from workbench.presentation.report import Marker, traffic_light
-from workbench.runner.engine import report_languages, run_study
-from workbench.studies import STUDIES, get_study, pls_sem
+from workbench.studies import get_study, pls_sem
 
 CODEBOOK = DATA / "corp_rep.codebook.yaml"
 MODERATED = (
@@ -44,49 +49,24 @@ def chinese_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("i18n-pls")
     extended = dict(get_study("pls-sem").default_runs[1].params)
     small = {"bootstrap": 200, "predict_folds": 5, "predict_repeats": 2}
+    data = {"data": str(DATA / "corp_rep.csv"), "codebook": str(CODEBOOK)}
     jobs = {
-        "zh": {**extended, **small, "group": "servicetype", "permutations": 100},
-        "zh-Hant": {"paths": MODERATED, "bootstrap": 200},
+        "zh": {
+            **data,
+            "params": {**extended, **small, "group": "servicetype", "permutations": 100},
+        },
+        "zh-Hant": {**data, "params": {"paths": MODERATED, "bootstrap": 200}},
     }
-
-    def one(lang):
-        return run_study(
-            "pls-sem",
-            data=str(DATA / "corp_rep.csv"),
-            codebook=str(CODEBOOK),
-            params=jobs[lang],
-            out=str(tmp / lang),
-            lang=lang,
-            refresh_index=False,
-        )
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(jobs, pool.map(one, jobs), strict=True))
-
-
-def _codebook_labels() -> list[str]:
-    """Construct and item labels of the codebook: data, not sentences to translate."""
-    cb = load_survey(DATA / "corp_rep.csv", CODEBOOK).codebook
-    names = [*cb.constructs, *(i for c in cb.constructs.values() for i in c.items)]
-    return sorted({cb.label(n) for n in names}, key=len, reverse=True)
+    return run_reports("pls-sem", jobs, tmp)
 
 
 @pytest.mark.parametrize("lang", ["zh", "zh-Hant"])
 def test_a_chinese_pls_report_leaves_no_english_sentence(chinese_runs, lang):
-    folder = chinese_runs[lang]
-    page = (folder / "report.html").read_text(encoding="utf-8")
-    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert results["lang"] == lang and results["command"].endswith(f"--lang {lang}")
-    assert f"<html lang='{i18n.HTML_LANG[lang]}'>" in page
-    assert "Key findings" not in page and page.count("Plotly.newPlot") >= 2
-    text = _visible_text(page)
-    for name in _codebook_labels():
-        text = text.replace(name, "\n")
-    names = {str(k) for k in results["parameters"]} | set(STUDIES["pls-sem"].defaults)
-    left = _english_runs(text, names)
-    assert not left, left[:10]
-    box = re.search(r"(?s)<div class='wb-findings'>(.*?)</div>", page)
-    findings = re.findall(r"(?s)<li>(.*?)</li>", box.group(1)) if box else []
+    labels = codebook_labels(DATA / "corp_rep.csv", CODEBOOK)
+    page, results = check_chinese_report(
+        chinese_runs[lang], lang, "pls-sem", labels=labels, plots=2
+    )
+    findings = findings_of(page)
     assert len(findings) >= 4 and all(has_cjk(f) for f in findings)
     assert results["warnings"] and all(has_cjk(w) for w in results["warnings"])
 
@@ -101,11 +81,9 @@ def test_the_zh_report_uses_the_standard_terms(chinese_runs):
 
 
 def test_the_zh_hant_report_uses_taiwanese_research_terms(chinese_runs):
-    page = (chinese_runs["zh-Hant"] / "report.html").read_text(encoding="utf-8")
+    page, _ = read_report(chinese_runs["zh-Hant"])
     # glossary: 拔靴法 (bootstrap), 信賴區間 (confidence interval), 效果 (effect)
-    for term in ("主要發現", "拔靴法", "信賴區間", "調節效果", "簡單斜率"):
-        assert term in page, term
-    assert "自助法" not in page and "置信区间" not in page
+    check_taiwanese_terms(page, ("主要發現", "拔靴法", "信賴區間", "調節效果", "簡單斜率"))
 
 
 def test_results_json_keeps_english_keys_and_categories_in_a_chinese_run(chinese_runs):
@@ -145,29 +123,12 @@ def test_report_tables_translate_headers_and_categories_but_keep_traffic_lights(
 
 
 def test_every_report_markdown_cell_of_the_pls_notebook_is_catalogued():
-    spec = get_study("pls-sem")
-    assert report_languages(spec) == ("en", "zh", "zh-Hant")
-    nb = nbformat.read(spec.notebook_path, as_version=4)
-    cells = [
-        c.source
-        for c in nb.cells
-        if c.cell_type == "markdown" and "remove-in-report" not in c.metadata.get("tags", [])
-    ]
+    cells = translated_markdown_cells("pls-sem")
     assert len(cells) >= 10
-    for source in cells:
-        out = i18n.markdown(source, "notebook:pls-sem", lang="zh")
-        assert out != source and has_cjk(out), source[:60]
+    for source, out in cells:
         # code spans and numbers of the English cell are kept
-        assert set(re.findall(r"`[^`]+`", source)) <= set(re.findall(r"`[^`]+`", out))
+        assert code_spans(source) <= code_spans(out)
 
 
 def test_the_catalogue_of_the_pls_study_has_no_untranslated_or_broken_message():
-    from babel.messages.pofile import read_po
-
-    path = ROOT / "workbench" / "locale" / "zh" / "pls-sem.po"
-    with path.open("rb") as f:
-        messages = [m for m in read_po(f, locale="zh_Hans_CN") if m.id]
-    assert len(messages) > 150
-    for m in messages:
-        assert m.string and not m.fuzzy, m.id
-        assert i18n.placeholders(m.string) == i18n.placeholders(m.id), m.id
+    assert len(catalogue_messages("pls-sem")) > 150

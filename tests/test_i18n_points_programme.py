@@ -11,19 +11,24 @@ outside names and codes).
 from __future__ import annotations
 
 import json
-import re
-from concurrent.futures import ThreadPoolExecutor
 
-import nbformat
 import pandas as pd
 import pytest
-from helpers import ROOT
-from test_i18n import _english_runs, _visible_text
+from helpers import (
+    ROOT,
+    catalogue_messages,
+    check_chinese_report,
+    check_taiwanese_terms,
+    code_spans,
+    findings_of,
+    read_report,
+    run_reports,
+    translated_markdown_cells,
+)
 
 from workbench import i18n
 from workbench.presentation.plots import has_cjk
-from workbench.runner.engine import report_languages, run_study
-from workbench.studies import STUDIES, get_study, points_programme
+from workbench.studies import get_study, points_programme
 
 TIER_RULES = ["basic=0", "silver=1000", "gold=3000", "platinum=6000"]
 
@@ -39,39 +44,14 @@ def chinese_runs(tmp_path_factory):
         "tier_rules": TIER_RULES,
         "n_boot": 100,
     }
-
-    def one(lang):
-        return run_study(
-            "points-programme",
-            data=str(ROOT / run.data),
-            params=params,
-            out=str(tmp / lang),
-            lang=lang,
-            refresh_index=False,
-        )
-
-    langs = ("zh", "zh-Hant")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(langs, pool.map(one, langs), strict=True))
-
-
-def _findings(page: str) -> list[str]:
-    box = re.search(r"(?s)<div class='wb-findings'>(.*?)</div>", page)
-    return re.findall(r"(?s)<li>(.*?)</li>", box.group(1)) if box else []
+    job = {"data": str(ROOT / run.data), "params": params}
+    return run_reports("points-programme", {"zh": job, "zh-Hant": job}, tmp)
 
 
 @pytest.mark.parametrize("lang", ["zh", "zh-Hant"])
 def test_a_chinese_points_report_leaves_no_english_sentence(chinese_runs, lang):
-    folder = chinese_runs[lang]
-    page = (folder / "report.html").read_text(encoding="utf-8")
-    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert results["lang"] == lang and results["command"].endswith(f"--lang {lang}")
-    assert f"<html lang='{i18n.HTML_LANG[lang]}'>" in page
-    assert "Key findings" not in page and page.count("Plotly.newPlot") >= 4
-    names = {str(k) for k in results["parameters"]} | set(STUDIES["points-programme"].defaults)
-    left = _english_runs(_visible_text(page), names)
-    assert not left, left[:10]
-    findings = _findings(page)
+    page, results = check_chinese_report(chinese_runs[lang], lang, "points-programme", plots=4)
+    findings = findings_of(page)
     # finance and marketing findings, the behaviour layer's interpretations among them
     assert len(findings) >= 8 and all(has_cjk(f) for f in findings)
     assert results["warnings"] and all(has_cjk(w) for w in results["warnings"])
@@ -79,7 +59,7 @@ def test_a_chinese_points_report_leaves_no_english_sentence(chinese_runs, lang):
 
 def test_the_zh_points_report_speaks_of_breakage_liability_and_behaviour(chinese_runs):
     page = (chinese_runs["zh"] / "report.html").read_text(encoding="utf-8")
-    findings = " ".join(_findings(page))
+    findings = " ".join(findings_of(page))
     for term in (
         "财务：",
         "营销：",
@@ -98,10 +78,8 @@ def test_the_zh_points_report_speaks_of_breakage_liability_and_behaviour(chinese
 
 
 def test_the_zh_hant_points_report_uses_taiwanese_research_terms(chinese_runs):
-    page = (chinese_runs["zh-Hant"] / "report.html").read_text(encoding="utf-8")
-    for term in ("主要發現", "拔靴法", "信賴區間", "固定效果", "標準誤"):
-        assert term in page, term
-    assert "自助法" not in page and "置信区间" not in page
+    page, _ = read_report(chinese_runs["zh-Hant"])
+    check_taiwanese_terms(page, ("主要發現", "拔靴法", "信賴區間", "固定效果", "標準誤"))
 
 
 def test_results_json_keeps_its_english_keys_in_a_chinese_run(chinese_runs):
@@ -138,28 +116,11 @@ def test_report_tables_translate_headers_and_method_rows_but_not_data():
 
 
 def test_every_report_markdown_cell_of_the_points_notebook_is_catalogued():
-    spec = get_study("points-programme")
-    assert report_languages(spec) == ("en", "zh", "zh-Hant")
-    nb = nbformat.read(spec.notebook_path, as_version=4)
-    cells = [
-        c.source
-        for c in nb.cells
-        if c.cell_type == "markdown" and "remove-in-report" not in c.metadata.get("tags", [])
-    ]
+    cells = translated_markdown_cells("points-programme")
     assert len(cells) >= 10
-    for source in cells:
-        out = i18n.markdown(source, "notebook:points-programme", lang="zh")
-        assert out != source and has_cjk(out), source[:60]
-        assert set(re.findall(r"`[^`]+`", source)) <= set(re.findall(r"`[^`]+`", out))
+    for source, out in cells:
+        assert code_spans(source) <= code_spans(out)
 
 
 def test_the_catalogue_of_the_points_study_has_no_untranslated_or_broken_message():
-    from babel.messages.pofile import read_po
-
-    path = ROOT / "workbench" / "locale" / "zh" / "points-programme.po"
-    with path.open("rb") as f:
-        messages = [m for m in read_po(f, locale="zh_Hans_CN") if m.id]
-    assert len(messages) > 100
-    for m in messages:
-        assert m.string and not m.fuzzy, m.id
-        assert i18n.placeholders(m.string) == i18n.placeholders(m.id), m.id
+    assert len(catalogue_messages("points-programme")) > 100

@@ -11,19 +11,22 @@ unchanged, and the suggested segment names stay English in results.json and segm
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
-
-import nbformat
 import pandas as pd
 import pytest
-from helpers import DATA, ROOT
-from test_i18n import _english_runs, _visible_text
+from helpers import (
+    DATA,
+    ROOT,
+    check_chinese_report,
+    english_left,
+    run_reports,
+    table_texts,
+    translated_markdown_cells,
+)
+from test_i18n import _english_runs
 
 from workbench import i18n
 from workbench.intake.data import load_survey
 from workbench.presentation.plots import has_cjk
-from workbench.runner.engine import report_languages, run_study
 from workbench.studies import get_study
 from workbench.studies.segmentation import SegmentationStudy, analyse, suggest_name
 
@@ -44,32 +47,14 @@ def _run_kwargs(which: int) -> dict:
 @pytest.fixture(scope="module")
 def chinese_reports(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("i18n_segmentation")
-
-    def one(job):
-        which, lang = job
-        return run_study(STUDY, out=str(tmp / f"{which}-{lang}"), lang=lang, **_run_kwargs(which))
-
-    with ThreadPoolExecutor(max_workers=len(REPORTS)) as pool:
-        folders = list(pool.map(one, REPORTS))
-    return dict(zip(REPORTS, folders, strict=True))
-
-
-def _names(results: dict) -> set[str]:
-    """Names from the data and the parameters: not sentences to translate."""
-    return {str(k) for k in results["parameters"]} | set(get_study(STUDY).defaults)
+    jobs = {(which, lang): _run_kwargs(which) for which, lang in REPORTS}
+    return run_reports(STUDY, jobs, tmp)
 
 
 @pytest.mark.parametrize(("run", "lang"), REPORTS)
 def test_a_chinese_segmentation_report_leaves_no_english_sentence(chinese_reports, run, lang):
     folder = chinese_reports[(run, lang)]
-    page = (folder / "report.html").read_text(encoding="utf-8")
-    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert results["lang"] == lang and results["command"].endswith(f"--lang {lang}")
-    assert f"<html lang='{i18n.HTML_LANG[lang]}'>" in page
-    assert ("主要发现" if lang == "zh" else "主要發現") in page
-    assert "Key findings" not in page and page.count("Plotly.newPlot") >= 3
-    left = _english_runs(_visible_text(page), _names(results))
-    assert not left, left[:10]
+    _, results = check_chinese_report(folder, lang, STUDY, plots=3)
     assert results["warnings"] and all(has_cjk(w) for w in results["warnings"])
     # results.json and segments.csv keep the English names in every language
     names = [seg["name"] for seg in results["segments"].values()]
@@ -100,18 +85,7 @@ def test_the_chinese_reports_read_in_standard_terms(chinese_reports):
 
 
 def test_every_report_markdown_cell_of_the_notebook_is_catalogued():
-    spec = get_study(STUDY)
-    assert report_languages(spec) == ("en", "zh", "zh-Hant")
-    nb = nbformat.read(spec.notebook_path, as_version=4)
-    cells = [
-        c.source
-        for c in nb.cells
-        if c.cell_type == "markdown" and "remove-in-report" not in c.metadata.get("tags", [])
-    ]
-    assert len(cells) == 15
-    for source in cells:
-        out = i18n.markdown(source, f"notebook:{spec.notebook_path.stem}", lang="zh")
-        assert out != source and has_cjk(out), source[:60]
+    assert len(translated_markdown_cells(STUDY)) == 15
 
 
 # --------------------------------------------------------------------------- other analyses
@@ -127,18 +101,13 @@ def surveys():
 
 def _shown_text(study: SegmentationStudy) -> list[str]:
     """Findings, warnings and every table the report shows (headers, rows, cells)."""
-    texts = [*study.findings, *study.warnings]
-    for table in (
+    return [*study.findings, *study.warnings, *table_texts((
         study.segments_table(), study.means_wide(), study.criteria_table(), study.bic_table(),
         study.blrt_table(), study.stability_table(), study.crosstab_table(),
         study.crosstab_test(), study.response_table(), study.covariate_table(),
         study.distal_table(), study.behaviour_table(), study.link_tests(),
         study.drivers_table(), study.drivers_test(), study.membership_table(),
-    ):  # fmt: skip
-        if isinstance(table, pd.DataFrame):
-            texts += [str(c) for c in table.columns] + [str(i) for i in table.index]
-            texts += [str(v) for v in table.astype(str).to_numpy().ravel()]
-    return texts
+    ))]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -170,7 +139,7 @@ def test_findings_warnings_and_tables_of_every_analysis_are_chinese(surveys, sur
         shown = _shown_text(study)
         figures = [study.profile_figure(), study.criteria_figure(), study.map_figure()]
     names = set(data.frame.columns) | set(data.codebook.constructs) | set(data.codebook.items)
-    left = {text: _english_runs(text, names) for text in shown if _english_runs(text, names)}
+    left = english_left(shown, names)
     assert not left, left
     assert study.findings and all(has_cjk(f) for f in study.findings)
     assert all(has_cjk(w) for w in study.warnings), study.warnings

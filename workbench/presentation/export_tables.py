@@ -9,11 +9,11 @@ optional parts (mediation, invariance, ...) are left out when the run has none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from workbench.errors import InputError
-from workbench.i18n import gettext, translate
+from workbench.i18n import get_language, gettext, translate
 from workbench.presentation.apa import (
     MISSING,
     escape,
@@ -28,6 +28,7 @@ from workbench.presentation.apa import (
     is_missing,
     join_sentences,
     p_text,
+    space_cjk,
     stat_text,
     symbol,
 )
@@ -157,6 +158,85 @@ def fit_sentence(fit: Results) -> str:
     ).replace(" ,", ",")
 
 
+# ----------------------------------------------------------------------------- shared cells
+def _estimate_cells(
+    v: Mapping[str, Any], *, decimals: int = 2, estimate: str = "estimate"
+) -> list[str]:
+    """*b*, *SE*, the confidence interval and *p* of one estimate, formatted (APA 7).
+
+    Reads ``v[estimate]``, ``se``, ``ci_low``, ``ci_high`` and ``p``; an absent value is a
+    dash (:data:`~workbench.presentation.apa.MISSING`).
+    """
+    return [
+        format_number(v.get(estimate), decimals),
+        format_number(v.get("se"), decimals),
+        format_ci(v.get("ci_low"), v.get("ci_high"), decimals),
+        format_p(v.get("p")),
+    ]
+
+
+def _estimate_columns(
+    first: str, *, estimate: str | None = None, ci: str | None = None
+) -> list[str]:
+    """The headers of :func:`_estimate_cells` after ``first``: *b*, *SE*, 95% CI, *p*."""
+    return [
+        first,
+        estimate or symbol("b"),
+        symbol("SE"),
+        ci or text("col.ci95"),
+        symbol("p"),
+    ]
+
+
+def _columns_with_values(
+    columns: list[str], rows: list[list[str]], optional: Collection[int] | None = None
+) -> list[int]:
+    """The positions of the columns a table keeps: every column that is not ``optional``
+    (default: all but the first) and every optional one that some row has a value in."""
+    optional = range(1, len(columns)) if optional is None else optional
+    return [
+        j for j in range(len(columns)) if j not in optional or any(r[j] != MISSING for r in rows)
+    ]
+
+
+def _phrase(message: str, /, **values: Any) -> str:
+    """``message`` (an English message id of this module) in the current language, as
+    :func:`~workbench.presentation.export_text.text` gives the strings of ``TEXT``."""
+    out = gettext(message, **values)
+    return out if get_language() == "en" else space_cjk(out)
+
+
+#: the overall *F* test of a regression after its *R*² in the table's note (APA 7)
+_F_TEST_NOTE = "{fit}, {test}"
+#: the event-study note's sentence on its standard errors (shown when the run has them)
+_EVENT_STUDY_SE_NOTE = "Standard errors clustered by member."
+
+
+def _f_test_text(test: Mapping[str, Any]) -> str:
+    """A model's overall *F* test as APA 7 writes it (markup): ``*F*(4, 795) = 82.13, *p* < .001``.
+
+    Reads ``F``, ``df1``, ``df2`` and ``p`` (the keys of the hierarchical steps' tests and of
+    the pooled Wald test over imputations, whose ``df2`` may be fractional).
+    """
+    df = f"{format_df(test.get('df1'))}, {format_df(test.get('df2'))}"
+    return f"{stat_text('F', format_stat(test.get('F'), 'F'), df)}, {p_text(test.get('p'))}"
+
+
+def _ci_level(values: Mapping[str, Any]) -> str:
+    """The confidence level of ``values["ci"]`` (a share; .95 when absent) in percent: ``95``."""
+    return format_int(100 * float(values.get("ci") or 0.95))
+
+
+def _chain(key: Any) -> str:
+    """An indirect effect's key ``a->m->b`` as the table writes it: ``a → m → b``."""
+    return escape(key).replace("->", " \u2192 ")
+
+
+def _change(value: Any) -> str:
+    """A change of a fit index with its sign and three decimals, no leading zero: ``−.004``."""
+    return format_number(value, 3, leading_zero=False, plus=True)
+
+
 # ----------------------------------------------------------------------------- survey shared
 def reliability_table(results: Results, reliability: Mapping[str, Any], n: Any) -> Table:
     """Construct | k | M | SD | α | 95% CI | ω | CR | AVE."""
@@ -186,7 +266,7 @@ def reliability_table(results: Results, reliability: Mapping[str, Any], n: Any) 
         text("col.cr"),
         text("col.ave"),
     ]
-    keep = [j for j in range(len(columns)) if j == 0 or any(r[j] != MISSING for r in rows)]
+    keep = _columns_with_values(columns, rows)
     return Table(
         key="reliability",
         title=text("title.reliability"),
@@ -305,16 +385,9 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
     rows = []
     for term, c in coefficients.items():
         label = text("row.intercept") if term == "Intercept" else escape(term)
-        rows.append(
-            [
-                label,
-                format_stat(c.get("estimate"), "b"),
-                format_stat(c.get("se"), "se"),
-                format_ci(c.get("ci_low"), c.get("ci_high")),
-                "" if term == "Intercept" else format_stat(c.get("std_beta"), "beta"),
-                format_p(c.get("p")),
-            ]
-        )
+        b, se, ci, p = _estimate_cells(c)
+        beta = "" if term == "Intercept" else format_stat(c.get("std_beta"), "beta")
+        rows.append([label, b, se, ci, beta, p])
     kind = str(model.get("kind", "ols"))
     if "r2" in model:
         fit = text(
@@ -322,6 +395,9 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
             r2=format_stat(model.get("r2"), "R2"),
             adj_r2=format_stat(model.get("adj_r2"), "R2"),
         )
+        f_test = model.get("f_test")
+        if isinstance(f_test, Mapping) and not is_missing(f_test.get("F")):
+            fit = _phrase(_F_TEST_NOTE, fit=fit, test=_f_test_text(f_test))
     else:
         fit = text("note.pseudo_r2", r2=format_stat(model.get("pseudo_r2"), "R2"))
     note = text(
@@ -334,18 +410,12 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
         note = join_sentences(note, text("note.regression_mi", m=opt(results, "missing", "m")))
     else:
         note = join_sentences(note, text("note.missing", treatment=missing_text(results)))
+    *columns, p_column = _estimate_columns(text("col.predictor"))
     tables = [
         Table(
             key="regression",
             title=text("title.regression", outcome=title_name(model.get("outcome", ""))),
-            columns=[
-                text("col.predictor"),
-                symbol("b"),
-                symbol("SE"),
-                text("col.ci95"),
-                symbol("beta"),
-                symbol("p"),
-            ],
+            columns=[*columns, symbol("beta"), p_column],
             rows=rows,
             note=note,
             compare="column",
@@ -413,25 +483,19 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
             ("c_prime", "c_prime", "row.mediation_c_prime"),
             ("c_total", "c_total", "row.mediation_c"),
         ):
-            test = tests.get(test_key) or {}
-            rows.append(
-                [
-                    text(label, **names),
-                    format_stat(med.get(key), "b"),
-                    format_stat(med.get(f"{key}_se"), "se"),
-                    format_ci(test.get("ci_low"), test.get("ci_high")),
-                    format_p(test.get("p")),
-                ]
-            )
-        rows.append(
-            [
-                text("row.mediation_indirect", **names),
-                format_stat(med.get("indirect"), "b"),
-                MISSING,
-                format_ci(med.get("indirect_ci_low"), med.get("indirect_ci_high")),
-                MISSING,
-            ]
-        )
+            # the estimate and SE of the mediation block, the CI and p of the path's test
+            path = {
+                **(tests.get(test_key) or {}),
+                "estimate": med.get(key),
+                "se": med.get(f"{key}_se"),
+            }
+            rows.append([text(label, **names), *_estimate_cells(path)])
+        indirect = {
+            "estimate": med.get("indirect"),
+            "ci_low": med.get("indirect_ci_low"),
+            "ci_high": med.get("indirect_ci_high"),
+        }  # a bootstrap interval: no SE, no p
+        rows.append([text("row.mediation_indirect", **names), *_estimate_cells(indirect)])
         covariates = ", ".join(escape(c) for c in med.get("covariates") or []) or text("none")
         tables.append(
             Table(
@@ -442,13 +506,7 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
                     m=title_name(med["mediator"]),
                     y=title_name(med["y"]),
                 ),
-                columns=[
-                    text("col.effect"),
-                    symbol("b"),
-                    symbol("SE"),
-                    text("col.ci95"),
-                    symbol("p"),
-                ],
+                columns=_estimate_columns(text("col.effect")),
                 rows=rows,
                 note=text(
                     "note.mediation",
@@ -470,19 +528,9 @@ def loyalty_drivers_tables(results: Results) -> list[Table]:
 def moderation_table(mod: Mapping[str, Any]) -> Table:
     """The interaction and the simple slopes of a moderation model (Hayes, 2022, model 1)."""
     names = {"x": escape(mod["x"]), "w": escape(mod["moderator"]), "y": escape(mod["y"])}
-
-    def cells(label: str, v: Mapping[str, Any]) -> list[str]:
-        return [
-            label,
-            format_stat(v.get("estimate"), "b"),
-            format_stat(v.get("se"), "se"),
-            format_ci(v.get("ci_low"), v.get("ci_high")),
-            format_p(v.get("p")),
-        ]
-
-    rows = [cells(text("row.interaction", **names), mod.get("interaction") or {})]
+    rows = [[text("row.interaction", **names), *_estimate_cells(mod.get("interaction") or {})]]
     for level, v in (mod.get("simple_slopes") or {}).items():
-        rows.append(cells(text("row.simple_slope", level=escape(level), **names), v))
+        rows.append([text("row.simple_slope", level=escape(level), **names), *_estimate_cells(v)])
     return Table(
         key="moderation",
         title=text(
@@ -491,13 +539,7 @@ def moderation_table(mod: Mapping[str, Any]) -> Table:
             w=title_name(mod["moderator"]),
             y=title_name(mod["y"]),
         ),
-        columns=[
-            text("col.effect"),
-            symbol("b"),
-            symbol("SE"),
-            text("col.ci95"),
-            symbol("p"),
-        ],
+        columns=_estimate_columns(text("col.effect")),
         rows=rows,
         note=text("note.moderation", n=format_int(mod.get("n")), **names),
         compare="column",
@@ -623,7 +665,7 @@ def experience_economy_tables(results: Results) -> list[Table]:
             method = v.get("method", method)
             rows.append(
                 [
-                    escape(key).replace("->", " \u2192 "),
+                    _chain(key),
                     format_stat(v.get("estimate"), "b"),
                     format_ci(v.get("ci_low"), v.get("ci_high")),
                     format_stat(v.get("std"), "beta"),
@@ -660,12 +702,8 @@ def experience_economy_tables(results: Results) -> list[Table]:
                     format_df(v.get("df")),
                     format_stat(v.get("cfi"), "cfi"),
                     format_stat(v.get("rmsea"), "rmsea"),
-                    format_number(v.get("delta_cfi"), 3, leading_zero=False, plus=True)
-                    if not is_missing(v.get("delta_cfi"))
-                    else MISSING,
-                    format_number(v.get("delta_rmsea"), 3, leading_zero=False, plus=True)
-                    if not is_missing(v.get("delta_rmsea"))
-                    else MISSING,
+                    _change(v.get("delta_cfi")),
+                    _change(v.get("delta_rmsea")),
                     format_stat(v.get("delta_chi2"), "chi2"),
                     format_df(v.get("delta_df")),
                     format_p(v.get("delta_p")),
@@ -862,7 +900,7 @@ def pls_sem_tables(results: Results) -> list[Table]:
                 columns=[text("col.effect"), symbol("beta"), symbol("SE"), text("col.ci95")],
                 rows=[
                     [
-                        escape(k).replace("->", " \u2192 "),
+                        _chain(k),
                         format_stat(v.get("estimate"), "beta"),
                         format_stat(v.get("boot_se"), "se"),
                         format_ci(v.get("ci_low"), v.get("ci_high"), bounded=True),
@@ -976,10 +1014,7 @@ def programme_evaluation_tables(results: Results) -> list[Table]:
     rows = [
         [
             escape(did.get("outcome", "")),
-            format_number(did.get("estimate"), 3),
-            format_number(did.get("se"), 3),
-            format_ci(did.get("ci_low"), did.get("ci_high"), 3),
-            format_p(did.get("p")),
+            *_estimate_cells(did, decimals=3),
             format_percent(did.get("relative_effect"), 1),
         ]
     ]
@@ -987,14 +1022,7 @@ def programme_evaluation_tables(results: Results) -> list[Table]:
         Table(
             key="did",
             title=text("title.did"),
-            columns=[
-                text("col.outcome"),
-                symbol("b"),
-                symbol("SE"),
-                text("col.ci95"),
-                symbol("p"),
-                text("col.effect"),
-            ],
+            columns=[*_estimate_columns(text("col.outcome")), text("col.effect")],
             rows=rows,
             note=text(
                 "note.did_poisson" if did.get("model") == "poisson" else "note.did",
@@ -1007,21 +1035,24 @@ def programme_evaluation_tables(results: Results) -> list[Table]:
     ]
     event = results.get("event_study")
     if event:
+        columns = _estimate_columns(text("col.period"))
+        rows = [
+            [_period_key(k), *_estimate_cells(v, decimals=3)]
+            for k, v in event.items()
+            if isinstance(v, Mapping)
+        ]
+        # SE and p only when results.json has them (the study writes estimate and CI today)
+        keep = _columns_with_values(columns, rows, optional=(2, 4))
+        note = text("note.event_study")
+        if 2 in keep:
+            note = join_sentences(note, _phrase(_EVENT_STUDY_SE_NOTE))
         tables.append(
             Table(
                 key="event_study",
                 title=text("title.event_study"),
-                columns=[text("col.period"), symbol("b"), text("col.ci95")],
-                rows=[
-                    [
-                        format_number(float(k), 0) if _is_number(k) else escape(k),
-                        format_number(v.get("estimate"), 3),
-                        format_ci(v.get("ci_low"), v.get("ci_high"), 3),
-                    ]
-                    for k, v in event.items()
-                    if isinstance(v, Mapping)
-                ],
-                note=text("note.event_study"),
+                columns=[columns[j] for j in keep],
+                rows=[[r[j] for j in keep] for r in rows],
+                note=note,
             )
         )
     return tables
@@ -1169,7 +1200,7 @@ def points_programme_tables(results: Results) -> list[Table]:
         )
     )
     red = need(results, "redemption")
-    level = format_int(100 * float(red.get("ci") or 0.95))
+    level = _ci_level(red)
     rows = [
         [
             text("label.ultimate_rate"),
@@ -1255,15 +1286,9 @@ def points_programme_tables(results: Results) -> list[Table]:
         )
     gg = results.get("goal_gradient") or {}
     if gg:
-        level = format_int(100 * float(gg.get("ci") or 0.95))
+        level = _ci_level(gg)
         rows = [
-            [
-                text("label.gg_slope"),
-                format_number(gg.get("slope"), 3),
-                format_number(gg.get("se"), 3),
-                format_ci(gg.get("ci_low"), gg.get("ci_high"), 3),
-                format_p(gg.get("p")),
-            ],
+            [text("label.gg_slope"), *_estimate_cells(gg, decimals=3, estimate="slope")],
             [
                 text("label.gg_change"),
                 format_percent(gg.get("pct_change"), 1),
@@ -1276,13 +1301,11 @@ def points_programme_tables(results: Results) -> list[Table]:
             Table(
                 key="goal_gradient",
                 title=text("title.goal_gradient"),
-                columns=[
+                columns=_estimate_columns(
                     text("col.measure"),
-                    text("col.estimate"),
-                    symbol("SE"),
-                    text("col.ci", level=level),
-                    symbol("p"),
-                ],
+                    estimate=text("col.estimate"),
+                    ci=text("col.ci", level=level),
+                ),
                 rows=rows,
                 note=text(
                     "note.goal_gradient",
@@ -1296,7 +1319,7 @@ def points_programme_tables(results: Results) -> list[Table]:
     effect = results.get("redemption_effect") or {}
     tests = results.get("redemption_effect_tests") or {}
     if effect:
-        level = format_int(100 * float(tests.get("ci") or 0.95))
+        level = _ci_level(tests)
         avg = tests.get("average_post") or {}
         keys = [k for k, v in effect.items() if isinstance(v, Mapping)]
         numeric = [float(k) for k in keys if _is_number(k)]
@@ -1306,22 +1329,11 @@ def points_programme_tables(results: Results) -> list[Table]:
                 key="redemption_effect",
                 title=text("title.redemption_effect", outcome=title_name(tests.get("outcome", ""))),
                 columns=[
-                    text("col.relative_period"),
-                    symbol("b"),
-                    symbol("SE"),
-                    text("col.ci", level=level),
-                    symbol("p"),
+                    *_estimate_columns(text("col.relative_period"), ci=text("col.ci", level=level)),
                     symbol("n"),
                 ],
                 rows=[
-                    [
-                        _period_key(k),
-                        format_number(effect[k].get("estimate"), 2),
-                        format_number(effect[k].get("se"), 2),
-                        format_ci(effect[k].get("ci_low"), effect[k].get("ci_high")),
-                        format_p(effect[k].get("p")),
-                        format_int(effect[k].get("n")),
-                    ]
+                    [_period_key(k), *_estimate_cells(effect[k]), format_int(effect[k].get("n"))]
                     for k in keys
                 ],
                 note=text(
