@@ -30,7 +30,7 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,10 @@ from workbench.errors import InputError
 from workbench.numerics import single_threaded_blas
 from workbench.results import Result, jsonable
 from workbench.sem import robust_ml
+
+if TYPE_CHECKING:  # the ordinal modules import this one
+    from workbench.sem.ordinal import OrdinalCFAResult
+    from workbench.sem.ordinal_sem import OrdinalSEMResult
 
 __all__ = [
     "SEMResult",
@@ -60,6 +64,12 @@ FIT_KEYS = (
     "bic", "n",
 )  # fmt: skip
 Estimator = Literal["ml", "mlr"]
+#: the ordinal estimators :func:`fit_sem` and :func:`fit_cfa` hand to
+#: :func:`~workbench.sem.ordinal_sem.fit_ordinal_sem` / :func:`~workbench.sem.ordinal.fit_ordinal_cfa`
+OrdinalEstimatorName = Literal[
+    "wlsmv", "dwls", "ulsmv", "uls", "WLSMV", "DWLS", "ULSMV", "ULS"
+]  # fmt: skip
+_ORDINAL_ESTIMATORS = ("wlsmv", "dwls", "ulsmv", "uls")
 Missing = Literal["listwise", "fiml"]
 HTMTMean = Literal["geometric", "arithmetic"]
 
@@ -1165,13 +1175,46 @@ def _fit_indices_fiml(
 # ----------------------------------------------------------------------------
 
 
+@overload
 def fit_sem(
     data: pd.DataFrame,
     model: str,
     *,
     estimator: Estimator = "ml",
     missing: Missing = "listwise",
-) -> SEMResult:
+) -> SEMResult: ...
+
+
+@overload
+def fit_sem(
+    data: pd.DataFrame,
+    model: str,
+    *,
+    estimator: OrdinalEstimatorName,
+    missing: Missing = "listwise",
+    **ordinal: Any,
+) -> OrdinalSEMResult: ...
+
+
+@overload
+def fit_sem(
+    data: pd.DataFrame,
+    model: str,
+    *,
+    estimator: str = "ml",
+    missing: str = "listwise",
+    **ordinal: Any,
+) -> SEMResult | OrdinalSEMResult: ...
+
+
+def fit_sem(
+    data: pd.DataFrame,
+    model: str,
+    *,
+    estimator: str = "ml",
+    missing: str = "listwise",
+    **ordinal: Any,
+) -> SEMResult | OrdinalSEMResult:
     """Fit a CFA/SEM written in lavaan syntax; report it as lavaan does.
 
     Parameters
@@ -1188,12 +1231,15 @@ def fit_sem(
         latent variables (second-order factors). As in lavaan, the first
         loading of each factor is fixed to 1 and exogenous latent variables
         are correlated.
-    estimator : {"ml", "mlr"}
+    estimator : {"ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls"}
         ``"ml"``: maximum likelihood (lavaan ``estimator = "ML"``). ``"mlr"``: the same
         estimates with Huber-White (sandwich) standard errors, the Yuan-Bentler scaled
         chi-square and scaled and robust CFI/TLI/RMSEA (lavaan ``estimator = "MLR"``), for
-        non-normal items; with complete data or ``missing="fiml"``. lavaan's upper-case
-        names are accepted too.
+        non-normal items; with complete data or ``missing="fiml"``. The ordinal estimators
+        treat the items as ordered categories (lavaan ``ordered =``): the model is fitted by
+        :func:`~workbench.sem.ordinal_sem.fit_ordinal_sem`, which returns an
+        :class:`~workbench.sem.ordinal_sem.OrdinalSEMResult` (listwise deletion only).
+        lavaan's upper-case names are accepted too.
     missing : {"listwise", "fiml"}
         ``"listwise"``: rows with a missing value on any model variable are
         dropped (and counted in the warnings). ``"fiml"``: full-information
@@ -1326,9 +1372,20 @@ def fit_sem(
     (24.373, 0.9995)
     """
     est_name = estimator.lower() if isinstance(estimator, str) else estimator
+    if est_name in _ORDINAL_ESTIMATORS:
+        from workbench.sem.ordinal_sem import fit_ordinal_sem
+
+        _check_ordinal_missing(est_name, missing)
+        return fit_ordinal_sem(data, model, estimator=est_name.upper(), **ordinal)  # type: ignore[arg-type]
+    if ordinal:
+        raise ValueError(
+            f"{', '.join(sorted(ordinal))} apply to the ordinal estimators only "
+            f"({', '.join(_ORDINAL_ESTIMATORS)}), not estimator={estimator!r}."
+        )
     if est_name not in _ESTIMATORS:
         raise ValueError(
-            f"estimator must be one of {_ESTIMATORS} (lavaan's ML, MLR), got {estimator!r}"
+            f"estimator must be one of {_ESTIMATORS + _ORDINAL_ESTIMATORS} (lavaan's ML, MLR, "
+            f"WLSMV, DWLS, ULSMV, ULS), got {estimator!r}"
         )
     if missing not in _MISSING:
         raise ValueError(f"missing must be one of {_MISSING}, got {missing!r}")
@@ -1886,11 +1943,37 @@ def _heywood_warnings(
     return warn
 
 
+@overload
+def fit_cfa(
+    data: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    *,
+    estimator: OrdinalEstimatorName,
+    **kw: Any,
+) -> OrdinalCFAResult: ...
+
+
+@overload
+def fit_cfa(
+    data: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    *,
+    estimator: Estimator = "ml",
+    missing: Missing = "listwise",
+) -> SEMResult: ...
+
+
+@overload
+def fit_cfa(
+    data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], **kw: Any
+) -> SEMResult | OrdinalCFAResult: ...
+
+
 def fit_cfa(
     data: pd.DataFrame,
     constructs: Mapping[str, Sequence[str]],
     **kw: Any,
-) -> SEMResult:
+) -> SEMResult | OrdinalCFAResult:
     """Confirmatory factor analysis of a codebook's constructs.
 
     Builds ``construct =~ item1 + item2 + ...`` for every construct and fits
@@ -1904,11 +1987,15 @@ def fit_cfa(
     constructs : mapping of str to list of str
         Construct name -> its items, e.g. from the codebook.
     **kw
-        Passed to :func:`fit_sem` (``estimator``, ``missing``).
+        Passed to :func:`fit_sem` (``estimator``, ``missing``); with an ordinal estimator
+        (``"wlsmv"``, ``"dwls"``, ``"ulsmv"``, ``"uls"``) to
+        :func:`~workbench.sem.ordinal.fit_ordinal_cfa` (``ordered``, ``parameterization``,
+        ``test``, ``std_lv``, ``max_categories``).
 
     Returns
     -------
     SEMResult
+        Or :class:`~workbench.sem.ordinal.OrdinalCFAResult` with an ordinal estimator.
 
     Raises
     ------
@@ -1940,7 +2027,27 @@ def fit_cfa(
     >>> res.composite_reliability().round(3).to_dict()
     {'visual': 0.612, 'textual': 0.885, 'speed': 0.686}
     """
+    estimator = str(kw.get("estimator", "ml")).lower()
+    if estimator in _ORDINAL_ESTIMATORS:
+        from workbench.sem.ordinal import fit_ordinal_cfa
+
+        kw = dict(kw)
+        kw.pop("estimator")
+        _check_ordinal_missing(estimator, kw.pop("missing", "listwise"))
+        return fit_ordinal_cfa(data, constructs, estimator=estimator.upper(), **kw)  # type: ignore[arg-type]
     return fit_sem(data, cfa_syntax(constructs), **kw)
+
+
+def _check_ordinal_missing(estimator: str, missing: str) -> None:
+    """The ordinal estimators use complete cases (lavaan's default for ordered data)."""
+    if missing != "listwise":
+        raise InputError(
+            f"estimator={estimator} cannot be used with missing={missing}: the ordinal models "
+            "are fitted to the thresholds and polychoric correlations of the complete cases "
+            "(lavaan's default for ordered data).",
+            hint=f"Use missing='listwise' with estimator={estimator}, or estimator='mlr' "
+            f"with missing={missing}.",
+        )
 
 
 def cfa_syntax(constructs: Mapping[str, Sequence[str]]) -> str:
