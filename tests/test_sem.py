@@ -369,7 +369,7 @@ def test_construct_with_one_item_or_shared_item_is_rejected():
 
 def test_bad_options_raise_value_error_naming_valid_values(hs):
     with pytest.raises(ValueError, match="ML"):
-        fit_cfa(hs, HS_CONSTRUCTS, estimator="WLSMV")
+        fit_cfa(hs, HS_CONSTRUCTS, estimator="GLS")
     with pytest.raises(ValueError, match="listwise"):
         fit_cfa(hs, HS_CONSTRUCTS, missing="pairwise")
     with pytest.raises(ValueError, match="geometric"):

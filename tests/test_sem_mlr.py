@@ -232,7 +232,7 @@ def test_lavaan_upper_case_name_is_accepted_and_unknown_estimators_are_named(dat
     model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6"
     assert fit_sem(data, model, estimator="MLR").estimator == "mlr"  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'ml', 'mlr'"):
-        fit_sem(data, model, estimator="wlsmv")  # type: ignore[arg-type]
+        fit_sem(data, model, estimator="gls")
 
 
 def test_mlr_with_an_observed_predictor_is_refused_with_a_hint(datasets):
