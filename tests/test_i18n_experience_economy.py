@@ -1,9 +1,10 @@
 """The experience-economy report in Chinese: whole zh and zh-Hant reports leave no English sentence.
 
-Two runs through the notebook on the loyalty survey (small bootstrap): robust ML
+Three runs through the notebook on the loyalty survey (small bootstrap): robust ML
 (``estimator=mlr``, listwise, cross-channel consistency, Satorra-Bentler scaled difference tests)
-in ``zh``, and WLSMV (ordered items, ordinal invariance across ``channel``, whose empty category
-stops the invariance step with a warning) in ``zh-Hant``; the ML default (FIML) and PLS-SEM
+in ``zh``, WLSMV (ordered items, ordinal invariance across ``channel``, whose empty category
+stops the invariance step with a warning) in ``zh-Hant``, and DWLS (standard SEs and test, the
+plain difference tests, the invariance step WLSMV's) in ``zh``; the ML default (FIML) and PLS-SEM
 findings, warnings and notes are checked in process, so that every estimator's sentences, the
 warnings of the statistics layers, every table and every markdown cell are exercised. The check
 for English is tests/test_i18n.py's (a run of three English words outside names and codes).
@@ -34,18 +35,21 @@ CHANNELS = ["online_experience", "offline_experience"]
 @pytest.fixture(scope="module")
 def chinese_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("i18n-experience")
-    jobs = {
-        "zh": {"estimator": "mlr", "missing": "listwise", "channels": CHANNELS, "bootstrap": 100},
-        "zh-Hant": {"estimator": "wlsmv", "missing": "listwise", "group": "channel"},
-    }
+    jobs = {  # run name: (report language, parameters)
+        "zh": ("zh", {"estimator": "mlr", "missing": "listwise", "channels": CHANNELS,
+                      "bootstrap": 100}),
+        "zh-Hant": ("zh-Hant", {"estimator": "wlsmv", "missing": "listwise", "group": "channel"}),
+        "zh-dwls": ("zh", {"estimator": "dwls", "missing": "listwise", "group": "channel"}),
+    }  # fmt: skip
 
-    def one(lang):
+    def one(name):
+        lang, params = jobs[name]
         return run_study(
             "experience-economy",
             data=str(SURVEY),
             codebook=str(CODEBOOK),
-            params=jobs[lang],
-            out=str(tmp / lang),
+            params=params,
+            out=str(tmp / name),
             lang=lang,
             refresh_index=False,
         )
@@ -73,9 +77,10 @@ def _english_left(text: str) -> list[str]:
     return _english_runs(text, names)
 
 
-@pytest.mark.parametrize("lang", ["zh", "zh-Hant"])
-def test_a_chinese_experience_report_leaves_no_english_sentence(chinese_runs, lang):
-    folder = chinese_runs[lang]
+@pytest.mark.parametrize("run", ["zh", "zh-Hant", "zh-dwls"])
+def test_a_chinese_experience_report_leaves_no_english_sentence(chinese_runs, run):
+    folder = chinese_runs[run]
+    lang = run.removesuffix("-dwls")
     page = (folder / "report.html").read_text(encoding="utf-8")
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     assert results["lang"] == lang and results["command"].endswith(f"--lang {lang}")
@@ -125,6 +130,17 @@ def test_the_zh_hant_report_uses_taiwanese_research_terms(chinese_runs):
     results = json.loads((chinese_runs["zh-Hant"] / "results.json").read_text(encoding="utf-8"))
     stopped = [w for w in results["warnings"] if "WLSMV" in w and "AE3" in w]
     assert stopped and "has no answers" not in stopped[0] and "處理建議" in stopped[0]
+
+
+def test_the_zh_dwls_report_says_which_standard_errors_and_test_in_chinese(chinese_runs):
+    page = (chinese_runs["zh-dwls"] / "report.html").read_text(encoding="utf-8")
+    results = json.loads((chinese_runs["zh-dwls"] / "results.json").read_text(encoding="utf-8"))
+    assert results["estimator"]["name"] == "dwls" and results["estimator"]["test"] == "standard"
+    # the estimator note, the method note, the fit verdict and the invariance warning
+    for text in ("常规（非稳健）标准误", "拟合表中没有校正列和稳健列", "常规检验与指数，DWLS",
+                 "DWLS 下的 CFI 为", "而非 DWLS"):  # fmt: skip
+        assert text in page, text
+    assert "non-robust" not in page and "standard test and indices" not in page
 
 
 def test_results_json_keeps_english_keys_and_values_in_a_chinese_run(chinese_runs):

@@ -427,11 +427,12 @@ FACTOR_ANALYSIS = Study(
             "auto",
             "which items an ordinal estimator treats as ordered: auto (every CFA item, when "
             "the codebook's answer scale has at most 7 points: ordinal estimators need items "
-            "with at most 7 categories), all (every CFA item whatever the scale, each with 2 to "
+            "with at most 7 categories; without a scale, the items with at most 7 categories, "
+            "the others continuous), all (every CFA item whatever the scale, each with 2 to "
             "7 observed categories), none (no item: only with estimator=ml or mlr, which "
             "ignore this parameter), or the list of the ordered items as lavaan's ordered= "
-            "(e.g. [q1, q2, q3]; it must name every CFA item: continuous items among ordered "
-            "ones are not supported yet)",
+            "(e.g. [q1, q2, q3]; CFA items left out are continuous: means, variances, "
+            "Pearson and polyserial correlations, delta parameterization only)",
         ),
         Param(
             "parameterization",
@@ -661,22 +662,27 @@ EXPERIENCE_ECONOMY = Study(
             "with method=ml, the estimator of the CFA, the SEM, the competing models and the "
             "invariance tests (lavaan's names): ml (maximum likelihood, items as continuous); "
             "mlr (the ML estimates with Huber-White standard errors, the Yuan-Bentler scaled "
-            "chi-square and robust CFI/TLI/RMSEA, for non-normal answers; not with group, "
-            "whose invariance tests are ML only); wlsmv (the items as ordered: thresholds and "
-            "polychoric correlations, DWLS with robust standard errors and the scaled-shifted "
-            "chi-square, as lavaan and Mplus; needs missing=listwise; invariance across group "
-            "as Wu & Estabrook 2016)",
-            choices=("ml", "mlr", "wlsmv"),
+            "chi-square and robust CFI/TLI/RMSEA, for non-normal answers); wlsmv (the items as "
+            "ordered: thresholds and polychoric correlations, DWLS with robust standard errors "
+            "and the scaled-shifted chi-square, as lavaan and Mplus; invariance across group "
+            "as Wu & Estabrook 2016); dwls (the WLSMV estimates with standard, non-robust "
+            "standard errors and the standard chi-square, as lavaan's DWLS); ulsmv (unweighted "
+            "least squares with robust standard errors and the scaled-shifted chi-square); uls "
+            "(unweighted least squares with standard errors and the standard statistic, no "
+            "p-value, as lavaan's ULS). The ordinal ones (wlsmv, dwls, ulsmv, uls) need "
+            "missing=listwise; their invariance tests across group are WLSMV's",
+            choices=("ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls"),
         ),
         Param(
             "ordered",
-            "choice",
+            "list",
             "auto",
-            "which items estimator=wlsmv treats as ordered: auto (every model item, when the "
-            "codebook's answer scale has at most 7 points), all (every model item whatever the "
-            "scale, each with 2 to 7 answer categories), none (refused with wlsmv; ml and mlr "
-            "treat items as continuous)",
-            choices=("auto", "all", "none"),
+            "which items an ordinal estimator (wlsmv, dwls, ulsmv, uls) treats as ordered: auto "
+            "(every model item, when the codebook's answer scale has at most 7 points), all "
+            "(every model item whatever the scale, each with 2 to 7 answer categories), none "
+            "(refused with an ordinal estimator; ml and mlr treat items as continuous), or the "
+            "list of the ordered items as lavaan's ordered= (e.g. [ED1, ED2, ...]; it must name "
+            "every model item: continuous items among ordered ones are not supported yet)",
         ),
         Param(
             "compare_models",

@@ -28,12 +28,16 @@ Two estimators of the structural model (parameter ``method``):
 With ``method=ml`` the parameter ``estimator`` chooses how the CFA, the SEM, the competing
 models and the invariance tests are estimated: ``ml`` (maximum likelihood, items as
 continuous), ``mlr`` (the ML estimates with Huber-White standard errors, the Yuan-Bentler
-scaled test and robust fit indices; not with ``group``: the continuous invariance tests are
-ML only) or ``wlsmv`` (the items as ordered categories: thresholds and polychoric
-correlations, DWLS with robust standard errors and the scaled-shifted test, as lavaan's
-``ordered=`` with ``estimator = "WLSMV"``; listwise deletion; indirect effects with
-delta-method intervals; invariance as Wu & Estabrook 2016). ``ordered`` says which items
-``wlsmv`` treats as ordered, as the factor-analysis study defines it.
+scaled test and robust fit indices), ``wlsmv`` (the items as ordered categories: thresholds
+and polychoric correlations, DWLS with robust standard errors and the scaled-shifted test, as
+lavaan's ``ordered=`` with ``estimator = "WLSMV"``; listwise deletion; indirect effects with
+delta-method intervals; invariance as Wu & Estabrook 2016), ``dwls`` (the WLSMV estimates
+with lavaan's standard SEs and standard test, ``estimator = "DWLS"``), ``ulsmv`` (unweighted
+least squares, robust SEs and the scaled-shifted test) or ``uls`` (unweighted least squares,
+standard SEs and the standard statistic without a p-value, ``estimator = "ULS"``); the
+ordinal invariance tests are WLSMV's under every ordinal estimator. ``ordered`` says which
+items an ordinal estimator treats as ordered (``auto``, ``all``, ``none`` or a list of items),
+as the factor-analysis study defines it (:func:`~workbench.studies.factor_analysis.ordered_setting`).
 
 Findings, warnings and notes are written in English here (and by the statistics layers) and
 translated into the report's language by :func:`workbench.i18n.translate` (catalogue messages
@@ -75,7 +79,13 @@ from workbench.sem.ordinal_invariance import ordinal_invariance
 from workbench.sem.ordinal_sem import OrdinalSEMResult, fit_ordinal_sem, ordinal_difference_test
 from workbench.sem.ordinal_view import OrdinalCFAView, report_fit
 from workbench.studies import EXPERIENCE_ECONOMY, require_codebook
-from workbench.studies.factor_analysis import MAX_ORDINAL_CATEGORIES, check_ordinal_items
+from workbench.studies.factor_analysis import (
+    MAX_ORDINAL_CATEGORIES,
+    ORDINAL_ESTIMATORS,
+    check_ordered_items,
+    check_ordinal_items,
+    ordered_setting,
+)
 from workbench.studies.pls_sem import SRMR_MAX, build_model
 
 Method = Literal["ml", "pls"]
@@ -99,18 +109,22 @@ def default_missing(method: str, missing: str) -> str:
     return dict(default_by[1]).get(method, "listwise") if default_by else "listwise"
 
 
-Estimator = Literal["ml", "mlr", "wlsmv"]
-#: the estimators of method=ml (lavaan's names in lower case), default first
-ESTIMATORS: tuple[str, ...] = ("ml", "mlr", "wlsmv")
-#: which items estimator=wlsmv treats as ordered (as the factor-analysis study)
+Estimator = Literal["ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls"]
+#: the estimators of method=ml (lavaan's names in lower case), default first; the ordinal ones
+#: are the factor-analysis study's (:data:`~workbench.studies.factor_analysis.ORDINAL_ESTIMATORS`)
+ESTIMATORS: tuple[str, ...] = ("ml", "mlr", *ORDINAL_ESTIMATORS)
+#: the words of ``ordered`` (else a list of items), as the factor-analysis study
 ORDERED: tuple[str, ...] = ("auto", "all", "none")
+#: the ordinal estimators whose standard errors are robust and whose test is scaled-shifted
+#: (the others, DWLS and ULS, report standard SEs and the standard test, as lavaan)
+ROBUST_ORDINAL: tuple[str, ...] = ("wlsmv", "ulsmv")
 
 
 def check_estimator(
     estimator: str,
     method: str,
     missing: str,
-    ordered: str = "auto",
+    ordered: str | list[str] = "auto",
     group: str = "",
     *,
     file: str | None = None,
@@ -120,30 +134,36 @@ def check_estimator(
     Parameters
     ----------
     estimator : str
-        ``"ml"``, ``"mlr"`` or ``"wlsmv"``.
+        ``"ml"``, ``"mlr"``, ``"wlsmv"``, ``"dwls"``, ``"ulsmv"`` or ``"uls"`` (lavaan's
+        names in lower case; the last four treat the items as ordered).
     method : str
         ``"ml"`` or ``"pls"`` (only ``ml`` takes another estimator than ``ml``).
     missing : str
-        The missing-data treatment as the run uses it (``wlsmv`` takes ``listwise`` only).
-    ordered : str
-        ``"auto"``, ``"all"`` or ``"none"``.
+        The missing-data treatment as the run uses it (the ordinal estimators take
+        ``listwise`` only).
+    ordered : str or list of str
+        ``"auto"``, ``"all"`` or ``"none"``, or a list of items, as
+        :func:`~workbench.studies.factor_analysis.ordered_setting` returns it (the items are
+        checked against the model's by
+        :func:`~workbench.studies.factor_analysis.check_ordered_items`).
     group : str
-        The invariance column (``mlr`` tests invariance by robust ML with Satorra-Bentler
-        scaled difference tests).
+        The invariance column (kept for the callers; every estimator takes one).
     file : str, optional
         The data file, for the message.
 
     Raises
     ------
     InputError
-        An unknown value; ``estimator`` other than ``ml`` with ``method=pls``; ``wlsmv``
-        with a missing-data treatment other than ``listwise`` (the ordinal models are fitted
-        to the thresholds and polychoric correlations of the complete cases); ``wlsmv`` with
-        ``ordered=none``; ``ordered=all`` with ``ml`` or ``mlr``.
+        An unknown value; ``estimator`` other than ``ml`` with ``method=pls``; an ordinal
+        estimator with a missing-data treatment other than ``listwise`` (the ordinal models
+        are fitted to the thresholds and polychoric correlations of the complete cases) or
+        with ``ordered=none``; ``ordered=all`` or a list of items with ``ml`` or ``mlr``.
+        The message names the estimator given.
 
     Examples
     --------
     >>> check_estimator("wlsmv", "ml", "listwise")
+    >>> check_estimator("dwls", "ml", "listwise", ["ED1", "ED2"])
     >>> check_estimator("wlsmv", "ml", "fiml")
     Traceback (most recent call last):
     ...
@@ -155,11 +175,12 @@ def check_estimator(
             file=file,
             hint=f"Use estimator={' or estimator='.join(ESTIMATORS)} (with method=ml).",
         )
-    if ordered not in ORDERED:
+    if isinstance(ordered, str) and ordered not in ORDERED:
         raise InputError(
             f"Unknown value ordered={ordered} for the experience-economy study.",
             file=file,
-            hint=f"Use ordered={' or ordered='.join(ORDERED)}.",
+            hint=f"Use ordered={' or ordered='.join(ORDERED)}, or the list of the ordered "
+            "items (e.g. ordered=[ED1, ED2]).",
         )
     if estimator != "ml" and method != "ml":
         raise InputError(
@@ -169,20 +190,21 @@ def check_estimator(
             file=file,
             hint=f"Use method=ml with estimator={estimator}, or leave estimator=ml.",
         )
-    if estimator in ("ml", "mlr"):
-        if ordered == "all":
+    if estimator not in ORDINAL_ESTIMATORS:
+        if ordered == "all" or not isinstance(ordered, str):
+            shown = ordered if isinstance(ordered, str) else f"[{', '.join(ordered)}]"
             raise InputError(
-                f"ordered=all cannot be used with estimator={estimator}: maximum likelihood "
-                "treats the items as continuous.",
+                f"ordered={shown} cannot be used with estimator={estimator}: maximum "
+                "likelihood treats the items as continuous.",
                 file=file,
-                hint="Use estimator=wlsmv with missing=listwise to treat the items as "
-                "ordered, or leave ordered=auto.",
+                hint="Use estimator=wlsmv (or dwls, ulsmv, uls) with missing=listwise to "
+                "treat the items as ordered, or leave ordered=auto.",
             )
         return
     if missing != "listwise":
         raise InputError(
-            f"estimator=wlsmv cannot be used with missing={missing}: the ordinal models are "
-            "fitted to the thresholds and polychoric correlations of the complete cases "
+            f"estimator={estimator} cannot be used with missing={missing}: the ordinal models "
+            "are fitted to the thresholds and polychoric correlations of the complete cases "
             "(lavaan's default for ordered data); they have no FIML version here.",
             file=file,
             hint="Add --param missing=listwise to fit them on the respondents who answered "
@@ -191,12 +213,51 @@ def check_estimator(
         )
     if ordered == "none":
         raise InputError(
-            "ordered=none cannot be used with estimator=wlsmv: WLSMV on continuous items is "
-            "not offered.",
+            f"ordered=none cannot be used with estimator={estimator}: "
+            f"{ORDINAL_ESTIMATORS[estimator]} on continuous items is not offered.",
             file=file,
-            hint="Use ordered=auto (or all) with estimator=wlsmv, or estimator=ml or mlr to "
-            "treat the items as continuous.",
+            hint=f"Use ordered=auto (or all) with estimator={estimator}, or estimator=ml or "
+            "mlr to treat the items as continuous.",
         )
+
+
+def model_items(survey: SurveyData, paths: str = "") -> list[str]:
+    """The items of the covariance-based (method=ml) model, which an ordinal estimator
+    treats as ordered (and a list in ``ordered`` must name).
+
+    Parameters
+    ----------
+    survey : SurveyData
+        Loaded with its codebook.
+    paths : str
+        The structural paths in lavaan syntax; empty means
+        :func:`workbench.sem.experience.default_structural_paths`.
+
+    Returns
+    -------
+    list of str
+        The items of every construct in ``paths`` and of the four realms, in the codebook's
+        order (as :func:`analyse` fits them).
+
+    Raises
+    ------
+    InputError
+        What :func:`workbench.sem.experience.parse_paths` refuses, or a realm missing from
+        the codebook.
+
+    Examples
+    --------
+    >>> from workbench.intake.data import load_survey
+    >>> s = load_survey("data/loyalty_survey.csv", "data/loyalty_survey.codebook.yaml")
+    >>> model_items(s, "loyalty ~ memory")[:5]
+    ['ED1', 'ED2', 'ED3', 'ED4', 'EN1']
+    """
+    cb = survey.codebook
+    realms = xp.resolve_constructs(cb, xp.REALMS)
+    parsed = xp.parse_paths(paths.strip() or xp.default_structural_paths(cb), cb)
+    mentioned = {lhs for lhs, _, _ in parsed} | {t for _, _, terms in parsed for t in terms}
+    used = [c for c in cb.constructs if c in mentioned or c in realms.values()]
+    return [i for c in used for i in cb.constructs[c].items]
 
 
 #: confidence level of the PLS bootstrap intervals
@@ -333,20 +394,16 @@ def pls_model(survey: SurveyData, paths: str) -> str:
 
 
 def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
-    """Check the inputs before a kernel starts: estimator and missing-data treatment, survey,
-    structural paths (and, with ``method=pls``, the PLS model). Returns the rows read."""
+    """Check the inputs before a kernel starts: estimator, ``ordered`` and missing-data
+    treatment, survey, structural paths (and, with ``method=pls``, the PLS model; with an
+    ordinal estimator, that ``ordered`` names the model's items and that each has 2 to 7
+    answer categories among the complete cases). Returns the rows read."""
     method = params.get("method") or "ml"
     missing = default_missing(method, params.get("missing") or "")
     check_method(method, missing, file=str(data))
     estimator = params.get("estimator") or "ml"
-    check_estimator(
-        estimator,
-        method,
-        missing,
-        params.get("ordered") or "auto",
-        params.get("group") or "",
-        file=str(data),
-    )
+    ordered = ordered_setting(params.get("ordered"))
+    check_estimator(estimator, method, missing, ordered, params.get("group") or "", file=str(data))
     survey = load_survey(data, codebook or None, sheet=params.get("sheet") or None)
     require_codebook(survey, "experience-economy")
     structural = (params.get("paths") or "").strip() or xp.default_structural_paths(survey.codebook)
@@ -354,7 +411,39 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         specify_model(pls_model(survey, structural))
     else:
         xp.parse_paths(structural, survey.codebook)
+        if estimator in ORDINAL_ESTIMATORS:  # an unknown or missing ordered item stops here
+            items = model_items(survey, structural)
+            mode = check_ordered_items(ordered, items, list(survey.items.columns), file=str(data))
+            scale = survey.codebook.scale
+            check_ordinal_items(survey.frame[items].dropna(), mode, scale, file=str(data))
     return survey.n
+
+
+#: what each ordinal estimator fits and which SEs and test it reports (a phrase of the
+#: estimator note; lavaan 0.6: WLSMV and ULSMV se = "robust.sem", test = "scaled.shifted";
+#: DWLS and ULS se = "standard", test = "standard", ULS without a p-value)
+_ORDINAL_INFERENCE = {
+    "wlsmv": "DWLS on the polychoric correlations, robust standard errors, the scaled-shifted "
+    "chi-square and the robust CFI, TLI and RMSEA of Savalei 2021",
+    "dwls": "DWLS on the polychoric correlations, the estimates of WLSMV with standard "
+    "(non-robust) standard errors and the standard chi-square test; CFI, TLI and RMSEA come "
+    "from that test, and the fit tables have no scaled or robust column",
+    "ulsmv": "unweighted least squares on the polychoric correlations, robust standard errors, "
+    "the scaled-shifted chi-square and the robust CFI, TLI and RMSEA of Savalei 2021",
+    "uls": "unweighted least squares on the polychoric correlations, standard (non-robust) "
+    "standard errors and the standard ULS statistic, which has no chi-square reference "
+    "distribution (no p-value, as lavaan); CFI, TLI and RMSEA come from that statistic, and "
+    "the fit tables have no scaled or robust column",
+}
+#: the same in a few words, for the method note
+_ORDINAL_FIT = {
+    "wlsmv": "DWLS with robust standard errors and the scaled-shifted chi-square",
+    "dwls": "DWLS with standard (non-robust) standard errors and the standard chi-square",
+    "ulsmv": "unweighted least squares with robust standard errors and the scaled-shifted "
+    "chi-square",
+    "uls": "unweighted least squares with standard (non-robust) standard errors and the "
+    "standard statistic (no p-value)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,8 +463,8 @@ class ExperienceStudy(Result):
     paths : str
         The structural part (lavaan syntax) estimated.
     measurement : SEMResult, OrdinalCFAView or PLSResult
-        ``ml``: the CFA of every multi-item construct (an ordinal CFA with
-        estimator=wlsmv); ``pls``: the PLS fit (its measurement model).
+        ``ml``: the CFA of every multi-item construct (an ordinal CFA with an ordinal
+        estimator: wlsmv, dwls, ulsmv or uls); ``pls``: the PLS fit (its measurement model).
     reliability : ReliabilityResult or pandas.DataFrame
         ``ml``: alpha and omega per construct; ``pls``: the PLS reliability table (alpha,
         rho_a, rho_c, ave).
@@ -384,7 +473,7 @@ class ExperienceStudy(Result):
     comparison : pandas.DataFrame or None
         The competing measurement models of the realms (ML CFAs under either method).
     structural : SEMResult, OrdinalSEMView or PLSResult
-        The structural model (``OrdinalSEMView`` with estimator=wlsmv: the contract fit
+        The structural model (``OrdinalSEMView`` with an ordinal estimator: the contract fit
         keys, its lavaan-named fit in ``.result.fit``).
     boot : BootstrapResult, PLSBootstrap or None
         The bootstrap (``None`` under FIML).
@@ -399,13 +488,14 @@ class ExperienceStudy(Result):
         Respondents the structural model used.
     method : {"ml", "pls"}
         The estimator of the structural model.
-    estimator : {"ml", "mlr", "wlsmv"}
-        With ``method=ml``: how the CFA, SEM, competing models and invariance were fitted.
+    estimator : {"ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls"}
+        With ``method=ml``: how the CFA, SEM, competing models and invariance were fitted
+        (the invariance tests of ordered items are WLSMV's whatever the ordinal estimator).
     item_categories : pandas.DataFrame or None
-        With ``wlsmv``: per model item its answer categories among the complete cases and
-        skewness (:func:`workbench.studies.factor_analysis.item_categories`).
+        With an ordinal estimator: per model item its answer categories among the complete
+        cases and skewness (:func:`workbench.studies.factor_analysis.item_categories`).
     ml_reference : SEMResult or None
-        With ``mlr`` or ``wlsmv``: the ML fit of the structural model on the same
+        With ``mlr`` or an ordinal estimator: the ML fit of the structural model on the same
         respondents, for the comparison with ML (:attr:`against_ml_note`).
     """
 
@@ -448,8 +538,20 @@ class ExperienceStudy(Result):
 
     @property
     def ordinal(self) -> bool:
-        """Whether the items were treated as ordered (estimator=wlsmv)."""
-        return self.estimator == "wlsmv"
+        """Whether the items were treated as ordered (estimator wlsmv, dwls, ulsmv or uls)."""
+        return self.estimator in ORDINAL_ESTIMATORS
+
+    @property
+    def lavaan_estimator(self) -> str:
+        """lavaan's name of the estimator (``"WLSMV"``, ``"DWLS"``, ``"MLR"``, ...)."""
+        return ORDINAL_ESTIMATORS.get(self.estimator, self.estimator.upper())
+
+    @property
+    def robust_inference(self) -> bool:
+        """Whether the SEs are robust and the test scaled (mlr, wlsmv, ulsmv); dwls and uls
+        give lavaan's standard SEs and standard test, so their fit tables have no scaled or
+        robust column."""
+        return self.estimator == "mlr" or self.estimator in ROBUST_ORDINAL
 
     @property
     def estimator_note(self) -> str:
@@ -477,17 +579,17 @@ class ExperienceStudy(Result):
         n_cat = str(low) if low == high else f"{low} to {high}"
         skew = cats["skew"].abs()
         beyond = int((skew > 1).sum())
+        name = self.lavaan_estimator
         return (
-            f"Estimator: WLSMV (estimator=wlsmv, as lavaan's ordered= with estimator = "
-            f'"WLSMV"): the {len(cats)} items are treated as ordered categories. Each has '
-            f"{n_cat} answer categories among the {self.n_structural} complete cases (at most "
-            f"{MAX_ORDINAL_CATEGORIES}, so thresholds and polychoric correlations can be "
-            f"estimated), and |skewness| reaches {skew.max():.2f} ({skew.idxmax()}; {beyond} "
-            "item(s) beyond 1). With few categories or skewed answers, ML on Pearson "
-            "covariances understates loadings and misjudges fit; WLSMV models each item as a "
-            "cut-up normal variable (DWLS on the polychoric correlations, robust standard "
-            "errors, the scaled-shifted chi-square and the robust CFI, TLI and RMSEA of "
-            "Savalei 2021). Indirect effects carry delta-method intervals."
+            f"Estimator: {name} (estimator={self.estimator}, as lavaan's ordered= with "
+            f'estimator = "{name}"): the {len(cats)} items are treated as ordered categories. '
+            f"Each has {n_cat} answer categories among the {self.n_structural} complete cases "
+            f"(at most {MAX_ORDINAL_CATEGORIES}, so thresholds and polychoric correlations can "
+            f"be estimated), and |skewness| reaches {skew.max():.2f} ({skew.idxmax()}; "
+            f"{beyond} item(s) beyond 1). With few categories or skewed answers, ML on Pearson "
+            f"covariances understates loadings and misjudges fit; {name} models each item as a "
+            f"cut-up normal variable ({_ORDINAL_INFERENCE[self.estimator]}). Indirect effects "
+            "carry delta-method intervals."
         )
 
     @property
@@ -523,31 +625,35 @@ class ExperienceStudy(Result):
         common = [k for k in loads.index if k in ml_loads.index]
         d_load = float((loads.loc[common] - ml_loads.loc[common]).mean())
         f_ml, f = ml.fit, self.structural.fit
+        name = self.lavaan_estimator
+        robust = "the robust " if self.robust_inference else ""
         return (
             f"Against ML on the same {self.n_structural} respondents (items as continuous): "
             f"standardized loadings are {abs(d_load):.3f} {'higher' if d_load >= 0 else 'lower'}"
             " on average (polychoric correlations are not attenuated by the coarse "
             f"categories); standardized paths change by at most {abs(diff[worst]):.3f} "
             f"({worst[1]} → {worst[0]}: {theirs.loc[worst, 'std_all']:.3f} under ML, "
-            f"{ours.loc[worst, 'std']:.3f} under WLSMV); CFI {f_ml['cfi']:.3f} and RMSEA "
-            f"{f_ml['rmsea']:.3f} under ML against the robust {f['cfi']:.3f} and "
-            f"{f['rmsea']:.3f} under WLSMV."
+            f"{ours.loc[worst, 'std']:.3f} under {name}); CFI {f_ml['cfi']:.3f} and RMSEA "
+            f"{f_ml['rmsea']:.3f} under ML against {robust}{f['cfi']:.3f} and "
+            f"{f['rmsea']:.3f} under {name}."
         )
 
     def robust_fit_table(self, which: str = "structural") -> pd.DataFrame | None:
-        """The standard, scaled and robust fit columns (estimator=mlr or wlsmv).
+        """The standard, scaled and robust fit columns (estimator other than ml).
 
         Rows ``chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr``; columns
-        ``standard`` (the normal-theory ML or the plain DWLS statistic and its indices),
-        ``scaled`` (Yuan-Bentler for MLR, scaled-shifted for WLSMV, and the indices computed
-        from it) and ``robust`` (the robust CFI, TLI and RMSEA: Brosseau-Liard & Savalei for
-        MLR, Savalei 2021 for WLSMV; with the scaled test). ``which`` is ``"structural"``
-        or ``"measurement"``. None with estimator=ml or method=pls.
+        ``standard`` (the normal-theory ML or the plain DWLS/ULS statistic and its indices),
+        ``scaled`` (Yuan-Bentler for MLR, scaled-shifted for WLSMV and ULSMV, and the indices
+        computed from it) and ``robust`` (the robust CFI, TLI and RMSEA: Brosseau-Liard &
+        Savalei for MLR, Savalei 2021 for WLSMV and ULSMV; with the scaled test). With dwls
+        and uls (standard SEs and test, as lavaan's DWLS and ULS) only ``standard``; the ULS
+        statistic has no p-value (NaN). ``which`` is ``"structural"`` or ``"measurement"``.
+        None with estimator=ml or method=pls.
         """
         if self.is_pls or self.estimator == "ml":
             return None
         fit = self.structural if which == "structural" else self.measurement
-        return pd.DataFrame(_fit_columns(fit, self.estimator))
+        return pd.DataFrame(_fit_columns(fit, self.estimator), index=list(_ROBUST_ROWS))
 
     @property
     def missing_report(self) -> dict[str, Any]:
@@ -580,13 +686,14 @@ class ExperienceStudy(Result):
                 else "listwise deletion"
             )
             if self.ordinal:
+                name = self.lavaan_estimator
                 return (
-                    "Estimator: WLSMV SEM (method=ml, estimator=wlsmv; covariance-based, the "
-                    "items as ordered categories: thresholds and polychoric correlations, "
-                    "DWLS with robust standard errors and the scaled-shifted chi-square, as "
-                    'lavaan\'s ordered= with estimator = "WLSMV"), latent constructs '
-                    f"measured by their items; listwise deletion, n = {self.n_structural}; "
-                    "indirect effects with delta-method (normal-theory) intervals."
+                    f"Estimator: {name} SEM (method=ml, estimator={self.estimator}; "
+                    "covariance-based, the items as ordered categories: thresholds and "
+                    f"polychoric correlations, {_ORDINAL_FIT[self.estimator]}, as lavaan's "
+                    f'ordered= with estimator = "{name}"), latent constructs measured by their '
+                    f"items; listwise deletion, n = {self.n_structural}; indirect effects with "
+                    "delta-method (normal-theory) intervals."
                 )
             name = (
                 "robust maximum-likelihood SEM (method=ml, estimator=mlr: Huber-White "
@@ -898,12 +1005,24 @@ class ExperienceStudy(Result):
 
     def _estimator_results(self) -> dict[str, Any]:
         """``estimator {name, ordered, note, against_ml, item_categories, fit_structural,
-        fit_measurement, ml_fit}``: the additive keys of method=ml (see the docs page)."""
+        fit_measurement, ml_fit, lavaan, se, test}``: the additive keys of method=ml (see the
+        docs page). ``lavaan`` is lavaan's estimator name, ``se`` ``"standard"`` or
+        ``"robust"`` and ``test`` ``"standard"``, ``"yuan.bentler.mplus"`` (MLR) or
+        ``"scaled.shifted"`` (WLSMV, ULSMV): what the SEs and the test of the structural model
+        were."""
         cats = self.item_categories
         ml = self.ml_reference
         robust = self.estimator != "ml"
+        test = "standard"
+        if self.estimator == "mlr":
+            test = "yuan.bentler.mplus"
+        elif self.ordinal:
+            test = self.structural.result.test
         return {
             "name": self.estimator,
+            "lavaan": self.lavaan_estimator,
+            "se": "robust" if self.robust_inference else "standard",
+            "test": test,
             "ordered": self.parameters.get("ordered", "auto") if self.ordinal else "none",
             "ordered_items": [] if cats is None else [str(i) for i in cats.index],
             "note": self.estimator_note,
@@ -1020,12 +1139,13 @@ _LAVAAN_NAMES = {
 
 
 def _fit_columns(fit: Any, estimator: str) -> dict[str, dict[str, float]]:
-    """``{standard, scaled, robust: {chi2, df, p, cfi, ...}}`` of an MLR or WLSMV fit.
+    """``{standard, scaled, robust: {chi2, df, p, cfi, ...}}`` of an MLR or ordinal fit.
 
     MLR (:class:`~workbench.sem.model.SEMResult`): the plain keys, then ``*_scaled`` and
     ``*_robust`` (:data:`~workbench.sem.model.ROBUST_FIT_KEYS`); the robust column carries
-    the scaled test. WLSMV (a view of an ordinal fit, lavaan's names in ``.result.fit``):
-    ``chisq``..., ``chisq.scaled``..., ``cfi.robust``...
+    the scaled test. WLSMV or ULSMV (a view of an ordinal fit, lavaan's names in
+    ``.result.fit``): ``chisq``..., ``chisq.scaled``..., ``cfi.robust``... DWLS or ULS
+    (the standard test only, as lavaan): ``{standard: ...}`` alone.
     """
     out: dict[str, dict[str, float]] = {}
     if estimator == "mlr":
@@ -1044,7 +1164,7 @@ def _fit_columns(fit: Any, estimator: str) -> dict[str, dict[str, float]]:
             out[col] = row
         return out
     f = fit.result.fit
-    for col in ("standard", "scaled", "robust"):
+    for col in ("standard", "scaled", "robust") if "chisq.scaled" in f else ("standard",):
         row = {}
         for key in _ROBUST_ROWS:
             name = _LAVAAN_NAMES[key]
@@ -1103,9 +1223,13 @@ class OrdinalSEMView:
 def _ordinal_comparison(
     fits: dict[str, OrdinalSEMResult], nested: Any = xp.DEFAULT_NESTED
 ) -> pd.DataFrame:
-    """The competing models under WLSMV: the contract columns (scaled-shifted chi-square,
-    robust CFI/TLI/RMSEA; AIC and BIC NaN: DWLS has no likelihood), the standard chi-square
-    and, for each nested pair, the scaled-shifted difference test of lavTestLRT."""
+    """The competing models under an ordinal estimator: the contract columns (WLSMV, ULSMV:
+    scaled-shifted chi-square, robust CFI/TLI/RMSEA; DWLS, ULS: the standard ones; AIC and
+    BIC NaN: no likelihood), the standard chi-square and, for each nested pair, the
+    difference test of lavTestLRT: scaled-shifted (Satorra 2000) for WLSMV and ULSMV, the
+    plain difference of the standard statistics for DWLS (lavaan's ``method = "standard"``
+    when no test is scaled) and for ULS (whose statistic has no chi-square reference: p NaN,
+    as the fits' own p)."""
     rows = {}
     for name, res in fits.items():
         f = report_fit(res)  # type: ignore[arg-type]
@@ -1122,10 +1246,15 @@ def _ordinal_comparison(
     for restricted, full in nested:
         if restricted in fits and full in fits:
             test = ordinal_difference_test(fits[restricted], fits[full])
+            chi2, p = test["chi2_diff"], test["p"]
+            if fits[restricted].test == "standard":
+                chi2, df = test["standard_diff"], test["df_diff"]
+                has_p = np.isfinite(fits[restricted].fit["pvalue"]) and df > 0
+                p = float(stats.chi2.sf(max(chi2, 0.0), df)) if has_p else np.nan
             table.loc[restricted, "vs"] = full
-            table.loc[restricted, "delta_chi2"] = test["chi2_diff"]
+            table.loc[restricted, "delta_chi2"] = chi2
             table.loc[restricted, "delta_df"] = float(test["df_diff"])
-            table.loc[restricted, "delta_p"] = test["p"]
+            table.loc[restricted, "delta_p"] = p
     return table
 
 
@@ -1245,7 +1374,7 @@ def analyse(
     missing: StudyMissing | Literal[""] = "",
     sheet: str = "",  # the worksheet the survey was read from (load_survey)
     estimator: Estimator = "ml",
-    ordered: str = "auto",
+    ordered: str | list[str] = "auto",
 ) -> ExperienceStudy:
     """Run the experience-economy study (parameters as ``workbench list``).
 
@@ -1280,20 +1409,32 @@ def analyse(
         invariance) use listwise deletion.
     sheet : str
         The worksheet the survey was read from (recorded only).
-    estimator : {"ml", "mlr", "wlsmv"}
+    estimator : {"ml", "mlr", "wlsmv", "dwls", "ulsmv", "uls"}
         With ``method=ml``: ``ml`` (maximum likelihood), ``mlr`` (robust ML: Huber-White
         SEs, Yuan-Bentler scaled test, robust indices; competing models with
-        Satorra-Bentler scaled difference tests; not with ``group``) or ``wlsmv`` (items as
-        ordered: :func:`workbench.sem.ordinal.fit_ordinal_cfa` for the measurement model,
-        :func:`workbench.sem.ordinal_sem.fit_ordinal_sem` for the structural and competing
-        models with scaled-shifted difference tests, delta-method indirect effects,
-        :func:`workbench.sem.ordinal_invariance.ordinal_invariance` across ``group``;
-        ``missing=listwise`` only). With ``mlr`` and ``wlsmv`` the ML structural model on
-        the same respondents is fitted too, for the comparison the report states.
-    ordered : {"auto", "all", "none"}
-        Which items ``wlsmv`` treats as ordered (as the factor-analysis study): ``auto``
-        every model item when the codebook's scale has at most 7 points; ``all`` every model
-        item, each with 2 to 7 categories; ``none`` is refused with ``wlsmv``.
+        Satorra-Bentler scaled difference tests; invariance by robust ML) or an ordinal one,
+        the items as ordered (lavaan's ``ordered=`` with ``estimator = "WLSMV"``, ``"DWLS"``,
+        ``"ULSMV"`` or ``"ULS"``): :func:`workbench.sem.ordinal.fit_ordinal_cfa` for the
+        measurement model, :func:`workbench.sem.ordinal_sem.fit_ordinal_sem` for the
+        structural and competing models, delta-method indirect effects,
+        :func:`workbench.sem.ordinal_invariance.ordinal_invariance` (WLSMV, whatever the
+        ordinal estimator, said in a warning) across ``group``; ``missing=listwise`` only.
+        ``wlsmv`` and ``ulsmv`` (DWLS or unweighted least squares) give robust SEs, the
+        scaled-shifted test and its difference test; ``dwls`` (the WLSMV estimates) and
+        ``uls`` give lavaan's standard SEs and standard test, and the plain difference of
+        the standard statistics (ULS: no p-value). With ``mlr`` and the ordinal estimators
+        the ML structural model on the same respondents is fitted too, for the comparison
+        the report states.
+    ordered : {"auto", "all", "none"} or list of str
+        Which items an ordinal estimator treats as ordered, as the factor-analysis study
+        (:func:`~workbench.studies.factor_analysis.ordered_setting`): ``auto`` every model
+        item when the codebook's scale has at most 7 points; ``all`` every model item, each
+        with 2 to 7 categories; ``none`` is refused with an ordinal estimator; a list of
+        items (lavaan's ``ordered = c(...)``) naming every model item behaves as ``all``
+        (an unknown item, or a model item left out, is refused by
+        :func:`~workbench.studies.factor_analysis.check_ordered_items`: continuous items
+        among ordered ones are not supported yet). ``ml`` and ``mlr`` take ``auto`` or
+        ``none``.
 
     Returns
     -------
@@ -1304,14 +1445,25 @@ def analyse(
     InputError
         No codebook; an unknown ``method`` or a ``missing`` it does not take (before any
         estimation); an ``estimator`` the run cannot use (:func:`check_estimator`); with
-        ``wlsmv`` an item that cannot be treated as ordered or a single-item construct;
+        an ordinal estimator an item that cannot be treated as ordered, an unknown item in
+        ``ordered`` (named), or a single-item construct;
         bad ``paths``, ``outcome``, ``group`` or ``channels``.
     """
     require_codebook(survey, "experience-economy")
     missing = default_missing(method, missing)  # type: ignore[assignment]
     check_method(method, missing, file=survey.path)
+    ordered = ordered_setting(ordered)
     check_estimator(estimator, method, missing, ordered, group, file=survey.path)
-    ordinal = estimator == "wlsmv"
+    ordinal = estimator in ORDINAL_ESTIMATORS
+    # lavaan's name of the ordinal estimator (fit_ordinal_cfa / fit_ordinal_sem)
+    lavaan_name: Any = ORDINAL_ESTIMATORS.get(estimator, "WLSMV")
+
+    def ordered_of(columns: Any) -> list[str] | None:
+        """The ordered items among a fit's columns (None: all of them, ``auto``/``all``);
+        passed to each ordinal fit so that a list leaving items continuous reaches it, not
+        silently treated as ordered (check_ordered_items refuses such a list today)."""
+        return None if isinstance(ordered, str) else [c for c in columns if c in ordered]
+
     pls = method == "pls"
     cb = survey.codebook
     channels = list(channels or [])
@@ -1346,13 +1498,16 @@ def analyse(
     if ordinal:
         if single:
             raise InputError(
-                f"Single-item construct(s) {', '.join(single)} cannot enter the WLSMV model: "
+                f"Single-item construct(s) {', '.join(single)} cannot enter the {lavaan_name} "
+                "model: "
                 "one ordered item does not identify a latent variable's variance.",
                 file=survey.path,
                 hint="Give each construct of the model at least two items, or use "
                 "estimator=ml or mlr.",
             )
-        cats = check_ordinal_items(data.dropna(), ordered, cb.scale, file=survey.path)
+        # a list of items must name every model item (one check, the factor-analysis study's)
+        mode = check_ordered_items(ordered, items, list(survey.items.columns), file=survey.path)
+        cats = check_ordinal_items(data.dropna(), mode, cb.scale, file=survey.path)
     if outcome not in cb.constructs:
         raise InputError(
             f"The outcome '{outcome}' is not a construct of the codebook.",
@@ -1399,7 +1554,14 @@ def analyse(
         multi = {c: v for c, v in constructs.items() if len(v) >= 2}
         multi_items = [i for v in multi.values() for i in v]
         if ordinal:
-            measurement = OrdinalCFAView(fit_ordinal_cfa(data.dropna()[multi_items], multi))
+            measurement = OrdinalCFAView(
+                fit_ordinal_cfa(
+                    data.dropna()[multi_items],
+                    multi,
+                    ordered=ordered_of(multi_items),
+                    estimator=lavaan_name,
+                )
+            )
         else:
             measurement = sem.fit_cfa(
                 data[multi_items], multi, missing=ml_missing, estimator=estimator
@@ -1421,7 +1583,12 @@ def analyse(
         fits: dict[str, Any]
         if ordinal:  # the same complete cases as the structural model
             realm_data = data.dropna()[realm_items]
-            fits = {name: fit_ordinal_sem(realm_data, syn) for name, syn in syntaxes.items()}
+            fits = {
+                name: fit_ordinal_sem(
+                    realm_data, syn, ordered=ordered_of(realm_items), estimator=lavaan_name
+                )
+                for name, syn in syntaxes.items()
+            }
             comparison = _ordinal_comparison(fits)
         else:
             ml_est: sem.Estimator = "mlr" if estimator == "mlr" and not pls else "ml"
@@ -1444,7 +1611,9 @@ def analyse(
     if not pls:
         syntax, chains = indirect_effects_syntax(model)
         if ordinal:
-            fit = OrdinalSEMView(fit_ordinal_sem(data, syntax))
+            fit = OrdinalSEMView(
+                fit_ordinal_sem(data, syntax, ordered=ordered_of(items), estimator=lavaan_name)
+            )
             indirect = _delta_method_indirect(fit, chains, 0.95)
             ml_reference = sem.fit_sem(data.dropna(), syntax)
         elif missing == "fiml":
@@ -1493,6 +1662,22 @@ def analyse(
         realm_frame = frame[[i for r in realm_names for i in constructs[r]] + [group]]
         if ordinal:  # the respondents of the other ordinal models (complete on every item)
             complete = frame[items].notna().all(axis=1)
+            left = [i for i in realm_frame.columns[:-1] if ordered_of([i]) == []]
+            if left:  # ordinal_invariance treats every item as ordered
+                raise InputError(
+                    f"The invariance tests across {group} treat every realm item as ordered, "
+                    f"and ordered leaves out {', '.join(left)}.",
+                    file=survey.path,
+                    column=left[0],
+                    hint="List every realm item in ordered (or use ordered=all), or leave "
+                    "group empty.",
+                )
+            if estimator != "wlsmv":  # ordinal_invariance is WLSMV's (Wu & Estabrook 2016)
+                warnings.append(
+                    f"Invariance across {group} is tested under WLSMV, not {lavaan_name}: the "
+                    "invariance tests of ordered items (Wu & Estabrook 2016, scaled-shifted "
+                    "difference tests) are offered under WLSMV only."
+                )
             try:
                 inv = ordinal_invariance(realm_frame[complete], realm_constructs, group)
             except InputError as err:  # e.g. a category nobody chose in one group
@@ -1605,8 +1790,9 @@ def _findings(s: ExperienceStudy) -> list[str]:
             robust = _fit_columns(s.structural, "mlr")["robust"]
             f.update({k: v for k, v in robust.items() if k not in ("chi2", "df", "p")})
             kind = " (robust indices, MLR)"
-        elif s.ordinal:
-            kind = " (robust indices, WLSMV)"
+        elif s.ordinal:  # WLSMV, ULSMV: robust indices; DWLS, ULS: the standard test's
+            which = "robust indices" if s.robust_inference else "standard test and indices"
+            kind = f" ({which}, {s.lavaan_estimator})"
         verdict = (
             "fits well"
             if f["cfi"] >= 0.95 and f["rmsea"] <= 0.06 and f["srmr"] <= 0.08
@@ -1648,10 +1834,12 @@ def _findings(s: ExperienceStudy) -> list[str]:
     if s.comparison is not None:
         c = s.comparison
         kind = " (maximum-likelihood CFAs, whatever the structural estimator)" if s.is_pls else ""
-        if s.ordinal:  # DWLS has no likelihood, so no AIC/BIC
+        if s.ordinal:  # DWLS and ULS have no likelihood, so no AIC/BIC
             best = c["cfi"].idxmax()
+            which = "robust " if s.robust_inference else ""
             text = (
-                f"Of the competing measurement models (WLSMV), '{best}' has the highest robust CFI."
+                f"Of the competing measurement models ({s.lavaan_estimator}), '{best}' has the "
+                f"highest {which}CFI."
             )
         else:
             best = c["bic"].idxmin()
@@ -1659,13 +1847,18 @@ def _findings(s: ExperienceStudy) -> list[str]:
         # one sentence per nested pair follows: each translated by itself (as a whole text
         # the sentences could not be told apart by the catalogue's patterns)
         text = i18n.translate(text)
-        # the difference test the estimator calls for: scaled-shifted (WLSMV, in delta_*),
-        # Satorra-Bentler scaled (MLR), or the ML likelihood ratio
+        # the difference test the estimator calls for: scaled-shifted (WLSMV, ULSMV, in
+        # delta_*), Satorra-Bentler scaled (MLR), the plain DWLS difference (lavTestLRT of
+        # DWLS fits; ULS: no p-value, so no sentence) or the ML likelihood ratio
         scaled = "delta_p_scaled" in c
         col_p, col_chi2 = (
             ("delta_p_scaled", "delta_chi2_scaled") if scaled else ("delta_p", "delta_chi2")
         )
-        how = {"wlsmv": " scaled-shifted", "mlr": " Satorra-Bentler scaled"}.get(s.estimator, "")
+        how = {
+            "wlsmv": " scaled-shifted",
+            "ulsmv": " scaled-shifted",
+            "mlr": " Satorra-Bentler scaled",
+        }.get(s.estimator, "")
         for name, row in c.iterrows():
             use_p, use_chi2, label = col_p, col_chi2, how.strip()
             if scaled and pd.isna(row.get(col_p)) and pd.notna(row.get("delta_p")):
