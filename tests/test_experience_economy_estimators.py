@@ -218,36 +218,50 @@ def test_an_unknown_ordered_item_is_refused_naming_it(survey):
     assert info.value.column == "XX9" and info.value.hint
 
 
-def test_a_list_leaving_model_items_continuous_is_refused_by_the_shared_check(survey):
-    with pytest.raises(InputError, match="are not in ordered") as info:
-        _through_validate(survey, estimator="wlsmv", missing="listwise", ordered=["ED1", "ED2"])
-    assert info.value.column == "ED3"  # the first model item left out
+def test_a_list_leaving_model_items_out_fits_them_as_continuous(survey):
+    """As lavaan's ordered=: the loyalty items (RI1-RI3) left out of the list are continuous
+    (means, variances, Pearson and polyserial correlations); the study's structural model is
+    fit_ordinal_sem of the same model on the same complete cases."""
+    from workbench.sem.ordinal_sem import fit_ordinal_sem
 
-
-def test_a_partial_ordered_list_is_never_silently_treated_as_all(survey, monkeypatch):
-    """Should the shared check let a partial list through (mixed continuous and ordered items
-    are being built in workbench/sem), the study passes the list on to every ordinal fit: an
-    item left out is refused there or fitted as continuous (no thresholds), never silently
-    ordered; the ordinal invariance tests, which order every item, refuse it naming it."""
-    from workbench.studies import experience_economy
-
-    monkeypatch.setattr(experience_economy, "check_ordered_items", lambda *a, **k: "all")
     items = model_items(survey)
-    run = dict(estimator="dwls", missing="listwise", compare_models=False)
-    try:
-        study = analyse(survey, ordered=[i for i in items if i != "RI3"], **run)
-    except (InputError, ValueError) as err:  # the fits refuse a mixed model
-        assert "continuous" in str(err)
-    else:  # the fits take a mixed model: RI3 continuous
-        thresholds = study.structural.result.thresholds.index
-        assert not any(t.startswith("RI3|") for t in thresholds)
-        assert any(t.startswith("RI2|") for t in thresholds)
-    with pytest.raises((InputError, ValueError)) as info:
-        analyse(survey, ordered=[i for i in items if i != "EC4"], group="channel", **run)
-    if isinstance(info.value, InputError) and info.value.column == "EC4":
-        assert "treat every realm item as ordered" in info.value.problem
-    else:
-        assert "continuous" in str(info.value)
+    ordered = [i for i in items if not i.startswith("RI")]
+    study = _through_validate(
+        survey, estimator="wlsmv", missing="listwise", ordered=ordered, compare_models=False,
+        bootstrap=100,
+    )  # fmt: skip
+    result = study.structural.result
+    assert result.sample_stats.continuous == ("RI1", "RI2", "RI3")
+    assert not any(t.startswith("RI") for t in result.thresholds.index)
+    complete = survey.frame[items].dropna()
+    direct = fit_ordinal_sem(complete, result.syntax, ordered=ordered)
+    np.testing.assert_allclose(
+        result.estimates["estimate"], direct.estimates["estimate"], rtol=1e-9, atol=1e-9
+    )
+    est = result.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("RI2", "~1", ""), "free"] and est.loc[("RI2", "~~", "RI2"), "free"]
+    assert math.isnan(result.fit["cfi.robust"])  # lavaan: NA with continuous items
+    assert "(RI1, RI2, RI3) are treated as continuous" in study.continuous_note
+    assert "the 22 items are treated as ordered categories" in study.estimator_note
+    block = study.results()["estimator"]
+    assert block["continuous_items"] == ["RI1", "RI2", "RI3"]
+    assert block["ordered_items"] == ordered
+    from workbench import i18n
+
+    with i18n.language("zh"):
+        assert "按连续变量处理" in i18n.translate(study.continuous_note)
+
+
+def test_invariance_with_a_continuous_realm_item_is_skipped_with_a_warning(survey):
+    items = model_items(survey)
+    study = analyse(
+        survey, estimator="wlsmv", missing="listwise", compare_models=False, bootstrap=50,
+        ordered=[i for i in items if i != "EC4"], group="channel",
+    )  # fmt: skip
+    assert study.invariance is None
+    assert any(
+        "Invariance across channel was not tested" in w and "EC4" in w for w in study.warnings
+    )
 
 
 def test_an_ordered_list_with_ml_is_refused(survey):

@@ -681,8 +681,8 @@ EXPERIENCE_ECONOMY = Study(
             "(every model item, when the codebook's answer scale has at most 7 points), all "
             "(every model item whatever the scale, each with 2 to 7 answer categories), none "
             "(refused with an ordinal estimator; ml and mlr treat items as continuous), or the "
-            "list of the ordered items as lavaan's ordered= (e.g. [ED1, ED2, ...]; it must name "
-            "every model item: continuous items among ordered ones are not supported yet)",
+            "list of the ordered items as lavaan's ordered= (e.g. [ED1, ED2, ...]; model items "
+            "left out are continuous: means, variances, Pearson and polyserial correlations)",
         ),
         Param(
             "compare_models",

@@ -82,9 +82,8 @@ from workbench.studies import EXPERIENCE_ECONOMY, require_codebook
 from workbench.studies.factor_analysis import (
     MAX_ORDINAL_CATEGORIES,
     ORDINAL_ESTIMATORS,
-    check_ordered_items,
-    check_ordinal_items,
     ordered_setting,
+    ordinal_item_table,
 )
 from workbench.studies.pls_sem import SRMR_MAX, build_model
 
@@ -411,11 +410,15 @@ def preflight(data: str, codebook: str | None, params: dict[str, Any]) -> int:
         specify_model(pls_model(survey, structural))
     else:
         xp.parse_paths(structural, survey.codebook)
-        if estimator in ORDINAL_ESTIMATORS:  # an unknown or missing ordered item stops here
+        if estimator in ORDINAL_ESTIMATORS:  # an unknown or unorderable item stops here
             items = model_items(survey, structural)
-            mode = check_ordered_items(ordered, items, list(survey.items.columns), file=str(data))
-            scale = survey.codebook.scale
-            check_ordinal_items(survey.frame[items].dropna(), mode, scale, file=str(data))
+            ordinal_item_table(
+                ordered,
+                survey.frame[items].dropna(),
+                survey.codebook.scale,
+                list(survey.items.columns),
+                file=str(data),
+            )
     return survey.n
 
 
@@ -575,6 +578,8 @@ class ExperienceStudy(Result):
                 "estimator=mlr makes the tests robust to non-normal answers."
             )
         cats = self.item_categories
+        if "ordered" in cats:
+            cats = cats[cats["ordered"].astype(bool)]
         low, high = int(cats["categories"].min()), int(cats["categories"].max())
         n_cat = str(low) if low == high else f"{low} to {high}"
         skew = cats["skew"].abs()
@@ -590,6 +595,28 @@ class ExperienceStudy(Result):
             f"covariances understates loadings and misjudges fit; {name} models each item as a "
             f"cut-up normal variable ({_ORDINAL_INFERENCE[self.estimator]}). Indirect effects "
             "carry delta-method intervals."
+        )
+
+    @property
+    def continuous_items(self) -> list[str]:
+        """Model items the ordinal models treat as continuous (none by default)."""
+        cats = self.item_categories
+        if not self.ordinal or cats is None or "ordered" not in cats:
+            return []
+        return [str(i) for i in cats.index[~cats["ordered"].astype(bool)]]
+
+    @property
+    def continuous_note(self) -> str:
+        """Which model items stay continuous beside the ordered ones ("" when none do)."""
+        items = self.continuous_items
+        if not items:
+            return ""
+        return (
+            f"The other {len(items)} model items ({', '.join(items)}) are treated as "
+            "continuous, as lavaan does with the items its ordered= leaves out: their means "
+            "and variances, Pearson correlations with each other and polyserial correlations "
+            "with the ordered items enter the fit, and the robust CFI, TLI and RMSEA (defined "
+            "for ordered items only) are not available."
         )
 
     @property
@@ -1024,7 +1051,10 @@ class ExperienceStudy(Result):
             "se": "robust" if self.robust_inference else "standard",
             "test": test,
             "ordered": self.parameters.get("ordered", "auto") if self.ordinal else "none",
-            "ordered_items": [] if cats is None else [str(i) for i in cats.index],
+            "ordered_items": []
+            if cats is None
+            else [str(i) for i in cats.index if i not in self.continuous_items],
+            "continuous_items": self.continuous_items,
             "note": self.estimator_note,
             "against_ml": self.against_ml_note or None,
             "item_categories": None
@@ -1430,11 +1460,10 @@ def analyse(
         (:func:`~workbench.studies.factor_analysis.ordered_setting`): ``auto`` every model
         item when the codebook's scale has at most 7 points; ``all`` every model item, each
         with 2 to 7 categories; ``none`` is refused with an ordinal estimator; a list of
-        items (lavaan's ``ordered = c(...)``) naming every model item behaves as ``all``
-        (an unknown item, or a model item left out, is refused by
-        :func:`~workbench.studies.factor_analysis.check_ordered_items`: continuous items
-        among ordered ones are not supported yet). ``ml`` and ``mlr`` take ``auto`` or
-        ``none``.
+        items (lavaan's ``ordered = c(...)``): model items left out are continuous, an
+        unknown item is refused
+        (:func:`~workbench.studies.factor_analysis.ordinal_item_table`, the rule of the
+        factor-analysis study). ``ml`` and ``mlr`` take ``auto`` or ``none``.
 
     Returns
     -------
@@ -1458,11 +1487,11 @@ def analyse(
     # lavaan's name of the ordinal estimator (fit_ordinal_cfa / fit_ordinal_sem)
     lavaan_name: Any = ORDINAL_ESTIMATORS.get(estimator, "WLSMV")
 
-    def ordered_of(columns: Any) -> list[str] | None:
-        """The ordered items among a fit's columns (None: all of them, ``auto``/``all``);
-        passed to each ordinal fit so that a list leaving items continuous reaches it, not
-        silently treated as ordered (check_ordered_items refuses such a list today)."""
-        return None if isinstance(ordered, str) else [c for c in columns if c in ordered]
+    ordered_items: list[str] = []  # set below: the items the ordinal models treat as ordered
+
+    def ordered_of(columns: Any) -> list[str]:
+        """The ordered items among a fit's columns (the others are continuous)."""
+        return [c for c in columns if c in ordered_items]
 
     pls = method == "pls"
     cb = survey.codebook
@@ -1505,9 +1534,12 @@ def analyse(
                 hint="Give each construct of the model at least two items, or use "
                 "estimator=ml or mlr.",
             )
-        # a list of items must name every model item (one check, the factor-analysis study's)
-        mode = check_ordered_items(ordered, items, list(survey.items.columns), file=survey.path)
-        cats = check_ordinal_items(data.dropna(), mode, cb.scale, file=survey.path)
+        # which items are ordered (one rule, the factor-analysis study's): all of them, the
+        # listed ones, or under auto without an answer scale those with few categories
+        cats = ordinal_item_table(
+            ordered, data.dropna(), cb.scale, list(survey.items.columns), file=survey.path
+        )
+        ordered_items[:] = [str(i) for i in cats.index[cats["ordered"]]]
     if outcome not in cb.constructs:
         raise InputError(
             f"The outcome '{outcome}' is not a construct of the codebook.",
@@ -1664,27 +1696,26 @@ def analyse(
             complete = frame[items].notna().all(axis=1)
             left = [i for i in realm_frame.columns[:-1] if ordered_of([i]) == []]
             if left:  # ordinal_invariance treats every item as ordered
-                raise InputError(
-                    f"The invariance tests across {group} treat every realm item as ordered, "
-                    f"and ordered leaves out {', '.join(left)}.",
-                    file=survey.path,
-                    column=left[0],
-                    hint="List every realm item in ordered (or use ordered=all), or leave "
-                    "group empty.",
-                )
-            if estimator != "wlsmv":  # ordinal_invariance is WLSMV's (Wu & Estabrook 2016)
                 warnings.append(
-                    f"Invariance across {group} is tested under WLSMV, not {lavaan_name}: the "
-                    "invariance tests of ordered items (Wu & Estabrook 2016, scaled-shifted "
-                    "difference tests) are offered under WLSMV only."
+                    f"Invariance across {group} was not tested: the invariance tests of "
+                    f"ordered items treat every realm item as ordered, and {', '.join(left)} "
+                    "are continuous here. List every realm item in ordered (or use "
+                    "ordered=all) to test it."
                 )
-            try:
-                inv = ordinal_invariance(realm_frame[complete], realm_constructs, group)
-            except InputError as err:  # e.g. a category nobody chose in one group
-                warnings.append(
-                    f"Invariance across {group} was not tested under WLSMV: {err.problem} "
-                    f"What to do: {err.hint}"
-                )
+            else:
+                if estimator != "wlsmv":  # ordinal_invariance is WLSMV's (Wu & Estabrook 2016)
+                    warnings.append(
+                        f"Invariance across {group} is tested under WLSMV, not {lavaan_name}: "
+                        "the invariance tests of ordered items (Wu & Estabrook 2016, "
+                        "scaled-shifted difference tests) are offered under WLSMV only."
+                    )
+                try:
+                    inv = ordinal_invariance(realm_frame[complete], realm_constructs, group)
+                except InputError as err:  # e.g. a category nobody chose in one group
+                    warnings.append(
+                        f"Invariance across {group} was not tested under WLSMV: {err.problem} "
+                        f"What to do: {err.hint}"
+                    )
         else:
             # mlr: robust SEs, Yuan-Bentler scaled tests and Satorra-Bentler (2001) scaled
             # difference tests, as lavaan's MLR (workbench.sem.invariance)
