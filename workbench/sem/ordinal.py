@@ -871,20 +871,7 @@ def fit_ordinal_cfa(
     syntax = cfa_syntax(constructs)  # validates the constructs (InputError)
     cons = {str(f): [str(i) for i in its] for f, its in constructs.items()}
     items = [it for its in cons.values() for it in its]
-    continuous: list[str] = []
-    if ordered is not None and ordered is not True:
-        if isinstance(ordered, bool):
-            chosen: set[str] = set()
-        else:
-            chosen = {str(o) for o in ([ordered] if isinstance(ordered, str) else ordered)}
-        unknown = sorted(chosen - set(items))
-        if unknown:
-            raise InputError(
-                f"ordered names {', '.join(unknown)}, which the model does not have.",
-                column=unknown[0],
-                hint=f"list items of the model ({', '.join(items)}).",
-            )
-        continuous = [it for it in items if it not in chosen]
+    continuous = _continuous_items(ordered, items)
     if parameterization == "theta":
         return _fit_theta(data, cons, syntax, estimator, test, max_categories, started, continuous)
     with single_threaded_blas():  # small matrices: BLAS threads only add contention
@@ -892,6 +879,25 @@ def fit_ordinal_cfa(
             data, items, continuous=continuous, max_categories=max_categories
         )
         return _fit(st, cons, syntax, estimator, test, parameterization, std_lv, started)
+
+
+def _continuous_items(ordered: Sequence[str] | bool | None, items: Sequence[str]) -> list[str]:
+    """The model's items that ``ordered`` (lavaan's ``ordered =``: None or True for all, a
+    list, or False for none) leaves continuous; an unknown item is refused, naming it."""
+    if ordered is None or ordered is True:
+        return []
+    if isinstance(ordered, bool):
+        chosen: set[str] = set()
+    else:
+        chosen = {str(o) for o in ([ordered] if isinstance(ordered, str) else ordered)}
+    unknown = sorted(chosen - set(items))
+    if unknown:
+        raise InputError(
+            f"ordered names {', '.join(unknown)}, which the model does not have.",
+            column=unknown[0],
+            hint=f"list items of the model ({', '.join(items)}).",
+        )
+    return [it for it in items if it not in chosen]
 
 
 def _fit_theta(

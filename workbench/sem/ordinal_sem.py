@@ -35,6 +35,7 @@ from workbench.sem.model import _check_expression, _eval, _split_syntax, cfa_syn
 from workbench.sem.ordinal import (
     _ESTIMATORS,
     _PD_TOL,
+    _continuous_items,
     _estimate,
     _fit_measures,
     _heywood_warnings,
@@ -957,21 +958,7 @@ def fit_ordinal_sem(
             hint=f"Check the names in the model against the data's columns; a factor "
             f"measured by nothing is not supported (factors: {factors}).",
         )
-    continuous: list[str] = []
-    if ordered is not None and ordered is not True:
-        chosen = (
-            set()
-            if isinstance(ordered, bool)
-            else {str(o) for o in ([ordered] if isinstance(ordered, str) else ordered)}
-        )
-        unknown = sorted(chosen - set(items))
-        if unknown:
-            raise InputError(
-                f"ordered names {', '.join(unknown)}, which the model does not have.",
-                column=unknown[0],
-                hint=f"list items of the model ({', '.join(items)}).",
-            )
-        continuous = [it for it in items if it not in chosen]
+    continuous = _continuous_items(ordered, items)
     with single_threaded_blas():
         st = ordinal_sample_statistics(
             data, items, continuous=continuous, max_categories=max_categories

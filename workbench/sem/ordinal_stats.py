@@ -146,10 +146,8 @@ class _Stats:
 # ---------------------------------------------------------------------------
 # Input: ordered category codes
 # ---------------------------------------------------------------------------
-def _ordered_codes(
-    data: pd.DataFrame, items: Sequence[str], max_categories: int
-) -> tuple[np.ndarray, dict[str, tuple[Any, ...]], int]:
-    """Complete cases coded 0..K-1 per item, the categories, and the number of rows dropped."""
+def _require_columns(data: pd.DataFrame, items: Sequence[str]) -> None:
+    """Refuse items that are not columns of the data, naming the first."""
     missing = [c for c in items if c not in data.columns]
     if missing:
         raise InputError(
@@ -157,6 +155,13 @@ def _ordered_codes(
             column=str(missing[0]),
             hint="check the item names against the data's column names.",
         )
+
+
+def _ordered_codes(
+    data: pd.DataFrame, items: Sequence[str], max_categories: int
+) -> tuple[np.ndarray, dict[str, tuple[Any, ...]], int]:
+    """Complete cases coded 0..K-1 per item, the categories, and the number of rows dropped."""
+    _require_columns(data, items)
     frame = data[list(items)]
     complete = frame.notna().all(axis=1).to_numpy()
     n_dropped = int((~complete).sum())
@@ -412,13 +417,7 @@ def ordinal_sample_statistics(
                 "Every item is continuous: ordinal sample statistics need an ordered item.",
                 hint="fit the model by maximum likelihood (estimator=ml or mlr) instead.",
             )
-        missing = [c for c in items if c not in data.columns]
-        if missing:
-            raise InputError(
-                f"Item(s) {missing} are not columns of the data.",
-                column=str(missing[0]),
-                hint="check the item names against the data's column names.",
-            )
+        _require_columns(data, items)
         with single_threaded_blas():
             return _mixed_statistics(data, items, continuous, max_categories, gamma)
     codes, levels, n_dropped = _ordered_codes(data, items, max_categories)
