@@ -6,7 +6,8 @@ Usage: ``.venv/bin/python bench/ordinal.py [--repeat N]`` (also part of ``make b
 Cases: lavaan's three-factor model on Holzinger-Swineford x1..x9 cut into 3 and into 5
 categories (``tests/reference/lavaan_wlsmv_hs_cut.csv``, cut points documented in
 ``tests/reference/lavaan_wlsmv.R``), and the five-factor model of the 25 bfi items as ordered
-(complete cases, 2436 respondents). Ours: :func:`workbench.sem.ordinal.fit_ordinal_cfa`, which
+(complete cases, 2436 respondents), and the 3-category HS cut with x3, x6 and x9 kept
+continuous (lavaan's ``ordered = c(...)``: polyserial and Pearson correlations). Ours: :func:`workbench.sem.ordinal.fit_ordinal_cfa`, which
 returns estimates with robust SEs, the standardized solution, the scaled-shifted test and all
 fit indices (plain, scaled, robust). lavaan, for the same output:
 ``fit <- cfa(model, data, ordered = TRUE, estimator = "WLSMV"); fitMeasures(fit);
@@ -44,12 +45,14 @@ Measure = Callable[[Callable[[], object], int], dict[str, float]]
 RTime = Callable[[str, int, Path], "float | None"]
 
 
-def lavaan_call(constructs: dict[str, list[str]]) -> str:
-    """The R expression fitting ``constructs`` to the data frame ``x`` with the same output."""
+def lavaan_call(constructs: dict[str, list[str]], ordered: list[str] | None = None) -> str:
+    """The R expression fitting ``constructs`` to the data frame ``x`` with the same output
+    (``ordered``: the ordered items, default all)."""
     model = "\\n".join(f"{f} =~ {' + '.join(items)}" for f, items in constructs.items())
+    which = "TRUE" if ordered is None else "c(" + ", ".join(f"'{o}'" for o in ordered) + ")"
     return (
         "suppressMessages(library(lavaan)); "
-        f"fit <- cfa('{model}', data = x, ordered = TRUE, estimator = 'WLSMV'); "
+        f"fit <- cfa('{model}', data = x, ordered = {which}, estimator = 'WLSMV'); "
         "fitMeasures(fit); standardizedSolution(fit)"
     )
 
@@ -70,28 +73,48 @@ def ordinal_cases(
     cut = pd.read_csv(ROOT / "tests" / "reference" / "lavaan_wlsmv_hs_cut.csv")
     items = [it for its in BFI_MODEL.values() for it in its]
     bfi = pd.read_csv(ROOT / "data" / "bfi.csv")[items].dropna()
+    hs = pd.read_csv(ROOT / "data" / "holzinger_swineford_1939.csv")
+    mixed = cut[cut["categories"] == 3].drop(columns="categories").reset_index(drop=True)
+    for item in ("x3", "x6", "x9"):  # continuous beside the cut items (polyserial)
+        mixed[item] = hs[item].to_numpy()
+    mixed_ordered = ["x1", "x2", "x4", "x5", "x7", "x8"]
     data = {
         "hs3": cut[cut["categories"] == 3].drop(columns="categories"),
         "hs5": cut[cut["categories"] == 5].drop(columns="categories"),
+        "hs3mix": mixed,
         "bfi": bfi,
     }
-    cases = [
-        ("hs3", HS_MODEL, "ordinal CFA (WLSMV), Holzinger-Swineford cut into 3 categories"),
-        ("hs5", HS_MODEL, "ordinal CFA (WLSMV), Holzinger-Swineford cut into 5 categories"),
-        ("bfi", BFI_MODEL, "ordinal CFA (WLSMV), 25 bfi items as ordered, 5 factors, n = 2436"),
+    cases: list[tuple[str, dict[str, list[str]], list[str] | None, str]] = [
+        ("hs3", HS_MODEL, None, "ordinal CFA (WLSMV), Holzinger-Swineford cut into 3 categories"),
+        ("hs5", HS_MODEL, None, "ordinal CFA (WLSMV), Holzinger-Swineford cut into 5 categories"),
+        (
+            "hs3mix",
+            HS_MODEL,
+            mixed_ordered,
+            "ordinal CFA (WLSMV), Holzinger-Swineford, 6 items cut into 3 categories and 3 "
+            "continuous (polyserial)",
+        ),
+        (
+            "bfi",
+            BFI_MODEL,
+            None,
+            "ordinal CFA (WLSMV), 25 bfi items as ordered, 5 factors, n = 2436",
+        ),
     ]
     rows: list[dict] = []
-    for key, constructs, name in cases:
+    for key, constructs, ordered, name in cases:
         frame = data[key]
         row = {
             "case": name,
             "target": "not slower than lavaan (cfa + fitMeasures + standardizedSolution)",
-            **measure(lambda f=frame, c=constructs: fit_ordinal_cfa(f, c), repeat),
+            **measure(
+                lambda f=frame, c=constructs, o=ordered: fit_ordinal_cfa(f, c, ordered=o), repeat
+            ),
         }
         if r_time is not None:
             csv = tmp / f"ordinal_{key}.csv"
             frame.to_csv(csv, index=False)
-            r = r_time(lavaan_call(constructs), repeat, csv)
+            r = r_time(lavaan_call(constructs, ordered), repeat, csv)
             row["r_median_s"] = r
             row["r_over_ours"] = None if r is None else r / row["median_s"]
         rows.append(row)
