@@ -196,8 +196,12 @@ def test_event_study_matches_r(golden):
     assert hz.loc["medium", "se"] == pytest.approx(ref["medium_se"], rel=1e-6)
     assert np.isnan(hz.loc["long", "estimate"])
     d = es.to_dict()
-    assert d["-1"] == {"estimate": 0.0, "ci_low": None, "ci_high": None}
-    assert set(d["0"]) == {"estimate", "ci_low", "ci_high"}
+    assert d["-1"] == {"estimate": 0.0, "ci_low": None, "ci_high": None, "se": None, "p": None}
+    assert set(d["0"]) == {"estimate", "ci_low", "ci_high", "se", "p"}
+    # results.json carries each period's clustered SE and p as R's vcovCL fit has them
+    for k, se, p in zip(ref["k"], ref["se"], ref["p"], strict=True):
+        assert d[str(k)]["se"] == pytest.approx(se, rel=1e-6)
+        assert d[str(k)]["p"] == pytest.approx(p, rel=1e-6)
     assert bool(t.loc[t["k"] == -4, "binned"].iloc[0]) and bool(
         t.loc[t["k"] == 4, "binned"].iloc[0]
     )

@@ -11,7 +11,9 @@ R). Each value is put into a fixed run's results.json (tests/fixtures/export) un
 the export reads; the tables must show it as APA 7 prints it (the formatters of
 :mod:`workbench.presentation.apa`), within half a unit of its last printed digit of R's
 number, and in Chinese with the labels of workbench/locale/zh/export.po. A run without the
-keys keeps its table as before (nothing is recomputed).
+keys keeps its table as before (nothing is recomputed). The last tests run the studies
+(`workbench run`, then `workbench export RUN --to md`) and check that the results.json they
+write today carries the three values and that the Markdown export prints them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, english_left
+from helpers import ROOT, english_left, run_main
 
 from workbench import i18n
 from workbench.behaviour.evaluation import event_study
@@ -239,3 +241,98 @@ def test_an_event_study_without_se_and_p_keeps_its_three_columns():
     table = table_of(fixture("programme-evaluation"), "event_study")
     assert len(table.columns) == 3 and symbol("SE") not in table.columns
     assert "clustered" not in table.note
+
+
+# ----------------------------------------------------------------------------- real runs
+# The three values as the studies write them: results.json of `workbench run` (the
+# notebook, as a user runs it), exported with `workbench export RUN --to md`.
+DATA = ROOT / "data"
+
+
+def workbench_run(study: str, out: Path, *args: str) -> dict:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_REPORTS", str(out.parent / "reports"))
+        code, _, err = run_main(["run", study, *args, "--out", str(out)])
+        assert code == 0, err
+        code, _, err = run_main(["export", str(out), "--to", "md"])
+        assert code == 0, err
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def loyalty_run(out: Path, missing: str) -> tuple[dict, str]:
+    results = workbench_run(
+        "loyalty-drivers", out,
+        "--data", str(DATA / "loyalty_survey.csv"),
+        "--codebook", str(DATA / "loyalty_survey.codebook.yaml"),
+        "--param", "drivers=[trust, satisfaction, value]", "--param", "x=value",
+        "--param", "moderator=satisfaction", "--param", f"missing={missing}",
+        "--param", "bootstrap=100",
+    )  # fmt: skip
+    return results, (out / "export" / "paper.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def listwise_run(tmp_path_factory) -> tuple[dict, str]:
+    return loyalty_run(tmp_path_factory.mktemp("listwise") / "run", "listwise")
+
+
+@pytest.fixture(scope="module")
+def mi_run(tmp_path_factory) -> tuple[dict, str]:
+    """The default treatment: multiple imputation, pooled."""
+    return loyalty_run(tmp_path_factory.mktemp("mi") / "run", "mi")
+
+
+def test_a_real_run_writes_the_overall_f_test_and_the_export_prints_it(listwise_run):
+    results, md = listwise_run
+    model = results["model"]
+    f_test = model["f_test"]
+    assert f_test["vcov"] == "classical" and (f_test["df1"], f_test["df2"]) == (3, model["n"] - 4)
+    # the classical F of R2: (R2 / k) / ((1 - R2) / (n - k - 1)), as summary(lm)$fstatistic
+    r2 = model["r2"]
+    assert f_test["F"] == pytest.approx((r2 / 3) / ((1 - r2) / f_test["df2"]), rel=1e-10)
+    assert f"{apa_f_test(f_test)}." in md
+
+
+def test_a_pooled_run_writes_no_f_test_and_its_note_prints_none(mi_run):
+    results, md = mi_run
+    assert results["missing"]["treatment"] == "mi"
+    assert results["model"]["f_test"] is None  # D1 over the imputations is not computed yet
+    note = next(line for line in md.splitlines() if "adjusted *R*²" in line)
+    assert "*F*(" not in note and "multiply imputed" in note.lower()
+
+
+@pytest.mark.parametrize("which", ["listwise_run", "mi_run"])
+def test_a_real_run_writes_the_interactions_interval_and_the_export_prints_it(request, which):
+    results, md = request.getfixturevalue(which)
+    inter = results["moderation"]["interaction"]
+    assert inter["ci_low"] < inter["estimate"] < inter["ci_high"]
+    # the interval is the X·W coefficient's t interval (pooled: with Barnard-Rubin df)
+    assert (inter["ci_high"] - inter["estimate"]) == pytest.approx(
+        inter["estimate"] - inter["ci_low"], rel=1e-9
+    )
+    assert 1.95 * inter["se"] < inter["ci_high"] - inter["estimate"] < 1.98 * inter["se"]
+    ci = format_ci(inter["ci_low"], inter["ci_high"])
+    row = next(line for line in md.splitlines() if "(interaction) |" in line)
+    assert f"| {ci} |".replace("[", "\\[").replace("]", "\\]") in row
+
+
+def test_a_real_programme_run_writes_each_periods_se_and_p_and_the_export_prints_them(
+    tmp_path,
+):
+    results = workbench_run(
+        "programme-evaluation", tmp_path / "run",
+        "--data", str(DATA / "programme_transactions.csv"),
+        "--param", "launch_date=2025-01-01",
+        "--param", f"members={DATA / 'programme_members.csv'}",
+    )  # fmt: skip
+    md = (tmp_path / "run" / "export" / "paper.md").read_text(encoding="utf-8")
+    event = results["event_study"]
+    assert event["-1"]["se"] is None and event["-1"]["p"] is None  # the reference period
+    lines = {line.split(" | ")[0].lstrip("| "): line for line in md.splitlines()}
+    for k, v in event.items():
+        if k == "-1":
+            continue
+        assert 0 < v["se"] and 0 <= v["p"] <= 1
+        cells = lines[k.replace("-", MINUS)].strip("| ").split(" | ")
+        assert cells[2] == format_number(v["se"], 3) and cells[4] == format_p(v["p"]), k
+    assert "Standard errors clustered by member." in md

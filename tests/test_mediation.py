@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 
 from workbench.drivers.mediation import (
     IPAResult,
@@ -30,6 +31,7 @@ from workbench.drivers.mediation import (
     mediation,
     moderation,
 )
+from workbench.drivers.pooling import pool_moderation
 from workbench.errors import InputError
 from workbench.measurement.scales import score_scales
 
@@ -285,7 +287,7 @@ def test_moderation_matches_r(corp):
         for stat in STATS:
             assert close(res.coefficients.loc[term, stat], ref["coefficients"][key][stat])
     assert close(res.r2, ref["r2"])
-    for stat in ("estimate", "se", "p"):
+    for stat in ("estimate", "se", "p", "ci_low", "ci_high"):
         assert close(res.interaction[stat], ref["coefficients"]["x_w"][stat])
     for label, row in ref["simple_slopes"].items():
         got = res.simple_slopes.loc[label]
@@ -314,11 +316,47 @@ def test_moderation_centering_keeps_interaction_and_slopes(corp):
 def test_moderation_to_dict(corp):
     d = moderation(corp, "satisfaction", "loyalty", "likeability").to_dict()
     assert d["moderator"] == "likeability"
-    assert set(d["interaction"]) >= {"estimate", "se", "p"}
+    assert set(d["interaction"]) >= {"estimate", "se", "p", "ci_low", "ci_high"}
     assert list(d["simple_slopes"]) == ["-1 SD", "mean", "+1 SD"]
     assert set(d["simple_slopes"]["mean"]) >= {"estimate", "se", "p", "ci_low", "ci_high"}
     assert d["jn_bounds"] == []
     json.dumps(d)
+
+
+def test_a_two_level_moderators_interaction_carries_its_interval(corp):
+    two = corp.assign(big=np.where(corp["provider"] == 1, "a", "b"))
+    res = moderation(two, "satisfaction", "loyalty", "big")
+    row = res.coefficients.loc["x:w[b]"]
+    for stat in ("estimate", "ci_low", "ci_high"):
+        assert close(res.interaction[stat], row[stat], 1e-12)
+    t = stats.t.ppf(0.975, res.model.df_resid)
+    assert close(res.interaction["ci_high"], row["estimate"] + t * row["se"], 1e-10)
+    three = moderation(corp.assign(p=corp["provider"].astype(str)), "satisfaction", "loyalty", "p")
+    assert len(three.simple_slopes) > 2  # a joint test of several X·W terms: no one interval
+    assert three.interaction["ci_low"] is None and three.interaction["ci_high"] is None
+
+
+def test_a_pooled_moderation_carries_the_pooled_interval_of_the_interaction(corp):
+    # Rubin's rules pool the X·W row; the interaction must show that row's interval, not
+    # the first imputation's (pooling copies the first result and updates its estimate)
+    rng = np.random.default_rng(5)
+    copies = [
+        corp.assign(likeability=corp["likeability"] + rng.normal(0, 0.3, len(corp)))
+        for _ in range(3)
+    ]
+    fits = [moderation(c, "satisfaction", "loyalty", "likeability") for c in copies]
+    pooled = pool_moderation(fits)
+    row = pooled.coefficients.loc["x:w"]
+    for stat in ("estimate", "se", "p", "ci_low", "ci_high"):
+        assert close(pooled.interaction[stat], row[stat], 1e-12), stat
+    assert not close(pooled.interaction["ci_low"], fits[0].interaction["ci_low"], 1e-6)
+    t = stats.t.ppf(0.975, row["df"])  # Barnard-Rubin df
+    assert close(row["ci_low"], row["estimate"] - t * row["se"], 1e-10)
+    d = pooled.to_dict()["interaction"]
+    assert (d["ci_low"], d["ci_high"]) == (
+        pooled.interaction["ci_low"],
+        pooled.interaction["ci_high"],
+    )
 
 
 def _jn_data(n: int = 500, seed: int = 4) -> pd.DataFrame:

@@ -632,8 +632,13 @@ class EventStudyResult(Result):
         return self.table.set_index("k")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{k: {estimate, ci_low, ci_high}}`` (k as a string key)."""
-        t = self.table.set_index("k")[["estimate", "ci_low", "ci_high"]]
+        """``{k: {estimate, ci_low, ci_high, se, p}}`` (k as a string key).
+
+        ``se`` is the member-clustered standard error and ``p`` its two-sided test (as
+        :attr:`table`); the reference period ``-1`` has estimate 0 and ``None`` for the
+        others.
+        """
+        t = self.table.set_index("k")[["estimate", "ci_low", "ci_high", "se", "p"]]
         return {str(int(k)): jsonable(row.to_dict()) for k, row in t.iterrows()}
 
     def summary(self) -> str:

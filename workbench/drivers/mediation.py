@@ -755,9 +755,12 @@ class ModerationResult(Result):
     r2 : float
         R² of the model.
     interaction : dict
-        ``{estimate, se, t, p}`` of the X·W coefficient (numeric W). For a
-        categorical W with more than two levels ``estimate``/``se``/``t`` are
-        ``None`` and ``F``, ``df1``, ``df2``, ``p`` give the joint test of the
+        ``{estimate, se, t, p, ci_low, ci_high}`` of the X·W coefficient (numeric W, or
+        a categorical W with two levels); the interval is always that of the X·W row of
+        :attr:`coefficients` (set on construction, so a result pooled over imputations
+        carries the pooled interval). For a
+        categorical W with more than two levels ``estimate``/``se``/``t`` and the
+        interval are ``None`` and ``F``, ``df1``, ``df2``, ``p`` give the joint test of the
         interaction terms; ``r2_change`` is the R² it adds (both kinds).
     simple_slopes : pandas.DataFrame
         The conditional effect of X: index ``-1 SD``, ``mean``, ``+1 SD`` (or
@@ -812,6 +815,21 @@ class ModerationResult(Result):
     model: Any = dataclasses.field(default=None, repr=False)
     warning_messages: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # the interaction's interval is the X·W row's: keeps it in step with the estimate
+        # when the coefficients are replaced (pooling over imputations)
+        term = _interaction_term(self.coefficients)
+        row = None if term is None else self.coefficients.loc[term]
+        object.__setattr__(
+            self,
+            "interaction",
+            {
+                **self.interaction,
+                "ci_low": None if row is None else float(row["ci_low"]),
+                "ci_high": None if row is None else float(row["ci_high"]),
+            },
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The simple slopes of X (one row per W level)."""
         return self.simple_slopes
@@ -819,7 +837,7 @@ class ModerationResult(Result):
     def to_dict(self) -> dict[str, Any]:
         """The study's ``moderation`` entry.
 
-        ``{moderator, interaction: {estimate, se, p, ...}, simple_slopes: {label:
+        ``{moderator, interaction: {estimate, se, p, ci_low, ci_high, ...}, simple_slopes: {label:
         {estimate, se, p, ci_low, ci_high, w}}, jn_bounds: [...]}`` plus ``x``,
         ``y``, ``categorical``, ``center``, ``n``, ``n_dropped``, ``r2``,
         ``jn_roots``, ``jn_significant``, ``jn_regions``, ``ci``, ``warnings``.
@@ -874,6 +892,13 @@ class ModerationResult(Result):
             bounds = ", ".join(f"{b:.3f}" for b in self.jn_bounds) or "none in the observed range"
             lines += ["", f"Johnson-Neyman bounds: {bounds}; significant {self.jn_significant}."]
         return with_warnings("\n".join(lines), self.warnings)
+
+
+def _interaction_term(coefficients: pd.DataFrame) -> str | None:
+    """The one X·W term of a moderation model (``x:w``, or ``x:w[level]`` of a two-level
+    W); None when a categorical W has several (their test is joint)."""
+    terms = [t for t in coefficients.index if t == "x:w" or str(t).startswith("x:w[")]
+    return str(terms[0]) if len(terms) == 1 else None
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -1065,7 +1090,9 @@ def moderation(
         ftest = _nested_f(restricted, fit)
         if L == 1:
             row = _coef_row(fit, 2 + L, ci)
-            interaction: dict[str, float | None] = {k: row[k] for k in ("estimate", "se", "t", "p")}
+            interaction: dict[str, float | None] = {
+                k: row[k] for k in ("estimate", "se", "t", "p", "ci_low", "ci_high")
+            }
         else:
             interaction = {"estimate": None, "se": None, "t": None, "p": ftest["p"]}
         interaction |= {
@@ -1120,7 +1147,7 @@ def moderation(
                 "ci_high": est + tcrit * se,
             }
         row = _coef_row(fit, 3, ci)
-        interaction = {k: row[k] for k in ("estimate", "se", "t", "p")}
+        interaction = {k: row[k] for k in ("estimate", "se", "t", "p", "ci_low", "ci_high")}
         restricted = _ols(yv, np.column_stack([np.ones(n), xc, wc, C]))
         interaction["r2_change"] = float(fit.rsquared - restricted.rsquared)
         w_lo, w_hi = float(wv.min()), float(wv.max())

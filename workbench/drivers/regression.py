@@ -389,12 +389,73 @@ class DriverModel(Result):
         """The coefficient table (see ``coefficients``)."""
         return self.coefficients.copy()
 
+    @property
+    def f_test(self) -> dict[str, Any] | None:
+        """The overall *F* test of an OLS model: all coefficients but the intercept are zero.
+
+        Returns
+        -------
+        dict or None
+            ``{F, df1, df2, p, vcov}``: :math:`F` on ``df1 = k`` (the non-intercept terms,
+            dummies of a categorical control included) and ``df2 = n - k - 1`` degrees of
+            freedom, its p-value, and ``vcov`` the covariance the test uses
+            (``"classical"`` or ``"HC3"``). None for the logit kinds and for a model whose
+            coefficients are not those of :attr:`model`: pooled over imputations (the
+            pooled test would be D1 over the imputations, which this model cannot compute
+            from the first imputation's fit) or re-estimated by FIML.
+
+        Notes
+        -----
+        The Wald form :math:`F = \\hat b' \\hat V^{-1} \\hat b / k` over the slopes
+        :math:`\\hat b` with their covariance :math:`\\hat V`. With the classical
+        :math:`\\hat V = s^2 (X'X)^{-1}` it equals :math:`(R^2/k) / ((1 - R^2)/(n - k - 1))`
+        (R: ``summary(lm)$fstatistic``; statsmodels' ``fvalue``). With ``robust=True``
+        :math:`\\hat V` is HC3, and the test is the heteroscedasticity-robust Wald *F*
+        against the intercept-only model, on the same df (R: ``lmtest::waldtest(m, vcov =
+        sandwich::vcovHC(m, type = "HC3"), test = "F")``).
+
+        References
+        ----------
+        Long, J. S., & Ervin, L. H. (2000). Using heteroscedasticity consistent standard
+        errors in the linear regression model. The American Statistician, 54, 217-224.
+        """
+        res = self.model
+        if self.kind != "ols" or res is None or "fmi" in self.coefficients:
+            return None
+        params = getattr(res, "params", None)
+        if not isinstance(params, pd.Series) or int(res.nobs) != self.n:
+            return None
+        reported = self.coefficients.set_index("term")["estimate"]
+        if list(reported.index) != list(params.index) or not np.array_equal(
+            reported.to_numpy(float), params.to_numpy(float)
+        ):
+            return None  # the coefficients were replaced (FIML, pooling): not this fit's test
+        slopes = [t for t in params.index if t != "Intercept"]
+        b = params[slopes].to_numpy(float)
+        v = res.cov_params().loc[slopes, slopes].to_numpy(float)
+        k = len(slopes)
+        df2 = float(res.df_resid)
+        f = float(b @ np.linalg.solve(v, b)) / k
+        return {
+            "F": f,
+            "df1": k,
+            "df2": int(df2),
+            "p": float(stats.f.sf(f, k, df2)),
+            "vcov": "HC3" if self.robust else "classical",
+        }
+
     def summary(self) -> str:
         fit = (
             f"R2 = {self.r2:.4f}, adjusted R2 = {self.adj_r2:.4f}"
             if self.kind == "ols"
             else f"McFadden pseudo R2 = {self.pseudo_r2:.4f}"
         )
+        f_test = self.f_test
+        if f_test is not None:
+            fit += (
+                f", F({f_test['df1']}, {f_test['df2']}) = {f_test['F']:.3f}, "
+                f"p = {f_test['p']:.4g}" + (" (HC3 Wald)" if f_test["vcov"] == "HC3" else "")
+            )
         lines = [
             f"{_KIND_LABEL[self.kind]} of {self.outcome}, n = {self.n}"
             + (f" ({self.n_dropped} rows dropped)" if self.n_dropped else ""),
@@ -445,7 +506,9 @@ class DriverModel(Result):
     def to_dict(self) -> dict[str, Any]:
         """The results.json ``model`` block.
 
-        ``{kind, outcome, n, r2, adj_r2 (ols), pseudo_r2 (logit kinds),
+        ``{kind, outcome, n, r2, adj_r2, f_test {F, df1, df2, p, vcov} (ols; null when
+        pooled over imputations or estimated by FIML: see :attr:`f_test`), pseudo_r2 (logit
+        kinds),
         coefficients: {term: {estimate, se, p, ci_low, ci_high, std_beta}},
         thresholds: {label: value} (ordinal)}``, plus ``reason, n_dropped,
         robust, aic, bic, reference_levels, hierarchical, assumptions, warnings``.
@@ -454,6 +517,7 @@ class DriverModel(Result):
         if self.kind == "ols":
             out["r2"] = self.r2
             out["adj_r2"] = self.adj_r2
+            out["f_test"] = self.f_test
         else:
             out["pseudo_r2"] = self.pseudo_r2
         out["coefficients"] = {
