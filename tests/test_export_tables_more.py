@@ -293,12 +293,13 @@ def test_a_real_run_writes_the_overall_f_test_and_the_export_prints_it(listwise_
     assert f"{apa_f_test(f_test)}." in md
 
 
-def test_a_pooled_run_writes_no_f_test_and_its_note_prints_none(mi_run):
+def test_a_pooled_run_writes_the_d1_f_test_and_its_note_prints_it(mi_run):
     results, md = mi_run
     assert results["missing"]["treatment"] == "mi"
-    assert results["model"]["f_test"] is None  # D1 over the imputations is not computed yet
+    test = results["model"]["f_test"]  # D1 over the imputations (tests/test_regression_f_test)
+    assert test["pooling"] == "D1" and test["df1"] == 3 and test["df2"] > 0
     note = next(line for line in md.splitlines() if "adjusted *R*²" in line)
-    assert "*F*(" not in note and "multiply imputed" in note.lower()
+    assert f"{apa_f_test(test)}." in note
 
 
 @pytest.mark.parametrize("which", ["listwise_run", "mi_run"])

@@ -110,13 +110,18 @@ def test_a_model_whose_coefficients_were_replaced_has_no_f_test(corp):
     assert other.f_test is None and other.to_dict()["f_test"] is None
 
 
-def test_a_model_pooled_over_imputations_writes_no_f_test():
-    # pooled by Rubin's rules, the model keeps the first imputation's fit as .model; its F
-    # test would not be the pooled one (D1 over the imputations), so none is written
+def test_a_model_pooled_over_imputations_carries_the_d1_f_test_as_mitml():
+    # the overall F test pooled over imputations is D1 on the slopes (Li, Raghunathan & Rubin
+    # 1991): R mitml::testModels(lm(chl ~ age + bmi), lm(chl ~ 1), method = "D1") on the
+    # five nhanes imputations (tests/reference/r_mice_d1.R)
+    ref = json.loads((ROOT / "tests" / "reference" / "r_mice_d1.json").read_text())["overall_f"]
     fits = [
         fit_driver_model(d, "chl", ["age", "bmi"], model="ols") for _, d in IMPUTED.groupby(".imp")
     ]
-    assert all(f.f_test is not None for f in fits)
     pooled = pooling.pool_driver_models(fits)
-    assert pooled.f_test is None
-    assert pooled.to_dict()["f_test"] is None
+    test = pooled.f_test
+    assert test is not None and test["pooling"] == "D1" and test["vcov"] == "classical"
+    assert test["df1"] == ref["df1"] == 2
+    for key in ("F", "df2", "p"):
+        assert test[key] == pytest.approx(ref[key], rel=1e-9), key
+    assert pooled.to_dict()["f_test"]["F"] == test["F"]

@@ -168,7 +168,8 @@ def pool_driver_models(fits: Sequence[DriverModel]) -> DriverModel:
     table gains ``df`` and ``fmi`` columns and ``statistic`` becomes the pooled t.
     ``std_beta`` is the mean over imputations. R² and adjusted R² are pooled as Harel
     (2009); McFadden's pseudo-R² is the mean. The log-likelihood, AIC and BIC have no
-    pooled counterpart and are NaN. The hierarchical test of the drivers over the controls
+    pooled counterpart and are NaN. The overall F test of an OLS model is D1 on every slope
+    (``f_test``, R: ``mitml::testModels(fit, fit0, method = "D1")``). The hierarchical test of the drivers over the controls
     is D1 on the drivers' coefficients (:func:`pool_wald_test`), with ΔR² from the pooled
     R² of both models. The assumption checks, residuals and influential cases are those of
     the first completed data set (said in the warnings).
@@ -240,6 +241,21 @@ def pool_driver_models(fits: Sequence[DriverModel]) -> DriverModel:
             p=test["p"],
         )
         hierarchical = h
+    f_test = None
+    if first.kind == "ols":  # the overall F test: D1 on every slope
+        slopes = [t for t in first.model.params.index if t != "Intercept"]
+        overall = pool_wald_test(
+            [f.model.params[slopes].to_numpy(float) for f in fits],
+            [f.model.cov_params().loc[slopes, slopes].to_numpy(float) for f in fits],
+        )
+        f_test = {
+            "F": overall["F"],
+            "df1": overall["df1"],
+            "df2": overall["df2"],
+            "p": overall["p"],
+            "vcov": "HC3" if first.robust else "classical",
+            "pooling": "D1",
+        }
     notes = list(_warnings(fits))
     notes.append(
         f"Estimates pooled over {m} imputations by Rubin's rules; the assumption checks, "
@@ -257,6 +273,7 @@ def pool_driver_models(fits: Sequence[DriverModel]) -> DriverModel:
         bic=math.nan,
         hierarchical=hierarchical,
         warning_messages=tuple(notes),
+        pooled_f_test=f_test,
     )
 
 

@@ -384,6 +384,7 @@ class DriverModel(Result):
     warning_messages: tuple[str, ...] = ()
     model: Any = dataclasses.field(default=None, repr=False, compare=False)
     controls_model: Any = dataclasses.field(default=None, repr=False, compare=False)
+    pooled_f_test: dict[str, Any] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (see ``coefficients``)."""
@@ -399,10 +400,13 @@ class DriverModel(Result):
             ``{F, df1, df2, p, vcov}``: :math:`F` on ``df1 = k`` (the non-intercept terms,
             dummies of a categorical control included) and ``df2 = n - k - 1`` degrees of
             freedom, its p-value, and ``vcov`` the covariance the test uses
-            (``"classical"`` or ``"HC3"``). None for the logit kinds and for a model whose
-            coefficients are not those of :attr:`model`: pooled over imputations (the
-            pooled test would be D1 over the imputations, which this model cannot compute
-            from the first imputation's fit) or re-estimated by FIML.
+            (``"classical"`` or ``"HC3"``). Pooled over imputations it is D1 (Li,
+            Raghunathan & Rubin 1991) over the imputations' slopes and covariances, with a
+            fractional ``df2`` and ``pooling: "D1"`` (R: ``mitml::testModels(fit, fit0,
+            method = "D1")``, set by
+            :func:`~workbench.drivers.pooling.pool_driver_models`). None for the logit kinds
+            and for a model re-estimated by FIML (its coefficients are not those of
+            :attr:`model`).
 
         Notes
         -----
@@ -419,6 +423,8 @@ class DriverModel(Result):
         Long, J. S., & Ervin, L. H. (2000). Using heteroscedasticity consistent standard
         errors in the linear regression model. The American Statistician, 54, 217-224.
         """
+        if self.pooled_f_test is not None:  # D1 over imputations (pool_driver_models)
+            return dict(self.pooled_f_test)
         res = self.model
         if self.kind != "ols" or res is None or "fmi" in self.coefficients:
             return None
