@@ -1,4 +1,5 @@
-"""Measurement invariance of ordered items across groups (Wu & Estabrook, 2016), by WLSMV.
+"""Measurement invariance of ordered items across groups (Wu & Estabrook, 2016), by WLSMV,
+DWLS, ULSMV or ULS.
 
 Likert items are ordered categories, so invariance is about the *thresholds* that cut each
 latent response into categories as much as about loadings and intercepts. Wu & Estabrook
@@ -23,6 +24,12 @@ levels are compared by the scaled-shifted chi-square difference test that
 ``lavaan::lavTestLRT()`` uses for WLSMV (Satorra, 2000; ``method = "satorra.2000"``,
 ``scaled.shifted = TRUE``). Delta (lavaan's default) or theta parameterization; binary
 items follow Wu & Estabrook's separate rule (their scale is freed only with the intercepts).
+
+The other least-squares estimators follow lavaan: DWLS (the same estimates, standard SEs,
+the standard test and the plain chi-square difference of ``lavTestLRT``), ULSMV (unit
+weights; robust SEs, scaled-shifted test and difference, no p-value for the standard
+statistic) and ULS (unit weights, standard SEs, the standard statistic without a p-value,
+and ``lavTestLRT``'s plain difference, which does carry a p-value).
 """
 
 from __future__ import annotations
@@ -48,8 +55,11 @@ from workbench.sem.ordinal_stats import OrdinalSampleStats, ordinal_sample_stati
 __all__ = ["OrdinalInvarianceResult", "ordinal_invariance"]
 
 OrdinalLevel = Literal["configural", "thresholds", "loadings", "intercepts"]
+OrdinalEstimator = Literal["wlsmv", "dwls", "ulsmv", "uls", "WLSMV", "DWLS", "ULSMV", "ULS"]
 
 _LEVELS: tuple[str, ...] = ("configural", "thresholds", "loadings", "intercepts")
+_ESTIMATORS: tuple[str, ...] = ("wlsmv", "dwls", "ulsmv", "uls")
+_LAVAAN_ESTIMATOR = {"wlsmv": "WLSMV", "dwls": "DWLS", "ulsmv": "ULSMV", "uls": "ULS"}
 _MAX_ITER = 500
 _STEP_TOL = 1e-10
 _PD_TOL = math.sqrt(np.finfo(float).eps)
@@ -58,6 +68,9 @@ _TABLE_COLUMNS = [
     "chi2",
     "df",
     "p",
+    "cfi",
+    "tli",
+    "rmsea",
     "chi2_scaled",
     "df_scaled",
     "p_scaled",
@@ -426,12 +439,14 @@ def _values_of(model: _Model, x: np.ndarray) -> dict[tuple[str, int, int, int], 
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class _Data:
-    """Every group's statistics, weights and Gamma."""
+    """Every group's statistics, weights and Gamma, and what the estimator reports."""
 
     s: list[np.ndarray]
-    w: list[np.ndarray]  # DWLS weights 1 / diag(Gamma_g)
+    w: list[np.ndarray]  # DWLS weights 1 / diag(Gamma_g); ULS: 1
     gamma: list[np.ndarray]
     n: list[int]
+    robust: bool = True  # robust SEs and the scaled-shifted test (WLSMV, ULSMV)
+    unweighted: bool = False  # ULS, ULSMV: W = I, the standard statistic has no p-value
 
     @property
     def total(self) -> int:
@@ -526,12 +541,15 @@ def _fit_level(model: _Model, data: _Data, x0: np.ndarray, level: str) -> _Fitte
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         info_inv = np.full((model.npar, model.npar), np.nan)
-    meat = np.zeros_like(info_inv)
-    for g in range(n_groups):
-        wd = delta[g] * data.w[g][:, None]
-        meat += fg[g] * wd.T @ data.gamma[g] @ wd
-    # lavaan: vcov = E^-1 (sum_g f_g D'W Gamma W D) E^-1 / (N - G) for least squares
-    vcov = info_inv @ meat @ info_inv / (n_total - n_groups)
+    if data.robust:
+        meat = np.zeros_like(info_inv)
+        for g in range(n_groups):
+            wd = delta[g] * data.w[g][:, None]
+            meat += fg[g] * wd.T @ data.gamma[g] @ wd
+        # lavaan: vcov = E^-1 (sum_g f_g D'W Gamma W D) E^-1 / (N - G) for least squares
+        vcov = info_inv @ meat @ info_inv / (n_total - n_groups)
+    else:  # se = "standard": the inverted expected information, E^-1 / (N - G)
+        vcov = info_inv / (n_total - n_groups)
     df = n_groups * model.n_stat - model.npar
     fit = _fit_measures(model, data, x, stat, df, delta, info_inv)
     fit["converged"] = bool(converged)
@@ -548,13 +566,37 @@ def _fit_measures(
     delta: list[np.ndarray],
     info_inv: np.ndarray,
 ) -> dict[str, Any]:
-    """lavaan's ``fitMeasures()`` of a multi-group WLSMV fit (see ordinal_invariance)."""
+    """lavaan's ``fitMeasures()`` of a multi-group WLSMV, DWLS, ULSMV or ULS fit (see
+    ordinal_invariance): the scaled and robust measures only for WLSMV and ULSMV, and no
+    p-value of the standard statistic (nor of the baseline's) for ULS and ULSMV."""
     n_groups, n_th = model.n_groups, model.n_th
     n_total = data.total
     fg = np.array(data.n, dtype=float) / n_total
     corr = slice(n_th, model.n_stat)
     out: dict[str, Any] = {"npar": model.npar, "chisq": stat, "df": df}
-    out["pvalue"] = 1.0 - _pchisq(stat, df) if df > 0 else np.nan
+    out["pvalue"] = 1.0 - _pchisq(stat, df) if df > 0 and not data.unweighted else np.nan
+    # baseline: thresholds free per group, correlations 0
+    stat_b = sum(
+        (data.n[g] - 1) * float(np.sum(data.w[g][corr] * data.s[g][corr] ** 2))
+        for g in range(n_groups)
+    )
+    df_b = n_groups * (model.n_stat - n_th)
+    out.update(
+        {
+            "baseline.chisq": stat_b,
+            "baseline.df": df_b,
+            "baseline.pvalue": np.nan if data.unweighted else 1.0 - _pchisq(stat_b, df_b),
+        }
+    )
+    out["cfi"] = _cfi(stat, df, stat_b, df_b)
+    out["tli"] = _tli(stat, df, stat_b, df_b)
+    n1 = n_total - n_groups
+    if not data.robust:
+        _add_rmsea(out, "", stat, 1.0, df, n1, n_groups)
+        out["rmsea.ci.level"] = 0.90
+        out["srmr"] = _srmr(model, data, x)
+        out["ntotal"] = n_total
+        return {k: (v if isinstance(v, (int, bool)) else float(v)) for k, v in out.items()}
     # scaled-shifted: U = V - V D E^-1 D' V with V = diag(f_g W_g), Gamma_g / f_g
     v_all = np.concatenate([fg[g] * data.w[g] for g in range(n_groups)])
     g_all = _block_diag([data.gamma[g] / fg[g] for g in range(n_groups)])
@@ -587,12 +629,6 @@ def _fit_measures(
                 "chisq.shift.parameters": np.nan,
             }
         )
-    # baseline: thresholds free per group, correlations 0
-    stat_b = sum(
-        (data.n[g] - 1) * float(np.sum(data.w[g][corr] * data.s[g][corr] ** 2))
-        for g in range(n_groups)
-    )
-    df_b = n_groups * (model.n_stat - n_th)
     tr1_b = tr2_b = 0.0
     for g in range(n_groups):
         wg = data.w[g][corr, None] * data.gamma[g][corr, corr]
@@ -602,52 +638,61 @@ def _fit_measures(
     stat_bs = a_b * stat_b + df_b - a_b * tr1_b
     out.update(
         {
-            "baseline.chisq": stat_b,
-            "baseline.df": df_b,
-            "baseline.pvalue": 1.0 - _pchisq(stat_b, df_b),
             "baseline.chisq.scaled": stat_bs,
             "baseline.df.scaled": float(df_b),
             "baseline.pvalue.scaled": 1.0 - _pchisq(stat_bs, df_b),
             "baseline.chisq.scaling.factor": 1.0 / a_b,
         }
     )
-    out["cfi"] = _cfi(stat, df, stat_b, df_b)
-    out["tli"] = _tli(stat, df, stat_b, df_b)
     out["cfi.scaled"] = _cfi(stat_s, df, stat_bs, df_b)
     out["tli.scaled"] = _tli(stat_s, df, stat_bs, df_b)
     rob = _robust_catml(model, data, x, delta, info_inv, df, df_b)
     out["cfi.robust"] = _cfi(rob["x2"], df, rob["x2_b"], df_b, rob["c"], rob["c_b"])
     out["tli.robust"] = _tli(rob["x2"], df, rob["x2_b"], df_b, rob["c"], rob["c_b"])
-    # RMSEA with N - G (least squares) and sqrt(G), as lavaan's lav_fit_rmsea*
-    n1 = n_total - n_groups
-    sg = math.sqrt(n_groups)
     for suffix, x2, c in (
         ("", stat, 1.0),
         (".scaled", stat_s, 1.0),
         (".robust", rob["x2"], rob["c"]),
     ):
-        if not (np.isfinite(x2) and np.isfinite(c)) or df <= 0:
-            value = 0.0 if (df <= 0 and np.isfinite(x2)) else np.nan
-            out["rmsea" + suffix] = value
-            out["rmsea.ci.lower" + suffix] = out["rmsea.ci.upper" + suffix] = value
-            out["rmsea.pvalue" + suffix] = out["rmsea.notclose.pvalue" + suffix] = np.nan
-            continue
-        out["rmsea" + suffix] = math.sqrt(max(x2 / n1 / df - c / n1, 0.0)) * sg
-        x2_ci = x2 / c  # lavaan's robust interval and p-values use XX3 / c.hat
-        lo, hi = _rmsea_ci(x2_ci, df, n1, c)
-        out["rmsea.ci.lower" + suffix], out["rmsea.ci.upper" + suffix] = lo * sg, hi * sg
-        ncp = n1 * df / c / n_groups
-        out["rmsea.pvalue" + suffix] = 1.0 - _pchisq(x2_ci, df, ncp * _RMSEA_CLOSE**2)
-        out["rmsea.notclose.pvalue" + suffix] = _pchisq(x2_ci, df, ncp * _RMSEA_NOTCLOSE**2)
+        _add_rmsea(out, suffix, x2, c, df, n1, n_groups)
     out["rmsea.ci.level"] = 0.90
-    # SRMR: the groups' root mean squared residual correlations, weighted by N_g / N
-    srmr = 0.0
-    for g in range(n_groups):
-        r = data.s[g] - model.moments(x, g)
-        srmr += fg[g] * math.sqrt(float(np.sum(r[corr] ** 2)) / (model.n_stat - n_th + model.p))
-    out["srmr"] = srmr
+    out["srmr"] = _srmr(model, data, x)
     out["ntotal"] = n_total
     return {k: (v if isinstance(v, (int, bool)) else float(v)) for k, v in out.items()}
+
+
+def _add_rmsea(
+    out: dict[str, Any], suffix: str, x2: float, c: float, df: int, n1: int, n_groups: int
+) -> None:
+    """RMSEA, its 90% interval and p-values with N - G (least squares) and sqrt(G), as
+    lavaan's ``lav_fit_rmsea*``."""
+    sg = math.sqrt(n_groups)
+    if not (np.isfinite(x2) and np.isfinite(c)) or df <= 0:
+        value = 0.0 if (df <= 0 and np.isfinite(x2)) else np.nan
+        out["rmsea" + suffix] = value
+        out["rmsea.ci.lower" + suffix] = out["rmsea.ci.upper" + suffix] = value
+        out["rmsea.pvalue" + suffix] = out["rmsea.notclose.pvalue" + suffix] = np.nan
+        return
+    out["rmsea" + suffix] = math.sqrt(max(x2 / n1 / df - c / n1, 0.0)) * sg
+    x2_ci = x2 / c  # lavaan's robust interval and p-values use XX3 / c.hat
+    lo, hi = _rmsea_ci(x2_ci, df, n1, c)
+    out["rmsea.ci.lower" + suffix], out["rmsea.ci.upper" + suffix] = lo * sg, hi * sg
+    ncp = n1 * df / c / n_groups
+    out["rmsea.pvalue" + suffix] = 1.0 - _pchisq(x2_ci, df, ncp * _RMSEA_CLOSE**2)
+    out["rmsea.notclose.pvalue" + suffix] = _pchisq(x2_ci, df, ncp * _RMSEA_NOTCLOSE**2)
+
+
+def _srmr(model: _Model, data: _Data, x: np.ndarray) -> float:
+    """The groups' root mean squared residual correlations, weighted by N_g / N."""
+    fg = np.array(data.n, dtype=float) / data.total
+    corr = slice(model.n_th, model.n_stat)
+    srmr = 0.0
+    for g in range(model.n_groups):
+        r = data.s[g] - model.moments(x, g)
+        srmr += fg[g] * math.sqrt(
+            float(np.sum(r[corr] ** 2)) / (model.n_stat - model.n_th + model.p)
+        )
+    return srmr
 
 
 def _robust_catml(
@@ -704,7 +749,7 @@ def _robust_catml(
 
 
 def _satorra_2000(less: _Fitted, more: _Fitted, data: _Data) -> dict[str, float]:
-    """The scaled-shifted chi-square difference test of ``lavTestLRT`` for WLSMV.
+    """The scaled-shifted chi-square difference test of ``lavTestLRT`` for WLSMV and ULSMV.
 
     lavaan's ``lav_test_diff_Satorra2000(m1 = less, m0 = more, A.method = "delta",
     scaled.shifted = TRUE)``; see :func:`ordinal_invariance`, Notes.
@@ -750,30 +795,59 @@ def _satorra_2000(less: _Fitted, more: _Fitted, data: _Data) -> dict[str, float]
     return out
 
 
+def _standard_difference(less: _Fitted, more: _Fitted, data: _Data) -> dict[str, float]:
+    """The plain chi-square difference test of ``lavTestLRT`` for DWLS and ULS fits.
+
+    :math:`T_0 - T_1` on :math:`df_0 - df_1`, its chi-square p-value (lavaan gives it for
+    ULS too, although the ULS statistic is not chi-square distributed) and the RMSEA of the
+    difference, ``lav_fit_rmsea(T0 - T1, df0 - df1, N = ntotal, G)``.
+    """
+    m = more.df - less.df
+    diff = more.stat - less.stat
+    nan = float("nan")
+    out = {"chi2_diff": diff, "df_diff": m, "p": nan, "rmsea_diff": nan}
+    out["standard_diff"] = diff
+    if m <= 0:
+        return out  # equivalent models: T0 - T1, no p-value (lavaan)
+    n_groups = len(data.n)
+    out["p"] = 1.0 - _pchisq(diff, m)
+    out["rmsea_diff"] = math.sqrt(max(diff / data.total / m - 1.0 / data.total, 0.0)) * (
+        math.sqrt(n_groups)
+    )
+    return out
+
+
 # ----------------------------------------------------------------------------
 # Result
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True, eq=False)
 class OrdinalInvarianceResult(Result):
-    """Wu & Estabrook's (2016) invariance sequence for ordered items, fitted by WLSMV.
+    """Wu & Estabrook's (2016) invariance sequence for ordered items, fitted by WLSMV,
+    DWLS, ULSMV or ULS.
 
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per level (index ``level``): ``chi2, df, p`` (the standard DWLS statistic),
-        ``chi2_scaled, df_scaled, p_scaled`` (scaled-shifted), ``cfi_scaled, tli_scaled,
-        rmsea_scaled``, ``cfi_robust, tli_robust, rmsea_robust`` (Savalei 2021; NaN beyond
-        the configural level, as lavaan), ``srmr``, ``npar``; against the previous level:
-        ``delta_cfi, delta_rmsea`` (of the scaled indices), ``delta_chi2, delta_df,
-        delta_p`` (the scaled-shifted difference test of ``lavTestLRT``), ``converged``.
-        The deltas are NaN in the first row.
+        One row per level (index ``level``): ``chi2, df, p`` (the standard DWLS or ULS
+        statistic; ``p`` is NaN for ULS and ULSMV, as lavaan), ``cfi, tli, rmsea`` (of the
+        standard statistic), ``chi2_scaled, df_scaled, p_scaled`` (scaled-shifted),
+        ``cfi_scaled, tli_scaled, rmsea_scaled``, ``cfi_robust, tli_robust, rmsea_robust``
+        (Savalei 2021; NaN beyond the configural level, as lavaan) (the scaled and robust
+        columns are NaN for DWLS and ULS, which have none), ``srmr``, ``npar``; against the
+        previous level: ``delta_cfi, delta_rmsea`` (of the scaled indices for WLSMV and
+        ULSMV, of the plain ones for DWLS and ULS), ``delta_chi2, delta_df, delta_p`` (the
+        difference test of ``lavTestLRT``: scaled-shifted for WLSMV and ULSMV, the plain
+        difference for DWLS and ULS), ``converged``. The deltas are NaN in the first row.
     fits : dict
         Every level's fit measures under lavaan's ``fitMeasures()`` names (``chisq``,
-        ``chisq.scaled``, ``cfi.robust``, ``rmsea.ci.lower.scaled``, ...).
+        ``chisq.scaled``, ``cfi.robust``, ``rmsea.ci.lower.scaled``, ...); DWLS and ULS
+        have no ``.scaled`` or ``.robust`` names.
     tests : dict
         Per level after the first, the difference test against the previous one:
-        ``chi2_diff, df_diff, p`` and lavaan's internals ``standard_diff`` (the difference
-        of the standard statistics), ``a``, ``b``, ``trace_ugamma``, ``trace_ugamma2``.
+        ``chi2_diff, df_diff, p``, ``standard_diff`` (the difference of the standard
+        statistics) and, for WLSMV and ULSMV, lavaan's internals ``a``, ``b``,
+        ``trace_ugamma``, ``trace_ugamma2``; for DWLS and ULS ``rmsea_diff`` (the RMSEA
+        column of ``lavTestLRT``).
     estimates : pandas.DataFrame
         lavaan's ``parameterEstimates()`` of every level: ``level, group, lhs, op, rhs,
         free, equal, estimate, se, z, p, ci_low, ci_high``. Loadings ``=~``, thresholds
@@ -790,7 +864,8 @@ class OrdinalInvarianceResult(Result):
     group, group_levels, n_per_group, constructs, syntax, cutoffs
         As :class:`~workbench.sem.invariance.InvarianceResult`.
     estimator, parameterization : str
-        ``"WLSMV"``, ``"delta"``.
+        lavaan's name (``"WLSMV"``, ``"DWLS"``, ``"ULSMV"``, ``"ULS"``); ``"delta"`` or
+        ``"theta"``.
     warning_messages : tuple of str
     seconds : float
         Wall time of all fits and tests.
@@ -828,7 +903,10 @@ class OrdinalInvarianceResult(Result):
         return est[est["level"] == level].reset_index(drop=True)
 
     def summary(self) -> str:
-        cols = ["chi2_scaled", "df", "p_scaled", "cfi_scaled", "rmsea_scaled", "cfi_robust"]
+        if self.estimator in ("WLSMV", "ULSMV"):
+            cols = ["chi2_scaled", "df", "p_scaled", "cfi_scaled", "rmsea_scaled", "cfi_robust"]
+        else:  # DWLS, ULS: the standard statistic (no p-value for ULS) and plain indices
+            cols = ["chi2", "df", "p", "cfi", "rmsea"]
         cols += ["srmr", "delta_cfi", "delta_rmsea", "delta_chi2", "delta_df", "delta_p"]
         sizes = ", ".join(f"{g} {n}" for g, n in self.n_per_group.items())
         lines = [
@@ -1004,7 +1082,7 @@ def ordinal_invariance(
     group: str,
     *,
     levels: Sequence[OrdinalLevel] = ("configural", "thresholds", "loadings", "intercepts"),
-    estimator: Literal["wlsmv"] = "wlsmv",
+    estimator: OrdinalEstimator = "wlsmv",
     parameterization: Literal["delta", "theta"] = "delta",
     delta_cfi: float = -0.010,
     delta_rmsea: float = 0.015,
@@ -1028,8 +1106,15 @@ def ordinal_invariance(
         The levels to fit, cumulative as Wu & Estabrook's sequence ("loadings" has equal
         thresholds and loadings; "intercepts" equal thresholds, loadings and intercepts);
         must include "configural". Each is compared with the previous one fitted.
-    estimator : {"wlsmv"}
-        DWLS with robust standard errors and the scaled-shifted test (lavaan's WLSMV).
+    estimator : {"wlsmv", "dwls", "ulsmv", "uls"}
+        Lower or upper case, as lavaan's ``estimator =``. ``"wlsmv"``: DWLS with robust
+        standard errors and the scaled-shifted test; ``"dwls"``: the same estimates with
+        standard errors and the standard test (with its p-value) and plain chi-square
+        differences; ``"ulsmv"``: unweighted least squares with robust standard errors and
+        the scaled-shifted test (the standard statistic has no p-value); ``"uls"``:
+        unweighted least squares with standard errors, the standard statistic without a
+        p-value, and plain chi-square differences with the p-value ``lavTestLRT`` gives
+        (only a rough guide: the ULS statistic is not chi-square distributed).
     parameterization : {"delta", "theta"}
         ``"delta"`` (lavaan's default): the latent responses' scale factors are parameters
         (1 in the first group) and their residual variances implied; ``"theta"``: the
@@ -1087,7 +1172,12 @@ def ordinal_invariance(
     \\delta_i\\delta_j(\\Lambda\\Psi\\Lambda')_{ij}` (theta: :math:`\\delta_i =
     [(\\Lambda\\Psi\\Lambda')_{ii} + \\theta_{ii}]^{-1/2}`). With :math:`f_g = N_g/N`,
     :math:`E = \\sum_g f_g\\Delta_g'W_g\\Delta_g`, robust standard errors
-    :math:`E^{-1}(\\sum_g f_g \\Delta_g'W_g\\Gamma_gW_g\\Delta_g)E^{-1}/(N - G)`.
+    :math:`E^{-1}(\\sum_g f_g \\Delta_g'W_g\\Gamma_gW_g\\Delta_g)E^{-1}/(N - G)` (WLSMV,
+    ULSMV; lavaan's ``se = "robust.sem"``), standard ones :math:`E^{-1}/(N - G)` (DWLS,
+    ULS; ``se = "standard"``). ULS and ULSMV use :math:`W_g = I` throughout (estimates,
+    :math:`T`, the scaled test, the indices and the difference test); the ULS statistic
+    :math:`T` is not chi-square distributed, so its p-value (and the baseline's) is NaN,
+    as lavaan's ``fitMeasures()``.
 
     *Test and indices* (lavaan's multi-group formulas): :math:`U = V - V\\Delta E^{-1}
     \\Delta'V` with :math:`V = \\oplus_g f_gW_g`, :math:`\\Gamma = \\oplus_g \\Gamma_g/f_g`;
@@ -1108,11 +1198,14 @@ def ordinal_invariance(
     \\oplus_g f_g\\Gamma_g`, :math:`m = df_0 - df_1`; :math:`\\Delta T = a(T_0 - T_1) + b`
     with :math:`a = \\sqrt{m/\\mathrm{tr}(U_d\\Gamma_d)^2}`, :math:`b = m -
     a\\,\\mathrm{tr}(U_d\\Gamma_d)`, referred to :math:`\\chi^2_m`. Equivalent models
-    (:math:`m = 0`) get :math:`T_0 - T_1` and no p-value, as lavaan.
+    (:math:`m = 0`) get :math:`T_0 - T_1` and no p-value, as lavaan. DWLS and ULS (no
+    scaled test): ``lavTestLRT`` gives the plain :math:`T_0 - T_1` on :math:`m` with its
+    chi-square p-value (for ULS as well, although the per-model statistic has none) and
+    the RMSEA of the difference :math:`\\sqrt{\\max(0, (T_0 - T_1)/(Nm) - 1/N)}\\sqrt{G}`.
 
     *Verdicts* as :func:`~workbench.sem.invariance.measurement_invariance` (Chen 2007;
-    Cheung & Rensvold 2002) on the scaled CFI and RMSEA; the difference test is reported,
-    not used for the verdict.
+    Cheung & Rensvold 2002) on the scaled CFI and RMSEA (WLSMV, ULSMV) or the plain ones
+    (DWLS, ULS); the difference test is reported, not used for the verdict.
 
     References
     ----------
@@ -1133,7 +1226,10 @@ def ordinal_invariance(
     R: ``semTools::measEq.syntax(..., ID.cat = "Wu.Estabrook.2016")`` (0.5-6), then
     ``lavaan::cfa(syntax, data, ordered = items, estimator = "WLSMV", group = g)``,
     ``fitMeasures()``, ``lavTestLRT(m1, m0)`` (lavaan 0.6-14); tested in
-    tests/test_sem_ordinal_invariance.py against tests/reference/lavaan_ordinal_invariance.R.
+    tests/test_sem_ordinal_invariance.py against tests/reference/lavaan_ordinal_invariance.R,
+    and for ``estimator = "DWLS"``, ``"ULSMV"``, ``"ULS"`` in
+    tests/test_sem_ordinal_invariance_estimators.py against
+    tests/reference/lavaan_ordinal_invariance_estimators.R.
 
     Examples
     --------
@@ -1164,8 +1260,12 @@ def ordinal_invariance(
             f"(the baseline of the comparisons), got {requested!r}."
         )
     chosen = [lv for lv in _LEVELS if lv in requested]
-    if str(estimator).lower() != "wlsmv":
-        raise ValueError(f"estimator must be one of ['wlsmv'], got {estimator!r}.")
+    est = str(estimator).lower()
+    if est not in _ESTIMATORS:
+        raise ValueError(
+            f"estimator must be one of {list(_ESTIMATORS)} (lower or upper case), "
+            f"got {estimator!r}."
+        )
     if parameterization not in ("delta", "theta"):
         raise ValueError(
             f"parameterization must be one of ['delta', 'theta'], got {parameterization!r}."
@@ -1197,6 +1297,7 @@ def ordinal_invariance(
             delta_rmsea,
             started,
             parameterization,
+            est,
         )
 
 
@@ -1216,14 +1317,17 @@ def _analyse(
     delta_rmsea: float,
     started: float,
     parameterization: str,
+    estimator: str,
 ) -> OrdinalInvarianceResult:
     stats_ = [ordinal_sample_statistics(f, items, max_categories=max_categories) for f in frames]
     first = stats_[0]._internals
     theta = parameterization == "theta"
-    fitted = _fit_levels(chosen, stats_, items, factors, item_factor, first, theta)
+    fitted = _fit_levels(chosen, stats_, items, factors, item_factor, first, theta, estimator)
     for g, st in enumerate(stats_):
         notes += [f"Group '{order[g]}': {w}" for w in st.warnings if "left out" not in w]
     data_ = fitted["data"]
+    # the indices the changes and verdicts read: scaled when the estimator has them
+    fk = ".scaled" if data_.robust else ""
     fits: dict[str, dict[str, Any]] = {}
     tests: dict[str, dict[str, float]] = {}
     tables = []
@@ -1245,28 +1349,34 @@ def _analyse(
             "chi2": f["chisq"],
             "df": f["df"],
             "p": f["pvalue"],
-            "chi2_scaled": f["chisq.scaled"],
-            "df_scaled": f["df.scaled"],
-            "p_scaled": f["pvalue.scaled"],
-            "cfi_scaled": f["cfi.scaled"],
-            "tli_scaled": f["tli.scaled"],
-            "rmsea_scaled": f["rmsea.scaled"],
-            "cfi_robust": f["cfi.robust"],
-            "tli_robust": f["tli.robust"],
-            "rmsea_robust": f["rmsea.robust"],
+            "cfi": f["cfi"],
+            "tli": f["tli"],
+            "rmsea": f["rmsea"],
+            "chi2_scaled": f.get("chisq.scaled", np.nan),
+            "df_scaled": f.get("df.scaled", np.nan),
+            "p_scaled": f.get("pvalue.scaled", np.nan),
+            "cfi_scaled": f.get("cfi.scaled", np.nan),
+            "tli_scaled": f.get("tli.scaled", np.nan),
+            "rmsea_scaled": f.get("rmsea.scaled", np.nan),
+            "cfi_robust": f.get("cfi.robust", np.nan),
+            "tli_robust": f.get("tli.robust", np.nan),
+            "rmsea_robust": f.get("rmsea.robust", np.nan),
             "srmr": f["srmr"],
             "npar": f["npar"],
             "converged": res.converged,
         }
         if previous is not None:
-            test = _satorra_2000(previous, res, data_)
+            if data_.robust:
+                test = _satorra_2000(previous, res, data_)
+            else:
+                test = _standard_difference(previous, res, data_)
             if not (res.converged and previous.converged):  # no test between failed fits
                 test = {k: (v if k == "df_diff" else np.nan) for k, v in test.items()}
             tests[lv] = test
             row.update(
                 {
-                    "delta_cfi": f["cfi.scaled"] - previous.fit["cfi.scaled"],
-                    "delta_rmsea": f["rmsea.scaled"] - previous.fit["rmsea.scaled"],
+                    "delta_cfi": f["cfi" + fk] - previous.fit["cfi" + fk],
+                    "delta_rmsea": f["rmsea" + fk] - previous.fit["rmsea" + fk],
                     "delta_chi2": test["chi2_diff"],
                     "delta_df": test["df_diff"],
                     "delta_p": test["p"],
@@ -1275,7 +1385,9 @@ def _analyse(
         rows.append(row)
         previous = res
     table = pd.DataFrame(rows).set_index("level").reindex(columns=_TABLE_COLUMNS)
-    verdicts, highest, verdict = _verdicts(table, fits, chosen, delta_cfi, delta_rmsea, notes)
+    verdicts, highest, verdict = _verdicts(
+        table, fits, chosen, delta_cfi, delta_rmsea, notes, estimator
+    )
     return OrdinalInvarianceResult(
         table=table,
         fits=fits,
@@ -1290,6 +1402,7 @@ def _analyse(
         constructs=cons,
         syntax=syntax,
         cutoffs={"delta_cfi": float(delta_cfi), "delta_rmsea": float(delta_rmsea)},
+        estimator=_LAVAAN_ESTIMATOR[estimator],
         parameterization=parameterization,
         warning_messages=tuple(notes),
         seconds=time.perf_counter() - started,
@@ -1304,12 +1417,19 @@ def _fit_levels(
     item_factor: np.ndarray,
     first: Any,
     theta: bool,
+    estimator: str = "wlsmv",
 ) -> dict[str, Any]:
+    unweighted = estimator in ("uls", "ulsmv")
     data_ = _Data(
         s=[st._internals.s for st in stats_],
-        w=[1.0 / np.diag(st._internals.gamma) for st in stats_],
+        w=[
+            np.ones(st._internals.s.size) if unweighted else 1.0 / np.diag(st._internals.gamma)
+            for st in stats_
+        ],
         gamma=[st._internals.gamma for st in stats_],
         n=[st.n for st in stats_],
+        robust=estimator in ("wlsmv", "ulsmv"),
+        unweighted=unweighted,
     )
     th_item = first.th_item
     start = _configural_start(stats_, item_factor, len(factors), theta)
@@ -1401,17 +1521,21 @@ def _verdicts(
     cut_cfi: float,
     cut_rmsea: float,
     notes: list[str],
+    estimator: str = "wlsmv",
 ) -> tuple[dict[str, str], str | None, str]:
+    robust = estimator in ("wlsmv", "ulsmv")
+    fk = ".scaled" if robust else ""  # the indices judged: scaled when there are any
+    name = "scaled " if robust else ""
     verdicts: dict[str, str] = {}
     highest: str | None = None
     chain_ok = True
     for k, lv in enumerate(chosen):
         f = fits[lv]
         if k == 0:
-            scaled = {"cfi": f["cfi.scaled"], "rmsea": f["rmsea.scaled"], "srmr": f["srmr"]}
-            text, ok = _configural_verdict(scaled)
-            verdicts[lv] = text.replace("CFI =", "scaled CFI =", 1).replace(
-                "RMSEA =", "scaled RMSEA =", 1
+            judged = {"cfi": f["cfi" + fk], "rmsea": f["rmsea" + fk], "srmr": f["srmr"]}
+            text, ok = _configural_verdict(judged)
+            verdicts[lv] = text.replace("CFI =", f"{name}CFI =", 1).replace(
+                "RMSEA =", f"{name}RMSEA =", 1
             )
             if not ok:
                 notes.append("Configural model: " + verdicts[lv])
@@ -1449,11 +1573,24 @@ def _verdicts(
                 cut_cfi,
                 cut_rmsea,
             )
-            text = text.replace("ΔCFI", "Δ scaled CFI", 1).replace("ΔRMSEA", "Δ scaled RMSEA", 1)
+            if robust:
+                text = text.replace("ΔCFI", "Δ scaled CFI", 1).replace(
+                    "ΔRMSEA", "Δ scaled RMSEA", 1
+                )
+            how = (
+                "Scaled-shifted chi-square difference (lavTestLRT, Satorra 2000)"
+                if robust
+                else "Chi-square difference (lavTestLRT)"
+            )
             text += (
-                f" Scaled-shifted chi-square difference (lavTestLRT, Satorra 2000): "
-                f"Δχ²({int(row['delta_df'])}) = {row['delta_chi2']:.2f}, "
-                f"p = {row['delta_p']:.3g}."
+                f" {how}: Δχ²({int(row['delta_df'])}) = {row['delta_chi2']:.2f}, "
+                f"p = {row['delta_p']:.3g}"
+                + (
+                    " (ULS statistics are not chi-square distributed: the p-value, which "
+                    "lavTestLRT gives, is only a rough guide)."
+                    if estimator == "uls"
+                    else "."
+                )
             )
         verdicts[lv] = text
         if chain_ok and ok:
@@ -1466,8 +1603,8 @@ def _verdicts(
         verdict += f" {nxt[0].capitalize()} invariance is not established."
     if not _configural_verdict(
         {
-            "cfi": fits[chosen[0]]["cfi.scaled"],
-            "rmsea": fits[chosen[0]]["rmsea.scaled"],
+            "cfi": fits[chosen[0]]["cfi" + fk],
+            "rmsea": fits[chosen[0]]["rmsea" + fk],
             "srmr": fits[chosen[0]]["srmr"],
         }
     )[1]:
