@@ -163,14 +163,14 @@ def test_the_report_names_the_estimator_its_standard_errors_and_test(runs, est):
     assert study.headline()["estimator"] == name
 
 
-def test_invariance_under_dwls_is_wlsmvs_and_the_report_says_so(runs):
+def test_invariance_runs_under_the_runs_estimator_and_says_why_it_stops(runs):
     warnings = runs["dwls"].warnings
+    assert not any("tested under WLSMV" in w for w in warnings)
+    # the shipped survey has a category nobody chose in one channel: the step stops with a
+    # warning naming the estimator (ordinal_invariance under DWLS is checked against lavaan
+    # in tests/test_sem_ordinal_invariance_estimators.py)
     assert any(
-        w.startswith("Invariance across channel is tested under WLSMV, not DWLS") for w in warnings
-    )
-    # the same empty category as under WLSMV stops the step with a warning
-    assert any(
-        w.startswith("Invariance across channel was not tested under WLSMV") for w in warnings
+        w.startswith("Invariance across channel was not tested under DWLS") for w in warnings
     )
     assert runs["dwls"].invariance is None
 
@@ -309,3 +309,37 @@ def test_an_unknown_ordered_item_stops_the_command_with_exit_2_naming_it(reports
     assert code == 2 and "Traceback" not in err
     assert "ordered names XX9" in err
     assert not reports.exists()
+
+
+def test_invariance_under_dwls_is_ordinal_invariance_under_dwls(tmp_path):
+    """A random half split of the shipped survey has every category in both groups: the
+    study's invariance step is ordinal_invariance(..., estimator="dwls") of the realm items
+    on the complete cases, and the finding names DWLS (in zh too)."""
+    import pandas as pd
+
+    from workbench import i18n
+    from workbench.sem.ordinal_invariance import ordinal_invariance
+
+    frame = pd.read_csv(SURVEY)
+    rng = np.random.default_rng(1)
+    frame["half"] = np.where(rng.random(len(frame)) < 0.5, "A", "B")
+    frame.to_csv(tmp_path / "survey.csv", index=False)
+    survey = load_survey(tmp_path / "survey.csv", CODEBOOK)
+    study = analyse(
+        survey, estimator="dwls", missing="listwise", compare_models=False, bootstrap=100,
+        group="half",
+    )  # fmt: skip
+    inv = study.invariance
+    assert inv is not None and inv.estimator == "DWLS"
+    realms = {c: list(survey.codebook.constructs[c].items) for c in inv.constructs}
+    items = model_items(survey)
+    complete = survey.frame[items].notna().all(axis=1)
+    cols = [i for v in realms.values() for i in v] + ["half"]
+    direct = ordinal_invariance(survey.frame[cols][complete], realms, "half", estimator="dwls")
+    np.testing.assert_allclose(
+        inv.table["chi2"].to_numpy(float), direct.table["chi2"].to_numpy(float), rtol=1e-10
+    )
+    finding = next(f for f in study.findings if f.startswith("Measurement across half"))
+    assert "(ordered items, DWLS; Wu & Estabrook 2016)" in finding
+    with i18n.language("zh"):
+        assert "有序题项，DWLS" in i18n.translate(finding)

@@ -1703,18 +1703,14 @@ def analyse(
                     "ordered=all) to test it."
                 )
             else:
-                if estimator != "wlsmv":  # ordinal_invariance is WLSMV's (Wu & Estabrook 2016)
-                    warnings.append(
-                        f"Invariance across {group} is tested under WLSMV, not {lavaan_name}: "
-                        "the invariance tests of ordered items (Wu & Estabrook 2016, "
-                        "scaled-shifted difference tests) are offered under WLSMV only."
+                try:  # Wu & Estabrook (2016) under the run's estimator, as lavaan
+                    inv = ordinal_invariance(
+                        realm_frame[complete], realm_constructs, group, estimator=estimator
                     )
-                try:
-                    inv = ordinal_invariance(realm_frame[complete], realm_constructs, group)
                 except InputError as err:  # e.g. a category nobody chose in one group
                     warnings.append(
-                        f"Invariance across {group} was not tested under WLSMV: {err.problem} "
-                        f"What to do: {err.hint}"
+                        f"Invariance across {group} was not tested under {lavaan_name}: "
+                        f"{err.problem} What to do: {err.hint}"
                     )
         else:
             # mlr: robust SEs, Yuan-Bentler scaled tests and Satorra-Bentler (2001) scaled
@@ -1907,7 +1903,7 @@ def _findings(s: ExperienceStudy) -> list[str]:
     if s.invariance is not None:
         how = " (maximum-likelihood CFAs of the realms)" if s.is_pls else ""
         if s.ordinal:
-            how = " (ordered items, WLSMV; Wu & Estabrook 2016)"
+            how = f" (ordered items, {s.lavaan_estimator}; Wu & Estabrook 2016)"
         out.append(
             f"Measurement across {s.parameters['group']} groups{how}: {s.invariance.verdict}"
         )
