@@ -1705,7 +1705,10 @@ def analyse(
             else:
                 try:  # Wu & Estabrook (2016) under the run's estimator, as lavaan
                     inv = ordinal_invariance(
-                        realm_frame[complete], realm_constructs, group, estimator=estimator
+                        realm_frame[complete],
+                        realm_constructs,
+                        group,
+                        estimator=lavaan_name,  # an ordinal estimator here
                     )
                 except InputError as err:  # e.g. a category nobody chose in one group
                     warnings.append(
