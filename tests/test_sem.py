@@ -488,3 +488,21 @@ def test_chinese_construct_and_item_names_fit_like_their_ascii_twins():
 def test_names_that_model_syntax_cannot_hold_are_refused(bad):
     with pytest.raises(InputError, match="cannot be used as a variable name"):
         cfa_syntax({"f": [bad, "x2", "x3"]})
+
+
+def test_an_observed_outcome_regressed_on_a_factor_is_labelled_as_lavaan():
+    # semopy keeps 'x7 ~ visual' in its loading matrix; the table must say '~' as lavaan
+    # (tests/reference/lavaan_observed_outcome.R)
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "reference" / "lavaan_observed_outcome.json"
+    ref = json.loads(path.read_text(encoding="utf-8"))
+    hs = pd.read_csv(Path(__file__).parents[1] / "data" / "holzinger_swineford_1939.csv")
+    res = fit_sem(hs, ref["model"])
+    ours = res.estimates.set_index(["lhs", "op", "rhs"])
+    assert ("x7", "~", "visual") in ours.index and ("visual", "=~", "x7") not in ours.index
+    assert "x7" not in {k.split("=~")[1] for k in res.std_loadings}
+    for row in ref["estimates"]:
+        key = (row["lhs"], row["op"], row["rhs"])
+        assert ours.loc[key, "estimate"] == pytest.approx(row["est"], abs=1e-4), key

@@ -1770,8 +1770,10 @@ def _build_internals(
             k = next(i for i, mx in enumerate(sem.matrices[:4]) if mx is loc.matrix)
             i, j = loc.indices
             rnames, cnames = sem.names[k]
-            if k == _LAMBDA:
+            if k == _LAMBDA and (cnames[j], rnames[i]) in measured:
                 lhs, op, rhs = cnames[j], "=~", rnames[i]
+            elif k == _LAMBDA:  # semopy keeps an observed outcome's regression on a factor
+                lhs, op, rhs = rnames[i], "~", cnames[j]  # in Lambda: lavaan's 'y ~ f'
             elif k == _BETA and (cnames[j], rnames[i]) in measured:
                 lhs, op, rhs = cnames[j], "=~", rnames[i]  # higher-order loading
             elif k == _BETA:
