@@ -299,7 +299,7 @@ def test_a_pooled_run_writes_the_d1_f_test_and_its_note_prints_it(mi_run):
     test = results["model"]["f_test"]  # D1 over the imputations (tests/test_regression_f_test)
     assert test["pooling"] == "D1" and test["df1"] == 3 and test["df2"] > 0
     note = next(line for line in md.splitlines() if "adjusted *R*²" in line)
-    assert f"{apa_f_test(test)}." in note
+    assert f"{apa_f_test(test)} (D1, pooled over the multiple imputations)." in note
 
 
 @pytest.mark.parametrize("which", ["listwise_run", "mi_run"])
@@ -337,3 +337,19 @@ def test_a_real_programme_run_writes_each_periods_se_and_p_and_the_export_prints
         cells = lines[k.replace("-", MINUS)].strip("| ").split(" | ")
         assert cells[2] == format_number(v["se"], 3) and cells[4] == format_p(v["p"]), k
     assert "Standard errors clustered by member." in md
+
+
+def test_a_pooled_or_robust_f_test_says_which_test_it_is_in_english_and_chinese():
+    from workbench import i18n
+    from workbench.presentation.export_tables import _f_test_text
+
+    base = {"F": 12.3456, "df1": 3, "df2": 120, "p": 0.0001}
+    assert _f_test_text(base) == apa_f_test(base)
+    hc3 = _f_test_text({**base, "vcov": "HC3"})
+    assert hc3 == f"{apa_f_test(base)} (Wald test with HC3 standard errors)"
+    both = _f_test_text({**base, "vcov": "HC3", "pooling": "D1"})
+    assert both.endswith("(D1, pooled over the multiple imputations; Wald test with HC3 "
+                         "standard errors)")  # fmt: skip
+    with i18n.language("zh"):
+        zh = _f_test_text({**base, "vcov": "classical", "pooling": "D1"})
+    assert zh.endswith("（D1，基于多重插补合并）") and "pooled" not in zh

@@ -212,14 +212,30 @@ _F_TEST_NOTE = "{fit}, {test}"
 _EVENT_STUDY_SE_NOTE = "Standard errors clustered by member."
 
 
+#: which test an overall *F* is when it is not the classical one (``vcov``, ``pooling``)
+_F_TEST_KINDS = {
+    "D1": "D1, pooled over the multiple imputations",
+    "HC3": "Wald test with HC3 standard errors",
+}
+#: the test, then which kind it is in parentheses; two kinds joined
+_F_TEST_KIND = "{test} ({kind})"
+_F_TEST_BOTH = "{first}; {second}"
+
+
 def _f_test_text(test: Mapping[str, Any]) -> str:
     """A model's overall *F* test as APA 7 writes it (markup): ``*F*(4, 795) = 82.13, *p* < .001``.
 
     Reads ``F``, ``df1``, ``df2`` and ``p`` (the keys of the hierarchical steps' tests and of
-    the pooled Wald test over imputations, whose ``df2`` may be fractional).
+    the pooled Wald test over imputations, whose ``df2`` may be fractional); a pooled (D1) or
+    heteroscedasticity-robust (HC3) test says so in parentheses.
     """
     df = f"{format_df(test.get('df1'))}, {format_df(test.get('df2'))}"
-    return f"{stat_text('F', format_stat(test.get('F'), 'F'), df)}, {p_text(test.get('p'))}"
+    out = f"{stat_text('F', format_stat(test.get('F'), 'F'), df)}, {p_text(test.get('p'))}"
+    kinds = [_phrase(_F_TEST_KINDS[k]) for k in (test.get("pooling"), test.get("vcov"))
+             if k in _F_TEST_KINDS]  # fmt: skip
+    if len(kinds) == 2:
+        kinds = [_phrase(_F_TEST_BOTH, first=kinds[0], second=kinds[1])]
+    return _phrase(_F_TEST_KIND, test=out, kind=kinds[0]) if kinds else out
 
 
 def _ci_level(values: Mapping[str, Any]) -> str:
