@@ -125,3 +125,15 @@ def test_a_model_pooled_over_imputations_carries_the_d1_f_test_as_mitml():
     for key in ("F", "df2", "p"):
         assert test[key] == pytest.approx(ref[key], rel=1e-9), key
     assert pooled.to_dict()["f_test"]["F"] == test["F"]
+
+
+@pytest.mark.parametrize(("robust", "which"), [(False, "classical"), (True, "hc3")])
+def test_the_hierarchical_test_of_the_drivers_is_anova_or_the_hc3_wald_test(corp, robust, which):
+    # R: anova(reduced, full) and lmtest::waldtest(full, reduced, vcov = vcovHC(full, "HC3"))
+    res = fit(corp, "with_control", robust=robust)
+    h = res.hierarchical
+    want = R["hierarchical"][which]
+    assert h is not None and h["test"] == ("F (HC3 Wald)" if robust else "F")
+    assert (h["df1"], h["df2"]) == (want["df1"], want["df2"])
+    assert h["statistic"] == pytest.approx(want["F"], rel=RTOL)
+    assert h["p"] == pytest.approx(want["p"], rel=RTOL)

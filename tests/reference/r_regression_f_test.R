@@ -54,8 +54,25 @@ f_tests <- function(formula) {
   )
 }
 
+# The hierarchical test of the drivers over the controls (the with_control model against
+# loyalty ~ serviceprovider on the same rows): classical anova() F, and with HC3 the Wald F
+# lmtest::waldtest(full, reduced, vcov = sandwich::vcovHC(full, type = "HC3"), test = "F").
+hier_vars <- c("loyalty", "serviceprovider", "satisfaction", "competence", "likeability",
+               "quality")
+hd <- corp[complete.cases(corp[, hier_vars]), hier_vars]
+full <- lm(loyalty ~ serviceprovider + satisfaction + competence + likeability + quality,
+           data = hd)
+reduced <- lm(loyalty ~ serviceprovider, data = hd)
+a <- anova(reduced, full)
+hw <- waldtest(full, reduced, vcov = vcovHC(full, type = "HC3"), test = "F")
+hierarchical <- list(
+  classical = list(F = a$F[2], df1 = a$Df[2], df2 = a$Res.Df[2], p = a[2, "Pr(>F)"]),
+  hc3 = list(F = hw$F[2], df1 = abs(hw$Df[2]), df2 = hw$Res.Df[1], p = hw[2, "Pr(>F)"])
+)
+
 out <- list(
   r_version = R.version.string,
+  hierarchical = hierarchical,
   drivers = f_tests(loyalty ~ satisfaction + competence + likeability),
   with_control = f_tests(
     loyalty ~ serviceprovider + satisfaction + competence + likeability + quality

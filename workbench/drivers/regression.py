@@ -335,8 +335,11 @@ class DriverModel(Result):
         as a parameter, as R does).
     hierarchical : dict or None
         With controls: ``{test, r2_controls, delta_r2, statistic, df1, df2, p}``
-        for OLS (F test; ``r2`` are R2) or with McFadden R2 and a chi-square LR
-        statistic (``df2`` is None) for the logit kinds.
+        for OLS (F test of the R2 change, R ``anova(reduced, full)``; with ``robust=True``
+        the Wald F of the drivers' coefficients with their HC3 covariance, ``test`` "F (HC3
+        Wald)", R ``lmtest::waldtest(full, reduced, vcov = sandwich::vcovHC(full, type =
+        "HC3"), test = "F")``) or with McFadden R2 and a chi-square LR statistic (``df2`` is
+        None) for the logit kinds.
     assumptions : pandas.DataFrame
         ``check, value, status, explanation``; ``status`` is ``green``,
         ``amber`` or ``red``. VIF rows for every kind; residual checks for OLS.
@@ -485,11 +488,12 @@ class DriverModel(Result):
             ]
         h = self.hierarchical
         if h:
-            if h["test"] == "F":
+            if str(h["test"]).startswith("F"):
                 lines += [
                     "",
                     f"Drivers over controls: delta R2 = {h['delta_r2']:.4f}, "
-                    f"F({h['df1']}, {h['df2']}) = {h['statistic']:.3f}, p = {h['p']:.4g}",
+                    f"F({h['df1']}, {h['df2']}) = {h['statistic']:.3f}, p = {h['p']:.4g}"
+                    + (" (HC3 Wald)" if "HC3" in str(h["test"]) else ""),
                 ]
             else:
                 lines += [
@@ -1089,9 +1093,15 @@ def fit_driver_model(
             controls_model = res0
             r2_0 = float(res0.rsquared)
             df2 = float(res.df_resid)
-            f = ((r2 - r2_0) / q) / ((1 - r2) / df2)
+            if robust:  # the Wald F of the drivers' coefficients with their HC3 covariance
+                drivers = list(design.driver_terms)
+                b = res.params[drivers].to_numpy(float)
+                v = res.cov_params().loc[drivers, drivers].to_numpy(float)
+                f = float(b @ np.linalg.solve(v, b)) / q
+            else:  # the classical F of the R-squared change
+                f = ((r2 - r2_0) / q) / ((1 - r2) / df2)
             hierarchical = {
-                "test": "F",
+                "test": "F (HC3 Wald)" if robust else "F",
                 "r2_controls": r2_0,
                 "delta_r2": r2 - r2_0,
                 "statistic": f,
