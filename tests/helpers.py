@@ -287,3 +287,22 @@ def check_taiwanese_terms(page: str, terms: Iterable[str]) -> None:
     for term in terms:
         assert term in page, term
     assert "自助法" not in page and "置信区间" not in page
+
+
+def compare_group_estimates(ours: Any, theirs: Any, groups: list[str], tol: float) -> None:
+    """A multi-group parameter table against lavaan's ``parameterEstimates()`` (1-based
+    ``group``): the same rows; estimates and the free parameters' SEs within ``tol`` relative
+    to max(1, |value|); lavaan's SE of 0 for a fixed or implied value is our NaN."""
+    import numpy as np
+
+    theirs = theirs.assign(group=[groups[g - 1] for g in theirs["group"]])
+    m = ours.merge(theirs, on=["group", "lhs", "op", "rhs"], how="outer", indicator=True)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["group", "lhs", "op"]]
+    assert len(m) == len(theirs)
+    scale = np.maximum(1.0, m["est"].abs())
+    assert np.all(np.abs(m["estimate"] - m["est"]) <= tol * scale)
+    assert (m["free"] == (m["se_y"] > 0)).all()
+    free = m[m["free"]]
+    scale = np.maximum(1.0, free["se_y"].abs())
+    assert np.all(np.abs(free["se_x"] - free["se_y"]) <= tol * scale)
+    assert m.loc[~m["free"], "se_x"].isna().all()

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import HS_CONSTRUCTS
+from helpers import HS_CONSTRUCTS, compare_group_estimates
 
 from workbench.sem import OrdinalInvarianceResult, ordinal_invariance
 
@@ -142,19 +142,10 @@ def test_fit_measures_of_each_level_match_lavaan(case, level):
     assert ours["df"] == theirs["df"] and ours["npar"] == theirs["npar"]
 
 
-def _compare_estimates(ours: pd.DataFrame, theirs: pd.DataFrame, groups: list[str]) -> None:
-    theirs = theirs.assign(group=[groups[g - 1] for g in theirs["group"]])
-    m = ours.merge(theirs, on=["group", "lhs", "op", "rhs"], how="outer", indicator=True)
-    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["group", "lhs", "op"]]
-    assert len(m) == len(theirs)
-    scale = np.maximum(1.0, m["est"].abs())
-    assert np.all(np.abs(m["estimate"] - m["est"]) <= EST_TOL * scale)
-    # lavaan shows an SE of 0 for fixed and implied values; we show NaN
-    assert (m["free"] == (m["se_y"] > 0)).all()
-    free = m[m["free"]]
-    scale = np.maximum(1.0, free["se_y"].abs())
-    assert np.all(np.abs(free["se_x"] - free["se_y"]) <= EST_TOL * scale)
-    assert m.loc[~m["free"], "se_x"].isna().all()
+def _compare_estimates(
+    ours: pd.DataFrame, theirs: pd.DataFrame, groups: list[str], tol: float = EST_TOL
+) -> None:
+    compare_group_estimates(ours, theirs, groups, tol)
 
 
 @pytest.mark.parametrize("level", LEVELS)
