@@ -230,6 +230,7 @@ def test_auto_leaves_many_valued_items_continuous_and_the_study_cfa_is_lavaans(h
     # ordinal alpha and categorical omega need every item of the construct ordered
     rel = s.ordinal_reliability
     assert rel is not None and rel.isna().all(axis=None)
+    assert s.results()["cfa"]["continuous_items"] == ["x3", "x6", "x9"]
 
 
 def test_a_study_cfa_with_continuous_items_in_theta_is_lavaans_theta_fit(tmp_path):

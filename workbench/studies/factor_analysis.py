@@ -733,6 +733,8 @@ class FactorAnalysisStudy(Result):
                 out["cfa"]["fit_basis"] = self.cfa.fit_basis
                 out["cfa"]["reliability_scale"] = "latent_response"
                 out["cfa"]["ml_comparison"] = self._ml_comparison()
+                # the CFA items the ordinal estimator left continuous (lavaan's ordered=)
+                out["cfa"]["continuous_items"] = list(self.cfa.result.sample_stats.continuous)
         if self.replication is not None:
             out["replication"] = self.replication.reset_index().to_dict(orient="records")
         out["missing_diagnosis"] = (
