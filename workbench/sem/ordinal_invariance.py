@@ -1066,7 +1066,7 @@ def _prepare(
     small = [f"{name} ({len(f)})" for name, f in zip(order, frames, strict=True) if len(f) < 100]
     if small:
         notes.append(
-            "Small group(s): " + ", ".join(small) + "; WLSMV thresholds, polychoric "
+            "Small group(s): " + ", ".join(small) + "; the thresholds, polychoric "
             "correlations and their weights are unstable with fewer than about 100 "
             "respondents per group."
         )
