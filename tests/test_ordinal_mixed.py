@@ -231,6 +231,12 @@ def test_auto_leaves_many_valued_items_continuous_and_the_study_cfa_is_lavaans(h
     rel = s.ordinal_reliability
     assert rel is not None and rel.isna().all(axis=None)
     assert s.results()["cfa"]["continuous_items"] == ["x3", "x6", "x9"]
+    against_ml = next(f for f in s.findings if f.startswith("Against ML on the same 301"))
+    assert "treating 6 of the 9 items as ordered (the others stay continuous)" in against_ml
+    from workbench import i18n
+
+    with i18n.language("zh"):
+        assert "将 9 个题项中的 6 个按有序变量处理" in i18n.translate(against_ml)
 
 
 def test_a_study_cfa_with_continuous_items_in_theta_is_lavaans_theta_fit(tmp_path):

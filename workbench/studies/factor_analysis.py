@@ -2274,14 +2274,28 @@ def _findings(s: FactorAnalysisStudy) -> list[str]:
             )
             cmp_ = s._ml_comparison()
             if cmp_ is not None:
+                continuous = list(s.cfa.result.sample_stats.continuous)
+                n_items = sum(len(v) for v in s.cfa.constructs.values())
+                message = (
+                    "Against ML on the same {n} complete cases (items as continuous), "
+                    "treating {k} of the {total} items as ordered (the others stay "
+                    "continuous) changes CFI from {cfi_ml} to {cfi_ordinal} ({cfi_change}), "
+                    "RMSEA from {rmsea_ml} to {rmsea_ordinal} ({rmsea_change}) and the mean "
+                    "standardized loading from {load_ml} to {load_ordinal} ({load_change}; "
+                    "{estimator} {basis} indices, loadings on the latent-response scale)."
+                    if continuous
+                    else "Against ML on the same {n} complete cases (items as continuous), "
+                    "treating the items as ordered changes CFI from {cfi_ml} to "
+                    "{cfi_ordinal} ({cfi_change}), RMSEA from {rmsea_ml} to {rmsea_ordinal} "
+                    "({rmsea_change}) and the mean standardized loading from {load_ml} to "
+                    "{load_ordinal} ({load_change}; {estimator} {basis} indices, loadings "
+                    "on the latent-response scale)."
+                )
                 out.append(
                     tr(
-                        "Against ML on the same {n} complete cases (items as continuous), "
-                        "treating the items as ordered changes CFI from {cfi_ml} to "
-                        "{cfi_ordinal} ({cfi_change}), RMSEA from {rmsea_ml} to {rmsea_ordinal} "
-                        "({rmsea_change}) and the mean standardized loading from {load_ml} to "
-                        "{load_ordinal} ({load_change}; {estimator} {basis} indices, loadings "
-                        "on the latent-response scale).",
+                        message,
+                        k=n_items - len(continuous),
+                        total=n_items,
                         n=cmp_["n"],
                         cfi_ml=f"{cmp_['cfi_ml']:.3f}",
                         cfi_ordinal=f"{cmp_['cfi_ordinal']:.3f}",
