@@ -623,17 +623,15 @@ def test_ordered_takes_a_word_or_lavaans_list_of_items():
     assert spec.validate({"ordered": ["TR1", "TR2"]})["ordered"] == ["TR1", "TR2"]
 
 
-def test_an_ordered_list_must_name_known_items_and_every_cfa_item():
+def test_an_ordered_list_must_name_known_items_and_may_leave_cfa_items_continuous():
     cfa_items, known = ["a1", "a2", "b1", "b2"], ["a1", "a2", "b1", "b2", "c1"]
     assert check_ordered_items(["b2", "b1", "a2", "a1", "c1"], cfa_items, known) == "all"
     assert check_ordered_items("auto", cfa_items, known) == "auto"
     with pytest.raises(InputError, match="ordered names zz, which is not an item") as info:
         check_ordered_items(["a1", "zz"], cfa_items, known)
     assert info.value.column == "zz"
-    with pytest.raises(InputError, match="The CFA items b1, b2 are not in ordered") as info:
-        check_ordered_items(["a1", "a2"], cfa_items, known)
-    assert "mixing continuous and ordered items is not supported yet" in str(info.value)
-    assert info.value.column == "b1"
+    # b1 and b2 left out are continuous (lavaan's ordered=; see ordinal_item_table)
+    assert check_ordered_items(["a1", "a2"], cfa_items, known) == "all"
     with pytest.raises(InputError, match=r"ordered=\['a1'\] cannot be used with estimator=ml"):
         check_estimator("ml", "fiml", ["a1"])
 

@@ -980,10 +980,10 @@ def check_ordered_items(
     known: Sequence[str],
     *,
     file: str | None = None,
-    allow_continuous: bool = False,
 ) -> str:
-    """Check a list of ordered items against the CFA's items; return the word for
-    :func:`check_ordinal_items` (``all`` for a list, else the word itself).
+    """Check a list of ordered items against the survey's items; return the word for
+    :func:`check_ordinal_items` (``all`` for a list, else the word itself). CFA items left
+    out of the list are continuous (:func:`ordinal_item_table`).
 
     Parameters
     ----------
@@ -995,15 +995,11 @@ def check_ordered_items(
         Every item of the survey (an ordered item must be one of them).
     file : str, optional
         The data file, for the message.
-    allow_continuous : bool, default False
-        Whether CFA items left out of the list may stay continuous (the factor-analysis
-        study's ordinal CFA takes continuous items beside ordered ones).
 
     Raises
     ------
     InputError
-        An unknown item (named), or (without ``allow_continuous``) a CFA item left out of
-        the list.
+        An unknown item (named).
     """
     if isinstance(ordered, str):
         return ordered
@@ -1016,17 +1012,6 @@ def check_ordered_items(
             column=unknown[0],
             hint=f"List items of the codebook (the CFA's: {', '.join(cfa_items)}), or use "
             "ordered=auto or ordered=all.",
-        )
-    left = [i for i in cfa_items if i not in ordered]
-    if left and not allow_continuous:
-        raise InputError(
-            f"The CFA items {', '.join(left)} are not in ordered: they would be continuous "
-            "items among ordered ones, and a CFA mixing continuous and ordered items is not "
-            "supported yet.",
-            file=file,
-            column=left[0],
-            hint="List every CFA item in ordered (or use ordered=all), or use estimator=ml to "
-            "treat all the items as continuous.",
         )
     return "all"
 
@@ -1180,16 +1165,15 @@ def check_ordinal_items(
     scale: Any = None,
     *,
     file: str | None = None,
-    allow_continuous: bool = False,
 ) -> pd.DataFrame:
     """Check that the CFA's items can be treated as ordered; return :func:`item_categories`
     with a column ``ordered``.
 
     With ``ordered=auto`` the codebook's scale must have at most
     :data:`MAX_ORDINAL_CATEGORIES` points; with ``auto`` or ``all`` every item must show
-    between 2 and that many categories among the complete cases. With ``allow_continuous``
-    and ``ordered=auto`` on a codebook without a scale, items with more categories are
-    continuous (``ordered`` False) instead, as long as one item stays ordered.
+    between 2 and that many categories among the complete cases. With ``ordered=auto`` on a
+    codebook without a scale, items with more categories are continuous (``ordered`` False)
+    instead, as long as one item stays ordered.
 
     Raises
     ------
@@ -1218,7 +1202,7 @@ def check_ordinal_items(
             hint="Drop the item from the codebook's constructs, or use estimator=ml.",
         )
     many = table[table["categories"] > MAX_ORDINAL_CATEGORIES]
-    if len(many) and allow_continuous and ordered == "auto" and not np.isfinite(points):
+    if len(many) and ordered == "auto" and not np.isfinite(points):
         if len(many) == len(table):
             raise InputError(
                 f"No CFA item has at most {MAX_ORDINAL_CATEGORIES} answer categories, so "
@@ -1285,9 +1269,9 @@ def ordinal_item_table(
     """
     items = list(answers.columns)
     if isinstance(ordered, str):
-        table = check_ordinal_items(answers, ordered, scale, file=file, allow_continuous=True)
+        table = check_ordinal_items(answers, ordered, scale, file=file)
     else:
-        check_ordered_items(ordered, items, known, file=file, allow_continuous=True)
+        check_ordered_items(ordered, items, known, file=file)
         listed = [i for i in items if i in ordered]
         if not listed:
             raise InputError(
