@@ -301,11 +301,7 @@ def _cfa_model(
     for it in items:
         if it not in continuous:
             add(it, "~*~", it, "scale", pos[it], pos[it], False, 1.0)
-    slot = {
-        lab[:-2]: t
-        for t, lab in enumerate(internals.labels[: internals.n_th])
-        if lab.endswith("~1")
-    }
+    slot = internals.mean_slots
     for it in items:
         if it in continuous:
             add(it, "~1", "", "nu", slot[it], 0, True, float(-internals.s[slot[it]]))
@@ -1024,7 +1020,7 @@ def _fit(
     table = _estimates_table(model, x, vcov)
     warnings += _heywood_warnings(table)
     tau, sigma = model.implied(x)
-    is_th = np.array(["|" in lab for lab in internals.labels[: internals.n_th]], dtype=bool)
+    is_th = internals.is_threshold
     free_names = [f"{q.lhs}{q.op}{q.rhs}" for q in model.free]
     return OrdinalCFAResult(
         syntax=syntax,
@@ -1156,7 +1152,7 @@ def _fit_measures(
     # raw (the same when every item is ordered)
     p = model.p
     n_cor = n_stat - n_th - n_var
-    is_th = np.array(["|" in lab for lab in internals.labels[:n_th]], dtype=bool)
+    is_th = internals.is_threshold
     n_thr = int(is_th.sum())
     ss_th = float(np.sum(resid[:n_th][is_th] ** 2))
     sd = np.ones(p) if internals.sd is None else internals.sd

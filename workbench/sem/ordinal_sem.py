@@ -389,7 +389,9 @@ def _build(
             std_load[f] = vec
     # the items' start scale: a continuous item's standard deviation; an ordered item's
     # latent response SD in the theta metric
-    is_num = np.zeros(len(items), dtype=bool) if internals.numeric is None else internals.numeric
+    is_num = np.zeros(len(items), dtype=bool)
+    if internals.var_item is not None:
+        is_num[internals.var_item] = True
     sd_obs = np.ones(len(items)) if internals.sd is None else internals.sd
     scale = np.ones(len(items))
     if theta:
@@ -497,7 +499,7 @@ def _build(
     for it in items:  # scale factors: 1 (delta) or implied (theta, see _values)
         if not is_num[pos[it]]:
             add(it, "~*~", it, "scale", pos[it], pos[it], 1.0, 1.0)
-    slot_of = {lab[:-2]: t for t, lab in enumerate(slots) if lab.endswith("~1")}
+    slot_of = internals.mean_slots
     for it in items:  # intercepts: free for continuous items (their statistic is -mean)
         if is_num[pos[it]]:
             add(it, "~1", "", "nu", slot_of[it], 0, None, float(-internals.s[slot_of[it]]))
@@ -999,7 +1001,7 @@ def _fit(
     table, r2 = _estimates_table(built, x, vcov, theta)
     warnings += _heywood_warnings(table[table["op"] != ":="])
     tau, sigma = model.implied(x)
-    is_th = np.array(["|" in lab for lab in internals.labels[: internals.n_th]], dtype=bool)
+    is_th = internals.is_threshold
     free_names = [f"{q.lhs}{q.op}{q.rhs}" for q in model.free]
     return OrdinalSEMResult(
         syntax=syntax,

@@ -128,7 +128,7 @@ class OrdinalSampleStats(Result):
 class _Stats:
     """Arrays behind :class:`OrdinalSampleStats` (for :mod:`workbench.sem.ordinal`)."""
 
-    s: np.ndarray  # thresholds then correlations
+    s: np.ndarray  # thresholds (and minus continuous items' means), variances, correlations
     labels: list[str]
     gamma: np.ndarray | None
     n: int
@@ -139,8 +139,18 @@ class _Stats:
     corr: np.ndarray  # correlations (polychoric, polyserial, Pearson)
     n_var: int = 0  # continuous items' variances, after the threshold block
     var_item: np.ndarray | None = None  # item index of each variance
-    numeric: np.ndarray | None = None  # per item: continuous?
     sd: np.ndarray | None = None  # per item: standard deviation (1 for an ordered item)
+
+    @property
+    def is_threshold(self) -> np.ndarray:
+        """Which entries of the threshold block are thresholds (not a continuous item's
+        minus-mean ``"x~1"``)."""
+        return np.array(["|" in lab for lab in self.labels[: self.n_th]], dtype=bool)
+
+    @property
+    def mean_slots(self) -> dict[str, int]:
+        """Each continuous item's position (its ``"x~1"``) in the threshold block."""
+        return {lab[:-2]: t for t, lab in enumerate(self.labels[: self.n_th]) if lab.endswith("~1")}
 
 
 # ---------------------------------------------------------------------------
@@ -734,7 +744,7 @@ def _phi(t: np.ndarray) -> np.ndarray:
     return np.where(finite, np.exp(-0.5 * t0 * t0) / math.sqrt(2.0 * math.pi), 0.0)
 
 
-def _times(a: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _times(a: float | np.ndarray, t: np.ndarray) -> np.ndarray:
     """a * t, 0 where t is infinite (the limit's density is 0 there)."""
     return np.where(np.isfinite(t), a * np.where(np.isfinite(t), t, 0.0), 0.0)
 
@@ -765,11 +775,10 @@ class _Polyserial:
 
     def score_rho(self, rho: float) -> np.ndarray:
         big_r, t1, t2, prob, _ = self._parts(rho)
-        # (phi(t1) (tau_up rho - z) - phi(t2) (tau_lo rho - z)) / (P R^3)
-        up = _phi(t1) * (_times(np.full_like(self.z, rho), self.up) - self.z)
-        lo = _phi(t2) * (_times(np.full_like(self.z, rho), self.lo) - self.z)
-        up = np.where(np.isfinite(self.up), up, 0.0)
-        lo = np.where(np.isfinite(self.lo), lo, 0.0)
+        # (phi(t1) (tau_up rho - z) - phi(t2) (tau_lo rho - z)) / (P R^3); phi is 0 at an
+        # infinite limit, where _times keeps the product finite
+        up = _phi(t1) * (_times(rho, self.up) - self.z)
+        lo = _phi(t2) * (_times(rho, self.lo) - self.z)
         return (up - lo) / (prob * big_r**3)
 
     def scores(self, rho: float, k: int) -> dict[str, np.ndarray]:
@@ -980,7 +989,6 @@ def _mixed_statistics(
         corr=corr,
         n_var=n_var,
         var_item=np.array([items.index(it) for it in continuous], dtype=np.intp),
-        numeric=is_num,
         sd=scale,
     )
     return OrdinalSampleStats(

@@ -1491,7 +1491,7 @@ def analyse(
 
     def ordered_of(columns: Any) -> list[str]:
         """The ordered items among a fit's columns (the others are continuous)."""
-        return [c for c in columns if c in ordered_items]
+        return [c for c in columns if c in ordered_items]  # ordered_items as set below
 
     pls = method == "pls"
     cb = survey.codebook
@@ -1539,7 +1539,7 @@ def analyse(
         cats = ordinal_item_table(
             ordered, data.dropna(), cb.scale, list(survey.items.columns), file=survey.path
         )
-        ordered_items[:] = [str(i) for i in cats.index[cats["ordered"]]]
+        ordered_items = [str(i) for i in cats.index[cats["ordered"]]]
     if outcome not in cb.constructs:
         raise InputError(
             f"The outcome '{outcome}' is not a construct of the codebook.",
@@ -1694,7 +1694,7 @@ def analyse(
         realm_frame = frame[[i for r in realm_names for i in constructs[r]] + [group]]
         if ordinal:  # the respondents of the other ordinal models (complete on every item)
             complete = frame[items].notna().all(axis=1)
-            left = [i for i in realm_frame.columns[:-1] if ordered_of([i]) == []]
+            left = [i for i in realm_frame.columns[:-1] if i not in ordered_items]
             if left:  # ordinal_invariance treats every item as ordered
                 warnings.append(
                     f"Invariance across {group} was not tested: the invariance tests of "
