@@ -142,20 +142,15 @@ def test_fit_measures_of_each_level_match_lavaan(case, level):
     assert ours["df"] == theirs["df"] and ours["npar"] == theirs["npar"]
 
 
-def _compare_estimates(
-    ours: pd.DataFrame, theirs: pd.DataFrame, groups: list[str], tol: float = EST_TOL
-) -> None:
-    compare_group_estimates(ours, theirs, groups, tol)
-
-
 @pytest.mark.parametrize("level", LEVELS)
 def test_estimates_and_standard_errors_match_lavaan_converged(case, level):
     res, ref = case
     theirs = ref["levels"][level]
-    _compare_estimates(
+    compare_group_estimates(
         res.estimates_for(level),
         pd.DataFrame(theirs["estimates_converged"]),
         theirs["group_labels"],
+        EST_TOL,
     )
 
 
@@ -163,10 +158,11 @@ def test_estimates_and_standard_errors_match_lavaan_converged(case, level):
 @pytest.mark.parametrize("level", LEVELS)
 def test_estimates_and_standard_errors_match_lavaan_defaults_delta(key, level):
     theirs = REF[key]["levels"][level]
-    _compare_estimates(
+    compare_group_estimates(
         fitted(key).estimates_for(level),
         pd.DataFrame(theirs["estimates"]),
         theirs["group_labels"],
+        EST_TOL,
     )
 
 
