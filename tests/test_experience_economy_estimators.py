@@ -243,6 +243,12 @@ def test_a_list_leaving_model_items_out_fits_them_as_continuous(survey):
     assert math.isnan(result.fit["cfi.robust"])  # lavaan: NA with continuous items
     assert "(RI1, RI2, RI3) are treated as continuous" in study.continuous_note
     assert "the 22 items are treated as ordered categories" in study.estimator_note
+    # no robust indices with continuous items: the findings read, and name, the scaled ones
+    assert study.structural.fit_basis == "scaled"
+    assert study.structural.fit["cfi"] == pytest.approx(result.fit["cfi.scaled"], rel=1e-12)
+    fit_finding = next(f for f in study.findings if f.startswith("The experience model"))
+    assert "(scaled indices, WLSMV)" in fit_finding and "robust" not in fit_finding
+    assert "under ML against the scaled" in study.against_ml_note
     block = study.results()["estimator"]
     assert block["continuous_items"] == ["RI1", "RI2", "RI3"]
     assert block["ordered_items"] == ordered
@@ -250,6 +256,8 @@ def test_a_list_leaving_model_items_out_fits_them_as_continuous(survey):
 
     with i18n.language("zh"):
         assert "按连续变量处理" in i18n.translate(study.continuous_note)
+        assert "校正指数，WLSMV" in i18n.translate(fit_finding)
+        assert "校正 CFI" in i18n.translate(study.against_ml_note)
 
 
 def test_invariance_with_a_continuous_realm_item_is_skipped_with_a_warning(survey):

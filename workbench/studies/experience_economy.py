@@ -77,7 +77,7 @@ from workbench.sem.invariance import measurement_invariance
 from workbench.sem.ordinal import fit_ordinal_cfa
 from workbench.sem.ordinal_invariance import ordinal_invariance
 from workbench.sem.ordinal_sem import OrdinalSEMResult, fit_ordinal_sem, ordinal_difference_test
-from workbench.sem.ordinal_view import OrdinalCFAView, report_fit
+from workbench.sem.ordinal_view import OrdinalCFAView, fit_basis, report_fit
 from workbench.studies import EXPERIENCE_ECONOMY, require_codebook
 from workbench.studies.factor_analysis import (
     MAX_ORDINAL_CATEGORIES,
@@ -526,6 +526,7 @@ class ExperienceStudy(Result):
     estimator: Estimator = "ml"
     item_categories: pd.DataFrame | None = None
     ml_reference: Any = None
+    comparison_basis: str | None = None  # ordinal: which indices the comparison's CFI is
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths_table()
@@ -653,7 +654,9 @@ class ExperienceStudy(Result):
         d_load = float((loads.loc[common] - ml_loads.loc[common]).mean())
         f_ml, f = ml.fit, self.structural.fit
         name = self.lavaan_estimator
-        robust = "the robust " if self.robust_inference else ""
+        robust = {"robust": "the robust ", "scaled": "the scaled "}.get(
+            self.structural.fit_basis, ""
+        )
         return (
             f"Against ML on the same {self.n_structural} respondents (items as continuous): "
             f"standardized loadings are {abs(d_load):.3f} {'higher' if d_load >= 0 else 'lower'}"
@@ -1230,6 +1233,12 @@ class OrdinalSEMView:
         return report_fit(self.result)  # type: ignore[arg-type]
 
     @property
+    def fit_basis(self) -> str:
+        """Which indices ``fit`` holds: ``robust``, ``scaled`` (the robust ones are not
+        defined, e.g. with continuous items) or ``standard`` (DWLS, ULS)."""
+        return fit_basis(self.result)  # type: ignore[arg-type]
+
+    @property
     def estimates(self) -> pd.DataFrame:
         return self.result.estimates
 
@@ -1607,6 +1616,7 @@ def analyse(
 
     # competing measurement models of the realms (same items, same rows)
     comparison = None
+    comparison_basis: str | None = None
     if compare_models:
         realm_constructs = {r: constructs[r] for r in realm_names}
         realm_items = [i for r in realm_names for i in constructs[r]]
@@ -1622,6 +1632,10 @@ def analyse(
                 for name, syn in syntaxes.items()
             }
             comparison = _ordinal_comparison(fits)
+            # robust when every model has the robust indices, else scaled (continuous items)
+            # or standard (DWLS, ULS): the basis report_fit gave the table's columns
+            bases = {fit_basis(res) for res in fits.values()}
+            comparison_basis = next(b for b in ("standard", "scaled", "robust") if b in bases)
         else:
             ml_est: sem.Estimator = "mlr" if estimator == "mlr" and not pls else "ml"
             fits = {
@@ -1788,6 +1802,7 @@ def analyse(
         reliability=rel,
         realm_table=realm_table,
         comparison=comparison,
+        comparison_basis=comparison_basis,
         structural=fit,
         boot=boot,
         indirect=indirect.reset_index(drop=True),
@@ -1820,8 +1835,12 @@ def _findings(s: ExperienceStudy) -> list[str]:
             robust = _fit_columns(s.structural, "mlr")["robust"]
             f.update({k: v for k, v in robust.items() if k not in ("chi2", "df", "p")})
             kind = " (robust indices, MLR)"
-        elif s.ordinal:  # WLSMV, ULSMV: robust indices; DWLS, ULS: the standard test's
-            which = "robust indices" if s.robust_inference else "standard test and indices"
+        elif s.ordinal:  # WLSMV, ULSMV: robust (else scaled) indices; DWLS, ULS: standard
+            which = {
+                "robust": "robust indices",
+                "scaled": "scaled indices",
+                "standard": "standard test and indices",
+            }[s.structural.fit_basis]
             kind = f" ({which}, {s.lavaan_estimator})"
         verdict = (
             "fits well"
@@ -1866,7 +1885,7 @@ def _findings(s: ExperienceStudy) -> list[str]:
         kind = " (maximum-likelihood CFAs, whatever the structural estimator)" if s.is_pls else ""
         if s.ordinal:  # DWLS and ULS have no likelihood, so no AIC/BIC
             best = c["cfi"].idxmax()
-            which = "robust " if s.robust_inference else ""
+            which = {"robust": "robust ", "scaled": "scaled "}.get(s.comparison_basis or "", "")
             text = (
                 f"Of the competing measurement models ({s.lavaan_estimator}), '{best}' has the "
                 f"highest {which}CFI."
